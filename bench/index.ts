@@ -1,0 +1,5 @@
+// STUB: being implemented.
+export async function runBench(argv: string[]): Promise<number> {
+  process.stderr.write('not implemented: ' + argv.join(' ') + '\n');
+  return 1;
+}
