@@ -1,5 +1,292 @@
-// STUB: being implemented.
+/*
+ * bench/index.ts — `slabnet bench` / `npm run bench [-- --json] [-- --only NAME] [-- --quick]`
+ * (Node only; not part of any bundle).
+ *
+ * Metrics (names are a contract):
+ *   icmp_echo_pps            A pings B over a pair link; round trips / s
+ *   udp_echo_pps             64-byte UDP echo A→B→A over the socket API; round trips / s
+ *   alloc_bytes_per_packet   heap growth per round trip in steady state, GC-free windows
+ *                            (extra key "bench": icmp_echo | udp_echo | link_echo | ...)
+ *   heap_used_bytes          heap retained by one stack after setup ("bench": "stack")
+ *   link_echo_pps            link-layer round trip (private ethertype reflected by B)
+ *   checksum_mbps            core micro: RFC 1071 checksum over 1500-byte buffers
+ *   skb_alloc_free_ops       core micro: skb pool alloc+put+free per second
+ *
+ * Output: a table, or with --json one {"name","value","unit",...} object per line.
+ */
+import { measureAlloc, measureRetained, getGc, AllocWorkload } from './alloc';
+import { timeRun, ChecksumWork, SkbAllocFreeWork } from './micro';
+import type { LinkEchoWork } from './pair';
+import { profileSites } from './sites';
+import { spawnSync } from 'node:child_process';
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  [k: string]: string | number | boolean;
+}
+
+interface Opts {
+  json: boolean;
+  quick: boolean;
+  sites: boolean;
+  only: string[];
+}
+
+function parseArgs(argv: string[]): Opts | string {
+  const o: Opts = { json: false, quick: false, sites: false, only: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') o.json = true;
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--sites') o.sites = true;
+    else if (a === '--only' && i + 1 < argv.length) o.only.push(...argv[++i].split(','));
+    else if (a === '--help' || a === '-h') return 'help';
+    else return 'unknown argument: ' + a;
+  }
+  return o;
+}
+
+const USAGE =
+  'usage: slabnet bench [--json] [--quick] [--sites] [--only icmp_echo,udp_echo,link_echo,checksum,skb,stack]\n' +
+  '  --sites   for every workload that allocates, list the allocating functions (sampling heap profiler)\n';
+
+/** A benchmark group: returns its results (or a skip reason). */
+interface Group {
+  id: string;
+  /** run only when named in --only */
+  explicit?: boolean;
+  run(o: Opts): Promise<BenchResult[] | string>;
+}
+
+function round(x: number, digits: number): number {
+  const m = Math.pow(10, digits);
+  return Math.round(x * m) / m;
+}
+
+async function allocResult(bench: string, w: AllocWorkload, o: Opts): Promise<BenchResult> {
+  const r = await measureAlloc(w, o.quick ? { window: 5000, windows: 3, warmup: 5000 } : { window: 20000, windows: 7, warmup: 20000 });
+  return {
+    name: 'alloc_bytes_per_packet',
+    value: round(r.bytesPerOp, 3),
+    unit: 'B/pkt',
+    bench,
+    per: 'round_trip',
+    median: round(r.medianBytesPerOp, 3),
+    windows: r.clean,
+    discarded_gc_windows: r.discarded,
+    window_pkts: r.window,
+    overhead_bytes: r.overhead,
+  };
+}
+
+async function echoGroup(
+  id: string,
+  ppsName: string,
+  make: () => AllocWorkload | string,
+  o: Opts,
+  extra: (w: AllocWorkload) => { [k: string]: number | string },
+): Promise<BenchResult[] | string> {
+  let w: AllocWorkload | string;
+  try {
+    w = make();
+  } catch (e) {
+    return 'setup failed: ' + (e instanceof Error ? e.message : String(e));
+  }
+  if (typeof w === 'string') return w;
+  const t = timeRun(w, 1000, o.quick ? 300 : 1500);
+  const res: BenchResult[] = [];
+  const ex = extra(w);
+  res.push({ name: ppsName, value: Math.round(t.opsPerSec), unit: 'rt/s', round_trips: t.ops, secs: round(t.secs, 3), ...ex });
+  const ar = await allocResult(id, w, o);
+  res.push(ar);
+  if (o.sites && ar.value > 0.5) {
+    const sites = await profileSites(w, o.quick ? 5000 : 20000, 1000);
+    let total = 0;
+    for (const x of sites) total += x.bytes;
+    for (let i = 0; i < sites.length && i < 8; i++) {
+      const x = sites[i];
+      res.push({
+        name: 'alloc_site',
+        value: Math.round((x.bytes * 100) / Math.max(1, total)),
+        unit: '%',
+        bench: id,
+        fn: x.fn,
+        where: x.where,
+        callers: x.stack.join(' < '),
+      });
+    }
+  }
+  return res;
+}
+
+const GROUPS: Group[] = [
+  {
+    id: 'checksum',
+    async run(o): Promise<BenchResult[] | string> {
+      const w = new ChecksumWork();
+      const t = timeRun(w, 1000, o.quick ? 200 : 700);
+      return [
+        {
+          name: 'checksum_mbps',
+          value: round((t.opsPerSec * 1500 * 8) / 1e6, 1),
+          unit: 'Mbit/s',
+          micro: true,
+          buf_bytes: 1500,
+        },
+        { ...(await allocResult('checksum', w, o)), per: 'call' },
+      ];
+    },
+  },
+  {
+    id: 'skb',
+    async run(o): Promise<BenchResult[] | string> {
+      const w = new SkbAllocFreeWork();
+      const t = timeRun(w, 10000, o.quick ? 200 : 700);
+      if (w.fails !== 0) return 'skb pool exhausted';
+      return [
+        { name: 'skb_alloc_free_ops', value: Math.round(t.opsPerSec), unit: 'ops/s', micro: true },
+        { ...(await allocResult('skb_alloc_free', w, o)), per: 'op' },
+      ];
+    },
+  },
+  {
+    id: 'stack',
+    async run() {
+      const pm = await import('./pair');
+      const r = measureRetained(() => pm.makePair());
+      return [
+        {
+          name: 'heap_used_bytes',
+          value: Math.round(r.bytes / 2),
+          unit: 'B',
+          bench: 'stack',
+          array_buffer_bytes: Math.round(r.external / 2),
+          note: 'heap retained per stack after setup (default config), pair of stacks / 2',
+        },
+      ];
+    },
+  },
+  {
+    id: 'link_echo',
+    async run(o) {
+      const pm = await import('./pair');
+      return echoGroup('link_echo', 'link_echo_pps', () => new pm.LinkEchoWork(), o, (w) => {
+        const l = w as LinkEchoWork;
+        return { reflected: l.refl.reflected, received: l.sink.got, send_fails: l.sendFails };
+      });
+    },
+  },
+  {
+    // method check: a link echo that also creates a small object per round trip
+    id: 'alloc_check',
+    explicit: true,
+    async run(o) {
+      const pm = await import('./pair');
+      return echoGroup('alloc_check', 'alloc_check_pps', () => new pm.AllocatingLinkEcho(), o, () => ({
+        note: 'deliberately allocates',
+      }));
+    },
+  },
+];
+
+/** Late-bound echo benchmarks: they need the IP/ICMP/UDP/socket layers. */
+async function echoGroups(): Promise<Group[]> {
+  const g: Group[] = [];
+  try {
+    const m = await import('./echo');
+    g.push({
+      id: 'icmp_echo',
+      run(o) {
+        return echoGroup('icmp_echo', 'icmp_echo_pps', () => m.makeIcmpEcho(), o, (w) => m.icmpExtra(w));
+      },
+    });
+    g.push({
+      id: 'udp_echo',
+      run(o) {
+        return echoGroup('udp_echo', 'udp_echo_pps', () => m.makeUdpEcho(), o, (w) => m.udpExtra(w));
+      },
+    });
+  } catch (e) {
+    const msg = 'echo benchmarks unavailable: ' + (e instanceof Error ? e.message : String(e));
+    g.push({ id: 'icmp_echo', run: async () => msg });
+    g.push({ id: 'udp_echo', run: async () => msg });
+  }
+  return g;
+}
+
+function fmtValue(v: number): string {
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  return String(v);
+}
+
+function printTable(rows: BenchResult[], skipped: string[]): void {
+  const lines: string[][] = [['metric', 'bench', 'value', 'unit', 'notes']];
+  for (const r of rows) {
+    const notes: string[] = [];
+    for (const k of Object.keys(r)) {
+      if (k === 'name' || k === 'value' || k === 'unit' || k === 'bench' || k === 'note') continue;
+      notes.push(k + '=' + String(r[k]));
+    }
+    lines.push([r.name, r.bench !== undefined ? String(r.bench) : '', fmtValue(r.value), r.unit, notes.join(' ')]);
+  }
+  const w = [0, 0, 0, 0];
+  for (const l of lines) for (let i = 0; i < 4; i++) w[i] = Math.max(w[i], l[i].length);
+  let out = '';
+  for (let j = 0; j < lines.length; j++) {
+    const l = lines[j];
+    out +=
+      l[0].padEnd(w[0]) + '  ' + l[1].padEnd(w[1]) + '  ' + l[2].padStart(w[2]) + '  ' + l[3].padEnd(w[3]) + '  ' + l[4] + '\n';
+    if (j === 0) out += '-'.repeat(w[0] + w[1] + w[2] + w[3] + 8 + 5) + '\n';
+  }
+  for (const s of skipped) out += 'skipped: ' + s + '\n';
+  process.stdout.write(out);
+}
+
 export async function runBench(argv: string[]): Promise<number> {
-  process.stderr.write('not implemented: ' + argv.join(' ') + '\n');
-  return 1;
+  const o = parseArgs(argv);
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (typeof o === 'string') {
+    process.stderr.write(o + '\n' + USAGE);
+    return 2;
+  }
+  if (o.sites && process.execArgv.indexOf('--enable-source-maps') < 0) {
+    // source maps must be on before the sources load: re-run in a child
+    const r = spawnSync(
+      process.execPath,
+      ['--enable-source-maps'].concat(process.execArgv, [process.argv[1], 'bench'], argv),
+      { stdio: 'inherit' },
+    );
+    return r.status === null ? 1 : r.status;
+  }
+  getGc();
+  const groups = GROUPS.concat(await echoGroups());
+  const rows: BenchResult[] = [];
+  const skipped: string[] = [];
+  let failed = 0;
+  for (const g of groups) {
+    if (o.only.length > 0 ? o.only.indexOf(g.id) < 0 : g.explicit === true) continue;
+    let r: BenchResult[] | string;
+    try {
+      r = await g.run(o);
+    } catch (e) {
+      r = 'error: ' + (e instanceof Error ? e.stack || e.message : String(e));
+      failed++;
+    }
+    if (typeof r === 'string') {
+      skipped.push(g.id + ': ' + r);
+      if (o.json) process.stderr.write('bench ' + g.id + ' skipped: ' + r + '\n');
+      continue;
+    }
+    for (const row of r) {
+      rows.push(row);
+      if (o.json) process.stdout.write(JSON.stringify(row) + '\n');
+    }
+  }
+  if (!o.json) printTable(rows, skipped);
+  return failed > 0 ? 1 : 0;
 }

@@ -85,6 +85,47 @@ export interface StackConfig {
 
   /** seed for the stack's PRNG (ISNs, IP IDs, ports, jitter) */
   seed: number;
+
+  /* ---- TCP (src/transport/tcp/), RFC 9293 and friends ---- */
+  /** TCBs (each owns one send and one receive ring) */
+  tcpMaxSockets: number;
+  /** bytes per send ring (SO_SNDBUF upper limit) */
+  tcpSndBuf: number;
+  /** bytes per receive ring (SO_RCVBUF upper limit; > 65535 needs window scaling) */
+  tcpRcvBuf: number;
+  /** request socks (SYN_RECV half-open connections), whole stack */
+  tcpSynQueue: number;
+  /** largest listen() backlog (accept queue per listener) */
+  tcpAcceptQueue: number;
+  /** TIME_WAIT minisocks, whole stack (full: the connection is closed at once and counted) */
+  tcpTimeWaitSlots: number;
+  /** maximum segment lifetime; TIME_WAIT lasts 2*MSL */
+  tcpMslMs: number;
+  /** RFC 6298 initial RTO, lower and upper bounds */
+  tcpRtoInitMs: number;
+  tcpRtoMinMs: number;
+  tcpRtoMaxMs: number;
+  /** delayed ACK timeout (RFC 1122 4.2.3.2: < 500 ms) */
+  tcpDelAckMs: number;
+  tcpSynRetries: number;
+  tcpSynAckRetries: number;
+  /** retransmissions of data before the connection is aborted (tcp_retries2) */
+  tcpRetries2: number;
+  /** orphaned FIN_WAIT2 lifetime (tcp_fin_timeout) */
+  tcpFinTimeoutMs: number;
+  tcpKeepIdleMs: number;
+  tcpKeepIntvlMs: number;
+  tcpKeepCnt: number;
+  /** RFC 7323 timestamps, window scaling; RFC 2018 SACK */
+  tcpTimestamps: boolean;
+  tcpWindowScaling: boolean;
+  tcpSack: boolean;
+  /** RFC 5961 challenge ACKs per second (whole stack) */
+  tcpChallengeAckLimit: number;
+  /** RFC 6928 initial window in segments (capped at 14600 bytes above 2 segments) */
+  tcpInitCwndSegs: number;
+  /** out-of-order ranges kept per TCB (also the SACK blocks sent) and SACK scoreboard ranges */
+  tcpOooRanges: number;
 }
 
 export function defaultConfig(): StackConfig {
@@ -128,6 +169,30 @@ export function defaultConfig(): StackConfig {
     ephemeralLow: 49152,
     ephemeralHigh: 65535,
     seed: 1,
+    tcpMaxSockets: 8,
+    tcpSndBuf: 16384,
+    tcpRcvBuf: 16384,
+    tcpSynQueue: 8,
+    tcpAcceptQueue: 8,
+    tcpTimeWaitSlots: 8,
+    tcpMslMs: 30000,
+    tcpRtoInitMs: 1000,
+    tcpRtoMinMs: 200,
+    tcpRtoMaxMs: 120000,
+    tcpDelAckMs: 40,
+    tcpSynRetries: 6,
+    tcpSynAckRetries: 5,
+    tcpRetries2: 15,
+    tcpFinTimeoutMs: 60000,
+    tcpKeepIdleMs: 7200000,
+    tcpKeepIntvlMs: 75000,
+    tcpKeepCnt: 9,
+    tcpTimestamps: true,
+    tcpWindowScaling: true,
+    tcpSack: true,
+    tcpChallengeAckLimit: 100,
+    tcpInitCwndSegs: 10,
+    tcpOooRanges: 4,
   };
 }
 

@@ -19,7 +19,7 @@ export function get16(b: Uint8Array, o: number): number {
 }
 
 export function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >> 8) & 0xff;
+  b[o] = (v >>> 8) & 0xff;
   b[o + 1] = v & 0xff;
 }
 
@@ -29,8 +29,8 @@ export function get32(b: Uint8Array, o: number): number {
 
 export function put32(b: Uint8Array, o: number, v: number): void {
   b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >> 16) & 0xff;
-  b[o + 2] = (v >> 8) & 0xff;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
   b[o + 3] = v & 0xff;
 }
 

@@ -21,6 +21,7 @@ export const ENFILE = 23;
 export const EMFILE = 24;
 export const ENOSPC = 28;
 export const EPIPE = 32;
+export const EDESTADDRREQ = 89;
 export const EMSGSIZE = 90;
 export const EPROTOTYPE = 91;
 export const ENOPROTOOPT = 92;
@@ -64,6 +65,7 @@ export function errnoName(e: number): string {
     case EMFILE: return 'EMFILE';
     case ENOSPC: return 'ENOSPC';
     case EPIPE: return 'EPIPE';
+    case EDESTADDRREQ: return 'EDESTADDRREQ';
     case EMSGSIZE: return 'EMSGSIZE';
     case EPROTOTYPE: return 'EPROTOTYPE';
     case ENOPROTOOPT: return 'ENOPROTOOPT';

@@ -25,6 +25,9 @@ export class TimerWheel {
   private readonly prevT: Int32Array;
   /** slot index the timer is linked in, -1 when not pending */
   private readonly slotOf: Int32Array;
+  /** runTick at the time of arming (-1 outside run): a timer re-armed while its
+   *  own slot is being walked is left for the next run (no same-slot spin). */
+  private readonly armTick: Float64Array;
   private readonly slotHead: Int32Array;
   private registered = 0;
   private curTick = 0;
@@ -43,6 +46,7 @@ export class TimerWheel {
     this.prevT = new Int32Array(maxTimers);
     this.slotOf = new Int32Array(maxTimers);
     this.slotOf.fill(NIL);
+    this.armTick = new Float64Array(maxTimers);
     this.slotHead = new Int32Array(slots);
     this.slotHead.fill(NIL);
   }
@@ -70,6 +74,7 @@ export class TimerWheel {
     if (this.runTick >= 0 && tick <= this.runTick) tick = this.runTick + 1;
     const s = tick % this.slots;
     this.expires[id] = at;
+    this.armTick[id] = this.runTick;
     this.slotOf[id] = s;
     this.prevT[id] = NIL;
     const h = this.slotHead[s];
@@ -116,7 +121,7 @@ export class TimerWheel {
       let id = this.slotHead[s];
       while (id !== NIL) {
         const nx = this.nextT[id];
-        if (this.expires[id] <= now) {
+        if (this.expires[id] <= now && this.armTick[id] !== t) {
           this.unlink(id);
           count++;
           this.fired++;

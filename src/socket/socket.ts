@@ -1,10 +1,429 @@
 /*
- * socket.ts — the zero-allocation socket API. STUB: being implemented.
+ * socket.ts — the zero-allocation socket API (the BSD calls of
+ * net/socket.c + inet_dgram_ops / inet_sockraw_ops), for SOCK_DGRAM (UDP)
+ * and SOCK_RAW (raw IPv4). SOCK_STREAM is reserved for TCP.
+ *
+ * Place in the packet path: the top. Applications call these; they call
+ * udpSendmsg / rawSendmsg down the send path and read the receive queues
+ * that udpRcv / rawLocalDeliver fill (src/socket/sock.ts).
+ *
+ * Every call takes the stack first and returns a number: >= 0 on success
+ * (an fd, a byte count, an option value), -errno on failure (Linux
+ * values, src/core/errno.ts). Wrong use (bad fd, wrong socket type,
+ * offsets outside the buffer, out-of-range addresses) returns -EBADF /
+ * -EINVAL / ... and never throws. Nothing allocates.
+ *
+ * Addresses are unsigned 32-bit numbers in host order; ports are numbers.
+ * Readiness: st.emit(fd, EV_READABLE) when a datagram lands on an empty
+ * receive queue, EV_ERROR when an error becomes pending; poll() gives
+ * the current mask.
  */
 import type { Stack } from '../stack';
+import { SKB_NONE } from '../core/skb';
+import { copyBytes, get16, get32 } from '../core/bytes';
+import {
+  EBADF, EINVAL, EFAULT, EMFILE, EPROTONOSUPPORT, EAGAIN, EADDRNOTAVAIL, EACCES, ENOPROTOOPT, ENOTCONN,
+  EDESTADDRREQ, ENETUNREACH, ENODEV,
+} from '../core/errno';
+import {
+  SocketTable, SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, IPPROTO_IP, IPPROTO_UDP, IPPROTO_RAW, SOL_SOCKET,
+  SO_REUSEADDR, SO_TYPE, SO_ERROR, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF, SO_BINDTODEVICE, SOL_IP, IP_TOS, IP_TTL, IP_HDRINCL,
+  SS_FREE, SS_OPEN, SF_BROADCAST, SF_REUSEADDR, SF_HDRINCL, SF_AUTOADDR, SOCK_MIN_RCVBUF,
+  SK_EV_READABLE, SK_EV_WRITABLE, SK_EV_ERROR,
+} from './sock';
+import { udpGetPort, udpSendmsg, udpSource, isBroadcastAddr } from '../transport/udp';
+import { rawSendmsg } from '../transport/raw';
+import { IP_SADDR } from '../ipv4/ip';
 
-export class SocketTable {}
+export { SocketTable };
+export {
+  SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, IPPROTO_IP, IPPROTO_UDP, IPPROTO_RAW, SOL_SOCKET, SO_REUSEADDR, SO_TYPE,
+  SO_ERROR, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF, SO_BINDTODEVICE, SOL_IP, IP_TOS, IP_TTL, IP_HDRINCL,
+};
+export { IPPROTO_ICMP, IPPROTO_TCP, INADDR_ANY, INADDR_BROADCAST } from './sock';
 
 export function initSockets(st: Stack): SocketTable {
-  return st ? new SocketTable() : new SocketTable();
+  return new SocketTable(st);
+}
+
+function isInt(v: number, lo: number, hi: number): boolean {
+  return typeof v === 'number' && v >= lo && v <= hi && Math.floor(v) === v;
+}
+
+/** -errno when buf[off..off+len) is not a valid range, else 0. */
+function checkBuf(buf: Uint8Array, off: number, len: number): number {
+  if (buf === null || buf === undefined || typeof buf.length !== 'number') return -EFAULT;
+  if (!isInt(off, 0, buf.length) || !isInt(len, 0, buf.length) || off + len > buf.length) return -EINVAL;
+  return 0;
+}
+
+function validFd(st: Stack, fd: number): boolean {
+  return st.sock.valid(fd);
+}
+
+/** Take the pending error (sock_error): -errno, or 0 when none. */
+export function sockErr(st: Stack, fd: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  const e = st.sock.err[fd];
+  st.sock.err[fd] = 0;
+  return e !== 0 ? -e : 0;
+}
+
+/** socket(2). type SOCK_DGRAM (proto 0 or IPPROTO_UDP) or SOCK_RAW (proto 1..255). Returns fd. */
+export function socket(st: Stack, type: number, proto: number): number {
+  if (type === SOCK_STREAM) return -EPROTONOSUPPORT; // TCP: not yet
+  if (type !== SOCK_DGRAM && type !== SOCK_RAW) return -EINVAL;
+  if (type === SOCK_DGRAM && proto !== IPPROTO_IP && proto !== IPPROTO_UDP) return -EPROTONOSUPPORT;
+  if (type === SOCK_RAW && !isInt(proto, 1, 255)) return -EPROTONOSUPPORT;
+  const s = st.sock;
+  let fd = -1;
+  for (let i = 0; i < s.max; i++) {
+    if (s.state[i] === SS_FREE) {
+      fd = i;
+      break;
+    }
+  }
+  if (fd < 0) return -EMFILE;
+  s.state[fd] = SS_OPEN;
+  s.type[fd] = type;
+  s.proto[fd] = type === SOCK_DGRAM ? IPPROTO_UDP : proto;
+  s.laddr[fd] = 0;
+  s.lport[fd] = 0;
+  s.raddr[fd] = 0;
+  s.rport[fd] = 0;
+  s.connected[fd] = 0;
+  s.err[fd] = 0;
+  s.flags[fd] = type === SOCK_RAW && proto === IPPROTO_RAW ? SF_HDRINCL : 0;
+  s.ttl[fd] = -1;
+  s.tos[fd] = 0;
+  s.rcvbuf[fd] = st.cfg.sockRcvBufBytes;
+  s.oif[fd] = -1;
+  s.rcvq[fd].limit = st.cfg.sockRcvQueueLen;
+  s.open++;
+  return fd;
+}
+
+/** An address a socket may bind to: any, a local address, or a broadcast address. */
+function bindableAddr(st: Stack, addr: number): boolean {
+  return addr === 0 || st.ifaddr.isLocal(addr) || isBroadcastAddr(st, addr);
+}
+
+/** bind(2). port 0 = an ephemeral port (UDP). Returns 0 or -errno. */
+export function bind(st: Stack, fd: number, addr: number, port: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (!isInt(addr, 0, 0xffffffff) || !isInt(port, 0, 0xffff)) return -EINVAL;
+  const s = st.sock;
+  if (!bindableAddr(st, addr)) return -EADDRNOTAVAIL;
+  if (s.type[fd] === SOCK_RAW) {
+    s.laddr[fd] = addr;
+    return 0;
+  }
+  if (s.lport[fd] !== 0) return -EINVAL; // already bound
+  s.laddr[fd] = addr;
+  const r = udpGetPort(st, fd, addr, port);
+  if (r < 0) {
+    s.laddr[fd] = 0;
+    return r;
+  }
+  s.flags[fd] &= ~SF_AUTOADDR;
+  return 0;
+}
+
+/** connect(2): set the default peer and filter incoming datagrams. addr 0 disconnects. */
+export function connect(st: Stack, fd: number, addr: number, port: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (!isInt(addr, 0, 0xffffffff) || !isInt(port, 0, 0xffff)) return -EINVAL;
+  const s = st.sock;
+  if (addr === 0) {
+    s.connected[fd] = 0;
+    s.raddr[fd] = 0;
+    s.rport[fd] = 0;
+    if ((s.flags[fd] & SF_AUTOADDR) !== 0) {
+      s.laddr[fd] = 0;
+      s.flags[fd] &= ~SF_AUTOADDR;
+    }
+    return 0;
+  }
+  if ((s.flags[fd] & SF_BROADCAST) === 0 && isBroadcastAddr(st, addr)) return -EACCES;
+  if (s.type[fd] === SOCK_RAW) {
+    s.raddr[fd] = addr;
+    s.connected[fd] = 1;
+    return 0;
+  }
+  if (port === 0) return -EINVAL;
+  if (s.lport[fd] === 0) {
+    const r = udpGetPort(st, fd, s.laddr[fd], 0);
+    if (r < 0) return r;
+  }
+  if (s.laddr[fd] === 0) {
+    const sa = udpSource(st, fd, addr);
+    if (sa <= 0) return -ENETUNREACH;
+    s.laddr[fd] = sa;
+    s.flags[fd] |= SF_AUTOADDR;
+  }
+  s.raddr[fd] = addr;
+  s.rport[fd] = port;
+  s.connected[fd] = 1;
+  return 0;
+}
+
+/**
+ * sendto(2): send buf[off..off+len) as one datagram to addr:port (addr 0 =
+ * the connected peer). Returns len or -errno (a pending error first).
+ */
+export function sendto(st: Stack, fd: number, buf: Uint8Array, off: number, len: number, addr: number, port: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  const cb = checkBuf(buf, off, len);
+  if (cb < 0) return cb;
+  if (!isInt(addr, 0, 0xffffffff) || !isInt(port, 0, 0xffff)) return -EINVAL;
+  const s = st.sock;
+  const e = s.err[fd];
+  if (e !== 0) {
+    s.err[fd] = 0;
+    return -e;
+  }
+  let da = addr;
+  let dp = port;
+  if (da === 0) {
+    if (s.connected[fd] === 0) return -EDESTADDRREQ;
+    da = s.raddr[fd];
+    dp = s.rport[fd];
+  }
+  if (s.type[fd] === SOCK_RAW) return rawSendmsg(st, fd, buf, off, len, da);
+  return udpSendmsg(st, fd, buf, off, len, da, dp);
+}
+
+/** send(2): sendto the connected peer. */
+export function send(st: Stack, fd: number, buf: Uint8Array, off: number, len: number): number {
+  return sendto(st, fd, buf, off, len, 0, 0);
+}
+
+/**
+ * recvfrom(2), non-blocking: copy the next datagram (UDP: its payload;
+ * raw: the whole IP datagram from the IP header) into buf[off..off+len).
+ * Bytes beyond len are discarded (MSG_TRUNC semantics). from (optional,
+ * length >= 2) receives [source address, source port]. Returns the bytes
+ * copied, -EAGAIN when nothing is queued, or a pending error.
+ */
+export function recvfrom(st: Stack, fd: number, buf: Uint8Array, off: number, len: number, from: Uint32Array | null): number {
+  if (!validFd(st, fd)) return -EBADF;
+  const cb = checkBuf(buf, off, len);
+  if (cb < 0) return cb;
+  if (from !== null && from !== undefined && from.length < 2) return -EINVAL;
+  const s = st.sock;
+  const e = s.err[fd];
+  if (e !== 0) {
+    s.err[fd] = 0;
+    return -e;
+  }
+  const skb = s.rcvq[fd].dequeue();
+  if (skb === SKB_NONE) return -EAGAIN;
+  const p = st.pool;
+  const b = p.buf[skb];
+  const d = p.data[skb];
+  const dlen = p.tail[skb] - d;
+  const n = dlen < len ? dlen : len;
+  copyBytes(buf, off, b, d, n);
+  if (from !== null && from !== undefined) {
+    from[0] = get32(b, p.nh[skb] + IP_SADDR);
+    from[1] = s.type[fd] === SOCK_DGRAM ? get16(b, p.th[skb]) : 0;
+  }
+  p.free(skb);
+  return n;
+}
+
+/** recv(2). */
+export function recv(st: Stack, fd: number, buf: Uint8Array, off: number, len: number): number {
+  return recvfrom(st, fd, buf, off, len, null);
+}
+
+/** Size of the next queued datagram (FIONREAD on a datagram socket), -EAGAIN when none. */
+export function recvLen(st: Stack, fd: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  const h = st.sock.rcvq[fd].peek();
+  if (h === SKB_NONE) return -EAGAIN;
+  return st.pool.tail[h] - st.pool.data[h];
+}
+
+/** close(2): free queued datagrams and return the slot. */
+export function close(st: Stack, fd: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  const s = st.sock;
+  s.rcvq[fd].purge();
+  s.state[fd] = SS_FREE;
+  s.type[fd] = 0;
+  s.proto[fd] = 0;
+  s.laddr[fd] = 0;
+  s.lport[fd] = 0;
+  s.raddr[fd] = 0;
+  s.rport[fd] = 0;
+  s.connected[fd] = 0;
+  s.err[fd] = 0;
+  s.flags[fd] = 0;
+  s.open--;
+  return 0;
+}
+
+function setFlag(st: Stack, fd: number, bit: number, on: boolean): void {
+  if (on) st.sock.flags[fd] |= bit;
+  else st.sock.flags[fd] &= ~bit;
+}
+
+/** setsockopt(2) with an integer value. Returns 0 or -errno (-ENOPROTOOPT for unknown options). */
+export function setsockopt(st: Stack, fd: number, level: number, opt: number, value: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (typeof value !== 'number' || Math.floor(value) !== value) return -EINVAL;
+  const s = st.sock;
+  if (level === SOL_SOCKET) {
+    switch (opt) {
+      case SO_RCVBUF:
+        if (value < 0) return -EINVAL;
+        s.rcvbuf[fd] = value < SOCK_MIN_RCVBUF ? SOCK_MIN_RCVBUF : value > 0x7fffffff ? 0x7fffffff : value;
+        return 0;
+      case SO_SNDBUF:
+        return value < 0 ? -EINVAL : 0; // sends are not buffered in the socket
+      case SO_BROADCAST:
+        setFlag(st, fd, SF_BROADCAST, value !== 0);
+        return 0;
+      case SO_REUSEADDR:
+        setFlag(st, fd, SF_REUSEADDR, value !== 0);
+        return 0;
+      case SO_BINDTODEVICE:
+        if (value !== -1 && !isInt(value, 0, st.link.devs.length - 1)) return -ENODEV;
+        s.oif[fd] = value;
+        return 0;
+    }
+    return -ENOPROTOOPT;
+  }
+  if (level === SOL_IP) {
+    switch (opt) {
+      case IP_TTL:
+        if (value !== -1 && !isInt(value, 1, 255)) return -EINVAL;
+        s.ttl[fd] = value;
+        return 0;
+      case IP_TOS:
+        if (!isInt(value, 0, 255)) return -EINVAL;
+        s.tos[fd] = value;
+        return 0;
+      case IP_HDRINCL:
+        if (s.type[fd] !== SOCK_RAW) return -ENOPROTOOPT;
+        setFlag(st, fd, SF_HDRINCL, value !== 0);
+        return 0;
+    }
+    return -ENOPROTOOPT;
+  }
+  return -ENOPROTOOPT;
+}
+
+/**
+ * getsockopt(2): returns the (non-negative) option value or -errno; also
+ * stores it in out[0] when out is given. SO_ERROR reads and clears.
+ */
+export function getsockopt(st: Stack, fd: number, level: number, opt: number, out: Int32Array | Uint32Array | null): number {
+  if (!validFd(st, fd)) return -EBADF;
+  const s = st.sock;
+  let v = -ENOPROTOOPT;
+  if (level === SOL_SOCKET) {
+    switch (opt) {
+      case SO_TYPE: v = s.type[fd]; break;
+      case SO_ERROR: v = s.err[fd]; s.err[fd] = 0; break;
+      case SO_RCVBUF: v = s.rcvbuf[fd]; break;
+      case SO_SNDBUF: v = st.pool.largeSize; break;
+      case SO_BROADCAST: v = (s.flags[fd] & SF_BROADCAST) !== 0 ? 1 : 0; break;
+      case SO_REUSEADDR: v = (s.flags[fd] & SF_REUSEADDR) !== 0 ? 1 : 0; break;
+      case SO_BINDTODEVICE: v = s.oif[fd] >= 0 ? s.oif[fd] : -ENODEV; break; // -ENODEV: not bound
+    }
+  } else if (level === SOL_IP) {
+    switch (opt) {
+      case IP_TTL: v = s.ttl[fd] < 0 ? st.cfg.ipDefaultTtl : s.ttl[fd]; break;
+      case IP_TOS: v = s.tos[fd]; break;
+      case IP_HDRINCL:
+        v = s.type[fd] !== SOCK_RAW ? -ENOPROTOOPT : (s.flags[fd] & SF_HDRINCL) !== 0 ? 1 : 0;
+        break;
+    }
+  }
+  if (v >= 0 && out !== null && out !== undefined && out.length > 0) out[0] = v;
+  return v;
+}
+
+/** getsockname(2): out[0] = local address, out[1] = local port. */
+export function getsockname(st: Stack, fd: number, out: Uint32Array): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (out === null || out === undefined || out.length < 2) return -EINVAL;
+  out[0] = st.sock.laddr[fd];
+  out[1] = st.sock.lport[fd];
+  return 0;
+}
+
+/** getpeername(2): out[0] = peer address, out[1] = peer port; -ENOTCONN when not connected. */
+export function getpeername(st: Stack, fd: number, out: Uint32Array): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (out === null || out === undefined || out.length < 2) return -EINVAL;
+  if (st.sock.connected[fd] === 0) return -ENOTCONN;
+  out[0] = st.sock.raddr[fd];
+  out[1] = st.sock.rport[fd];
+  return 0;
+}
+
+/** poll(2): EV_READABLE | EV_WRITABLE | EV_ERROR mask, or -EBADF. */
+export function poll(st: Stack, fd: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  const s = st.sock;
+  let m = SK_EV_WRITABLE;
+  if (s.rcvq[fd].qlen > 0) m |= SK_EV_READABLE;
+  if (s.err[fd] !== 0) m |= SK_EV_ERROR;
+  return m;
+}
+
+/**
+ * The same API as methods on one object bound to a stack, for callers
+ * that hold a socket-API handle: api.sendto(fd, buf, off, len, addr, port).
+ */
+export class SocketApi {
+  constructor(readonly st: Stack) {}
+  socket(type: number, proto: number): number {
+    return socket(this.st, type, proto);
+  }
+  bind(fd: number, addr: number, port: number): number {
+    return bind(this.st, fd, addr, port);
+  }
+  connect(fd: number, addr: number, port: number): number {
+    return connect(this.st, fd, addr, port);
+  }
+  sendto(fd: number, buf: Uint8Array, off: number, len: number, addr: number, port: number): number {
+    return sendto(this.st, fd, buf, off, len, addr, port);
+  }
+  send(fd: number, buf: Uint8Array, off: number, len: number): number {
+    return send(this.st, fd, buf, off, len);
+  }
+  recvfrom(fd: number, buf: Uint8Array, off: number, len: number, from: Uint32Array | null): number {
+    return recvfrom(this.st, fd, buf, off, len, from);
+  }
+  recv(fd: number, buf: Uint8Array, off: number, len: number): number {
+    return recv(this.st, fd, buf, off, len);
+  }
+  recvLen(fd: number): number {
+    return recvLen(this.st, fd);
+  }
+  close(fd: number): number {
+    return close(this.st, fd);
+  }
+  setsockopt(fd: number, level: number, opt: number, value: number): number {
+    return setsockopt(this.st, fd, level, opt, value);
+  }
+  getsockopt(fd: number, level: number, opt: number, out: Int32Array | Uint32Array | null): number {
+    return getsockopt(this.st, fd, level, opt, out);
+  }
+  getsockname(fd: number, out: Uint32Array): number {
+    return getsockname(this.st, fd, out);
+  }
+  getpeername(fd: number, out: Uint32Array): number {
+    return getpeername(this.st, fd, out);
+  }
+  poll(fd: number): number {
+    return poll(this.st, fd);
+  }
+  sockErr(fd: number): number {
+    return sockErr(this.st, fd);
+  }
 }

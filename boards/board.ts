@@ -1,0 +1,52 @@
+/*
+ * board.ts — the shape of a board description (data only). One file per
+ * board in boards/ exports a Board; boards/index.ts lists them.
+ *
+ * A board says which Ethernet chip hangs off which SPI pins, how much
+ * memory the microcontroller has, how much of it the stack may take, and
+ * the StackConfig overrides (pool sizes) that fit that budget. The
+ * budgets are checked by test/unit/boards.test.ts (static RAM) and by
+ * `npm run build` (bundle size against codeFlashBytes).
+ */
+import type { StackConfig } from '../src/config';
+
+export type EthChip = 'enc28j60' | 'w5500' | 'host';
+
+export interface SpiWiring {
+  /** Espruino SPI peripheral name ('SPI1', 'SPI2', ...) */
+  bus: string;
+  sck: string;
+  miso: string;
+  mosi: string;
+  /** SPI clock in Hz */
+  baud: number;
+}
+
+export interface Board {
+  /** short id, also the file name */
+  id: string;
+  /** human name */
+  name: string;
+  /** microcontroller part number */
+  mcu: string;
+  /** Ethernet chip driven over SPI ('host' = PC, frames through a host transport or the simulation) */
+  chip: EthChip;
+  /** SPI wiring; null on the host */
+  spi: SpiWiring | null;
+  /** chip-select, interrupt and reset pins (Espruino pin names; '' when not wired) */
+  csPin: string;
+  intPin: string;
+  resetPin: string;
+  /** microcontroller RAM and flash (bytes) */
+  ramBytes: number;
+  flashBytes: number;
+  /** Espruino JsVars in the firmware build, and bytes per JsVar */
+  jsVars: number;
+  jsVarBytes: number;
+  /** flash area for saved JavaScript (Storage): the bundle must fit; 0 = no limit */
+  codeFlashBytes: number;
+  /** bytes of RAM the stack's static allocation may use (typed arrays + objects) */
+  stackRamBudget: number;
+  /** StackConfig overrides for this board */
+  config: Partial<StackConfig>;
+}

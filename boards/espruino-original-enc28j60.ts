@@ -1,0 +1,75 @@
+/*
+ * espruino-original-enc28j60.ts — the Original Espruino board (rev 1.3/1.4)
+ * with an ENC28J60 module on SPI1.
+ *
+ * Figures from the Espruino firmware board file boards/ESPRUINOBOARD.py
+ * (github.com/espruino/Espruino, commit 0a63c069): part STM32F103RCT6,
+ * 'ram': 48 (KB), 'flash': 256 (KB), 'variables': 2756, saved_code 10 pages
+ * x 2048 bytes (20 KB for saved JavaScript). JsVars are 16 bytes
+ * (2756 x 16 = 44 KB of the 48 KB RAM).
+ *
+ * Wiring (ours): SPI1 on its STM32F103 default pins PA5 SCK, PA6 MISO,
+ * PA7 MOSI (bottom header); CS B0, INT B1, RESET B10. SPI at 9 MHz (APB2
+ * 72 MHz / 8; >= 8 MHz per the ENC28J60 errata).
+ *
+ * Memory: this is the tight one. The stack may use 22 KB (half) of the 44 KB
+ * JsVar area. Pools: 5 small skbs of 1600 bytes (full 1500-byte MTU kept
+ * for interoperability) and NO large skb, so there is NO IP reassembly
+ * (reasmSlots 0: fragments are dropped and counted) and no datagram
+ * larger than one frame is sent. TCP: one connection, 1 KB send ring,
+ * 1 KB receive ring, no SACK. 20 KB of saved-code flash is also far
+ * less than the full bundle: `npm run build` reports it.
+ */
+import type { Board } from './board';
+
+export const espruinoOriginalEnc28j60: Board = {
+  id: 'espruino-original-enc28j60',
+  name: 'Original Espruino + ENC28J60',
+  mcu: 'STM32F103RCT6',
+  chip: 'enc28j60',
+  spi: { bus: 'SPI1', sck: 'A5', miso: 'A6', mosi: 'A7', baud: 9000000 },
+  csPin: 'B0',
+  intPin: 'B1',
+  resetPin: 'B10',
+  ramBytes: 48 * 1024,
+  flashBytes: 256 * 1024,
+  jsVars: 2756,
+  jsVarBytes: 16,
+  codeFlashBytes: 10 * 2048,
+  stackRamBudget: 22 * 1024,
+  config: {
+    skbSmallCount: 5,
+    skbSmallSize: 1600,
+    skbLargeCount: 0,
+    skbLargeSize: 0,
+    skbHeadroom: 64,
+    maxDevices: 1,
+    rxRingSize: 4,
+    napiBudget: 4,
+    txQueueLen: 4,
+    timerMax: 24,
+    timerSlots: 16,
+    timerTickMs: 20,
+    arpTableSize: 4,
+    arpQueueLen: 1,
+    routeTableSize: 2,
+    ipAddrMax: 1,
+    reasmSlots: 0,
+    reasmMaxBytes: 0,
+    reasmMaxFrags: 0,
+    nfHookSlots: 1,
+    maxSockets: 4,
+    sockRcvQueueLen: 2,
+    sockRcvBufBytes: 2048,
+    tcpMaxSockets: 1,
+    tcpSndBuf: 1024,
+    tcpRcvBuf: 1024,
+    tcpSynQueue: 1,
+    tcpAcceptQueue: 1,
+    tcpTimeWaitSlots: 1,
+    tcpWindowScaling: false,
+    tcpSack: false,
+    tcpInitCwndSegs: 1,
+    tcpOooRanges: 1,
+  },
+};

@@ -1,0 +1,75 @@
+/*
+ * espruino-pico-enc28j60.ts — Espruino Pico (rev 1.3) with a Microchip
+ * ENC28J60 module on SPI2.
+ *
+ * Figures from the Espruino firmware board file boards/PICO_R1_3.py
+ * (github.com/espruino/Espruino, commit 0a63c069): part STM32F401CDU6,
+ * 'ram': 96 (KB), 'flash': 384 (KB), 'variables': 5100, saved_code 3 pages
+ * x 16384 bytes at 0x08004000 (48 KB for saved JavaScript). JsVars are 16
+ * bytes on this build (5100 x 16 = 81.6 KB of the 96 KB RAM).
+ *
+ * Wiring (ours): SPI2 on its STM32F401 alternate-function pins PB13 SCK,
+ * PB14 MISO, PB15 MOSI; CS B10, INT B1 (active low, falling edge), RESET A8.
+ * SPI at 10 MHz: the ENC28J60 accepts up to 20 MHz, and its silicon errata
+ * (DS80349) ask for >= 8 MHz for reliable MAC/MII register writes; SPI2
+ * sits on the 42 MHz APB1 of the F401, so Espruino picks 42/4 = 10.5 MHz.
+ *
+ * Memory: the stack may use 44 KB of the 81.6 KB JsVar area (about 2800
+ * JsVars; typed arrays are flat storage). Pools: 8 small skbs of
+ * 1600 bytes (64 headroom + 14 + 1500 MTU + spare) and ONE large skb of
+ * 4224 bytes, so IP reassembly (which needs a large skb per slot) is
+ * limited to one datagram of at most 4096 bytes at a time. TCP: 3
+ * connections with 2 KB send and receive rings (no window scaling needed).
+ */
+import type { Board } from './board';
+
+export const espruinoPicoEnc28j60: Board = {
+  id: 'espruino-pico-enc28j60',
+  name: 'Espruino Pico + ENC28J60',
+  mcu: 'STM32F401CDU6',
+  chip: 'enc28j60',
+  spi: { bus: 'SPI2', sck: 'B13', miso: 'B14', mosi: 'B15', baud: 10000000 },
+  csPin: 'B10',
+  intPin: 'B1',
+  resetPin: 'A8',
+  ramBytes: 96 * 1024,
+  flashBytes: 384 * 1024,
+  jsVars: 5100,
+  jsVarBytes: 16,
+  codeFlashBytes: 3 * 16384,
+  stackRamBudget: 44 * 1024,
+  config: {
+    skbSmallCount: 8,
+    skbSmallSize: 1600,
+    skbLargeCount: 1,
+    skbLargeSize: 4096 + 128,
+    skbHeadroom: 64,
+    maxDevices: 1,
+    rxRingSize: 8,
+    napiBudget: 4,
+    txQueueLen: 6,
+    timerMax: 32,
+    timerSlots: 32,
+    timerTickMs: 10,
+    arpTableSize: 8,
+    arpQueueLen: 2,
+    routeTableSize: 4,
+    ipAddrMax: 2,
+    reasmSlots: 1,
+    reasmMaxBytes: 4096,
+    reasmMaxFrags: 16,
+    nfHookSlots: 2,
+    maxSockets: 8,
+    sockRcvQueueLen: 4,
+    sockRcvBufBytes: 4096,
+    tcpMaxSockets: 3,
+    tcpSndBuf: 2048,
+    tcpRcvBuf: 2048,
+    tcpSynQueue: 2,
+    tcpAcceptQueue: 2,
+    tcpTimeWaitSlots: 3,
+    tcpWindowScaling: false,
+    tcpInitCwndSegs: 2,
+    tcpOooRanges: 2,
+  },
+};

@@ -1,0 +1,74 @@
+/*
+ * espruino-wifi-w5500.ts — Espruino WiFi with a WIZnet W5500 module on
+ * SPI2, used in MACRAW mode (socket 0) so slabnet does the TCP/IP, not the
+ * chip's hardwired stack.
+ *
+ * Figures from the Espruino firmware board file boards/ESPRUINOWIFI.py
+ * (github.com/espruino/Espruino, commit 27d9572c): part STM32F411CEU6,
+ * 'ram': 128 (KB), 'flash': 512 (KB), 'variables': 7148, saved_code 1 page
+ * x 65536 bytes at 0x08010000 (64 KB for saved JavaScript). JsVars are 16
+ * bytes (7148 x 16 = 114 KB of the 128 KB RAM).
+ *
+ * Wiring (ours): SPI2 on PB13 SCK, PB14 MISO, PB15 MOSI (left header);
+ * CS B10, INT B1 (active low), RESET A10. SPI at 12 MHz (APB1 is 50 MHz on
+ * the F411, 50/4 = 12.5 MHz; the W5500 is specified to 33.3 MHz
+ * guaranteed, 80 MHz nominal). The W5500's own 16 KB RX buffer absorbs
+ * bursts, so fewer skbs are needed than its 32 KB of socket memory suggests.
+ *
+ * Memory: the stack may use 72 KB of the 114 KB JsVar area. Pools: 12
+ * small skbs of 1600 bytes and 1 large skb of 8320 bytes: one reassembly
+ * at a time of a datagram up to 8192 bytes. TCP: 3 connections with 4 KB
+ * send and receive rings.
+ */
+import type { Board } from './board';
+
+export const espruinoWifiW5500: Board = {
+  id: 'espruino-wifi-w5500',
+  name: 'Espruino WiFi + W5500 (MACRAW)',
+  mcu: 'STM32F411CEU6',
+  chip: 'w5500',
+  spi: { bus: 'SPI2', sck: 'B13', miso: 'B14', mosi: 'B15', baud: 12000000 },
+  csPin: 'B10',
+  intPin: 'B1',
+  resetPin: 'A10',
+  ramBytes: 128 * 1024,
+  flashBytes: 512 * 1024,
+  jsVars: 7148,
+  jsVarBytes: 16,
+  codeFlashBytes: 65536,
+  stackRamBudget: 72 * 1024,
+  config: {
+    skbSmallCount: 12,
+    skbSmallSize: 1600,
+    skbLargeCount: 1,
+    skbLargeSize: 8192 + 128,
+    skbHeadroom: 64,
+    maxDevices: 1,
+    rxRingSize: 16,
+    napiBudget: 8,
+    txQueueLen: 8,
+    timerMax: 48,
+    timerSlots: 64,
+    timerTickMs: 10,
+    arpTableSize: 8,
+    arpQueueLen: 3,
+    routeTableSize: 4,
+    ipAddrMax: 2,
+    reasmSlots: 1,
+    reasmMaxBytes: 8192,
+    reasmMaxFrags: 16,
+    nfHookSlots: 2,
+    maxSockets: 12,
+    sockRcvQueueLen: 6,
+    sockRcvBufBytes: 8192,
+    tcpMaxSockets: 3,
+    tcpSndBuf: 4096,
+    tcpRcvBuf: 4096,
+    tcpSynQueue: 4,
+    tcpAcceptQueue: 4,
+    tcpTimeWaitSlots: 4,
+    tcpWindowScaling: false,
+    tcpInitCwndSegs: 3,
+    tcpOooRanges: 3,
+  },
+};

@@ -1,0 +1,153 @@
+/*
+ * udpframes.ts — a host (Node-only) frame transport: one Ethernet frame
+ * per UDP datagram, the framing QEMU's `-netdev dgram` and socat's TUN
+ * address use. Frames arrive on 127.0.0.1:LPORT and leave for
+ * 127.0.0.1:RPORT (or any host/port pair given).
+ *
+ * Place in the packet path: the bottom of both paths, a NetDriver.
+ *   receive:  'message' → rxFrame(st, dev, buf, 0, len) (driver "DMA" + netif_rx)
+ *             → the owner's onRx hook (schedules st.poll(): net_rx_action)
+ *   transmit: devQueueXmit → qdisc → startXmit: the frame is copied into a
+ *             Buffer, handed to the socket, and devTxComplete frees the skb
+ *             at once (the kernel's socket holds the copy).
+ * Runts (shorter than an Ethernet header) are dropped and counted here;
+ * oversize frames are dropped and counted by rxFrame.
+ *
+ * Node only: allocates a Buffer per transmitted frame (the host side of
+ * the wire is not the board's hot path). Excluded from the bundles.
+ */
+import * as dgram from 'node:dgram';
+import type { Stack } from '../../src/stack';
+import { NetDevice, NetDriver, NETDEV_TX_OK } from '../../src/link/netdev';
+import { registerNetdev, rxFrame, devTxComplete } from '../../src/link/dev';
+import { ETH_HLEN } from '../../src/link/ether';
+import { DEV_RX_ERRORS, DEV_TX_ERRORS } from '../../src/core/mib';
+
+/** Sees every frame in (dir 0) and out (dir 1), e.g. a pcap writer. Must copy what it keeps. */
+export interface FrameTap {
+  onFrame(dir: number, buf: Uint8Array, off: number, len: number): void;
+}
+export const TAP_RX = 0;
+export const TAP_TX = 1;
+
+export interface UdpFramesOptions {
+  /** local UDP port frames arrive on */
+  lport: number;
+  /** remote UDP port frames are sent to */
+  rport: number;
+  /** local bind address (default 127.0.0.1) */
+  lhost?: string;
+  /** remote address (default 127.0.0.1) */
+  rhost?: string;
+}
+
+export class UdpFramesDriver implements NetDriver {
+  devIndex = -1;
+  readonly lport: number;
+  readonly rport: number;
+  readonly lhost: string;
+  readonly rhost: string;
+  /** called after each received datagram (the owner schedules st.poll()) */
+  onRx: (() => void) | null = null;
+  tap: FrameTap | null = null;
+  /* counters */
+  rxDatagrams = 0;
+  rxRunts = 0;
+  rxRefused = 0;
+  txDatagrams = 0;
+  txErrors = 0;
+  private sock: dgram.Socket | null = null;
+  private closed = false;
+
+  constructor(readonly st: Stack, o: UdpFramesOptions) {
+    this.lport = o.lport;
+    this.rport = o.rport;
+    this.lhost = o.lhost !== undefined ? o.lhost : '127.0.0.1';
+    this.rhost = o.rhost !== undefined ? o.rhost : '127.0.0.1';
+  }
+
+  /** Register the net device on the stack (DOWN). Returns the device index or -errno. */
+  register(name: string, mac: Uint8Array, mtu: number): number {
+    const d = registerNetdev(this.st, name, mac, mtu, this);
+    if (d >= 0) this.devIndex = d;
+    return d;
+  }
+
+  /** Bind the UDP socket. Resolves when listening; rejects on bind errors. */
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
+      this.sock = s;
+      let bound = false;
+      s.on('error', (err) => {
+        if (!bound) {
+          reject(err);
+          return;
+        }
+        this.txErrors++;
+      });
+      s.on('message', (msg: Buffer) => this.onMessage(msg));
+      s.bind(this.lport, this.lhost, () => {
+        bound = true;
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sock !== null) this.sock.close();
+  }
+
+  private onMessage(msg: Buffer): void {
+    this.rxDatagrams++;
+    const st = this.st;
+    const u8 = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
+    const dev = st.link.devs[this.devIndex];
+    if (msg.length < ETH_HLEN) {
+      this.rxRunts++;
+      if (dev !== undefined) dev.stats.v[DEV_RX_ERRORS]++;
+    } else {
+      if (this.tap !== null) this.tap.onFrame(TAP_RX, u8, 0, u8.length);
+      if (rxFrame(st, this.devIndex, u8, 0, u8.length) !== 0) this.rxRefused++;
+    }
+    if (this.onRx !== null) this.onRx();
+  }
+
+  startXmit(dev: NetDevice, skb: number): number {
+    const st = this.st;
+    const p = st.pool;
+    const off = p.data[skb];
+    const len = p.tail[skb] - off;
+    const b = p.buf[skb];
+    if (this.tap !== null) this.tap.onFrame(TAP_TX, b, off, len);
+    const s = this.sock;
+    if (s !== null && !this.closed) {
+      const copy = Buffer.allocUnsafe(len);
+      for (let i = 0; i < len; i++) copy[i] = b[off + i];
+      this.txDatagrams++;
+      s.send(copy, this.rport, this.rhost, (err) => {
+        if (err) {
+          this.txErrors++;
+          dev.stats.v[DEV_TX_ERRORS]++;
+        }
+      });
+    } else {
+      this.txErrors++;
+      dev.stats.v[DEV_TX_ERRORS]++;
+    }
+    devTxComplete(st, dev, skb);
+    return NETDEV_TX_OK;
+  }
+
+  stats(): { [k: string]: number } {
+    return {
+      rxDatagrams: this.rxDatagrams,
+      rxRunts: this.rxRunts,
+      rxRefused: this.rxRefused,
+      txDatagrams: this.txDatagrams,
+      txErrors: this.txErrors,
+    };
+  }
+}

@@ -1,0 +1,552 @@
+/*
+ * tcp.ts — TCP constants, header offsets, options, counters and the TCB
+ * table (struct tcp_sock, flattened into typed arrays indexed by TCB
+ * number). Everything is allocated once by TcpState's constructor.
+ *
+ * Place in the packet path: shared by tcp_input / tcp_output / tcp_timer /
+ * tcp_minisocks / tcp_ipv4 / tcp_api. RFC 9293 §3.1 (header), §3.3.2
+ * (states), RFC 7323 (timestamps, window scale), RFC 2018 (SACK).
+ *
+ * Byte rings: each TCB owns one send ring holding unacked + unsent data
+ * (seq sndBase .. writeSeq), and one receive ring holding unread in-order
+ * data (rcvCount bytes from rcvHead) followed by out-of-order data written
+ * at its offset from rcvNxt (ranges in oooS/oooE, the source of SACK blocks).
+ */
+import type { Stack } from '../../stack';
+import { MibBlock } from '../../core/mib';
+import { u32, after, before } from '../../core/bits';
+
+/*
+ * st.tcp: until src/stack.ts declares `readonly tcp: TcpState` and calls
+ * initTcp(this) in its constructor, this augmentation types the field that
+ * initTcp (tcp_ipv4.ts) sets. Harmless once stack.ts declares it too.
+ */
+declare module '../../stack' {
+  interface Stack {
+    readonly tcp: TcpState;
+  }
+}
+
+/* ---- header (RFC 9293 §3.1) ---- */
+export const TH_SPORT = 0;
+export const TH_DPORT = 2;
+export const TH_SEQ = 4;
+export const TH_ACK = 8;
+export const TH_DOFF = 12;
+export const TH_FLAGS = 13;
+export const TH_WIN = 14;
+export const TH_CSUM = 16;
+export const TH_URP = 18;
+export const TCP_HLEN = 20;
+export const TCP_MAX_HLEN = 60;
+
+export const TCPF_FIN = 0x01;
+export const TCPF_SYN = 0x02;
+export const TCPF_RST = 0x04;
+export const TCPF_PSH = 0x08;
+export const TCPF_ACK = 0x10;
+export const TCPF_URG = 0x20;
+export const TCPF_ECE = 0x40;
+export const TCPF_CWR = 0x80;
+
+/* ---- options ---- */
+export const TCPOPT_EOL = 0;
+export const TCPOPT_NOP = 1;
+export const TCPOPT_MSS = 2;
+export const TCPOPT_WINDOW = 3;
+export const TCPOPT_SACK_PERM = 4;
+export const TCPOPT_SACK = 5;
+export const TCPOPT_TIMESTAMP = 8;
+export const TCPOLEN_TSTAMP_ALIGNED = 12;
+export const TCP_MAX_WSCALE = 14;
+export const TCP_MSS_DEFAULT = 536;
+export const TCP_MIN_MSS = 88;
+/** SACK blocks parsed from one segment (40 option bytes hold at most 4) */
+export const TCP_MAX_SACK_IN = 4;
+
+/* ---- states (Linux numbering; 0 = TCB slot free) ---- */
+export const TCP_FREE = 0;
+export const TCP_ESTABLISHED = 1;
+export const TCP_SYN_SENT = 2;
+export const TCP_SYN_RECV = 3;
+export const TCP_FIN_WAIT1 = 4;
+export const TCP_FIN_WAIT2 = 5;
+export const TCP_TIME_WAIT = 6;
+export const TCP_CLOSE = 7;
+export const TCP_CLOSE_WAIT = 8;
+export const TCP_LAST_ACK = 9;
+export const TCP_LISTEN = 10;
+export const TCP_CLOSING = 11;
+
+export const TCP_STATE_NAMES = [
+  'FREE', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE',
+  'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING',
+];
+
+/* ---- who holds a TCB ---- */
+/** nobody: closed by the application, lives until the protocol is done */
+export const OWN_ORPHAN = 0;
+/** the application (a socket) */
+export const OWN_APP = 1;
+/** a listener's accept queue (not yet accepted) */
+export const OWN_ACCEPTQ = 2;
+
+/* ---- per-TCB flag bits (flags[]) ---- */
+export const F_TS = 0x1; // timestamps negotiated
+export const F_SACK = 0x2; // SACK permitted both ways
+export const F_WS = 0x4; // window scaling negotiated
+export const F_NODELAY = 0x8;
+export const F_KEEPALIVE = 0x10;
+export const F_LINGER0 = 0x20;
+export const F_FIN_QUEUED = 0x40; // application shut down writing: FIN follows the data
+export const F_RCV_SHUT = 0x80; // no more data to the application (FIN received or SHUT_RD)
+export const F_RTT_ACTIVE = 0x100; // timing rttSeq (no timestamps)
+export const F_RENO_RECOV = 0x200; // NewReno fast recovery (RFC 6582)
+export const F_SACK_RECOV = 0x400; // SACK loss recovery (RFC 6675)
+export const F_ACK_PENDING = 0x800; // an ACK is owed (delayed)
+export const F_ACK_NOW = 0x1000; // send the ACK at the end of input processing
+export const F_PROBE = 0x2000; // retransmit timer is the persist timer
+export const F_OOO_FIN = 0x4000; // a FIN arrived beyond rcvNxt (at rcvFinSeq)
+export const F_SND_SHUT = 0x8000; // SHUT_WR done
+export const F_CLOSED_APP = 0x10000; // application called close
+export const F_WS_OFFERED = 0x20000; // SYN_SENT: we offered window scaling
+export const F_ZWND_ADV = 0x40000; // last advertised window was zero
+
+/* ---- timers per TCB ---- */
+export const TT_RTX = 0; // retransmit, SYN retries, persist
+export const TT_DACK = 1; // delayed ACK
+export const TT_KEEP = 2; // keepalive, orphaned FIN_WAIT2
+
+/* ---- Tcp: (/proc/net/snmp) ---- */
+export const TCP_NAMES = [
+  'ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets', 'CurrEstab', 'InSegs', 'OutSegs',
+  'RetransSegs', 'InErrs', 'OutRsts', 'InCsumErrors',
+];
+export const TCP_ACTIVEOPENS = 0;
+export const TCP_PASSIVEOPENS = 1;
+export const TCP_ATTEMPTFAILS = 2;
+export const TCP_ESTABRESETS = 3;
+export const TCP_CURRESTAB = 4;
+export const TCP_INSEGS = 5;
+export const TCP_OUTSEGS = 6;
+export const TCP_RETRANSSEGS = 7;
+export const TCP_INERRS = 8;
+export const TCP_OUTRSTS = 9;
+export const TCP_INCSUMERRORS = 10;
+
+/* ---- TcpExt: (/proc/net/netstat) ---- */
+export const TCPEXT_NAMES = [
+  'ListenOverflows', 'ListenDrops', 'TCPReqQFullDrop', 'TCPSackRecovery', 'TCPRenoRecovery',
+  'TCPChallengeACK', 'TCPSYNChallenge', 'TCPACKSkippedChallenge', 'TW', 'TCPTimeWaitOverflow',
+  'DelayedACKs', 'TCPFastRetrans', 'TCPSlowStartRetrans', 'TCPTimeouts', 'TCPOFOQueue', 'TCPOFODrop',
+  'TCPOFOMerge', 'PAWSEstab', 'TCPAbortOnData', 'TCPAbortOnClose', 'TCPAbortOnTimeout',
+  'TCPAbortOnLinger', 'EmbryonicRsts', 'TCPSACKDiscard', 'TCPWinProbe', 'TCPKeepAlive',
+  'TCPSynRetrans', 'TCPOrigDataSent', 'TCPRcvQDrop', 'TCPZeroWindowDrop', 'TCPToZeroWindowAdv',
+  'TCPFromZeroWindowAdv', 'TCPPureAcks', 'TCPNoSkb', 'TCPLimitedTransmit', 'TCPPartialAcks',
+  'TCPDSACKRecv', 'OutOfWindowIcmps', 'TCPTimeWaitKilled', 'TCPAbortFailed', 'TCPSackBlocksRecv',
+];
+export const TX_LISTENOVERFLOWS = 0;
+export const TX_LISTENDROPS = 1;
+export const TX_REQQFULLDROP = 2;
+export const TX_SACKRECOVERY = 3;
+export const TX_RENORECOVERY = 4;
+export const TX_CHALLENGEACK = 5;
+export const TX_SYNCHALLENGE = 6;
+export const TX_ACKSKIPPEDCHALLENGE = 7;
+export const TX_TW = 8;
+export const TX_TIMEWAITOVERFLOW = 9;
+export const TX_DELAYEDACKS = 10;
+export const TX_FASTRETRANS = 11;
+export const TX_SLOWSTARTRETRANS = 12;
+export const TX_TIMEOUTS = 13;
+export const TX_OFOQUEUE = 14;
+export const TX_OFODROP = 15;
+export const TX_OFOMERGE = 16;
+export const TX_PAWSESTAB = 17;
+export const TX_ABORTONDATA = 18;
+export const TX_ABORTONCLOSE = 19;
+export const TX_ABORTONTIMEOUT = 20;
+export const TX_ABORTONLINGER = 21;
+export const TX_EMBRYONICRSTS = 22;
+export const TX_SACKDISCARD = 23;
+export const TX_WINPROBE = 24;
+export const TX_KEEPALIVE = 25;
+export const TX_SYNRETRANS = 26;
+export const TX_ORIGDATASENT = 27;
+export const TX_RCVQDROP = 28;
+export const TX_ZEROWINDOWDROP = 29;
+export const TX_TOZEROWINDOWADV = 30;
+export const TX_FROMZEROWINDOWADV = 31;
+export const TX_PUREACKS = 32;
+export const TX_NOSKB = 33;
+export const TX_LIMITEDTRANSMIT = 34;
+export const TX_PARTIALACKS = 35;
+export const TX_DSACKRECV = 36;
+export const TX_OUTOFWINDOWICMPS = 37;
+export const TX_TIMEWAITKILLED = 38;
+export const TX_ABORTFAILED = 39;
+export const TX_SACKBLOCKSRECV = 40;
+
+/**
+ * The IP-layer calls TCP makes, behind one object so a unit test can
+ * capture segments without the IP layer (tcp_ipv4.ts installs the real one).
+ */
+export interface TcpIpOps {
+  /** ip_build_and_send_pkt: skb data at the TCP header. Consumes skb. 0 or -errno. */
+  xmit(st: Stack, skb: number, saddr: number, daddr: number, tos: number, ttl: number): number;
+  /** local address used to reach daddr, 0 when unroutable */
+  selectSource(st: Stack, daddr: number): number;
+  /** MTU of the device used to reach daddr (0 when unroutable) */
+  mtuTo(st: Stack, daddr: number): number;
+}
+
+/** All TCP state of one stack (tcp_hashinfo + every tcp_sock + minisocks). */
+export class TcpState {
+  readonly n: number;
+  readonly K: number; // ranges per TCB
+  ops: TcpIpOps;
+  readonly mibB: MibBlock;
+  readonly extB: MibBlock;
+  readonly mib: Float64Array;
+  readonly ext: Float64Array;
+
+  /* ---- TCBs ---- */
+  readonly state: Uint8Array;
+  readonly owner: Uint8Array;
+  readonly fd: Int32Array;
+  readonly flags: Int32Array;
+  readonly err: Int32Array;
+  readonly laddr: Float64Array;
+  readonly raddr: Float64Array;
+  readonly lport: Int32Array;
+  readonly rport: Int32Array;
+  /* listener / accept queue */
+  readonly parent: Int32Array;
+  readonly acceptNext: Int32Array;
+  readonly acceptHead: Int32Array;
+  readonly acceptLen: Int32Array;
+  readonly backlog: Int32Array;
+  /* send sequence space */
+  readonly iss: Uint32Array;
+  readonly sndUna: Uint32Array;
+  readonly sndNxt: Uint32Array;
+  /** highest sequence ever sent (snd_nxt before a go-back-N) */
+  readonly sndMax: Uint32Array;
+  readonly sndWl1: Uint32Array;
+  readonly sndWl2: Uint32Array;
+  readonly sndWnd: Float64Array;
+  readonly maxSndWnd: Float64Array;
+  /** seq of the first byte held in the send ring */
+  readonly sndBase: Uint32Array;
+  /** seq after the last byte the application queued */
+  readonly writeSeq: Uint32Array;
+  readonly sndHead: Int32Array;
+  readonly sndLimit: Int32Array;
+  readonly sndWscale: Uint8Array;
+  /* receive sequence space */
+  readonly irs: Uint32Array;
+  readonly rcvNxt: Uint32Array;
+  /** right edge of the last advertised window (never moves left) */
+  readonly rcvEdge: Uint32Array;
+  readonly rcvHead: Int32Array;
+  readonly rcvCount: Int32Array;
+  readonly rcvLimit: Int32Array;
+  readonly rcvWscale: Uint8Array;
+  readonly rcvFinSeq: Uint32Array;
+  /** bytes received since the last ACK we sent (delayed ACK) */
+  readonly rcvUnacked: Int32Array;
+  /** largest segment seen from the peer (delayed-ACK "full-sized") */
+  readonly rcvMss: Int32Array;
+  /* MSS */
+  /** effective send MSS: payload bytes per segment, options excluded */
+  readonly smss: Int32Array;
+  /** MSS we advertised */
+  readonly advMss: Int32Array;
+  /** MSS the peer advertised (clamp) */
+  readonly peerMss: Int32Array;
+  /* congestion control (bytes) */
+  readonly cwnd: Float64Array;
+  readonly ssthresh: Float64Array;
+  readonly recover: Uint32Array;
+  readonly highRxt: Uint32Array;
+  readonly dupAcks: Int32Array;
+  /* RTT / RTO (RFC 6298), ms; srtt scaled by 8, rttvar by 4 */
+  readonly srtt8: Int32Array;
+  readonly rttvar4: Int32Array;
+  readonly rto: Int32Array;
+  readonly backoff: Int32Array;
+  readonly retransmits: Int32Array;
+  readonly probesOut: Int32Array;
+  readonly rttSeq: Uint32Array;
+  readonly rttTime: Float64Array;
+  readonly rtxStart: Float64Array;
+  readonly rcvTstamp: Float64Array;
+  /* timestamps (RFC 7323) */
+  readonly tsRecent: Uint32Array;
+  readonly tsRecentStamp: Float64Array;
+  readonly tsOffset: Uint32Array;
+  /* socket options */
+  readonly keepIdle: Int32Array;
+  readonly keepIntvl: Int32Array;
+  readonly keepCnt: Int32Array;
+  readonly userTimeout: Int32Array;
+  /* rings */
+  readonly sndRing: Uint8Array[];
+  readonly rcvRing: Uint8Array[];
+  /* out-of-order ranges (most recent first), K per TCB */
+  readonly oooS: Uint32Array;
+  readonly oooE: Uint32Array;
+  readonly oooN: Uint8Array;
+  /* SACK scoreboard (sorted ascending), K per TCB */
+  readonly sbS: Uint32Array;
+  readonly sbE: Uint32Array;
+  readonly sbN: Uint8Array;
+  /* timers */
+  readonly tRtx: Int32Array;
+  readonly tDack: Int32Array;
+  readonly tKeep: Int32Array;
+
+  /* ---- request socks (SYN queue) ---- */
+  readonly rqN: number;
+  readonly rqUsed: Uint8Array;
+  readonly rqLaddr: Float64Array;
+  readonly rqRaddr: Float64Array;
+  readonly rqLport: Int32Array;
+  readonly rqRport: Int32Array;
+  readonly rqListener: Int32Array;
+  readonly rqIss: Uint32Array;
+  readonly rqIrs: Uint32Array;
+  readonly rqMss: Int32Array;
+  /** peer's window scale, -1 when not offered */
+  readonly rqWs: Int32Array;
+  readonly rqFlags: Int32Array;
+  readonly rqTsRecent: Uint32Array;
+  readonly rqTsOffset: Uint32Array;
+  readonly rqWnd: Int32Array;
+  readonly rqRetries: Int32Array;
+  readonly rqExpire: Float64Array;
+  rqCount = 0;
+  tReq = -1;
+
+  /* ---- TIME_WAIT minisocks ---- */
+  readonly twN: number;
+  readonly twUsed: Uint8Array;
+  readonly twLaddr: Float64Array;
+  readonly twRaddr: Float64Array;
+  readonly twLport: Int32Array;
+  readonly twRport: Int32Array;
+  readonly twSndNxt: Uint32Array;
+  readonly twRcvNxt: Uint32Array;
+  readonly twTsRecent: Uint32Array;
+  readonly twTsOffset: Uint32Array;
+  readonly twFlags: Int32Array;
+  readonly twWnd: Int32Array;
+  readonly twExpire: Float64Array;
+  twCount = 0;
+  tTw = -1;
+
+  /* ---- parsed incoming segment (scratch; one segment at a time) ---- */
+  segSaddr = 0;
+  segDaddr = 0;
+  segSport = 0;
+  segDport = 0;
+  segSeq = 0;
+  segAck = 0;
+  segFlags = 0;
+  segWnd = 0;
+  segLen = 0;
+  /** payload offset in the skb's buffer */
+  segOff = 0;
+  optMss = 0;
+  optWs = -1;
+  optSackOk = false;
+  optTs = false;
+  optTsval = 0;
+  optTsecr = 0;
+  sackN = 0;
+  readonly sackS = new Uint32Array(TCP_MAX_SACK_IN);
+  readonly sackE = new Uint32Array(TCP_MAX_SACK_IN);
+
+  /* ---- misc ---- */
+  /** RFC 6528 secret */
+  readonly secret = new Uint32Array(4);
+  /** test hook: when >= 0, the next ISNs are this value (forces wrap tests) */
+  isnOverride = -1;
+  chalWindow = 0;
+  chalCount = 0;
+  nextEphemeral = 0;
+
+  constructor(st: Stack, ops: TcpIpOps) {
+    const c = st.cfg;
+    const n = c.tcpMaxSockets;
+    const K = c.tcpOooRanges > 0 ? c.tcpOooRanges : 1;
+    this.n = n;
+    this.K = K;
+    this.ops = ops;
+    this.mibB = new MibBlock('Tcp', TCP_NAMES);
+    this.extB = new MibBlock('TcpExt', TCPEXT_NAMES);
+    this.mib = this.mibB.v;
+    this.ext = this.extB.v;
+    this.state = new Uint8Array(n);
+    this.owner = new Uint8Array(n);
+    this.fd = new Int32Array(n);
+    this.flags = new Int32Array(n);
+    this.err = new Int32Array(n);
+    this.laddr = new Float64Array(n);
+    this.raddr = new Float64Array(n);
+    this.lport = new Int32Array(n);
+    this.rport = new Int32Array(n);
+    this.parent = new Int32Array(n);
+    this.acceptNext = new Int32Array(n);
+    this.acceptHead = new Int32Array(n);
+    this.acceptLen = new Int32Array(n);
+    this.backlog = new Int32Array(n);
+    this.iss = new Uint32Array(n);
+    this.sndUna = new Uint32Array(n);
+    this.sndNxt = new Uint32Array(n);
+    this.sndMax = new Uint32Array(n);
+    this.sndWl1 = new Uint32Array(n);
+    this.sndWl2 = new Uint32Array(n);
+    this.sndWnd = new Float64Array(n);
+    this.maxSndWnd = new Float64Array(n);
+    this.sndBase = new Uint32Array(n);
+    this.writeSeq = new Uint32Array(n);
+    this.sndHead = new Int32Array(n);
+    this.sndLimit = new Int32Array(n);
+    this.sndWscale = new Uint8Array(n);
+    this.irs = new Uint32Array(n);
+    this.rcvNxt = new Uint32Array(n);
+    this.rcvEdge = new Uint32Array(n);
+    this.rcvHead = new Int32Array(n);
+    this.rcvCount = new Int32Array(n);
+    this.rcvLimit = new Int32Array(n);
+    this.rcvWscale = new Uint8Array(n);
+    this.rcvFinSeq = new Uint32Array(n);
+    this.rcvUnacked = new Int32Array(n);
+    this.rcvMss = new Int32Array(n);
+    this.smss = new Int32Array(n);
+    this.advMss = new Int32Array(n);
+    this.peerMss = new Int32Array(n);
+    this.cwnd = new Float64Array(n);
+    this.ssthresh = new Float64Array(n);
+    this.recover = new Uint32Array(n);
+    this.highRxt = new Uint32Array(n);
+    this.dupAcks = new Int32Array(n);
+    this.srtt8 = new Int32Array(n);
+    this.rttvar4 = new Int32Array(n);
+    this.rto = new Int32Array(n);
+    this.backoff = new Int32Array(n);
+    this.retransmits = new Int32Array(n);
+    this.probesOut = new Int32Array(n);
+    this.rttSeq = new Uint32Array(n);
+    this.rttTime = new Float64Array(n);
+    this.rtxStart = new Float64Array(n);
+    this.rcvTstamp = new Float64Array(n);
+    this.tsRecent = new Uint32Array(n);
+    this.tsRecentStamp = new Float64Array(n);
+    this.tsOffset = new Uint32Array(n);
+    this.keepIdle = new Int32Array(n);
+    this.keepIntvl = new Int32Array(n);
+    this.keepCnt = new Int32Array(n);
+    this.userTimeout = new Int32Array(n);
+    this.sndRing = [];
+    this.rcvRing = [];
+    for (let i = 0; i < n; i++) {
+      this.sndRing.push(new Uint8Array(c.tcpSndBuf));
+      this.rcvRing.push(new Uint8Array(c.tcpRcvBuf));
+    }
+    this.oooS = new Uint32Array(n * K);
+    this.oooE = new Uint32Array(n * K);
+    this.oooN = new Uint8Array(n);
+    this.sbS = new Uint32Array(n * K);
+    this.sbE = new Uint32Array(n * K);
+    this.sbN = new Uint8Array(n);
+    this.tRtx = new Int32Array(n);
+    this.tDack = new Int32Array(n);
+    this.tKeep = new Int32Array(n);
+
+    const rn = c.tcpSynQueue;
+    this.rqN = rn;
+    this.rqUsed = new Uint8Array(rn);
+    this.rqLaddr = new Float64Array(rn);
+    this.rqRaddr = new Float64Array(rn);
+    this.rqLport = new Int32Array(rn);
+    this.rqRport = new Int32Array(rn);
+    this.rqListener = new Int32Array(rn);
+    this.rqIss = new Uint32Array(rn);
+    this.rqIrs = new Uint32Array(rn);
+    this.rqMss = new Int32Array(rn);
+    this.rqWs = new Int32Array(rn);
+    this.rqFlags = new Int32Array(rn);
+    this.rqTsRecent = new Uint32Array(rn);
+    this.rqTsOffset = new Uint32Array(rn);
+    this.rqWnd = new Int32Array(rn);
+    this.rqRetries = new Int32Array(rn);
+    this.rqExpire = new Float64Array(rn);
+
+    const tn = c.tcpTimeWaitSlots;
+    this.twN = tn;
+    this.twUsed = new Uint8Array(tn);
+    this.twLaddr = new Float64Array(tn);
+    this.twRaddr = new Float64Array(tn);
+    this.twLport = new Int32Array(tn);
+    this.twRport = new Int32Array(tn);
+    this.twSndNxt = new Uint32Array(tn);
+    this.twRcvNxt = new Uint32Array(tn);
+    this.twTsRecent = new Uint32Array(tn);
+    this.twTsOffset = new Uint32Array(tn);
+    this.twFlags = new Int32Array(tn);
+    this.twWnd = new Int32Array(tn);
+    this.twExpire = new Float64Array(tn);
+  }
+
+  /** TCBs in use (tests assert 0 at the end). */
+  inUse(): number {
+    let k = 0;
+    for (let i = 0; i < this.n; i++) if (this.state[i] !== TCP_FREE) k++;
+    return k;
+  }
+}
+
+/* ---- small helpers used by every TCP file ---- */
+
+/** 32-bit multiply modulo 2^32 without Math.imul (portable to Lua). */
+export function mul32(a: number, b: number): number {
+  const lo = (a & 0xffff) * b;
+  const hi = u32((a >>> 16) * (b & 0xffff)) * 65536;
+  return u32(u32(lo) + u32(hi));
+}
+
+/** A good 32-bit mix (murmur3 fmix32). */
+export function fmix32(x0: number): number {
+  let x = u32(x0);
+  x = u32(x ^ (x >>> 16));
+  x = mul32(x, 0x85ebca6b);
+  x = u32(x ^ (x >>> 13));
+  x = mul32(x, 0xc2b2ae35);
+  x = u32(x ^ (x >>> 16));
+  return x;
+}
+
+/** max of two sequence numbers */
+export function seqMax(a: number, b: number): number {
+  return after(a, b) ? a : b;
+}
+
+export function seqMin(a: number, b: number): number {
+  return before(a, b) ? a : b;
+}
+
+/** b - a in sequence space (a <= b expected), as a non-negative number when so. */
+export function seqDiff(b: number, a: number): number {
+  return u32(b - a) >= 0x80000000 ? u32(b - a) - 0x100000000 : u32(b - a);
+}
+
+/** The TCP timestamp clock: milliseconds, 32 bits. */
+export function tcpTimeStamp(st: Stack): number {
+  return u32(Math.floor(st.now()));
+}
+
+export function tcpInRange(seq: number, lo: number, hi: number): boolean {
+  return !before(seq, lo) && !after(seq, hi);
+}

@@ -1,0 +1,261 @@
+/*
+ * tcp_cong.ts — RTT estimation and congestion control (tcp_input.c's
+ * tcp_ack / tcp_fastretrans_alert / tcp_enter_loss, tcp_cong.c's Reno):
+ *
+ *   RFC 6298  RTO: SRTT/RTTVAR, Karn (no samples from retransmissions;
+ *             timestamps give unambiguous samples, RFC 7323 §4), backoff
+ *   RFC 5681  slow start, congestion avoidance, fast retransmit
+ *   RFC 6582  NewReno fast recovery (partial ACKs, `recover`)
+ *   RFC 6675  SACK-based loss recovery (pipe, NextSeg, HighRxt)
+ *   RFC 3042  limited transmit (tcpWriteXmit allows 2 extra segments)
+ *   RFC 6928  initial window min(10*MSS, max(2*MSS, 14600))
+ *
+ * Windows are in bytes.
+ */
+import type { Stack } from '../../stack';
+import { u32, after, before } from '../../core/bits';
+import {
+  F_RENO_RECOV, F_SACK_RECOV, F_SACK, TX_SACKRECOVERY, TX_RENORECOVERY, TX_FASTRETRANS,
+  TX_PARTIALACKS, seqDiff,
+} from './tcp';
+import { sbSacked, sbSackedIn, sbLostEdge, sbSkip, sbNextSacked, sbHighest } from './tcp_seq';
+import {
+  tcpXmitAt, tcpWriteXmit, tcpResetXmitTimer, tcpUnsent, tcpFinPending, tcpCanSend,
+} from './tcp_output';
+
+const SSTHRESH_INF = 0x7fffffff;
+
+/** RFC 6928 initial window. */
+export function tcpInitCwnd(st: Stack, t: number): void {
+  const tp = st.tcp;
+  const smss = tp.smss[t];
+  const segs = st.cfg.tcpInitCwndSegs;
+  let iw = segs * smss;
+  const cap = 2 * smss > 14600 ? 2 * smss : 14600;
+  if (iw > cap) iw = cap;
+  if (iw < smss) iw = smss;
+  tp.cwnd[t] = iw;
+  tp.ssthresh[t] = SSTHRESH_INF;
+}
+
+/** tcp_rtt_estimator + tcp_set_rto (RFC 6298 §2). m: a sample in ms. */
+export function tcpRttEstimator(st: Stack, t: number, m0: number): void {
+  const tp = st.tcp;
+  const m = m0 < 1 ? 1 : Math.floor(m0);
+  if (tp.srtt8[t] === 0) {
+    tp.srtt8[t] = m * 8;
+    tp.rttvar4[t] = m * 2;
+  } else {
+    const srtt = Math.floor(tp.srtt8[t] / 8);
+    const err = m - srtt;
+    tp.srtt8[t] = tp.srtt8[t] + err;
+    const aerr = err < 0 ? -err : err;
+    tp.rttvar4[t] = tp.rttvar4[t] - Math.floor(tp.rttvar4[t] / 4) + aerr;
+    if (tp.srtt8[t] < 8) tp.srtt8[t] = 8;
+  }
+  const g = st.cfg.timerTickMs;
+  const v = tp.rttvar4[t] > g ? tp.rttvar4[t] : g;
+  let rto = Math.floor(tp.srtt8[t] / 8) + v;
+  if (rto < st.cfg.tcpRtoMinMs) rto = st.cfg.tcpRtoMinMs;
+  if (rto > st.cfg.tcpRtoMaxMs) rto = st.cfg.tcpRtoMaxMs;
+  tp.rto[t] = rto;
+}
+
+function flightSize(st: Stack, t: number): number {
+  const tp = st.tcp;
+  return seqDiff(tp.sndMax[t], tp.sndUna[t]);
+}
+
+function halfFlight(st: Stack, t: number): number {
+  const tp = st.tcp;
+  const h = Math.floor(flightSize(st, t) / 2);
+  const m = 2 * tp.smss[t];
+  return h > m ? h : m;
+}
+
+/** Congestion window growth for `acked` newly acknowledged bytes (RFC 5681 §3.1). */
+export function tcpCongAvoid(st: Stack, t: number, acked: number): void {
+  const tp = st.tcp;
+  const smss = tp.smss[t];
+  if (tp.cwnd[t] < tp.ssthresh[t]) {
+    tp.cwnd[t] += acked < smss ? acked : smss;
+  } else {
+    const inc = Math.floor((smss * smss) / tp.cwnd[t]);
+    tp.cwnd[t] += inc > 0 ? inc : 1;
+  }
+  if (tp.cwnd[t] > 0x3fffffff) tp.cwnd[t] = 0x3fffffff;
+}
+
+/* ---------------- RFC 6675 SACK recovery ---------------- */
+
+/** RFC 6675 §4 pipe: octets believed to be in the network. */
+export function tcpSackPipe(st: Stack, t: number): number {
+  const tp = st.tcp;
+  const una = tp.sndUna[t];
+  const high = tp.sndMax[t];
+  const unsacked = seqDiff(high, una) - sbSacked(tp, t);
+  const lostEdge = sbLostEdge(tp, t, una, tp.smss[t]);
+  const lost = seqDiff(lostEdge, una) - sbSackedIn(tp, t, una, lostEdge);
+  let rxt = 0;
+  const hr = tp.highRxt[t];
+  if (after(hr, una)) rxt = seqDiff(hr, una) - sbSackedIn(tp, t, una, hr);
+  const p = unsacked - lost + rxt;
+  return p > 0 ? p : 0;
+}
+
+/** Retransmit from the first unSACKed byte >= from, below limit. Returns bytes sent, 0 none, <0 error. */
+function sackRetransmitFrom(st: Stack, t: number, from: number, limit: number): number {
+  const tp = st.tcp;
+  const s = sbSkip(tp, t, from);
+  if (!before(s, limit)) return 0;
+  const holeEnd = sbNextSacked(tp, t, s, limit);
+  const r = tcpXmitAt(st, t, s, seqDiff(holeEnd, s), true);
+  if (r > 0) tp.highRxt[t] = u32(s + r);
+  return r;
+}
+
+/**
+ * RFC 6675 §5 step (C): while cwnd - pipe >= 1 SMSS, send NextSeg():
+ * (1) lost unSACKed data above HighRxt, (2) new data, (3) other unSACKed
+ * data above HighRxt below the highest SACKed byte.
+ */
+export function tcpSackXmit(st: Stack, t: number): void {
+  const tp = st.tcp;
+  const smss = tp.smss[t];
+  for (let guard = 0; guard < 256; guard++) {
+    if (tp.cwnd[t] - tcpSackPipe(st, t) < smss) return;
+    const una = tp.sndUna[t];
+    let hr = tp.highRxt[t];
+    if (before(hr, una)) {
+      hr = una;
+      tp.highRxt[t] = u32(una);
+    }
+    const lostEdge = sbLostEdge(tp, t, una, smss);
+    let r = sackRetransmitFrom(st, t, hr, lostEdge);
+    if (r < 0) return;
+    if (r > 0) continue;
+    // (2) new data within the peer's window
+    const avail = tcpUnsent(st, t);
+    if (avail > 0 || tcpFinPending(st, t)) {
+      const wndRoom = seqDiff(u32(tp.sndUna[t] + tp.sndWnd[t]), tp.sndNxt[t]);
+      let len = avail < smss ? avail : smss;
+      if (len > wndRoom) len = wndRoom > 0 ? wndRoom : 0;
+      if (len > 0 || (avail === 0 && tcpFinPending(st, t))) {
+        r = tcpXmitAt(st, t, tp.sndNxt[t], len, true);
+        if (r < 0) return;
+        if (r > 0) continue;
+      }
+    }
+    // (3)
+    r = sackRetransmitFrom(st, t, hr, sbHighest(tp, t, una));
+    if (r <= 0) return;
+  }
+}
+
+/* ---------------- the recovery state machine ---------------- */
+
+function enterRecovery(st: Stack, t: number): void {
+  const tp = st.tcp;
+  const sack = (tp.flags[t] & F_SACK) !== 0 && tp.sbN[t] > 0;
+  tp.ssthresh[t] = halfFlight(st, t);
+  tp.recover[t] = tp.sndMax[t];
+  tp.ext[TX_FASTRETRANS]++;
+  if (sack) {
+    tp.flags[t] |= F_SACK_RECOV;
+    tp.ext[TX_SACKRECOVERY]++;
+    tp.cwnd[t] = tp.ssthresh[t];
+    tp.highRxt[t] = tp.sndUna[t];
+    // the first unSACKed segment goes out regardless of pipe (RFC 6675 §5 step 4.3)
+    sackRetransmitFrom(st, t, tp.sndUna[t], tp.sndMax[t]);
+    tcpSackXmit(st, t);
+  } else {
+    tp.flags[t] |= F_RENO_RECOV;
+    tp.ext[TX_RENORECOVERY]++;
+    tp.cwnd[t] = tp.ssthresh[t] + 3 * tp.smss[t];
+    tcpXmitAt(st, t, tp.sndUna[t], tp.smss[t], true);
+    tcpWriteXmit(st, t);
+  }
+}
+
+/**
+ * tcp_fastretrans_alert, called for every ACK in a synchronized state
+ * after sndUna/scoreboard were updated. acked: bytes newly cumulatively
+ * acknowledged; dup: the ACK is a duplicate (RFC 5681 §2 / RFC 6675 §2).
+ */
+export function tcpFastRetransAlert(st: Stack, t: number, acked: number, dup: boolean): void {
+  const tp = st.tcp;
+  const fl = tp.flags[t];
+  if (!tcpCanSend(tp.state[t])) return;
+  if ((fl & F_SACK_RECOV) !== 0) {
+    if (!before(tp.sndUna[t], tp.recover[t])) {
+      tp.flags[t] &= ~F_SACK_RECOV;
+      tp.dupAcks[t] = 0;
+      tp.cwnd[t] = tp.ssthresh[t];
+      tcpWriteXmit(st, t);
+      return;
+    }
+    if (acked > 0) tp.ext[TX_PARTIALACKS]++;
+    tcpSackXmit(st, t);
+    return;
+  }
+  if ((fl & F_RENO_RECOV) !== 0) {
+    if (acked > 0) {
+      if (!before(tp.sndUna[t], tp.recover[t])) {
+        // full ACK (RFC 6582 §3.2 step 3)
+        tp.flags[t] &= ~F_RENO_RECOV;
+        tp.dupAcks[t] = 0;
+        const f = flightSize(st, t);
+        const v = (f > tp.smss[t] ? f : tp.smss[t]) + tp.smss[t];
+        tp.cwnd[t] = v < tp.ssthresh[t] ? v : tp.ssthresh[t];
+        tcpWriteXmit(st, t);
+        return;
+      }
+      // partial ACK (step 4): retransmit the next hole, deflate
+      tp.ext[TX_PARTIALACKS]++;
+      tcpXmitAt(st, t, tp.sndUna[t], tp.smss[t], true);
+      let c = tp.cwnd[t] - acked;
+      if (acked >= tp.smss[t]) c += tp.smss[t];
+      tp.cwnd[t] = c > tp.smss[t] ? c : tp.smss[t];
+      tcpResetXmitTimer(st, t);
+      tcpWriteXmit(st, t);
+      return;
+    }
+    if (dup) {
+      tp.cwnd[t] += tp.smss[t];
+      tcpWriteXmit(st, t);
+    }
+    return;
+  }
+  // open state
+  if (acked > 0) {
+    tp.dupAcks[t] = 0;
+    tcpCongAvoid(st, t, acked);
+    tcpWriteXmit(st, t);
+    return;
+  }
+  if (!dup) {
+    tcpWriteXmit(st, t);
+    return;
+  }
+  tp.dupAcks[t]++;
+  const lost =
+    (tp.flags[t] & F_SACK) !== 0 && after(sbLostEdge(tp, t, tp.sndUna[t], tp.smss[t]), tp.sndUna[t]);
+  if ((tp.dupAcks[t] >= 3 || lost) && after(tp.sndUna[t], tp.recover[t])) {
+    enterRecovery(st, t);
+    return;
+  }
+  tcpWriteXmit(st, t); // limited transmit (RFC 3042) for the first two
+}
+
+/** tcp_enter_loss: the retransmission timer expired (RFC 5681 §3.1 eq. 4, RFC 6582 §4). */
+export function tcpEnterLoss(st: Stack, t: number): void {
+  const tp = st.tcp;
+  tp.ssthresh[t] = halfFlight(st, t);
+  tp.cwnd[t] = tp.smss[t];
+  tp.flags[t] &= ~(F_RENO_RECOV | F_SACK_RECOV);
+  tp.dupAcks[t] = 0;
+  tp.recover[t] = tp.sndMax[t];
+  tp.sbN[t] = 0;
+  tp.sndNxt[t] = tp.sndUna[t];
+  tp.highRxt[t] = tp.sndUna[t];
+}
