@@ -6,19 +6,24 @@
  *   1. get a gc() function (--expose-gc, or turned on at run time with
  *      v8.setFlagsFromString + vm.runInNewContext('gc'));
  *   2. warm the workload up (JIT, ARP caches, pools at steady state);
- *   3. for each window: gc(); t0; h0 = heapUsed; workload.run(k);
- *      h1 = heapUsed; t1. The window is synchronous, so only the workload
- *      (and the two heap reads) can allocate inside it;
+ *   3. for each window: gc(); t0; read heap; workload.run(k); read heap;
+ *      t1. The window is synchronous, so only the workload (and the two
+ *      heap reads) run inside it. A heap read is
+ *      v8.getHeapSpaceStatistics(): total used bytes of all spaces, and
+ *      "young" bytes (new_space + new_large_object_space), where fresh
+ *      allocations land;
  *   4. a PerformanceObserver on 'gc' entries records every collection;
  *      after the windows, any window whose [t0, t1] overlaps a collection
  *      is discarded (a scavenge inside it would hide allocation). A window
  *      with a collection halves k for the next windows;
- *   5. the fixed cost of reading the heap (process.memoryUsage() itself
- *      allocates a few hundred bytes) is measured with k = 0 windows and
- *      subtracted;
- *   6. result = min over clean windows of (h1 - h0 - overhead) / k, also
- *      the median. The minimum is the figure: allocation by the workload is
- *      deterministic, while the JIT compiling code mid-window only adds.
+ *   5. the fixed cost of the heap reads themselves (they allocate their
+ *      result) is measured with k = 0 windows, minimum over several;
+ *   6. result = min over clean windows of (delta - overhead) / k, for the
+ *      total and for young space; the median of the total is reported
+ *      too. Minima, because the workload's allocation is deterministic
+ *      while the noise only adds: V8 sporadically grows old space by
+ *      ~200 KB right after a forced GC (sweeping / JIT code install,
+ *      seen under the tsx loader), which a single window would report.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -44,6 +49,8 @@ export interface AllocOptions {
 export interface AllocResult {
   /** bytes per operation: minimum over clean windows (>= 0 after rounding noise) */
   bytesPerOp: number;
+  /** the same counting only young-generation growth (where fresh objects land) */
+  youngBytesPerOp: number;
   /** median over clean windows */
   medianBytesPerOp: number;
   /** windows kept / discarded because a GC ran inside */
@@ -76,8 +83,19 @@ export function getGc(): () => void {
   return f;
 }
 
-function heapUsed(): number {
-  return process.memoryUsage().heapUsed;
+/** Heap read into r: r[0] = used bytes (all spaces), r[1] = young (new + new large object) bytes. */
+function readHeap(r: Float64Array): void {
+  const sp = v8.getHeapSpaceStatistics();
+  let total = 0;
+  let young = 0;
+  for (let i = 0; i < sp.length; i++) {
+    const u = sp[i].space_used_size;
+    total += u;
+    const n = sp[i].space_name;
+    if (n === 'new_space' || n === 'new_large_object_space') young += u;
+  }
+  r[0] = total;
+  r[1] = young;
 }
 
 function median(xs: number[]): number {
@@ -113,6 +131,7 @@ interface Win {
   t1: number;
   k: number;
   delta: number;
+  young: number;
 }
 
 /** Measure bytes the heap grows per operation of `w`. */
@@ -120,6 +139,10 @@ export async function measureAlloc(w: AllocWorkload, opt?: Partial<AllocOptions>
   const o = defaultAllocOptions();
   if (opt !== undefined) Object.assign(o, opt);
   const gc = getGc();
+  const h0 = new Float64Array(2);
+  const h1 = new Float64Array(2);
+  readHeap(h0);
+  readHeap(h1);
 
   const gcs: { start: number; end: number }[] = [];
   const obs = new PerformanceObserver((list) => {
@@ -141,10 +164,10 @@ export async function measureAlloc(w: AllocWorkload, opt?: Partial<AllocOptions>
     for (let i = 0; i < 9; i++) {
       gc();
       const t0 = performance.now();
-      const h0 = heapUsed();
+      readHeap(h0);
       w.run(0);
-      const h1 = heapUsed();
-      zero.push({ t0, t1: performance.now(), k: 0, delta: h1 - h0 });
+      readHeap(h1);
+      zero.push({ t0, t1: performance.now(), k: 0, delta: h1[0] - h0[0], young: h1[1] - h0[1] });
     }
 
     let k = o.window;
@@ -157,11 +180,11 @@ export async function measureAlloc(w: AllocWorkload, opt?: Partial<AllocOptions>
       for (let i = 0; i < o.windows - clean && n < o.maxWindows; i++, n++) {
         gc();
         const t0 = performance.now();
-        const h0 = heapUsed();
+        readHeap(h0);
         w.run(k);
-        const h1 = heapUsed();
+        readHeap(h1);
         const t1 = performance.now();
-        batch.push({ t0, t1, k, delta: h1 - h0 });
+        batch.push({ t0, t1, k, delta: h1[0] - h0[0], young: h1[1] - h0[1] });
       }
       await tick();
       await tick();
@@ -178,11 +201,14 @@ export async function measureAlloc(w: AllocWorkload, opt?: Partial<AllocOptions>
       if (hadGc && k > o.minWindow) k = Math.max(o.minWindow, Math.floor(k / 2));
     }
     await tick();
-    const zclean = zero.filter((z) => !overlapsGc(z, gcs)).map((z) => z.delta);
-    const overhead = zclean.length > 0 ? median(zclean) : 0;
+    const zclean = zero.filter((z) => !overlapsGc(z, gcs));
+    const overhead = zclean.length > 0 ? Math.min.apply(null, zclean.map((z) => z.delta)) : 0;
+    const overYoung = zclean.length > 0 ? Math.min.apply(null, zclean.map((z) => z.young)) : 0;
     const per = wins.map((x) => Math.max(0, x.delta - overhead) / x.k);
+    const perYoung = wins.map((x) => Math.max(0, x.young - overYoung) / x.k);
     return {
       bytesPerOp: per.length > 0 ? Math.min.apply(null, per) : NaN,
+      youngBytesPerOp: perYoung.length > 0 ? Math.min.apply(null, perYoung) : NaN,
       medianBytesPerOp: median(per),
       clean,
       discarded,

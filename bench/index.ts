@@ -32,15 +32,21 @@ interface Opts {
   quick: boolean;
   sites: boolean;
   only: string[];
+  /** first three octets of the echo benchmarks' /24 */
+  net: string;
 }
 
 function parseArgs(argv: string[]): Opts | string {
-  const o: Opts = { json: false, quick: false, sites: false, only: [] };
+  const o: Opts = { json: false, quick: false, sites: false, only: [], net: '192.0.2' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') o.json = true;
     else if (a === '--quick') o.quick = true;
     else if (a === '--sites') o.sites = true;
+    else if (a === '--net' && i + 1 < argv.length) {
+      o.net = argv[++i];
+      if (!/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(o.net)) return 'bad --net (want three octets, e.g. 10.0.0)';
+    }
     else if (a === '--only' && i + 1 < argv.length) o.only.push(...argv[++i].split(','));
     else if (a === '--help' || a === '-h') return 'help';
     else return 'unknown argument: ' + a;
@@ -50,7 +56,9 @@ function parseArgs(argv: string[]): Opts | string {
 
 const USAGE =
   'usage: slabnet bench [--json] [--quick] [--sites] [--only icmp_echo,udp_echo,link_echo,checksum,skb,stack]\n' +
-  '  --sites   for every workload that allocates, list the allocating functions (sampling heap profiler)\n';
+  '  --sites   for every workload that allocates, list the allocating functions (sampling heap profiler)\n' +
+  '  --net N   /24 used by the echo benchmarks (default 192.0.2; A = N.1, B = N.2)\n' +
+  '  --quick   shorter runs (smoke test)\n';
 
 /** A benchmark group: returns its results (or a skip reason). */
 interface Group {
@@ -66,7 +74,7 @@ function round(x: number, digits: number): number {
 }
 
 async function allocResult(bench: string, w: AllocWorkload, o: Opts): Promise<BenchResult> {
-  const r = await measureAlloc(w, o.quick ? { window: 5000, windows: 3, warmup: 5000 } : { window: 20000, windows: 7, warmup: 20000 });
+  const r = await measureAlloc(w, o.quick ? { window: 5000, windows: 5, warmup: 5000 } : { window: 20000, windows: 7, warmup: 20000 });
   return {
     name: 'alloc_bytes_per_packet',
     value: round(r.bytesPerOp, 3),
@@ -74,6 +82,7 @@ async function allocResult(bench: string, w: AllocWorkload, o: Opts): Promise<Be
     bench,
     per: 'round_trip',
     median: round(r.medianBytesPerOp, 3),
+    young: round(r.youngBytesPerOp, 3),
     windows: r.clean,
     discarded_gc_windows: r.discarded,
     window_pkts: r.window,
@@ -199,13 +208,19 @@ async function echoGroups(): Promise<Group[]> {
     g.push({
       id: 'icmp_echo',
       run(o) {
-        return echoGroup('icmp_echo', 'icmp_echo_pps', () => m.makeIcmpEcho(), o, (w) => m.icmpExtra(w));
+        return echoGroup('icmp_echo', 'icmp_echo_pps', () => m.makeIcmpEcho(o.net), o, (w) => ({
+          ...m.icmpExtra(w),
+          net: o.net + '.0/24',
+        }));
       },
     });
     g.push({
       id: 'udp_echo',
       run(o) {
-        return echoGroup('udp_echo', 'udp_echo_pps', () => m.makeUdpEcho(), o, (w) => m.udpExtra(w));
+        return echoGroup('udp_echo', 'udp_echo_pps', () => m.makeUdpEcho(o.net), o, (w) => ({
+          ...m.udpExtra(w),
+          net: o.net + '.0/24',
+        }));
       },
     });
   } catch (e) {

@@ -103,7 +103,7 @@ export const LINK_NAMES = [
   'RxFrames', 'RxRunts', 'RxNotForUs', 'RxUnknownType', 'RxRingOverruns', 'RxNoSkb',
   'TxFrames', 'TxQdiscDrops', 'TxNoSkb', 'ArpInRequests', 'ArpInReplies', 'ArpInErrors',
   'ArpOutRequests', 'ArpOutReplies', 'ArpUnsolicitedIgnored', 'ArpNotForUs', 'ArpQueueDrops',
-  'ArpResolveFailed', 'ArpTableFull', 'ArpGratuitousOut', 'TxNoNeigh', 'TxTooBig', 'ArpConflicts',
+  'ArpResolveFailed', 'ArpTableFull', 'ArpGratuitousOut', 'TxNoNeigh', 'TxTooBig', 'ArpConflicts', 'RxTooBig',
 ];
 export const LINK_RXFRAMES = 0;
 export const LINK_RXRUNTS = 1;
@@ -129,6 +129,7 @@ export const LINK_TXNONEIGH = 20;
 export const LINK_TXTOOBIG = 21;
 /** ARP from another host claiming one of our addresses (RFC 5227 conflict), dropped */
 export const LINK_ARPCONFLICTS = 22;
+export const LINK_RXTOOBIG = 23;
 
 /* ---- Raw: ---- */
 export const RAW_NAMES = ['InDatagrams', 'OutDatagrams', 'RcvbufErrors', 'InErrors', 'OutErrors'];

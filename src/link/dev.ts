@@ -11,7 +11,7 @@ import { copyBytes } from '../core/bytes';
 import { ENOBUFS, ENODEV, ENOSPC, ENETDOWN, EINVAL, EMSGSIZE } from '../core/errno';
 import {
   LINK_RXFRAMES, LINK_RXUNKNOWNTYPE, LINK_RXRINGOVERRUNS, LINK_RXNOSKB, LINK_TXFRAMES,
-  LINK_TXQDISCDROPS, LINK_TXTOOBIG,
+  LINK_TXQDISCDROPS, LINK_RXTOOBIG,
   DEV_RX_PACKETS, DEV_RX_BYTES, DEV_RX_DROPPED, DEV_RX_OVER_ERRORS, DEV_TX_PACKETS, DEV_TX_BYTES,
   DEV_TX_DROPPED,
 } from '../core/mib';
@@ -141,7 +141,7 @@ export function rxFrame(st: Stack, devIndex: number, src: Uint8Array, off: numbe
   }
   if (len > dev.mtu + ETH_HLEN + 4 || len < 0) {
     dev.stats.v[DEV_RX_DROPPED]++;
-    st.mib.link[LINK_TXTOOBIG]++;
+    st.mib.link[LINK_RXTOOBIG]++;
     return -EMSGSIZE;
   }
   const p = st.pool;

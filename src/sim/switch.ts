@@ -16,7 +16,11 @@
  */
 import { FramePool, LinkDir, KIND_TO_SWITCH, KIND_TO_HOST } from './link';
 import type { SimRng } from './prng';
-import type { PcapWriter } from './pcap';
+
+/** Where captured frames go: a PcapWriter (src/sim/pcap.ts) or a PcapFile (src/host/pcapfile.ts). */
+export interface FrameSink {
+  record(tsMs: number, buf: Uint8Array, off: number, len: number): void;
+}
 
 /** The host side of a port (a NIC). deliverFrame takes ownership of the slot when it returns true. */
 export interface PortEndpoint {
@@ -37,7 +41,7 @@ export class SimPort {
   /** switch → host */
   readonly down: LinkDir;
   endpoint: PortEndpoint | null = null;
-  capture: PcapWriter | null = null;
+  capture: FrameSink | null = null;
   /** frames the endpoint refused (queue full, device down) */
   rxRefused = 0;
   delivered = 0;
@@ -58,7 +62,7 @@ export class SimSwitch {
   readonly macPort: Int32Array;
   readonly macSeen: Float64Array;
   macCount = 0;
-  capture: PcapWriter | null = null;
+  capture: FrameSink | null = null;
   /** MAC entries older than this are forgotten (802.1D default 300 s) */
   ageMs = 300000;
   /* counters */

@@ -24,10 +24,9 @@ import { ManualClock } from '../core/clock';
 import { XorShift32 } from '../core/rng';
 import { registerNetdev, devOpen } from '../link/dev';
 import { SimRng } from './prng';
-import { Fabric, SimSwitch, SimPort } from './switch';
+import { Fabric, SimSwitch, SimPort, FrameSink } from './switch';
 import { LinkFaultsInit } from './link';
 import { SimNic } from '../../drivers/sim/simnic';
-import type { PcapWriter } from './pcap';
 
 export interface SimOptions {
   seed?: number;
@@ -172,12 +171,12 @@ export class Sim {
   }
 
   /** Capture a host's cable (what it sends and receives). */
-  capturePort(h: SimHost, w: PcapWriter, nic?: number): void {
+  capturePort(h: SimHost, w: FrameSink, nic?: number): void {
     h.nics[nic !== undefined ? nic : 0].port.capture = w;
   }
 
   /** Capture everything a switch receives. */
-  captureSwitch(sw: SimSwitch, w: PcapWriter): void {
+  captureSwitch(sw: SimSwitch, w: FrameSink): void {
     sw.capture = w;
   }
 

@@ -14,21 +14,28 @@ export interface SocketEventListener {
   onSocketEvent(fd: number, events: number): void;
 }
 
+/** Placeholder for an unclaimed fd (arrays hold no nulls: a Lua table would lose them). */
+class NoListener implements SocketEventListener {
+  onSocketEvent(_fd: number, _events: number): void {}
+}
+const NONE = new NoListener();
+
 export class EventMux implements StackEventHandler {
-  readonly per: (SocketEventListener | null)[] = [];
+  readonly per: SocketEventListener[] = [];
   /** the handler that held st.events before the mux (gets unclaimed fds) */
   fallback: StackEventHandler | null;
   constructor(max: number, fallback: StackEventHandler | null) {
-    for (let i = 0; i < max; i++) this.per.push(null);
+    for (let i = 0; i < max; i++) this.per.push(NONE);
     this.fallback = fallback;
   }
   onSocketEvent(fd: number, events: number): void {
-    const h = fd >= 0 && fd < this.per.length ? this.per[fd] : null;
-    if (h !== null) h.onSocketEvent(fd, events);
+    const h = fd >= 0 && fd < this.per.length ? this.per[fd] : NONE;
+    if (h !== NONE) h.onSocketEvent(fd, events);
     else if (this.fallback !== null) this.fallback.onSocketEvent(fd, events);
   }
+  /** Claim fd for l (null releases it). */
   set(fd: number, l: SocketEventListener | null): void {
-    if (fd >= 0 && fd < this.per.length) this.per[fd] = l;
+    if (fd >= 0 && fd < this.per.length) this.per[fd] = l !== null ? l : NONE;
   }
 }
 

@@ -2,7 +2,8 @@
  * smoke_net.ts — the network half of the cross-runtime smoke test: two
  * stacks joined by a PairLink (drivers/pair), addresses from
  * src/ipv4/devinet.ts ifconfig, ARP resolution, ICMP echo (icmpPing) both
- * small and fragmented+reassembled, then every skb back in both pools.
+ * small and fragmented+reassembled, a UDP datagram through the socket
+ * API, then every skb back in both pools.
  * Returns a summary of counters that must be identical on Node and Lua.
  */
 import { Stack } from '../../src/stack';
@@ -13,6 +14,9 @@ import { icmpPing, IcmpEchoHandler } from '../../src/ipv4/icmp';
 import { parseIp } from '../../src/link/ifaddr';
 import { ICMP_INECHOREPS, ICMP_INECHOS, LINK_ARPOUTREQUESTS, LINK_TXFRAMES, IP_REASMOKS, IP_FRAGCREATES } from '../../src/core/mib';
 import type { StackConfig } from '../../src/config';
+import { socket, bind, sendto, recvfrom, close } from '../../src/socket/socket';
+import { SOCK_DGRAM, IPPROTO_UDP } from '../../src/socket/sock';
+import { UDP_INDATAGRAMS, UDP_OUTDATAGRAMS } from '../../src/core/mib';
 
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error('smoke net: ' + what);
@@ -80,6 +84,30 @@ export function smokeNet(): string {
   const steps3 = run(clock, a, b, e, 3, 100);
   check(steps3 > 0 && e.lastSeq === 3 && e.lastLen === 3000, 'ping 3 (fragmented) reply');
 
+  /* 4: UDP through the zero-allocation socket API */
+  const fa = socket(a, SOCK_DGRAM, IPPROTO_UDP);
+  const fb = socket(b, SOCK_DGRAM, IPPROTO_UDP);
+  check(fa >= 0 && fb >= 0, 'udp socket');
+  check(bind(a, fa, 0, 5000) === 0 && bind(b, fb, 0, 6000) === 0, 'udp bind');
+  const msg = new Uint8Array(300);
+  for (let i = 0; i < msg.length; i++) msg[i] = (i * 7 + 3) & 0xff;
+  check(sendto(a, fa, msg, 0, 300, dst, 6000) === 300, 'udp sendto');
+  let got = -11;
+  const rbuf = new Uint8Array(512);
+  const from = new Uint32Array(2);
+  for (let i = 0; i < 20 && got < 0; i++) {
+    clock.advance(10);
+    a.poll();
+    b.poll();
+    got = recvfrom(b, fb, rbuf, 0, 512, from);
+  }
+  check(got === 300, 'udp recvfrom ' + got);
+  let same = true;
+  for (let i = 0; i < 300; i++) if (rbuf[i] !== msg[i]) same = false;
+  check(same, 'udp payload');
+  check(from[0] === parseIp('192.0.2.1') && from[1] === 5000, 'udp source');
+  check(close(a, fa) === 0 && close(b, fb) === 0, 'udp close');
+
   /* let timers settle, then everything must be back in the pools */
   for (let i = 0; i < 10; i++) {
     clock.advance(100);
@@ -97,6 +125,7 @@ export function smokeNet(): string {
     ' b.reasm=' + b.mib.ip[IP_REASMOKS] +
     ' b.echos=' + b.mib.icmp[ICMP_INECHOS] +
     ' a.echoReps=' + a.mib.icmp[ICMP_INECHOREPS] +
+    ' udp=' + a.mib.udp[UDP_OUTDATAGRAMS] + '/' + b.mib.udp[UDP_INDATAGRAMS] +
     ' pool=0'
   );
 }

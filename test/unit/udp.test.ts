@@ -7,15 +7,20 @@ import { describe, it, expect } from 'vitest';
 import { EV_READABLE, EV_ERROR, Stack } from '../../src/stack';
 import {
   UDP_INDATAGRAMS, UDP_NOPORTS, UDP_INERRORS, UDP_OUTDATAGRAMS, UDP_RCVBUFERRORS, UDP_INCSUMERRORS,
-  UDP_IGNOREDMULTI, ICMP_OUTDESTUNREACHS, ICMP_INDESTUNREACHS, IP_REASMOKS, IP_FRAGCREATES,
+  UDP_IGNOREDMULTI, UDP_SNDBUFERRORS, ICMP_OUTDESTUNREACHS, ICMP_INDESTUNREACHS, IP_REASMOKS, IP_FRAGCREATES,
 } from '../../src/core/mib';
-import { EAGAIN, ECONNREFUSED } from '../../src/core/errno';
+import { EAGAIN, ECONNREFUSED, ENOBUFS, ENETUNREACH } from '../../src/core/errno';
+import { ManualClock } from '../../src/core/clock';
+import { get16, get32 } from '../../src/core/bytes';
+import { csumFold, csumPartial, csumTcpUdpMagic } from '../../src/core/checksum';
+import { ifconfig } from '../../src/ipv4/devinet';
+import { createPairLink } from '../../drivers/pair/pairlink';
 import {
   socket, bind, connect, sendto, send, recvfrom, recvLen, close, setsockopt, poll, sockErr,
-  SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_BROADCAST, SOL_IP, IP_TTL,
+  SOCK_DGRAM, SOL_SOCKET, SO_RCVBUF, SO_BROADCAST, SO_BINDTODEVICE, SOL_IP, IP_TTL,
 } from '../../src/socket/socket';
 import { udpErr } from '../../src/transport/udp';
-import { twoStacks, run, udpFrame, inject, bytes, Env, IP_A, IP_B, BCAST } from './udp_util';
+import { twoStacks, run, udpFrame, inject, bytes, Env, IP_A, IP_B, BCAST, MAC_A, MAC_B } from './udp_util';
 
 class EvLog {
   ev: number[][] = [];
@@ -345,5 +350,63 @@ describe('udp: malformed and unwanted datagrams are dropped and counted', () => 
     expect(e.b.mib.udp[UDP_NOPORTS]).toBe(0);
     expect(e.b.mib.icmp[ICMP_OUTDESTUNREACHS]).toBe(0);
     finish(e, [[e.a, sa], [e.b, b1], [e.b, b2], [e.b, bOther]]);
+  });
+});
+
+describe('udp: send-side limits', () => {
+  it('pool exhaustion on send → -ENOBUFS and SndbufErrors, nothing leaks', () => {
+    const e = twoStacks({ skbSmallCount: 4, skbLargeCount: 1 });
+    const sa = udpSock(e.a, 1111);
+    const sb = udpSock(e.b, 2222);
+    primeArp(e, sa, sb);
+    const p = e.a.pool;
+    const held: number[] = [];
+    for (;;) {
+      const h = p.alloc(100);
+      if (h < 0) break;
+      held.push(h);
+    }
+    expect(sendto(e.a, sa, buf, 0, 10, IP_B, 2222)).toBe(-ENOBUFS);
+    expect(e.a.mib.udp[UDP_SNDBUFERRORS]).toBe(1);
+    for (const h of held) p.free(h);
+    expect(sendto(e.a, sa, buf, 0, 10, IP_B, 2222)).toBe(10);
+    run(e, 30);
+    expect(recvfrom(e.b, sb, buf, 0, 100, null)).toBe(10);
+    finish(e, [[e.a, sa], [e.b, sb]]);
+  });
+
+  it('no route → -ENETUNREACH; limited broadcast from an unconfigured interface leaves with source 0 (DHCP)', () => {
+    const clock = new ManualClock(0);
+    const c = new Stack('c', undefined, clock, undefined);
+    const d = new Stack('d', { seed: 3 }, clock, undefined);
+    const l = createPairLink(c, d, MAC_B, MAC_A, 1500);
+    ifconfig(d, l.devB, '192.0.2.1/24', null);
+    l.open();
+    const env: Env = { clock, a: c, b: d, link: l };
+    const srv = udpSock(d, 67);
+    const cli = socket(c, SOCK_DGRAM, 0);
+    expect(bind(c, cli, 0, 68)).toBe(0);
+    expect(sendto(c, cli, buf, 0, 4, IP_B, 67)).toBe(-ENETUNREACH);
+    expect(setsockopt(c, cli, SOL_SOCKET, SO_BROADCAST, 1)).toBe(0);
+    expect(setsockopt(c, cli, SOL_SOCKET, SO_BINDTODEVICE, l.devA)).toBe(0);
+    let src = -1;
+    let sum = -1;
+    l.a.filter = {
+      onFrame(_end, b, o) {
+        if (b[o + 23] === 17) {
+          src = get32(b, o + 26);
+          sum = csumFold(csumPartial(b, o + 34, get16(b, o + 38), csumTcpUdpMagic(0, 0xffffffff, get16(b, o + 38), 17)));
+        }
+        return true;
+      },
+    };
+    expect(sendto(c, cli, bytes(300, 1), 0, 300, 0xffffffff, 67)).toBe(300);
+    run(env, 50);
+    expect(src).toBe(0);
+    expect(sum).toBe(0xffff); // checksum computed over the 0.0.0.0 pseudo-header
+    const n = recvfrom(d, srv, buf, 0, 1000, from);
+    expect([n, from[0], from[1]]).toEqual([300, 0, 68]); // the server sees 0.0.0.0:68
+    close(c, cli);
+    finish(env, [[d, srv]]);
   });
 });

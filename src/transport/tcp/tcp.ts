@@ -550,3 +550,167 @@ export function tcpTimeStamp(st: Stack): number {
 export function tcpInRange(seq: number, lo: number, hi: number): boolean {
   return !before(seq, lo) && !after(seq, hi);
 }
+
+/* ---- readiness events (same values as src/stack.ts EV_*; not imported to keep the module graph acyclic) ---- */
+export const TEV_READABLE = 1;
+export const TEV_WRITABLE = 2;
+export const TEV_CONNECTED = 4;
+export const TEV_CLOSED = 8;
+export const TEV_ERROR = 16;
+
+/** Deliver readiness for TCB t to whoever holds it. */
+export function tcpEmit(st: Stack, t: number, ev: number): void {
+  const tp = st.tcp;
+  if (tp.owner[t] === OWN_APP) st.emit(tp.fd[t], ev);
+}
+
+/** Allocate a TCB (sk_alloc): state CLOSE, owned by the application. -1 when none is free. */
+export function tcbAlloc(st: Stack): number {
+  const tp = st.tcp;
+  const c = st.cfg;
+  for (let t = 0; t < tp.n; t++) {
+    if (tp.state[t] !== TCP_FREE) continue;
+    tp.state[t] = TCP_CLOSE;
+    tp.owner[t] = OWN_APP;
+    tp.fd[t] = t;
+    tp.flags[t] = 0;
+    tp.err[t] = 0;
+    tp.laddr[t] = 0;
+    tp.raddr[t] = 0;
+    tp.lport[t] = 0;
+    tp.rport[t] = 0;
+    tp.parent[t] = -1;
+    tp.acceptNext[t] = -1;
+    tp.acceptHead[t] = -1;
+    tp.acceptLen[t] = 0;
+    tp.backlog[t] = 0;
+    tp.iss[t] = 0;
+    tp.sndUna[t] = 0;
+    tp.sndNxt[t] = 0;
+    tp.sndMax[t] = 0;
+    tp.sndWl1[t] = 0;
+    tp.sndWl2[t] = 0;
+    tp.sndWnd[t] = 0;
+    tp.maxSndWnd[t] = 0;
+    tp.sndBase[t] = 0;
+    tp.writeSeq[t] = 0;
+    tp.sndHead[t] = 0;
+    tp.sndLimit[t] = tp.sndRing[t].length;
+    tp.sndWscale[t] = 0;
+    tp.irs[t] = 0;
+    tp.rcvNxt[t] = 0;
+    tp.rcvEdge[t] = 0;
+    tp.rcvHead[t] = 0;
+    tp.rcvCount[t] = 0;
+    tp.rcvLimit[t] = tp.rcvRing[t].length;
+    tp.rcvWscale[t] = 0;
+    tp.rcvFinSeq[t] = 0;
+    tp.rcvUnacked[t] = 0;
+    tp.rcvMss[t] = TCP_MSS_DEFAULT;
+    tp.smss[t] = TCP_MSS_DEFAULT;
+    tp.advMss[t] = TCP_MSS_DEFAULT;
+    tp.peerMss[t] = TCP_MSS_DEFAULT;
+    tp.cwnd[t] = TCP_MSS_DEFAULT;
+    tp.ssthresh[t] = 0x7fffffff;
+    tp.recover[t] = 0;
+    tp.highRxt[t] = 0;
+    tp.dupAcks[t] = 0;
+    tp.srtt8[t] = 0;
+    tp.rttvar4[t] = 0;
+    tp.rto[t] = c.tcpRtoInitMs;
+    tp.backoff[t] = 0;
+    tp.retransmits[t] = 0;
+    tp.probesOut[t] = 0;
+    tp.rttSeq[t] = 0;
+    tp.rttTime[t] = 0;
+    tp.rtxStart[t] = 0;
+    tp.rcvTstamp[t] = st.now();
+    tp.tsRecent[t] = 0;
+    tp.tsRecentStamp[t] = 0;
+    tp.tsOffset[t] = 0;
+    tp.keepIdle[t] = c.tcpKeepIdleMs;
+    tp.keepIntvl[t] = c.tcpKeepIntvlMs;
+    tp.keepCnt[t] = c.tcpKeepCnt;
+    tp.userTimeout[t] = 0;
+    tp.oooN[t] = 0;
+    tp.sbN[t] = 0;
+    return t;
+  }
+  return -1;
+}
+
+/** Stop every timer of t. */
+export function tcpClearTimers(st: Stack, t: number): void {
+  const tp = st.tcp;
+  st.timers.del(tp.tRtx[t]);
+  st.timers.del(tp.tDack[t]);
+  st.timers.del(tp.tKeep[t]);
+}
+
+/** Remove child c from its listener's accept queue (if queued). */
+export function tcpAcceptUnlink(st: Stack, c: number): void {
+  const tp = st.tcp;
+  const l = tp.parent[c];
+  if (l < 0) return;
+  let prev = -1;
+  let x = tp.acceptHead[l];
+  while (x >= 0) {
+    if (x === c) {
+      if (prev < 0) tp.acceptHead[l] = tp.acceptNext[x];
+      else tp.acceptNext[prev] = tp.acceptNext[x];
+      tp.acceptLen[l]--;
+      break;
+    }
+    prev = x;
+    x = tp.acceptNext[x];
+  }
+  tp.acceptNext[c] = -1;
+  tp.parent[c] = -1;
+}
+
+/** Return the slot to the free pool (sk_free). */
+export function tcbFree(st: Stack, t: number): void {
+  const tp = st.tcp;
+  if (tp.state[t] === TCP_FREE) return;
+  tcpSetState(st, t, TCP_CLOSE);
+  tcpClearTimers(st, t);
+  if (tp.owner[t] === OWN_ACCEPTQ) tcpAcceptUnlink(st, t);
+  tp.state[t] = TCP_FREE;
+  tp.owner[t] = OWN_ORPHAN;
+}
+
+/** tcp_set_state: keeps CurrEstab / EstabResets. */
+export function tcpSetState(st: Stack, t: number, ns: number): void {
+  const tp = st.tcp;
+  const old = tp.state[t];
+  if (old === ns) return;
+  const wasEst = old === TCP_ESTABLISHED || old === TCP_CLOSE_WAIT;
+  const isEst = ns === TCP_ESTABLISHED || ns === TCP_CLOSE_WAIT;
+  if (wasEst && !isEst) {
+    tp.mib[TCP_CURRESTAB]--;
+    if (ns === TCP_CLOSE) tp.mib[TCP_ESTABRESETS]++;
+  } else if (!wasEst && isEst) {
+    tp.mib[TCP_CURRESTAB]++;
+  }
+  tp.state[t] = ns;
+}
+
+/**
+ * tcp_done: the connection is over (reset, timeout, or the last ACK/TIME_WAIT
+ * handover). An orphan or a not-yet-accepted child is freed; a socket the
+ * application holds stays in CLOSE until tcpClose, so it can read what is
+ * left and see the error.
+ */
+export function tcpDone(st: Stack, t: number): void {
+  const tp = st.tcp;
+  tcpSetState(st, t, TCP_CLOSE);
+  tcpClearTimers(st, t);
+  tp.flags[t] |= F_RCV_SHUT | F_SND_SHUT;
+  tp.oooN[t] = 0;
+  tp.sbN[t] = 0;
+  if (tp.owner[t] === OWN_APP) {
+    tcpEmit(st, t, TEV_CLOSED | TEV_READABLE | (tp.err[t] !== 0 ? TEV_ERROR : 0));
+  } else {
+    tcbFree(st, t);
+  }
+}
