@@ -255,7 +255,7 @@ export async function runSim(argv: string[]): Promise<number> {
   for (const a of nodes) {
     for (const b of nodes) {
       if (a === b) continue;
-      pings.push({ from: a.h.name, to: b.h.name, len: 56, ok: ping(a, b, 56, 2, 5), count: 2 });
+      pings.push({ from: a.h.name, to: b.h.name, len: 56, ok: ping(a, b, 56, 2, 8), count: 2 });
     }
   }
   pings.push({ from: 'host', to: 'pico', len: 3000, ok: ping(host, pico, 3000, 1, 5), count: 1 });

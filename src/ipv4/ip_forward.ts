@@ -9,6 +9,7 @@
  *   (RFC 1624) ─► [FORWARD] ─► ip_forward_finish ─► [POST_ROUTING]
  *   ─► ip_finish_output (fragment when needed) ─► neigh_output.
  *
+ * Directed broadcasts are not forwarded (RFC 2644).
  * No redirects are sent (RFC 1812 §5.2.7.2 makes them a SHOULD; we skip).
  */
 import type { Stack } from '../stack';
@@ -58,6 +59,12 @@ export function ipForward(st: Stack, skb: number): void {
   }
   const indev = p.dev[skb];
   const outdev = rt.dev[r];
+  if (st.ifaddr.isBroadcast(outdev, daddr)) {
+    // directed broadcasts are not forwarded (RFC 2644)
+    mib[IP_INADDRERRORS]++;
+    p.free(skb);
+    return;
+  }
   const nexthop = rt.nexthop(r, daddr);
   const nd = getDev(st, outdev);
   if (nd === null || !nd.up) {

@@ -139,6 +139,17 @@ describe('ip_forward across A–R–B', () => {
     clean(c);
   });
 
+  it('directed broadcasts are not forwarded', () => {
+    const c = chain();
+    const tb = addTestProto(c.b);
+    expect(sendTest(c.a, parseIp('198.18.0.255'), 20, 64, false)).toBe(0);
+    settle(c, 100);
+    expect(tb.got.length).toBe(0);
+    expect(c.r.mib.ipB.get('InAddrErrors')).toBe(1);
+    expect(c.r.mib.ipB.get('ForwDatagrams')).toBe(0);
+    clean(c);
+  });
+
   it('with forwarding off the router drops (InAddrErrors) silently', () => {
     const c = chain({ ipForward: false });
     const tb = addTestProto(c.b);

@@ -714,3 +714,21 @@ export function tcpDone(st: Stack, t: number): void {
     tcbFree(st, t);
   }
 }
+
+/**
+ * RFC 6528 initial sequence number: ISN = M + F(localip, localport,
+ * remoteip, remoteport, secretkey), M a 4 µs clock, F a keyed hash
+ * (murmur3 finalizer rounds over the tuple and a 128-bit secret drawn
+ * from st.rng at start-up). tp.isnOverride (tests) replaces it.
+ */
+export function tcpSecureIsn(st: Stack, laddr: number, lport: number, raddr: number, rport: number): number {
+  const tp = st.tcp;
+  if (tp.isnOverride >= 0) return u32(tp.isnOverride);
+  const k = tp.secret;
+  let h = fmix32(u32(k[0] ^ laddr));
+  h = fmix32(u32(h ^ raddr ^ k[1]));
+  h = fmix32(u32(h ^ (((lport & 0xffff) * 65536 + (rport & 0xffff)) ^ k[2])));
+  h = fmix32(u32(h + k[3]));
+  const m = Math.floor(st.now() * 250) % 4294967296;
+  return u32(h + m);
+}

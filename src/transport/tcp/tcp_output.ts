@@ -24,7 +24,8 @@ import {
   F_ACK_PENDING, F_ACK_NOW, F_PROBE, F_ZWND_ADV, F_SACK_RECOV, F_RENO_RECOV, TCP_SYN_SENT,
   TCP_SYN_RECV, TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK,
   TCP_OUTSEGS, TCP_RETRANSSEGS, TCP_OUTRSTS, TX_NOSKB, TX_ORIGDATASENT, TX_TOZEROWINDOWADV,
-  TX_FROMZEROWINDOWADV, TX_LIMITEDTRANSMIT, seqDiff, tcpTimeStamp, TCP_MAX_WSCALE,
+  TX_FROMZEROWINDOWADV, TX_LIMITEDTRANSMIT, seqDiff, tcpTimeStamp, TCP_MAX_WSCALE, TCP_MIN_MSS,
+  TCP_MSS_DEFAULT,
 } from './tcp';
 
 const IPPROTO_TCP = 6;
@@ -116,6 +117,16 @@ function windowField(st: Stack, t: number, syn: boolean): number {
   }
   const w = tcpSelectWindow(st, t);
   return Math.floor(w / (1 << tp.rcvWscale[t])) & 0xffff;
+}
+
+/** tcp_sync_mss: payload per segment = min(peer MSS, ours) less the timestamp option. */
+export function tcpSyncMss(st: Stack, t: number): void {
+  const tp = st.tcp;
+  let m = tp.peerMss[t] < tp.advMss[t] ? tp.peerMss[t] : tp.advMss[t];
+  if ((tp.flags[t] & F_TS) !== 0) m -= 12;
+  if (m < TCP_MIN_MSS) m = TCP_MIN_MSS;
+  tp.smss[t] = m;
+  tp.rcvMss[t] = m < TCP_MSS_DEFAULT ? m : TCP_MSS_DEFAULT;
 }
 
 /* ---------------- building ---------------- */
