@@ -1,5 +1,5 @@
 /*
- * bench/index.ts — `slabnet bench` / `npm run bench [-- --json] [-- --only NAME] [-- --quick]`
+ * bench/index.ts — `slabnet bench` / `npm run bench -- [--json] [--quick] [--only A,B] [--net 10.0.0] [--sites]`
  * (Node only; not part of any bundle).
  *
  * Metrics (names are a contract):

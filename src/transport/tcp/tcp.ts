@@ -372,6 +372,8 @@ export class TcpState {
   readonly secret = new Uint32Array(4);
   /** test hook: when >= 0, the next ISNs are this value (forces wrap tests) */
   isnOverride = -1;
+  /** ISN for the next request sock (a SYN that recycled a TIME_WAIT slot), -1 none */
+  isnHint = -1;
   chalWindow = 0;
   chalCount = 0;
   nextEphemeral = 0;
