@@ -216,6 +216,8 @@ export class TcpState {
   readonly fd: Int32Array;
   readonly flags: Int32Array;
   readonly err: Int32Array;
+  /** last ICMP soft error (reported instead of ETIMEDOUT when the connection times out) */
+  readonly softErr: Int32Array;
   readonly laddr: Float64Array;
   readonly raddr: Float64Array;
   readonly lport: Int32Array;
@@ -394,6 +396,7 @@ export class TcpState {
     this.fd = new Int32Array(n);
     this.flags = new Int32Array(n);
     this.err = new Int32Array(n);
+    this.softErr = new Int32Array(n);
     this.laddr = new Float64Array(n);
     this.raddr = new Float64Array(n);
     this.lport = new Int32Array(n);
@@ -577,6 +580,7 @@ export function tcbAlloc(st: Stack): number {
     tp.fd[t] = t;
     tp.flags[t] = 0;
     tp.err[t] = 0;
+    tp.softErr[t] = 0;
     tp.laddr[t] = 0;
     tp.raddr[t] = 0;
     tp.lport[t] = 0;

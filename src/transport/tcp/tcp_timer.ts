@@ -33,7 +33,7 @@ import { tcpTwTimer, tcpReqTimer } from './tcp_minisocks';
 /** tcp_write_err: give up on the connection. */
 function tcpWriteErr(st: Stack, t: number): void {
   const tp = st.tcp;
-  tp.err[t] = ETIMEDOUT;
+  tp.err[t] = tp.softErr[t] !== 0 ? tp.softErr[t] : ETIMEDOUT;
   tp.ext[TX_ABORTONTIMEOUT]++;
   tcpDone(st, t);
 }

@@ -1,0 +1,364 @@
+/*
+ * tcp_ipv4.ts — TCP over IPv4 (net/ipv4/tcp_ipv4.c):
+ *
+ *   ip_local_deliver ─► tcpV4Rcv: header + checksum checks, options,
+ *     lookup established → request sock → TIME_WAIT → listener,
+ *     ─► tcpRcvEstablished | tcpRcvStateProcess | tcpCheckReq (+ child) |
+ *        tcpTwProcess | tcpConnRequest | tcpV4SendReset (no socket)
+ *   icmp_rcv ─► tcpV4Err (RFC 5927 / RFC 1122 §4.2.3.9: hard errors abort a
+ *     connection attempt, soft errors are remembered; frag-needed lowers the MSS)
+ *   tcpV4Connect: source selection, ephemeral port, RFC 6528 ISN, SYN.
+ *
+ * initTcp(st) builds the state, registers the timers and the protocol.
+ */
+import type { Stack } from '../../stack';
+import { u32, after, before } from '../../core/bits';
+import { get16, get32 } from '../../core/bytes';
+import { csumPartial, csumTcpUdpMagic, csumFold } from '../../core/checksum';
+import { EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED } from '../../core/errno';
+import { ipBuildAndSend, ipSelectSource, ipRouteOutput } from '../../ipv4/ip_output';
+import { inetAddProtocol } from '../../ipv4/protocol';
+import { getDev } from '../../link/dev';
+import {
+  TcpState, TcpIpOps, TH_SPORT, TH_DPORT, TH_SEQ, TH_ACK, TH_DOFF, TH_FLAGS, TH_WIN, TCP_HLEN,
+  TCPF_SYN, TCPF_RST, TCPF_ACK, TCP_LISTEN, TCP_CLOSE, TCP_FREE, TCP_ESTABLISHED, TCP_SYN_SENT,
+  TCP_SYN_RECV, TCP_INSEGS, TCP_INERRS, TCP_INCSUMERRORS, TCP_ACTIVEOPENS, TX_OUTOFWINDOWICMPS,
+  F_WS_OFFERED, F_TS, TT_RTX, TT_DACK, TT_KEEP, tcpSecureIsn, tcpSetState, tcpDone,
+} from './tcp';
+import { tcpParseOptions, tcpRcvEstablished, tcpRcvStateProcess } from './tcp_input';
+import {
+  tcpV4SendReset, tcpSendSyn, tcpResetXmitTimer, tcpWscaleFor, tcpSyncMss, tcpXmitAt,
+} from './tcp_output';
+import {
+  tcpTwProcess, TW_SYN, reqLookup, tcpCheckReq, tcpConnRequest, tcpAdvMss,
+} from './tcp_minisocks';
+import { TcpTimerHandler } from './tcp_timer';
+
+const IPPROTO_TCP = 6;
+const ICMP_DEST_UNREACH = 3;
+const ICMP_TIME_EXCEEDED = 11;
+const ICMP_PARAMETERPROB = 12;
+const ICMP_FRAG_NEEDED = 4;
+const ICMP_PROT_UNREACH = 2;
+const ICMP_PORT_UNREACH = 3;
+
+/** The real IP layer (ip_output.ts). */
+class IpOps implements TcpIpOps {
+  xmit(st: Stack, skb: number, saddr: number, daddr: number, tos: number, ttl: number): number {
+    // DF off: no PMTU discovery state to keep; frag-needed still lowers the MSS (tcpV4Err)
+    return ipBuildAndSend(st, skb, saddr, daddr, IPPROTO_TCP, ttl, tos, false);
+  }
+  selectSource(st: Stack, daddr: number): number {
+    return ipSelectSource(st, daddr);
+  }
+  mtuTo(st: Stack, daddr: number): number {
+    const r = ipRouteOutput(st, daddr, -1);
+    if (r < 0) return 0;
+    const d = st.ip.outDev;
+    if (d < 0) return st.cfg.mtu; // local (loopback)
+    const dev = getDev(st, d);
+    return dev !== null ? dev.mtu : 0;
+  }
+}
+
+/** inet_protos[IPPROTO_TCP] */
+class TcpProtocol {
+  constructor(readonly st: Stack) {}
+  handler(skb: number): void {
+    tcpV4Rcv(this.st, skb);
+  }
+  errHandler(skb: number, type: number, code: number, info: number): void {
+    tcpV4Err(this.st, skb, type, code, info);
+  }
+}
+
+/** Build the TCP state of a stack: TCB table, timers, counters, protocol handler. */
+export function initTcp(st: Stack): TcpState {
+  const tp = new TcpState(st, new IpOps());
+  // available as st.tcp at once (stack.ts assigns the same object)
+  (st as unknown as { tcp: TcpState }).tcp = tp;
+  const hR = new TcpTimerHandler(st, TT_RTX);
+  const hD = new TcpTimerHandler(st, TT_DACK);
+  const hK = new TcpTimerHandler(st, TT_KEEP);
+  for (let t = 0; t < tp.n; t++) {
+    tp.tRtx[t] = st.timers.register(hR, t);
+    tp.tDack[t] = st.timers.register(hD, t);
+    tp.tKeep[t] = st.timers.register(hK, t);
+    if (tp.tKeep[t] < 0) throw new Error('initTcp: timer table too small (cfg.timerMax)');
+  }
+  tp.tReq = st.timers.register(new TcpTimerHandler(st, 3), 0);
+  tp.tTw = st.timers.register(new TcpTimerHandler(st, 4), 0);
+  if (tp.tTw < 0) throw new Error('initTcp: timer table too small (cfg.timerMax)');
+  for (let i = 0; i < 4; i++) tp.secret[i] = st.rng.next32();
+  tp.nextEphemeral = st.rng.next32();
+  st.mib.addBlock(tp.mibB);
+  st.mib.addBlock(tp.extB);
+  inetAddProtocol(st, IPPROTO_TCP, new TcpProtocol(st));
+  return tp;
+}
+
+/* ---------------- lookup ---------------- */
+
+/** __inet_lookup_established: a synchronized (or SYN_SENT) TCB for the 4-tuple, or -1. */
+export function tcpLookupEstablished(st: Stack, saddr: number, sport: number, daddr: number, dport: number): number {
+  const tp = st.tcp;
+  for (let t = 0; t < tp.n; t++) {
+    const s = tp.state[t];
+    if (s === TCP_FREE || s === TCP_CLOSE || s === TCP_LISTEN) continue;
+    if (tp.lport[t] === dport && tp.rport[t] === sport && tp.raddr[t] === saddr && tp.laddr[t] === daddr) return t;
+  }
+  return -1;
+}
+
+/** __inet_lookup_listener: exact local address beats a wildcard. */
+export function tcpLookupListener(st: Stack, daddr: number, dport: number): number {
+  const tp = st.tcp;
+  let wild = -1;
+  for (let t = 0; t < tp.n; t++) {
+    if (tp.state[t] !== TCP_LISTEN || tp.lport[t] !== dport) continue;
+    if (tp.laddr[t] === daddr) return t;
+    if (tp.laddr[t] === 0) wild = t;
+  }
+  return wild;
+}
+
+export function tcpLookupTimeWait(st: Stack, saddr: number, sport: number, daddr: number, dport: number): number {
+  const tp = st.tcp;
+  for (let w = 0; w < tp.twN; w++) {
+    if (
+      tp.twUsed[w] !== 0 && tp.twLport[w] === dport && tp.twRport[w] === sport &&
+      tp.twRaddr[w] === saddr && tp.twLaddr[w] === daddr
+    ) return w;
+  }
+  return -1;
+}
+
+/* ---------------- receive ---------------- */
+
+/** tcp_v4_rcv: skb data = TCP header, pool.nh = IP header. Consumes skb. */
+export function tcpV4Rcv(st: Stack, skb: number): void {
+  const tp = st.tcp;
+  const p = st.pool;
+  const b = p.buf[skb];
+  const o = p.data[skb];
+  const len = p.tail[skb] - o;
+  const nh = p.nh[skb];
+  if (len < TCP_HLEN) {
+    tp.mib[TCP_INERRS]++;
+    p.free(skb);
+    return;
+  }
+  const hlen = (b[o + TH_DOFF] >> 4) * 4;
+  if (hlen < TCP_HLEN || hlen > len) {
+    tp.mib[TCP_INERRS]++;
+    p.free(skb);
+    return;
+  }
+  const saddr = get32(b, nh + 12);
+  const daddr = get32(b, nh + 16);
+  // RFC 9293 §3.1: the checksum covers the pseudo-header
+  const sum = csumPartial(b, o, len, csumTcpUdpMagic(saddr, daddr, len, IPPROTO_TCP));
+  if (csumFold(sum) !== 0xffff) {
+    tp.mib[TCP_INCSUMERRORS]++;
+    tp.mib[TCP_INERRS]++;
+    p.free(skb);
+    return;
+  }
+  // never to or from a broadcast/multicast address (RFC 1122 §4.2.3.10)
+  if (daddr >= 0xe0000000 || saddr >= 0xe0000000 || saddr === 0 || st.ifaddr.isBroadcast(p.dev[skb], daddr)) {
+    tp.mib[TCP_INERRS]++;
+    p.free(skb);
+    return;
+  }
+  const flags = b[o + TH_FLAGS];
+  if (!tcpParseOptions(tp, b, o, hlen, (flags & TCPF_SYN) !== 0)) {
+    tp.mib[TCP_INERRS]++;
+    p.free(skb);
+    return;
+  }
+  tp.mib[TCP_INSEGS]++;
+  tp.segSaddr = saddr;
+  tp.segDaddr = daddr;
+  tp.segSport = get16(b, o + TH_SPORT);
+  tp.segDport = get16(b, o + TH_DPORT);
+  tp.segSeq = get32(b, o + TH_SEQ);
+  tp.segAck = get32(b, o + TH_ACK);
+  tp.segFlags = flags;
+  tp.segWnd = get16(b, o + TH_WIN);
+  tp.segLen = len - hlen;
+  tp.segOff = o + hlen;
+  if (tp.segSport === 0 || tp.segDport === 0) {
+    tp.mib[TCP_INERRS]++;
+    p.free(skb);
+    return;
+  }
+  tcpV4Dispatch(st, skb);
+  p.free(skb);
+}
+
+function tcpV4Dispatch(st: Stack, skb: number): void {
+  const tp = st.tcp;
+  const sa = tp.segSaddr;
+  const sp = tp.segSport;
+  const da = tp.segDaddr;
+  const dp = tp.segDport;
+  const t = tcpLookupEstablished(st, sa, sp, da, dp);
+  if (t >= 0) {
+    if (tp.state[t] === TCP_ESTABLISHED) tcpRcvEstablished(st, t, skb);
+    else tcpRcvStateProcess(st, t, skb);
+    return;
+  }
+  const r = reqLookup(st, sa, sp, da, dp);
+  if (r >= 0) {
+    const c = tcpCheckReq(st, r);
+    if (c >= 0) tcpRcvStateProcess(st, c, skb); // tcp_child_process
+    return;
+  }
+  const w = tcpLookupTimeWait(st, sa, sp, da, dp);
+  if (w >= 0) {
+    if (tcpTwProcess(st, w) !== TW_SYN) return;
+  }
+  const l = tcpLookupListener(st, da, dp);
+  if (l >= 0) {
+    const f = tp.segFlags;
+    if ((f & TCPF_RST) !== 0) return;
+    if ((f & TCPF_ACK) !== 0) {
+      tcpV4SendReset(st); // RFC 9293 §3.10.7.2: an ACK at a listener
+      return;
+    }
+    if ((f & TCPF_SYN) !== 0) tcpConnRequest(st, l);
+    return;
+  }
+  tp.isnHint = -1;
+  tcpV4SendReset(st);
+}
+
+/* ---------------- ICMP errors ---------------- */
+
+/** tcp_v4_err: skb data at the quoted IP header (not freed here). */
+export function tcpV4Err(st: Stack, skb: number, type: number, code: number, info: number): void {
+  const tp = st.tcp;
+  const p = st.pool;
+  const b = p.buf[skb];
+  const o = p.data[skb];
+  const ihl = (b[o] & 0x0f) * 4;
+  if (ihl < 20 || p.tail[skb] - o < ihl + 8) return;
+  const saddr = get32(b, o + 12); // our address
+  const daddr = get32(b, o + 16);
+  const th = o + ihl;
+  const sport = get16(b, th);
+  const dport = get16(b, th + 2);
+  const seq = get32(b, th + 4);
+  const t = tcpLookupEstablished(st, daddr, dport, saddr, sport);
+  if (t < 0) return;
+  // RFC 5927 §4.1: the quoted sequence number must be outstanding
+  if (before(seq, tp.sndUna[t]) || after(seq, tp.sndMax[t])) {
+    tp.ext[TX_OUTOFWINDOWICMPS]++;
+    return;
+  }
+  if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) {
+    const mtu = info;
+    if (mtu >= 68 && mtu - 40 < tp.advMss[t]) {
+      tp.advMss[t] = mtu - 40 > 88 ? mtu - 40 : 88;
+      tcpSyncMss(st, t);
+      tcpXmitAt(st, t, tp.sndUna[t], tp.smss[t], true);
+    }
+    return;
+  }
+  let err = 0;
+  let hard = false;
+  if (type === ICMP_DEST_UNREACH) {
+    hard = code === ICMP_PROT_UNREACH || code === ICMP_PORT_UNREACH;
+    err = hard ? ECONNREFUSED : code === 0 ? ENETUNREACH : EHOSTUNREACH;
+  } else if (type === ICMP_TIME_EXCEEDED || type === ICMP_PARAMETERPROB) {
+    err = EHOSTUNREACH;
+  } else {
+    return;
+  }
+  const s = tp.state[t];
+  if (hard && (s === TCP_SYN_SENT || s === TCP_SYN_RECV)) {
+    tp.err[t] = err;
+    tcpDone(st, t);
+    return;
+  }
+  // soft error: reported if the connection later times out (sk_err_soft)
+  tp.softErr[t] = err;
+}
+
+/* ---------------- connect ---------------- */
+
+/** inet_hash_connect's port choice: a random start, then linear probing. */
+export function tcpPickEphemeral(st: Stack, laddr: number): number {
+  const tp = st.tcp;
+  const lo = st.cfg.ephemeralLow;
+  const span = st.cfg.ephemeralHigh - lo + 1;
+  for (let i = 0; i < span; i++) {
+    tp.nextEphemeral = (tp.nextEphemeral + 1) % span;
+    const port = lo + tp.nextEphemeral;
+    if (!tcpPortInUse(st, laddr, port, -1)) return port;
+  }
+  return 0;
+}
+
+/** Another TCB (not `self`) bound to port on an overlapping local address. */
+export function tcpPortInUse(st: Stack, laddr: number, port: number, self: number): boolean {
+  const tp = st.tcp;
+  for (let t = 0; t < tp.n; t++) {
+    if (t === self || tp.state[t] === TCP_FREE || tp.lport[t] !== port) continue;
+    if (tp.laddr[t] === 0 || laddr === 0 || tp.laddr[t] === laddr) return true;
+  }
+  return false;
+}
+
+/** tcp_v4_connect + tcp_connect: SYN_SENT and the SYN. 0 or -errno. */
+export function tcpV4Connect(st: Stack, t: number, daddr: number, dport: number): number {
+  const tp = st.tcp;
+  const c = st.cfg;
+  let saddr = tp.laddr[t];
+  if (saddr === 0) {
+    saddr = tp.ops.selectSource(st, daddr);
+    if (saddr === 0) return -ENETUNREACH;
+  }
+  if (tp.lport[t] === 0) {
+    const port = tcpPickEphemeral(st, saddr);
+    if (port === 0) return -EADDRNOTAVAIL;
+    tp.lport[t] = port;
+  }
+  // the 4-tuple must be unique
+  for (let k = 0; k < tp.n; k++) {
+    if (k === t || tp.state[k] === TCP_FREE || tp.state[k] === TCP_LISTEN) continue;
+    if (tp.lport[k] === tp.lport[t] && tp.rport[k] === dport && tp.raddr[k] === daddr && tp.laddr[k] === saddr) {
+      return -EADDRNOTAVAIL;
+    }
+  }
+  tp.laddr[t] = saddr;
+  tp.raddr[t] = u32(daddr);
+  tp.rport[t] = dport;
+  const iss = tcpSecureIsn(st, saddr, tp.lport[t], daddr, dport);
+  tp.iss[t] = iss;
+  tp.sndUna[t] = iss;
+  tp.sndNxt[t] = u32(iss + 1);
+  tp.sndMax[t] = u32(iss + 1);
+  tp.sndBase[t] = u32(iss + 1);
+  tp.writeSeq[t] = u32(iss + 1);
+  tp.sndHead[t] = 0;
+  tp.recover[t] = iss;
+  tp.highRxt[t] = iss;
+  tp.rcvWscale[t] = c.tcpWindowScaling ? tcpWscaleFor(tp.rcvLimit[t]) : 0;
+  let fl = tp.flags[t] | F_WS_OFFERED;
+  if (c.tcpTimestamps) fl |= F_TS; // offered; cleared if the SYN-ACK lacks it
+  tp.flags[t] = fl;
+  tp.tsOffset[t] = st.rng.next32();
+  tp.advMss[t] = tcpAdvMss(st, daddr);
+  tp.peerMss[t] = tp.advMss[t];
+  tcpSyncMss(st, t);
+  tp.rto[t] = c.tcpRtoInitMs;
+  tp.backoff[t] = 0;
+  tp.retransmits[t] = 0;
+  tp.rttTime[t] = st.now();
+  tcpSetState(st, t, TCP_SYN_SENT);
+  tp.mib[TCP_ACTIVEOPENS]++;
+  tcpSendSyn(st, t);
+  tcpResetXmitTimer(st, t);
+  return 0;
+}
