@@ -18,7 +18,7 @@ import type { Stack } from '../src/stack';
 import { ifconfig } from '../src/ipv4/devinet';
 import { icmpPing, IcmpEchoHandler } from '../src/ipv4/icmp';
 import { socket, bind, sendto, recvfrom, close, SOCK_DGRAM } from '../src/socket/socket';
-import { parseIp } from '../src/link/ifaddr';
+import { parseIpStrict } from '../src/link/ifaddr';
 import type { AllocWorkload } from './alloc';
 import { makePair, Pair } from './pair';
 
@@ -67,7 +67,7 @@ export class IcmpEchoWork implements AllocWorkload {
   seq = 0;
   constructor(net: string) {
     this.pair = setupPair(net);
-    this.daddr = parseIp(net + '.2');
+    this.daddr = parseIpStrict(net + '.2');
     this.pair.a.icmp.echoHandler = this.counter;
     // resolve ARP before timing
     this.run(4);
@@ -103,8 +103,10 @@ export class UdpEchoWork implements AllocWorkload {
   readonly txBuf = new Uint8Array(UDP_PAYLOAD);
   readonly srvBuf = new Uint8Array(2048);
   readonly cliBuf = new Uint8Array(2048);
-  readonly from = new Uint32Array(2);
-  readonly cliFrom = new Uint32Array(2);
+  /* Int32Array: the source address comes back as s32 (a Smi), so passing
+     it on to sendto allocates nothing (src/socket/socket.ts header) */
+  readonly from = new Int32Array(2);
+  readonly cliFrom = new Int32Array(2);
   sent = 0;
   echoed = 0;
   received = 0;
@@ -115,7 +117,7 @@ export class UdpEchoWork implements AllocWorkload {
     this.pair = setupPair(net);
     const a = this.pair.a;
     const b = this.pair.b;
-    this.daddr = parseIp(net + '.2');
+    this.daddr = parseIpStrict(net + '.2');
     this.srv = socket(b, SOCK_DGRAM, 0);
     if (this.srv < 0) throw new Error('socket B: ' + this.srv);
     let rc = bind(b, this.srv, 0, ECHO_PORT);

@@ -62,12 +62,12 @@ export function estimateStaticRamItems(cfg: StackConfig): RamItem[] {
   // args nextT prevT slotOf Int32 + expires Float64 per timer; slot heads Int32
   items.push({ what: 'timer wheel', bytes: cfg.timerMax * (4 * 4 + 8) + cfg.timerSlots * 4 + 6 * o });
   items.push({ what: 'counters', bytes: MIB_COUNTERS * 8 + 6 * o });
-  // addr mask (Float64) prefix dev (Int32)
-  items.push({ what: 'interface addresses', bytes: cfg.ipAddrMax * (8 + 8 + 4 + 4) + 4 * o });
-  // dst mask gw prefsrc (Float64) prefix dev metric (Int32)
-  items.push({ what: 'routes', bytes: cfg.routeTableSize * (4 * 8 + 3 * 4) + 7 * o });
-  // ip (Float64), mac (6), state/flags/timer/retries/queue head+tail/dev (Int32 x 7), updated (Float64)
-  items.push({ what: 'arp table', bytes: cfg.arpTableSize * (8 + 6 + 7 * 4 + 8) + 10 * o });
+  // addr mask prefix dev (Int32; addresses are s32, src/core/inaddr.ts)
+  items.push({ what: 'interface addresses', bytes: cfg.ipAddrMax * (4 + 4 + 4 + 4) + 4 * o });
+  // dst mask gw prefsrc prefix dev metric (Int32)
+  items.push({ what: 'routes', bytes: cfg.routeTableSize * (7 * 4) + 7 * o });
+  // ip (Int32), mac (6), state/flags/timer/retries/queue head+tail/dev (Int32 x 7), updated (Float64)
+  items.push({ what: 'arp table', bytes: cfg.arpTableSize * (4 + 6 + 7 * 4 + 8) + 10 * o });
   // per slot: key fields + timer + fragment offsets/ends (Int32 x 2 per fragment)
   items.push({ what: 'reassembly', bytes: cfg.reasmSlots * (48 + cfg.reasmMaxFrags * 8) + 8 * o });
   items.push({ what: 'netfilter hooks', bytes: 5 * cfg.nfHookSlots * 8 + o });

@@ -26,7 +26,8 @@ export class UdpEchoService implements NetService {
   readonly name = 'udp-echo';
   fd = -1;
   private readonly buf: Uint8Array;
-  private readonly from: Uint32Array;
+  /** Int32Array: the peer address comes back as s32 (a V8 Smi), passed on to sendto without boxing */
+  private readonly from: Int32Array;
   private readable = true;
   /* counters */
   datagrams = 0;
@@ -42,7 +43,7 @@ export class UdpEchoService implements NetService {
     bufSize: number,
   ) {
     this.buf = new Uint8Array(bufSize);
-    this.from = new Uint32Array(2);
+    this.from = new Int32Array(2);
   }
 
   start(): number {

@@ -27,7 +27,7 @@ import type { StackConfig } from '../config';
 import { findBoard } from '../../boards/index';
 import { ifconfig } from '../ipv4/devinet';
 import { icmpPing } from '../ipv4/icmp';
-import { parseIp, formatIp } from '../link/ifaddr';
+import { parseIpStrict, formatIp } from '../link/ifaddr';
 import { formatMac } from '../link/ether';
 import { arpDump, neighFlushAll } from '../link/arp';
 import { socket, bind, sendto, recvfrom, close } from '../socket/socket';
@@ -129,7 +129,7 @@ class FrameLog {
 class EchoServer implements SimTicker {
   readonly fd: number;
   readonly buf = new Uint8Array(2048);
-  readonly from = new Uint32Array(2);
+  readonly from = new Int32Array(2); // s32 source address: no boxing when echoed back
   echoed = 0;
   constructor(
     readonly n: Node,
@@ -182,7 +182,7 @@ export async function runSim(argv: string[]): Promise<number> {
       cfg = { skbSmallCount: 8, skbLargeCount: 1, skbLargeSize: 4096 + 128, reasmSlots: 1, reasmMaxBytes: 4096 };
     }
     const h = sim.addHost(s.name, cfg);
-    nodes.push({ h, board: b !== null ? b.name : s.board, addr: s.addr, ip: parseIp(s.addr), replies: new Map() });
+    nodes.push({ h, board: b !== null ? b.name : s.board, addr: s.addr, ip: parseIpStrict(s.addr), replies: new Map() });
   }
   for (const n of nodes) {
     n.h.st.icmp.echoHandler = {

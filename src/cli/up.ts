@@ -126,11 +126,12 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
   const prefixLen = parseInt(m[2], 10);
   if (prefixLen < 1 || prefixLen > 32) return 'bad prefix length in --ip: ' + ip;
   const addr = parseIp(m[1]);
-  if (addr === 0) return 'bad --ip: ' + ip;
+  if (addr === null || addr === 0) return 'bad --ip: ' + ip;
   let gwAddr = 0;
   if (gw !== null) {
-    if (!validIp(gw)) return 'bad --gw: ' + gw;
-    gwAddr = parseIp(gw);
+    const g = validIp(gw) ? parseIp(gw) : null;
+    if (g === null) return 'bad --gw: ' + gw;
+    gwAddr = g;
   }
   const f = /^udp:([0-9]+):([0-9]+)$/.exec(frames);
   if (f === null) return 'bad --frames (want udp:LPORT:RPORT): ' + frames;

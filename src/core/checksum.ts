@@ -38,7 +38,7 @@ export function ipCompute(b: Uint8Array, off: number, len: number): number {
 /** Pseudo-header sum for TCP/UDP over IPv4 (RFC 768, RFC 9293 §3.1). */
 export function csumTcpUdpMagic(saddr: number, daddr: number, len: number, proto: number): number {
   return (
-    (saddr >>> 16) + (saddr & 0xffff) + (daddr >>> 16) + (daddr & 0xffff) + proto + len
+    ((saddr >>> 16) & 0xffff) + (saddr & 0xffff) + ((daddr >>> 16) & 0xffff) + (daddr & 0xffff) + proto + len
   );
 }
 

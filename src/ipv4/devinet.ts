@@ -4,9 +4,10 @@
  * (fib_add_ifaddr) and announces it with a gratuitous ARP when the
  * device is up; static routes and the default gateway (RFC 1122 §3.3.1).
  * Configuration time only: these may allocate (ifconfig parses strings).
+ * Address arguments may be signed (s32, the internal form) or unsigned.
  */
 import type { Stack } from '../stack';
-import { u32 } from '../core/bits';
+import { s32 } from '../core/bits';
 import { EINVAL, EEXIST, ENOSPC, ENODEV, EADDRNOTAVAIL, ENETUNREACH } from '../core/errno';
 import { getDev } from '../link/dev';
 import { parseIp } from '../link/ifaddr';
@@ -17,7 +18,7 @@ import { isMulticastAddr, INADDR_BROADCAST } from './ip';
 export function ipAddrAdd(st: Stack, dev: number, addr: number, prefixLen: number): number {
   const d = getDev(st, dev);
   if (d === null) return -ENODEV;
-  const a = u32(addr);
+  const a = s32(addr);
   if (prefixLen < 0 || prefixLen > 32 || a === 0 || a === INADDR_BROADCAST || isMulticastAddr(a)) return -EINVAL;
   if (st.ifaddr.find(a) >= 0) return -EEXIST;
   if (st.ifaddr.add(dev, a, prefixLen) < 0) return -ENOSPC;
@@ -32,7 +33,7 @@ export function ipAddrAdd(st: Stack, dev: number, addr: number, prefixLen: numbe
 /** ip addr del addr dev: removes the address and its connected route. */
 export function ipAddrDel(st: Stack, dev: number, addr: number): number {
   const ifa = st.ifaddr;
-  const a = u32(addr);
+  const a = s32(addr);
   const i = ifa.find(a);
   if (i < 0 || ifa.dev[i] !== dev) return -EADDRNOTAVAIL;
   const plen = ifa.prefix[i];
@@ -40,7 +41,7 @@ export function ipAddrDel(st: Stack, dev: number, addr: number): number {
   // keep the connected route while another address of the same subnet remains
   let shared = false;
   for (let k = 0; k < ifa.count; k++) {
-    if (ifa.dev[k] === dev && ifa.prefix[k] === plen && u32(ifa.addr[k] & ifa.mask[k]) === u32(a & ifa.mask[k])) {
+    if (ifa.dev[k] === dev && ifa.prefix[k] === plen && (ifa.addr[k] & ifa.mask[k]) === (a & ifa.mask[k])) {
       shared = true;
     }
   }
@@ -56,7 +57,7 @@ export function ipRouteAdd(st: Stack, dst: number, prefixLen: number, gw: number
   if (prefixLen < 0 || prefixLen > 32) return -EINVAL;
   let dv = dev;
   if (dv < 0) {
-    if (gw === 0) return -EINVAL;
+    if (s32(gw) === 0) return -EINVAL;
     const r = st.route.lookup(gw);
     if (r < 0) return -ENETUNREACH;
     dv = st.route.dev[r];
@@ -95,14 +96,14 @@ export function ifconfig(st: Stack, dev: number, cidr: string, gw: string | null
     if (plen > 32) return -EINVAL;
   }
   const a = parseIp(as);
-  if (a < 0) return -EINVAL;
-  let g = -1;
+  if (a === null) return -EINVAL;
+  let g: number | null = null;
   if (gw !== null) {
     g = parseIp(gw);
-    if (g < 0) return -EINVAL;
+    if (g === null) return -EINVAL;
   }
   const rc = ipAddrAdd(st, dev, a, plen);
   if (rc < 0) return rc;
-  if (g >= 0) return ipSetDefaultGateway(st, g, dev);
+  if (g !== null) return ipSetDefaultGateway(st, g, dev);
   return 0;
 }

@@ -38,7 +38,7 @@ import {
 import { InetProtocol, inetAddProtocol } from './protocol';
 import { ipBuildAndSend } from './ip_output';
 
-/** The ping application: told about every echo reply received. */
+/** The ping application: told about every echo reply received (saddr in the s32 form, src/core/inaddr.ts). */
 export interface IcmpEchoHandler {
   onEchoReply(saddr: number, ident: number, seq: number, payloadLen: number, ttl: number): void;
 }

@@ -1,8 +1,8 @@
 /*
  * ip.ts — IPv4 header layout and protocol constants (RFC 791 §3.1,
  * include/uapi/linux/ip.h, in.h, icmp.h). The one place IPv4 and ICMP
- * offsets, flags and numbers are defined. Addresses are unsigned 32-bit
- * numbers in host order; header fields are read with get16/get32.
+ * offsets, flags and numbers are defined. Addresses are s32 numbers in
+ * host order (src/core/inaddr.ts; read with getAddr/ipSaddr/ipDaddr).
  *
  *    0                   1                   2                   3
  *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -13,7 +13,7 @@
  *   |                    Destination Address                        |
  *   |                    Options                    |    Padding    |
  */
-import { get32 } from '../core/bytes';
+import { getAddr, isMulticast, isLoopback, isReserved, isZeronet } from '../core/inaddr';
 
 /* ---- header offsets ---- */
 export const IP_VERIHL = 0;
@@ -62,35 +62,35 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_RAW = 255;
 
-/* ---- special addresses ---- */
-export const INADDR_ANY = 0;
-export const INADDR_BROADCAST = 0xffffffff;
-export const INADDR_LOOPBACK = 0x7f000001;
+/* ---- special addresses (s32 form, src/core/inaddr.ts) ---- */
+export { INADDR_ANY, INADDR_BROADCAST, INADDR_LOOPBACK } from '../core/inaddr';
 
 export function isMulticastAddr(a: number): boolean {
-  return a >>> 28 === 0xe;
+  return isMulticast(a);
 }
 
 export function isLoopbackAddr(a: number): boolean {
-  return a >>> 24 === 127;
+  return isLoopback(a);
 }
 
 /** Class E (240/4) incl. the limited broadcast. */
 export function isReservedAddr(a: number): boolean {
-  return a >>> 28 === 0xf;
+  return isReserved(a);
 }
 
 /** 0.0.0.0/8 "this network". */
 export function isZeroNet(a: number): boolean {
-  return a >>> 24 === 0;
+  return isZeronet(a);
 }
 
+/** Source address of the IP header at nh, as s32. */
 export function ipSaddr(b: Uint8Array, nh: number): number {
-  return get32(b, nh + IP_SADDR);
+  return getAddr(b, nh + IP_SADDR);
 }
 
+/** Destination address of the IP header at nh, as s32. */
 export function ipDaddr(b: Uint8Array, nh: number): number {
-  return get32(b, nh + IP_DADDR);
+  return getAddr(b, nh + IP_DADDR);
 }
 
 export function ipHdrLen(b: Uint8Array, nh: number): number {

@@ -13,7 +13,8 @@
  * No redirects are sent (RFC 1812 §5.2.7.2 makes them a SHOULD; we skip).
  */
 import type { Stack } from '../stack';
-import { get16, put16, get32 } from '../core/bytes';
+import { get16, put16 } from '../core/bytes';
+import { getAddr } from '../core/inaddr';
 import { csumReplace2 } from '../core/checksum';
 import {
   IP_INHDRERRORS, IP_INADDRERRORS, IP_INDISCARDS, IP_OUTDISCARDS, IP_FORWDATAGRAMS,
@@ -48,7 +49,7 @@ export function ipForward(st: Stack, skb: number): void {
     p.free(skb);
     return;
   }
-  const daddr = get32(b, nh + IP_DADDR);
+  const daddr = getAddr(b, nh + IP_DADDR);
   const rt = st.route;
   const r = rt.lookup(daddr);
   if (r < 0) {

@@ -20,7 +20,8 @@
 import type { Stack } from '../stack';
 import type { TimerHandler } from '../core/timer';
 import { SKB_NONE } from '../core/skb';
-import { get16, put16, get32, copyBytes } from '../core/bytes';
+import { get16, put16, copyBytes } from '../core/bytes';
+import { getAddr } from '../core/inaddr';
 import {
   IP_REASMREQDS, IP_REASMOKS, IP_REASMFAILS, IP_REASMTIMEOUT, IP_REASMOVERLAPS,
 } from '../core/mib';
@@ -44,8 +45,8 @@ export class ReasmTable {
   /** offset in the slot skb where payload byte 0 goes */
   readonly base: number;
   readonly used: Uint8Array;
-  readonly saddr: Float64Array;
-  readonly daddr: Float64Array;
+  readonly saddr: Int32Array;
+  readonly daddr: Int32Array;
   readonly id: Int32Array;
   readonly proto: Int32Array;
   readonly skb: Int32Array;
@@ -76,8 +77,8 @@ export class ReasmTable {
     this.maxFrags = c.reasmMaxFrags;
     this.base = st.pool.headroom + IP_MAX_HLEN;
     this.used = new Uint8Array(n);
-    this.saddr = new Float64Array(n);
-    this.daddr = new Float64Array(n);
+    this.saddr = new Int32Array(n);
+    this.daddr = new Int32Array(n);
     this.id = new Int32Array(n);
     this.proto = new Int32Array(n);
     this.skb = new Int32Array(n);
@@ -185,8 +186,8 @@ export function ipDefrag(st: Stack, skb: number): number {
   const mf = (foff & IP_MF) !== 0;
   const start = (foff & IP_OFFSET) * 8;
   const end = start + plen;
-  const saddr = get32(b, nh + IP_SADDR);
-  const daddr = get32(b, nh + IP_DADDR);
+  const saddr = getAddr(b, nh + IP_SADDR);
+  const daddr = getAddr(b, nh + IP_DADDR);
   const id = get16(b, nh + IP_ID);
   const proto = b[nh + IP_PROTO];
   let i = ipqFind(st, saddr, daddr, id, proto);

@@ -18,7 +18,8 @@
 import type { Stack } from '../stack';
 import type { TimerHandler } from '../core/timer';
 import { SKB_NONE, SkbQueue } from '../core/skb';
-import { get16, get32 } from '../core/bytes';
+import { get16 } from '../core/bytes';
+import { getAddr } from '../core/inaddr';
 import { ipCompute } from '../core/checksum';
 import { u32 } from '../core/bits';
 import {
@@ -79,6 +80,7 @@ export class Ipv4State {
   ipId: number;
   /* ip_route_output results (scratch, read right after the call) */
   outDev = -1;
+  /** s32 (src/core/inaddr.ts): always a Smi on V8 */
   outNexthop = 0;
   outSrc = 0;
   /* loopback */
@@ -178,8 +180,8 @@ export function ipRcv(st: Stack, skb: number): void {
   p.trim(skb, tot); // Ethernet padding
   p.nh[skb] = d;
   const dev = p.dev[skb];
-  const saddr = get32(b, d + IP_SADDR);
-  let daddr = get32(b, d + IP_DADDR);
+  const saddr = getAddr(b, d + IP_SADDR);
+  let daddr = getAddr(b, d + IP_DADDR);
   // martian sources and destinations (ip_route_input_slow)
   if (
     isMulticastAddr(saddr) ||
@@ -204,7 +206,7 @@ export function ipRcv(st: Stack, skb: number): void {
     return;
   }
   // ip_rcv_finish → ip_route_input (a hook may have rewritten the header)
-  daddr = get32(b, p.data[skb] + IP_DADDR);
+  daddr = getAddr(b, p.data[skb] + IP_DADDR);
   if (
     st.ifaddr.isLocal(daddr) ||
     daddr === INADDR_BROADCAST ||

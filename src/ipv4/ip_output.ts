@@ -15,7 +15,9 @@
  */
 import type { Stack } from '../stack';
 import { SKB_NONE } from '../core/skb';
-import { get16, put16, put32, get32, copyBytes } from '../core/bytes';
+import { get16, put16, copyBytes } from '../core/bytes';
+import { s32, u32 } from '../core/bits';
+import { getAddr, putAddr } from '../core/inaddr';
 import { ipCompute } from '../core/checksum';
 import { ENETUNREACH, EMSGSIZE, ENOBUFS, EINVAL, EPERM, ENODEV } from '../core/errno';
 import {
@@ -54,9 +56,11 @@ export function ipSendCheck(b: Uint8Array, nh: number): void {
  * ip_route_output: where does a datagram to daddr go? oif >= 0 forces the
  * output device (SO_BINDTODEVICE; needed for 255.255.255.255 before any
  * address exists, e.g. DHCP). Results in st.ip.outDev / outNexthop /
- * outSrc. Returns RTO_LOCAL, RTO_UNICAST or -ENETUNREACH.
+ * outSrc (s32). Returns RTO_LOCAL, RTO_UNICAST or -ENETUNREACH. daddr may
+ * be given signed or unsigned.
  */
-export function ipRouteOutput(st: Stack, daddr: number, oif: number): number {
+export function ipRouteOutput(st: Stack, daddr0: number, oif: number): number {
+  const daddr = s32(daddr0);
   const ip = st.ip;
   const ifa = st.ifaddr;
   if (ifa.isLocal(daddr) || isLoopbackAddr(daddr)) {
@@ -104,8 +108,18 @@ export function ipRouteOutput(st: Stack, daddr: number, oif: number): number {
   return RTO_UNICAST;
 }
 
-/** inet_select_addr for a destination: the source used to reach daddr, 0 when unroutable. */
+/**
+ * inet_select_addr for a destination: the source used to reach daddr, 0
+ * when unroutable. Returns the UNSIGNED form (the TCP layer still uses
+ * unsigned addresses); use ipSelectSrc for the internal s32 form.
+ */
 export function ipSelectSource(st: Stack, daddr: number): number {
+  const r = ipRouteOutput(st, daddr, -1);
+  return r < 0 ? 0 : u32(st.ip.outSrc);
+}
+
+/** ipSelectSource returning the s32 form (0 when unroutable). */
+export function ipSelectSrc(st: Stack, daddr: number): number {
   const r = ipRouteOutput(st, daddr, -1);
   return r < 0 ? 0 : st.ip.outSrc;
 }
@@ -124,12 +138,15 @@ export function ipBuildAndSend(
   return ipBuildAndSendOif(st, skb, saddr, daddr, proto, ttl, tos, df, -1);
 }
 
-/** ipBuildAndSend with a forced output device (oif >= 0), or -1 to route. */
+/**
+ * ipBuildAndSend with a forced output device (oif >= 0), or -1 to route.
+ * saddr/daddr may be given signed (s32) or unsigned.
+ */
 export function ipBuildAndSendOif(
   st: Stack,
   skb: number,
-  saddr: number,
-  daddr: number,
+  saddr0: number,
+  daddr0: number,
   proto: number,
   ttl: number,
   tos: number,
@@ -138,6 +155,8 @@ export function ipBuildAndSendOif(
 ): number {
   const p = st.pool;
   const mib = st.mib.ip;
+  const saddr = s32(saddr0);
+  const daddr = s32(daddr0);
   if (daddr === 0) {
     mib[IP_OUTNOROUTES]++;
     p.free(skb);
@@ -173,8 +192,8 @@ export function ipBuildAndSendOif(
   put16(b, h + IP_FRAGOFF, df ? IP_DF : 0);
   b[h + IP_TTL] = ttl & 0xff;
   b[h + IP_PROTO] = proto & 0xff;
-  put32(b, h + IP_SADDR, src);
-  put32(b, h + IP_DADDR, daddr);
+  putAddr(b, h + IP_SADDR, src);
+  putAddr(b, h + IP_DADDR, daddr);
   ipSendCheck(b, h);
   p.nh[skb] = h;
   mib[IP_OUTREQUESTS]++;
@@ -205,7 +224,7 @@ export function ipSendHdrincl(st: Stack, skb: number): number {
     p.free(skb);
     return -EMSGSIZE;
   }
-  const daddr = get32(b, d + IP_DADDR);
+  const daddr = getAddr(b, d + IP_DADDR);
   const r = ipRouteOutput(st, daddr, -1);
   if (r < 0) {
     mib[IP_OUTNOROUTES]++;
@@ -225,7 +244,7 @@ export function ipSendHdrincl(st: Stack, skb: number): number {
   }
   put16(b, d + IP_TOTLEN, len);
   if (get16(b, d + IP_ID) === 0) put16(b, d + IP_ID, ipSelectIdent(st));
-  if (get32(b, d + IP_SADDR) === 0) put32(b, d + IP_SADDR, ip.outSrc);
+  if (getAddr(b, d + IP_SADDR) === 0) putAddr(b, d + IP_SADDR, ip.outSrc);
   ipSendCheck(b, d);
   p.nh[skb] = d;
   mib[IP_OUTREQUESTS]++;

@@ -2,22 +2,24 @@
  * route.ts — the IPv4 forwarding table (FIB): a fixed array of routes with
  * longest-prefix match (fib_lookup), connected routes per interface and a
  * default gateway. RFC 1122 §3.3.1 (next-hop selection), RFC 1812 §5.2.4.3.
+ * Addresses and masks are s32 (src/core/inaddr.ts); add/del/lookup
+ * normalize their address arguments, so the unsigned form still works.
  */
-import { u32 } from '../core/bits';
-import { prefixMask } from '../link/ifaddr';
+import { s32 } from '../core/bits';
+import { prefixMask } from '../core/inaddr';
 
 export const RT_NONE = -1;
 
 export class RouteTable {
   readonly max: number;
-  readonly dst: Float64Array;
-  readonly mask: Float64Array;
+  readonly dst: Int32Array;
+  readonly mask: Int32Array;
   readonly prefix: Int32Array;
   /** next-hop gateway, 0 for directly connected */
-  readonly gw: Float64Array;
+  readonly gw: Int32Array;
   readonly dev: Int32Array;
   /** preferred source address, 0 = choose from the device */
-  readonly prefsrc: Float64Array;
+  readonly prefsrc: Int32Array;
   readonly metric: Int32Array;
   count = 0;
   lookups = 0;
@@ -25,12 +27,12 @@ export class RouteTable {
 
   constructor(max: number) {
     this.max = max;
-    this.dst = new Float64Array(max);
-    this.mask = new Float64Array(max);
+    this.dst = new Int32Array(max);
+    this.mask = new Int32Array(max);
     this.prefix = new Int32Array(max);
-    this.gw = new Float64Array(max);
+    this.gw = new Int32Array(max);
     this.dev = new Int32Array(max);
-    this.prefsrc = new Float64Array(max);
+    this.prefsrc = new Int32Array(max);
     this.metric = new Int32Array(max);
   }
 
@@ -38,7 +40,7 @@ export class RouteTable {
   add(dst: number, prefixLen: number, gw: number, dev: number, metric: number, prefsrc: number): number {
     if (prefixLen < 0 || prefixLen > 32) return -1;
     const m = prefixMask(prefixLen);
-    const d = u32(dst & m);
+    const d = s32(dst) & m;
     let i = 0;
     for (; i < this.count; i++) {
       if (this.dst[i] === d && this.prefix[i] === prefixLen && this.metric[i] === metric) break;
@@ -50,16 +52,16 @@ export class RouteTable {
     this.dst[i] = d;
     this.mask[i] = m;
     this.prefix[i] = prefixLen;
-    this.gw[i] = u32(gw);
+    this.gw[i] = s32(gw);
     this.dev[i] = dev;
     this.metric[i] = metric;
-    this.prefsrc[i] = u32(prefsrc);
+    this.prefsrc[i] = s32(prefsrc);
     return i;
   }
 
   del(dst: number, prefixLen: number): boolean {
     const m = prefixMask(prefixLen);
-    const d = u32(dst & m);
+    const d = s32(dst) & m;
     for (let i = 0; i < this.count; i++) {
       if (this.dst[i] === d && this.prefix[i] === prefixLen) {
         this.removeAt(i);
@@ -93,9 +95,10 @@ export class RouteTable {
   /** Longest-prefix match, lowest metric on ties. Returns the slot or RT_NONE. */
   lookup(daddr: number): number {
     this.lookups++;
+    const a = s32(daddr);
     let best = RT_NONE;
     for (let i = 0; i < this.count; i++) {
-      if (u32(daddr & this.mask[i]) !== this.dst[i]) continue;
+      if ((a & this.mask[i]) !== (this.dst[i] & this.mask[i])) continue;
       if (
         best === RT_NONE ||
         this.prefix[i] > this.prefix[best] ||
@@ -111,6 +114,6 @@ export class RouteTable {
   /** Next hop for daddr through route i. */
   nexthop(i: number, daddr: number): number {
     const g = this.gw[i];
-    return g !== 0 ? g : daddr;
+    return g !== 0 ? g : s32(daddr);
   }
 }

@@ -41,8 +41,9 @@
 import type { Stack } from '../stack';
 import { SkbQueue, SKB_NONE } from '../core/skb';
 import { TimerHandler } from '../core/timer';
-import { get16, put16, get32, put32, copyBytes, fillBytes, equalBytes } from '../core/bytes';
-import { u32 } from '../core/bits';
+import { get16, put16, copyBytes, fillBytes, equalBytes } from '../core/bytes';
+import { s32 } from '../core/bits';
+import { getAddr, putAddr, INADDR_BROADCAST, isMulticast, isReserved } from '../core/inaddr';
 import { EHOSTUNREACH, ENOBUFS, ENODEV, ENETDOWN, ENOSPC, EINVAL } from '../core/errno';
 import {
   LINK_ARPINREQUESTS, LINK_ARPINREPLIES, LINK_ARPINERRORS, LINK_ARPOUTREQUESTS, LINK_ARPOUTREPLIES,
@@ -87,8 +88,8 @@ const MAX_SHIFT = 10;
 
 export class ArpTable implements TimerHandler {
   readonly size: number;
-  /** IPv4 address (host order, unsigned) */
-  readonly ip: Float64Array;
+  /** IPv4 address (host order, s32: src/core/inaddr.ts) */
+  readonly ip: Int32Array;
   /** hardware address of entry i at mac[6*i .. 6*i+5] */
   readonly mac: Uint8Array;
   readonly dev: Int32Array;
@@ -98,7 +99,7 @@ export class ArpTable implements TimerHandler {
   /** requests sent in the current INCOMPLETE / PROBE round */
   readonly retries: Uint8Array;
   /** source address used in our requests for this entry */
-  readonly srcIp: Float64Array;
+  readonly srcIp: Int32Array;
   readonly timer: Int32Array;
   readonly queue: SkbQueue[] = [];
   /** scratch for multicast MAC mapping (RFC 1112 §6.4) */
@@ -109,13 +110,13 @@ export class ArpTable implements TimerHandler {
     size: number,
   ) {
     this.size = size;
-    this.ip = new Float64Array(size);
+    this.ip = new Int32Array(size);
     this.mac = new Uint8Array(size * ETH_ALEN);
     this.dev = new Int32Array(size);
     this.state = new Uint8Array(size);
     this.updated = new Float64Array(size);
     this.retries = new Uint8Array(size);
-    this.srcIp = new Float64Array(size);
+    this.srcIp = new Int32Array(size);
     this.timer = new Int32Array(size);
     this.scratch = new Uint8Array(ETH_ALEN);
     for (let i = 0; i < size; i++) {
@@ -168,15 +169,16 @@ export function initArp(st: Stack): ArpTable {
 /** Entry for addr on dev, or -1. */
 export function neighFind(st: Stack, dev: number, addr: number): number {
   const t = st.arp;
+  const a = s32(addr);
   for (let i = 0; i < t.size; i++) {
-    if (t.state[i] !== NUD_NONE && t.ip[i] === addr && t.dev[i] === dev) return i;
+    if (t.state[i] !== NUD_NONE && t.ip[i] === a && t.dev[i] === dev) return i;
   }
   return -1;
 }
 
 /** Entry index for addr on any device, or -1. */
 export function neighLookup(st: Stack, addr: number): number {
-  const a = u32(addr);
+  const a = s32(addr);
   const t = st.arp;
   for (let i = 0; i < t.size; i++) {
     if (t.state[i] !== NUD_NONE && t.ip[i] === a) return i;
@@ -219,7 +221,7 @@ function neighAlloc(st: Stack, dev: number, addr: number): number {
   }
   if (victim < 0) return -1;
   if (t.state[victim] !== NUD_NONE) neighRelease(st, victim);
-  t.ip[victim] = addr;
+  t.ip[victim] = s32(addr);
   t.dev[victim] = dev;
   t.retries[victim] = 0;
   t.srcIp[victim] = 0;
@@ -296,7 +298,7 @@ function arpSourceFor(st: Stack, dev: number, tip: number): number {
   for (let k = 0; k < ia.count; k++) {
     if (ia.dev[k] !== dev) continue;
     const m = ia.mask[k];
-    if (u32(tip & m) === u32(ia.addr[k] & m)) return ia.addr[k];
+    if ((tip & m) === (ia.addr[k] & m)) return ia.addr[k];
   }
   return ia.primary(dev);
 }
@@ -334,10 +336,10 @@ export function arpSend(
   b[o + ARP_PLEN] = 4;
   put16(b, o + ARP_OP, op);
   copyBytes(b, o + ARP_SHA, d.mac, 0, ETH_ALEN);
-  put32(b, o + ARP_SIP, sip);
+  putAddr(b, o + ARP_SIP, sip);
   if (tha !== null) copyBytes(b, o + ARP_THA, tha, thaOff, ETH_ALEN);
   else fillBytes(b, o + ARP_THA, ETH_ALEN, 0);
-  put32(b, o + ARP_TIP, tip);
+  putAddr(b, o + ARP_TIP, tip);
   p.dev[skb] = dev;
   p.proto[skb] = ETH_P_ARP;
   if (ethHeader(st, skb, ethDst, ethOff, d.mac, ETH_P_ARP) < 0) {
@@ -408,13 +410,13 @@ export function neighOutput(st: Stack, skb: number, dev: number, nexthop: number
     p.free(skb);
     return -ENETDOWN;
   }
-  const nh = u32(nexthop);
+  const nh = s32(nexthop);
   const t = st.arp;
   // broadcast and multicast next hops need no resolution
-  if (nh === 0xffffffff || st.ifaddr.isBroadcast(dev, nh)) {
+  if (nh === INADDR_BROADCAST || st.ifaddr.isBroadcast(dev, nh)) {
     return neighXmit(st, skb, dev, ETH_BROADCAST, 0);
   }
-  if (nh >= 0xe0000000 && nh < 0xf0000000) {
+  if (isMulticast(nh)) {
     // RFC 1112 §6.4: 01:00:5e + low 23 bits of the group
     const m = t.scratch;
     m[0] = 0x01;
@@ -425,7 +427,7 @@ export function neighOutput(st: Stack, skb: number, dev: number, nexthop: number
     m[5] = nh & 0xff;
     return neighXmit(st, skb, dev, m, 0);
   }
-  if (nh === 0 || nh >= 0xf0000000) {
+  if (nh === 0 || isReserved(nh)) {
     st.mib.link[LINK_TXNONEIGH]++;
     p.free(skb);
     return -EINVAL;
@@ -468,7 +470,7 @@ export function neighOutput(st: Stack, skb: number, dev: number, nexthop: number
   let src = 0;
   const o = p.data[skb];
   if (p.tail[skb] - o >= 20 && (p.buf[skb][o] >>> 4) === 4) {
-    const sa = get32(p.buf[skb], o + 12);
+    const sa = getAddr(p.buf[skb], o + 12);
     if (st.ifaddr.onDev(dev, sa)) src = sa;
   }
   if (src === 0) src = arpSourceFor(st, dev, nh);
@@ -516,14 +518,14 @@ export function arpRcv(st: Stack, skb: number): void {
     return;
   }
   const op = get16(b, o + ARP_OP);
-  const sip = get32(b, o + ARP_SIP);
-  const tip = get32(b, o + ARP_TIP);
+  const sip = getAddr(b, o + ARP_SIP);
+  const tip = getAddr(b, o + ARP_TIP);
   if (
     (op !== ARPOP_REQUEST && op !== ARPOP_REPLY) ||
     isMulticastEther(b, o + ARP_SHA) ||
     equalBytes(b, o + ARP_SHA, d.mac, 0, ETH_ALEN) ||
-    sip >= 0xe0000000 ||
-    tip >= 0xe0000000
+    ((sip >>> 29) & 7) === 7 ||
+    ((tip >>> 29) & 7) === 7
   ) {
     mib[LINK_ARPINERRORS]++;
     p.free(skb);
@@ -582,8 +584,8 @@ export function arpRcv(st: Stack, skb: number): void {
 /** Add (or overwrite) a PERMANENT entry. Returns the entry index or -errno. */
 export function neighAddStatic(st: Stack, dev: number, addr: number, mac: Uint8Array, macOff: number): number {
   if (getDev(st, dev) === null) return -ENODEV;
-  const a = u32(addr);
-  if (a === 0 || a >= 0xe0000000) return -EINVAL;
+  const a = s32(addr);
+  if (a === 0 || ((a >>> 29) & 7) === 7) return -EINVAL;
   let i = neighFind(st, dev, a);
   if (i < 0) i = neighAlloc(st, dev, a);
   if (i < 0) return -ENOSPC;

@@ -92,8 +92,8 @@ export function utf8Encode(s: string): Uint8Array {
 
 type Cb = (err?: Error | null, x?: number) => void;
 
-/** A dotted quad, or 'localhost' → 127.0.0.1; -1 when not an IPv4 address. */
-function toAddr(a: string | undefined | null, dflt: number): number {
+/** A dotted quad, or 'localhost' → 127.0.0.1 (s32); null when not an IPv4 address. */
+function toAddr(a: string | undefined | null, dflt: number): number | null {
   if (a === undefined || a === null || a === '') return dflt;
   if (a === 'localhost') return 0x7f000001;
   return parseIp(a);
@@ -193,7 +193,7 @@ export class DgramSocket extends Emitter {
       return this;
     }
     const addr = toAddr(a, 0);
-    if (addr < 0) {
+    if (addr === null) {
       this.fail('bind', -EINVAL, undefined);
       return this;
     }
@@ -268,11 +268,12 @@ export class DgramSocket extends Emitter {
     }
     let addr = 0;
     if (port !== 0) {
-      addr = toAddr(address, 0x7f000001);
-      if (addr < 0) {
+      const ta = toAddr(address, 0x7f000001);
+      if (ta === null) {
         this.fail('send', -EINVAL, cb);
         return;
       }
+      addr = ta;
     }
     const ab = this.autobind();
     if (ab < 0) {
@@ -294,7 +295,7 @@ export class DgramSocket extends Emitter {
     if (typeof address === 'function') c = address;
     else a = address;
     const addr = toAddr(a, 0x7f000001);
-    if (addr <= 0) {
+    if (addr === null || addr === 0) {
       this.fail('connect', -EINVAL, c);
       return;
     }

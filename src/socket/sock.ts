@@ -44,8 +44,7 @@ export const IP_TOS = 1;
 export const IP_TTL = 2;
 export const IP_HDRINCL = 3;
 
-export const INADDR_ANY = 0;
-export const INADDR_BROADCAST = 0xffffffff;
+export { INADDR_ANY, INADDR_BROADCAST } from '../core/inaddr';
 
 /* slot states */
 export const SS_FREE = 0;
@@ -76,9 +75,9 @@ export class SocketTable {
   readonly state: Uint8Array;
   readonly type: Uint8Array;
   readonly proto: Uint8Array;
-  readonly laddr: Float64Array;
+  readonly laddr: Int32Array;
   readonly lport: Int32Array;
-  readonly raddr: Float64Array;
+  readonly raddr: Int32Array;
   readonly rport: Int32Array;
   readonly connected: Uint8Array;
   /** pending error (positive errno), 0 = none (sk->sk_err) */
@@ -101,9 +100,9 @@ export class SocketTable {
     this.state = new Uint8Array(n);
     this.type = new Uint8Array(n);
     this.proto = new Uint8Array(n);
-    this.laddr = new Float64Array(n);
+    this.laddr = new Int32Array(n);
     this.lport = new Int32Array(n);
-    this.raddr = new Float64Array(n);
+    this.raddr = new Int32Array(n);
     this.rport = new Int32Array(n);
     this.connected = new Uint8Array(n);
     this.err = new Int32Array(n);

@@ -13,14 +13,26 @@
  * offsets outside the buffer, out-of-range addresses) returns -EBADF /
  * -EINVAL / ... and never throws. Nothing allocates.
  *
- * Addresses are unsigned 32-bit numbers in host order; ports are numbers.
+ * Addresses are 32-bit numbers in host order: arguments may be unsigned or
+ * signed (s32, the internal form; normalized here). Outputs (recvfrom's
+ * from[0], getsockname/getpeername out[0]) are written in the UNSIGNED
+ * form into the caller's Uint32Array or Int32Array. In JavaScript an
+ * Int32Array converts them to s32; the Lua typed-array shim does not
+ * convert plain writes, so there both array types hold the unsigned form.
+ * Zero-allocation applications that pass the address back (an echo
+ * server) should use an Int32Array on V8: an unsigned value >= 2^31 read
+ * from a Uint32Array is boxed when passed to a function; all entry points
+ * accept either form.
+ * Ports are numbers.
  * Readiness: st.emit(fd, EV_READABLE) when a datagram lands on an empty
  * receive queue, EV_ERROR when an error becomes pending; poll() gives
  * the current mask.
  */
 import type { Stack } from '../stack';
 import { SKB_NONE } from '../core/skb';
-import { copyBytes, get16, get32 } from '../core/bytes';
+import { copyBytes, get16 } from '../core/bytes';
+import { s32, u32 } from '../core/bits';
+import { getAddr, INADDR_NONE } from '../core/inaddr';
 import {
   EBADF, EINVAL, EFAULT, EMFILE, EPROTONOSUPPORT, EAGAIN, EADDRNOTAVAIL, EACCES, ENOPROTOOPT, ENOTCONN,
   EDESTADDRREQ, ENETUNREACH, ENODEV,
@@ -48,6 +60,11 @@ export function initSockets(st: Stack): SocketTable {
 
 function isInt(v: number, lo: number, hi: number): boolean {
   return typeof v === 'number' && v >= lo && v <= hi && Math.floor(v) === v;
+}
+
+/** An IPv4 address argument: signed (s32, internal form) or unsigned. */
+function isAddr(v: number): boolean {
+  return isInt(v, -0x80000000, 0xffffffff);
 }
 
 /** -errno when buf[off..off+len) is not a valid range, else 0. */
@@ -109,9 +126,10 @@ function bindableAddr(st: Stack, addr: number): boolean {
 }
 
 /** bind(2). port 0 = an ephemeral port (UDP). Returns 0 or -errno. */
-export function bind(st: Stack, fd: number, addr: number, port: number): number {
+export function bind(st: Stack, fd: number, addr0: number, port: number): number {
   if (!validFd(st, fd)) return -EBADF;
-  if (!isInt(addr, 0, 0xffffffff) || !isInt(port, 0, 0xffff)) return -EINVAL;
+  if (!isAddr(addr0) || !isInt(port, 0, 0xffff)) return -EINVAL;
+  const addr = s32(addr0);
   const s = st.sock;
   if (!bindableAddr(st, addr)) return -EADDRNOTAVAIL;
   if (s.type[fd] === SOCK_RAW) {
@@ -130,9 +148,10 @@ export function bind(st: Stack, fd: number, addr: number, port: number): number 
 }
 
 /** connect(2): set the default peer and filter incoming datagrams. addr 0 disconnects. */
-export function connect(st: Stack, fd: number, addr: number, port: number): number {
+export function connect(st: Stack, fd: number, addr0: number, port: number): number {
   if (!validFd(st, fd)) return -EBADF;
-  if (!isInt(addr, 0, 0xffffffff) || !isInt(port, 0, 0xffff)) return -EINVAL;
+  if (!isAddr(addr0) || !isInt(port, 0, 0xffff)) return -EINVAL;
+  const addr = s32(addr0);
   const s = st.sock;
   if (addr === 0) {
     s.connected[fd] = 0;
@@ -157,7 +176,7 @@ export function connect(st: Stack, fd: number, addr: number, port: number): numb
   }
   if (s.laddr[fd] === 0) {
     const sa = udpSource(st, fd, addr);
-    if (sa <= 0) return -ENETUNREACH;
+    if (sa === INADDR_NONE || sa === 0) return -ENETUNREACH;
     s.laddr[fd] = sa;
     s.flags[fd] |= SF_AUTOADDR;
   }
@@ -175,14 +194,14 @@ export function sendto(st: Stack, fd: number, buf: Uint8Array, off: number, len:
   if (!validFd(st, fd)) return -EBADF;
   const cb = checkBuf(buf, off, len);
   if (cb < 0) return cb;
-  if (!isInt(addr, 0, 0xffffffff) || !isInt(port, 0, 0xffff)) return -EINVAL;
+  if (!isAddr(addr) || !isInt(port, 0, 0xffff)) return -EINVAL;
   const s = st.sock;
   const e = s.err[fd];
   if (e !== 0) {
     s.err[fd] = 0;
     return -e;
   }
-  let da = addr;
+  let da = s32(addr);
   let dp = port;
   if (da === 0) {
     if (s.connected[fd] === 0) return -EDESTADDRREQ;
@@ -205,7 +224,7 @@ export function send(st: Stack, fd: number, buf: Uint8Array, off: number, len: n
  * length >= 2) receives [source address, source port]. Returns the bytes
  * copied, -EAGAIN when nothing is queued, or a pending error.
  */
-export function recvfrom(st: Stack, fd: number, buf: Uint8Array, off: number, len: number, from: Uint32Array | null): number {
+export function recvfrom(st: Stack, fd: number, buf: Uint8Array, off: number, len: number, from: Uint32Array | Int32Array | null): number {
   if (!validFd(st, fd)) return -EBADF;
   const cb = checkBuf(buf, off, len);
   if (cb < 0) return cb;
@@ -225,7 +244,7 @@ export function recvfrom(st: Stack, fd: number, buf: Uint8Array, off: number, le
   const n = dlen < len ? dlen : len;
   copyBytes(buf, off, b, d, n);
   if (from !== null && from !== undefined) {
-    from[0] = get32(b, p.nh[skb] + IP_SADDR);
+    from[0] = u32(getAddr(b, p.nh[skb] + IP_SADDR)); // unsigned; an Int32Array converts (see header)
     from[1] = s.type[fd] === SOCK_DGRAM ? get16(b, p.th[skb]) : 0;
   }
   p.free(skb);
@@ -347,20 +366,20 @@ export function getsockopt(st: Stack, fd: number, level: number, opt: number, ou
 }
 
 /** getsockname(2): out[0] = local address, out[1] = local port. */
-export function getsockname(st: Stack, fd: number, out: Uint32Array): number {
+export function getsockname(st: Stack, fd: number, out: Uint32Array | Int32Array): number {
   if (!validFd(st, fd)) return -EBADF;
   if (out === null || out === undefined || out.length < 2) return -EINVAL;
-  out[0] = st.sock.laddr[fd];
+  out[0] = u32(st.sock.laddr[fd]);
   out[1] = st.sock.lport[fd];
   return 0;
 }
 
 /** getpeername(2): out[0] = peer address, out[1] = peer port; -ENOTCONN when not connected. */
-export function getpeername(st: Stack, fd: number, out: Uint32Array): number {
+export function getpeername(st: Stack, fd: number, out: Uint32Array | Int32Array): number {
   if (!validFd(st, fd)) return -EBADF;
   if (out === null || out === undefined || out.length < 2) return -EINVAL;
   if (st.sock.connected[fd] === 0) return -ENOTCONN;
-  out[0] = st.sock.raddr[fd];
+  out[0] = u32(st.sock.raddr[fd]);
   out[1] = st.sock.rport[fd];
   return 0;
 }
@@ -396,7 +415,7 @@ export class SocketApi {
   send(fd: number, buf: Uint8Array, off: number, len: number): number {
     return send(this.st, fd, buf, off, len);
   }
-  recvfrom(fd: number, buf: Uint8Array, off: number, len: number, from: Uint32Array | null): number {
+  recvfrom(fd: number, buf: Uint8Array, off: number, len: number, from: Uint32Array | Int32Array | null): number {
     return recvfrom(this.st, fd, buf, off, len, from);
   }
   recv(fd: number, buf: Uint8Array, off: number, len: number): number {
@@ -414,10 +433,10 @@ export class SocketApi {
   getsockopt(fd: number, level: number, opt: number, out: Int32Array | Uint32Array | null): number {
     return getsockopt(this.st, fd, level, opt, out);
   }
-  getsockname(fd: number, out: Uint32Array): number {
+  getsockname(fd: number, out: Uint32Array | Int32Array): number {
     return getsockname(this.st, fd, out);
   }
-  getpeername(fd: number, out: Uint32Array): number {
+  getpeername(fd: number, out: Uint32Array | Int32Array): number {
     return getpeername(this.st, fd, out);
   }
   poll(fd: number): number {

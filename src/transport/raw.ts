@@ -17,7 +17,8 @@
  */
 import type { Stack } from '../stack';
 import { SKB_NONE } from '../core/skb';
-import { copyBytes, get32 } from '../core/bytes';
+import { copyBytes } from '../core/bytes';
+import { getAddr } from '../core/inaddr';
 import { RAW_INDATAGRAMS, RAW_OUTDATAGRAMS, RAW_RCVBUFERRORS, RAW_OUTERRORS } from '../core/mib';
 import { EINVAL, EMSGSIZE, ENOBUFS, EACCES } from '../core/errno';
 import { SOCK_RAW, SS_OPEN, SF_HDRINCL, SF_BROADCAST, sockQueueRcv, skbCopyFrom } from '../socket/sock';
@@ -49,15 +50,11 @@ export function rawLocalDeliver(st: Stack, skb: number, proto: number): boolean 
   const p = st.pool;
   const nh = p.nh[skb];
   const b = p.buf[skb];
-  let saddr = -1;
-  let daddr = -1;
+  const saddr = getAddr(b, nh + IP_SADDR);
+  const daddr = getAddr(b, nh + IP_DADDR);
   let hit = false;
   for (let fd = 0; fd < s.max; fd++) {
     if (s.state[fd] !== SS_OPEN || s.type[fd] !== SOCK_RAW || s.proto[fd] !== proto) continue;
-    if (saddr < 0) {
-      saddr = get32(b, nh + IP_SADDR);
-      daddr = get32(b, nh + IP_DADDR);
-    }
     if (s.laddr[fd] !== 0 && s.laddr[fd] !== daddr) continue;
     if (s.connected[fd] !== 0 && s.raddr[fd] !== saddr) continue;
     hit = true;

@@ -19,9 +19,10 @@
  */
 import type { Stack } from '../stack';
 import { SKB_NONE } from '../core/skb';
-import { get16, put16, get32, copyBytes } from '../core/bytes';
+import { get16, put16, copyBytes } from '../core/bytes';
+import { getAddr, INADDR_NONE } from '../core/inaddr';
 import { csumPartial, csumFold, csumFinish, csumTcpUdpMagic } from '../core/checksum';
-import { u32 } from '../core/bits';
+import { s32 } from '../core/bits';
 import {
   UDP_INDATAGRAMS, UDP_NOPORTS, UDP_INERRORS, UDP_OUTDATAGRAMS, UDP_RCVBUFERRORS, UDP_SNDBUFERRORS,
   UDP_INCSUMERRORS, UDP_IGNOREDMULTI, UDP_MEMERRORS,
@@ -69,14 +70,15 @@ export function initUdp(st: Stack): UdpTable {
 }
 
 /** daddr is the limited broadcast, a directed broadcast of a local subnet, or multicast. */
-export function isBroadcastAddr(st: Stack, daddr: number): boolean {
-  if (daddr === 0xffffffff) return true;
+export function isBroadcastAddr(st: Stack, daddr0: number): boolean {
+  const daddr = s32(daddr0);
+  if (daddr === INADDR_BROADCAST) return true;
   if (isMulticastAddr(daddr)) return true;
   const ia = st.ifaddr;
   for (let i = 0; i < ia.count; i++) {
     if (ia.prefix[i] >= 31) continue;
     const m = ia.mask[i];
-    if (u32(daddr & m) === u32(ia.addr[i] & m) && u32(daddr | m) === 0xffffffff) return true;
+    if ((daddr & m) === (ia.addr[i] & m) && (daddr | m) === INADDR_BROADCAST) return true;
   }
   return false;
 }
@@ -154,8 +156,8 @@ export function udpRcv(st: Stack, skb: number): void {
   }
   p.trim(skb, ulen);
   p.th[skb] = d;
-  const saddr = get32(b, nh + IPH_SADDR);
-  const daddr = get32(b, nh + IPH_DADDR);
+  const saddr = getAddr(b, nh + IPH_SADDR);
+  const daddr = getAddr(b, nh + IPH_DADDR);
   if (get16(b, d + UDP_CHECK) !== 0) {
     const sum = csumPartial(b, d, ulen, csumTcpUdpMagic(saddr, daddr, ulen, IPPROTO_UDP));
     if (csumFold(sum) !== 0xffff) {
@@ -238,8 +240,8 @@ export function udpErr(st: Stack, skb: number, type: number, code: number, info:
   if (type !== ICMP_DEST_UNREACH) return; // time exceeded, quench: soft errors, ignored
   const e = unreachErrno(code);
   if (e === 0) return;
-  const saddr = get32(b, d + IPH_SADDR);
-  const daddr = get32(b, d + IPH_DADDR);
+  const saddr = getAddr(b, d + IPH_SADDR);
+  const daddr = getAddr(b, d + IPH_DADDR);
   const sport = get16(b, d + ihl + UDP_SPORT);
   const dport = get16(b, d + ihl + UDP_DPORT);
   // the quoted datagram went saddr:sport → daddr:dport; our socket is the sender
@@ -254,8 +256,9 @@ export function udpErr(st: Stack, skb: number, type: number, code: number, info:
 }
 
 /** Another UDP socket holds port on an overlapping address (and not both SO_REUSEADDR). */
-export function udpPortConflict(st: Stack, exceptFd: number, addr: number, port: number, reuse: boolean): boolean {
+export function udpPortConflict(st: Stack, exceptFd: number, addr0: number, port: number, reuse: boolean): boolean {
   const s = st.sock;
+  const addr = s32(addr0);
   for (let fd = 0; fd < s.max; fd++) {
     if (fd === exceptFd || s.state[fd] !== SS_OPEN || s.type[fd] !== SOCK_DGRAM) continue;
     if (s.lport[fd] !== port) continue;
@@ -299,12 +302,13 @@ export function udpGetPort(st: Stack, fd: number, addr: number, port: number): n
  * Source address for a datagram from fd to daddr: the bound address, else
  * the route's source (ip_route_output honouring SO_BINDTODEVICE). May be 0
  * for the limited broadcast before any address is configured (DHCP).
- * Returns -1 when daddr is unroutable.
+ * Returns the s32 form, or INADDR_NONE (-1, never a valid source) when
+ * daddr is unroutable.
  */
 export function udpSource(st: Stack, fd: number, daddr: number): number {
   const la = st.sock.laddr[fd];
   if (la !== 0 && !isBroadcastAddr(st, la)) return la;
-  if (ipRouteOutput(st, daddr, st.sock.oif[fd]) < 0) return -1;
+  if (ipRouteOutput(st, daddr, st.sock.oif[fd]) < 0) return INADDR_NONE;
   return st.ip.outSrc;
 }
 
@@ -313,8 +317,9 @@ export function udpSource(st: Stack, fd: number, daddr: number): number {
  * checked the buffer bounds and resolved a connected destination).
  * Returns len or -errno.
  */
-export function udpSendmsg(st: Stack, fd: number, buf: Uint8Array, off: number, len: number, daddr: number, dport: number): number {
+export function udpSendmsg(st: Stack, fd: number, buf: Uint8Array, off: number, len: number, daddr0: number, dport: number): number {
   const s = st.sock;
+  const daddr = s32(daddr0);
   if (len > UDP_MAX_PAYLOAD) return -EMSGSIZE;
   if (dport <= 0 || dport > 0xffff) return -EINVAL;
   if ((s.flags[fd] & SF_BROADCAST) === 0 && isBroadcastAddr(st, daddr)) return -EACCES;
@@ -323,7 +328,7 @@ export function udpSendmsg(st: Stack, fd: number, buf: Uint8Array, off: number, 
     if (r < 0) return r;
   }
   const saddr = udpSource(st, fd, daddr);
-  if (saddr < 0) return -ENETUNREACH;
+  if (saddr === INADDR_NONE) return -ENETUNREACH;
   if (saddr === 0 && daddr !== INADDR_BROADCAST) return -EADDRNOTAVAIL;
   const p = st.pool;
   const ulen = UDP_HLEN + len;

@@ -10,7 +10,7 @@ import { describe, it, expect } from 'vitest';
 import { Sim, SimHost } from '../../src/sim/world';
 import { SimRng } from '../../src/sim/prng';
 import { ifconfig } from '../../src/ipv4/devinet';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from '../unit/addr_util';
 import { rxFrame } from '../../src/link/dev';
 import { neighFlushAll } from '../../src/link/arp';
 import { socket, bind, recv, close } from '../../src/socket/socket';
@@ -52,8 +52,8 @@ function ipHdr(b: Uint8Array, o: number, totlen: number, proto: number, saddr: n
 
 /** Valid frames addressed to the stack under test. */
 function templates(myMac: Uint8Array): Uint8Array[] {
-  const me = parseIp(MY_IP);
-  const peer = parseIp(PEER_IP);
+  const me = parseIpU(MY_IP);
+  const peer = parseIpU(PEER_IP);
   const out: Uint8Array[] = [];
   const bc = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
   // ARP request who-has MY_IP

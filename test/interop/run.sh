@@ -80,7 +80,9 @@ nsx ip link set lo up
 # keep the capture to what this test sends: no IPv6 chatter on the tap
 nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
 
-nsx node "$ROOT/bin/slabnet.js" up --ip "$SLAB_IP/24" --gw "$HOST_IP" --frames "udp:$LPORT:$RPORT" \
+# background processes run via `ip netns exec` directly (not the nsx function),
+# so $! is the process itself (ip execs it) and signals reach it
+ip netns exec "$NS" node "$ROOT/bin/slabnet.js" up --ip "$SLAB_IP/24" --gw "$HOST_IP" --frames "udp:$LPORT:$RPORT" \
   --serve echo,discard --pcap "$WORK/slabnet.pcap" --mac "$SLAB_MAC" >"$WORK/slabnet.out" 2>"$WORK/slabnet.err" &
 SLAB_PID=$!
 if wait_for 20 grep -q ready "$WORK/slabnet.out"; then
@@ -92,7 +94,7 @@ else
   exit 1
 fi
 
-nsx socat -d UDP4-DATAGRAM:127.0.0.1:$LPORT,bind=127.0.0.1:$RPORT \
+ip netns exec "$NS" socat -d UDP4-DATAGRAM:127.0.0.1:$LPORT,bind=127.0.0.1:$RPORT \
   "TUN:$HOST_IP/24,tun-type=tap,tun-name=$TAP,iff-up,iff-no-pi" 2>"$WORK/socat.err" &
 SOCAT_PID=$!
 if ! wait_for 10 nsx ip -4 addr show dev "$TAP" up; then
@@ -101,7 +103,7 @@ if ! wait_for 10 nsx ip -4 addr show dev "$TAP" up; then
   log "$PASSED passed, $FAILED failed"
   exit 1
 fi
-nsx tshark -i "$TAP" -w "$WORK/tap.pcapng" -q 2>"$WORK/tshark.err" &
+ip netns exec "$NS" tshark -i "$TAP" -w "$WORK/tap.pcapng" -q 2>"$WORK/tshark.err" &
 TSHARK_PID=$!
 wait_for 15 grep -q "Capturing on" "$WORK/tshark.err" || log "note: tshark did not report capturing yet"
 
@@ -132,7 +134,7 @@ fi
 udp_echo() { # name bytes
   local name=$1 n=$2
   head -c "$n" /dev/urandom >"$WORK/$name.in"
-  nsx timeout 10 socat -T 3 -t 3 OPEN:"$WORK/$name.in" UDP4:$SLAB_IP:7,sourceport=40007 >"$WORK/$name.out" 2>"$WORK/$name.err"
+  nsx timeout 10 socat -T 1.5 -t 3 - UDP4:$SLAB_IP:7 <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err"
   if cmp -s "$WORK/$name.in" "$WORK/$name.out"; then
     pass "UDP echo $n bytes: reply identical ($(stat -c %s "$WORK/$name.out") bytes back)"
   else
@@ -148,7 +150,7 @@ DISCARDS=3
 : >"$WORK/discard.out"
 for ((i = 0; i < DISCARDS; i++)); do
   head -c 100 /dev/urandom >"$WORK/discard.in"
-  nsx timeout 5 socat -T 1 -t 1 OPEN:"$WORK/discard.in" UDP4:$SLAB_IP:9 >>"$WORK/discard.out" 2>/dev/null
+  nsx timeout 5 socat -T 1 -t 1 - UDP4:$SLAB_IP:9 <"$WORK/discard.in" >>"$WORK/discard.out" 2>/dev/null
 done
 if [ ! -s "$WORK/discard.out" ]; then
   pass "UDP discard: $DISCARDS datagrams sent, no reply"
@@ -222,6 +224,17 @@ if [ -s "$WORK/slabnet.pcap" ]; then
     pass "slabnet --pcap: tshark reads $n frames, slabnet's own are clean"
   else
     fail "slabnet --pcap: $n frames; problems:"; printf '%s\n' "$bad" | head -20
+  fi
+  # negative control: the same check must flag a slabnet frame with broken checksums
+  if node "$ROOT/test/interop/corrupt.mjs" "$WORK/slabnet.pcap" "$SLAB_MAC" "$WORK/corrupt.pcap"; then
+    flagged=$(tsh "$WORK/corrupt.pcap" -Y "eth.src == $SLAB_MAC && (_ws.malformed || ip.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0)" | wc -l)
+    if [ "$flagged" -eq 2 ]; then
+      pass "checksum check is live: flags 2 of 2 deliberately corrupted copies of a slabnet frame"
+    else
+      fail "checksum check flags $flagged of 2 deliberately corrupted frames"
+    fi
+  else
+    fail "negative control: no frame to corrupt in slabnet's capture"
   fi
 else
   fail "slabnet --pcap wrote nothing"

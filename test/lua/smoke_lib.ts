@@ -9,7 +9,7 @@
  * Exercises: skb pool and queues, timer wheel, checksum, 32-bit
  * arithmetic helpers, PRNG; then two stacks on a PairLink that ARP-resolve
  * each other and exchange an ICMP echo (icmpPing), ending with every skb
- * back in the pool. Throws (Lua: error → non-zero exit) on any mismatch.
+ * back in the pool; the s32 IPv4 address helpers (smoke_inaddr.ts). Throws (Lua: error → non-zero exit) on any mismatch.
  */
 import { Stack } from '../../src/stack';
 import { ManualClock } from '../../src/core/clock';
@@ -20,6 +20,7 @@ import { u32, s32, before, after } from '../../src/core/bits';
 import { get16, get32, put16, put32, copyBytes } from '../../src/core/bytes';
 import { XorShift32 } from '../../src/core/rng';
 import { smokeNet } from './smoke_net';
+import { inaddrChecks } from './smoke_inaddr';
 
 export const SMOKE_OK = 'SLABNET-LUA-SMOKE OK';
 
@@ -104,5 +105,6 @@ export function runSmoke(): string {
   const st = new Stack('lua', { skbSmallCount: 8, skbLargeCount: 0, skbLargeSize: 0 }, clock, undefined);
   check(st.pool.inUse() === 0, 'stack pool');
   const net = smokeNet();
-  return SMOKE_OK + ' ' + core + ' ' + net;
+  const ia = inaddrChecks();
+  return SMOKE_OK + ' ' + core + ' ' + net + ' ' + ia;
 }

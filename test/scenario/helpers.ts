@@ -2,6 +2,7 @@
  * Shared helpers for the scenario tests (simulated LANs in virtual time).
  * Not a test file itself.
  */
+import { u32 } from '../../src/core/bits';
 import { expect } from 'vitest';
 import { Sim, SimHost, SimTicker } from '../../src/sim/world';
 import { socket, bind, sendto, recvfrom, close } from '../../src/socket/socket';
@@ -10,7 +11,7 @@ import { ENOBUFS, EHOSTUNREACH } from '../../src/core/errno';
 import type { StackConfig } from '../../src/config';
 import { ifconfig } from '../../src/ipv4/devinet';
 import { icmpPing } from '../../src/ipv4/icmp';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from '../unit/addr_util';
 import { neighFlushAll } from '../../src/link/arp';
 import { ICMP_INCSUMERRORS, IP_INCSUMERRORS, IP_INHDRERRORS, UDP_INCSUMERRORS } from '../../src/core/mib';
 
@@ -22,7 +23,8 @@ export class PingLog {
     h.st.icmp.echoHandler = {
       onEchoReply: (saddr: number, ident: number, seq: number, len: number) => {
         this.replies++;
-        this.got.add(saddr + ':' + ident + ':' + seq + ':' + len);
+        // saddr arrives as s32 (src/core/inaddr.ts); the tests use the unsigned form
+        this.got.add(u32(saddr) + ':' + ident + ':' + seq + ':' + len);
       },
     };
   }
@@ -46,7 +48,7 @@ export function makeLan(sim: Sim, n: number, over?: Partial<StackConfig>): LanHo
     const addr = '192.0.2.' + (10 + k);
     expect(ifconfig(h.st, h.dev(0), addr + '/24', null)).toBe(0);
     sim.up(h);
-    out.push({ h, ip: parseIp(addr), ping: new PingLog(h) });
+    out.push({ h, ip: parseIpU(addr), ping: new PingLog(h) });
   }
   return out;
 }

@@ -3,10 +3,11 @@
  * on each switch). Hosts on either side ping and exchange UDP through it,
  * with faults on both legs; TTL is decremented on the way.
  */
+import { u32 } from '../../src/core/bits';
 import { describe, it, expect } from 'vitest';
 import { Sim, SimHost } from '../../src/sim/world';
 import { ifconfig } from '../../src/ipv4/devinet';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from '../unit/addr_util';
 import { socket, bind, close } from '../../src/socket/socket';
 import { SOCK_DGRAM } from '../../src/socket/sock';
 import { IP_FORWDATAGRAMS, IP_OUTNOROUTES } from '../../src/core/mib';
@@ -26,15 +27,15 @@ function build(seed: number): { sim: Sim; a: LanHost; b: LanHost; r: SimHost; tt
   sim.up(r);
   sim.up(ha);
   sim.up(hb);
-  const a = { h: ha, ip: parseIp('192.0.2.10'), ping: new PingLog(ha) };
+  const a = { h: ha, ip: parseIpU('192.0.2.10'), ping: new PingLog(ha) };
   const ttls: number[] = [];
   ha.st.icmp.echoHandler = {
     onEchoReply: (saddr: number, ident: number, seq: number, len: number, ttl: number) => {
-      a.ping.got.add(saddr + ':' + ident + ':' + seq + ':' + len);
+      a.ping.got.add(u32(saddr) + ':' + ident + ':' + seq + ':' + len);
       ttls.push(ttl);
     },
   };
-  const b = { h: hb, ip: parseIp('198.18.0.20'), ping: new PingLog(hb) };
+  const b = { h: hb, ip: parseIpU('198.18.0.20'), ping: new PingLog(hb) };
   return { sim, a, b, r, ttls };
 }
 

@@ -19,7 +19,7 @@ import {
 import { EHOSTUNREACH, ENOBUFS } from '../../src/core/errno';
 import { rxFrame, devOpen, devClose } from '../../src/link/dev';
 import { ETH_P_ARP, ETH_P_IP, formatMac } from '../../src/link/ether';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from './addr_util';
 import {
   neighOutput, neighLookup, neighState, neighAddStatic, neighFlushAll, neighFlushDev, arpDump, arpAnnounce,
   NUD_INCOMPLETE, NUD_REACHABLE, NUD_STALE, NUD_PROBE, NUD_FAILED, NUD_PERMANENT,
@@ -30,11 +30,11 @@ import { createPairLink, PairLink, PairEnd } from '../../drivers/pair/pairlink';
 const MAC_A = new Uint8Array([0x02, 0, 0, 0, 0, 0x0a]);
 const MAC_B = new Uint8Array([0x02, 0, 0, 0, 0, 0x0b]);
 const MAC_X = new Uint8Array([0x02, 0, 0, 0, 0, 0x99]);
-const IP_A = parseIp('192.0.2.1');
-const IP_A2 = parseIp('192.0.2.11');
-const IP_B = parseIp('192.0.2.2');
-const IP_C = parseIp('192.0.2.3');
-const IP_X = parseIp('192.0.2.99');
+const IP_A = parseIpU('192.0.2.1');
+const IP_A2 = parseIpU('192.0.2.11');
+const IP_B = parseIpU('192.0.2.2');
+const IP_C = parseIpU('192.0.2.3');
+const IP_X = parseIpU('192.0.2.99');
 
 interface Frame {
   t: number;
@@ -338,7 +338,7 @@ describe('ARP resolution over a PairLink', () => {
     neighOutput(a, payload(a, 1, IP_A2), pl.devA, IP_B);
     expect(e.capA.arp()[0].sip).toBe(IP_A2);
     // a packet whose source is not ours: the device address in the target's subnet
-    neighOutput(a, payload(a, 2, parseIp('198.18.0.1')), pl.devA, IP_C);
+    neighOutput(a, payload(a, 2, parseIpU('198.18.0.1')), pl.devA, IP_C);
     expect(e.capA.arp()[1].sip).toBe(IP_A);
     finish(e);
   });
@@ -347,8 +347,8 @@ describe('ARP resolution over a PairLink', () => {
     const e = setup(undefined, true);
     const { a, pl } = e;
     expect(neighOutput(a, payload(a, 1, IP_A), pl.devA, 0xffffffff)).toBe(0);
-    expect(neighOutput(a, payload(a, 2, IP_A), pl.devA, parseIp('192.0.2.255'))).toBe(0);
-    expect(neighOutput(a, payload(a, 3, IP_A), pl.devA, parseIp('224.0.0.251'))).toBe(0);
+    expect(neighOutput(a, payload(a, 2, IP_A), pl.devA, parseIpU('192.0.2.255'))).toBe(0);
+    expect(neighOutput(a, payload(a, 3, IP_A), pl.devA, parseIpU('224.0.0.251'))).toBe(0);
     expect(e.capA.arp().length).toBe(0);
     const ip = e.capA.ip();
     expect(ip.map((f) => f.dst)).toEqual(['ff:ff:ff:ff:ff:ff', 'ff:ff:ff:ff:ff:ff', '01:00:5e:00:00:fb']);
@@ -551,7 +551,7 @@ describe('ARP receive rules', () => {
     ['op 0', (b) => put16(b, 20, 0), 28],
     ['multicast sender MAC', (b) => (b[22] = 0x01), 28],
     ['sender MAC is ours', (b) => { for (let i = 0; i < 6; i++) b[22 + i] = MAC_B[i]; }, 28],
-    ['multicast sender IP', (b) => put32(b, 28, parseIp('224.0.0.1')), 28],
+    ['multicast sender IP', (b) => put32(b, 28, parseIpU('224.0.0.1')), 28],
     ['limited broadcast target IP', (b) => put32(b, 38, 0xffffffff), 28],
   ];
   for (const [name, mutate, len] of bad) {

@@ -3,7 +3,7 @@ import { icmpPing, icmpSend } from '../../src/ipv4/icmp';
 import { put16, put32 } from '../../src/core/bytes';
 import { ipCompute } from '../../src/core/checksum';
 import { PACKET_BROADCAST } from '../../src/link/ether';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from './addr_util';
 import { Stack } from '../../src/stack';
 import {
   twoStacks, settle, ipFrame, inject, pattern, addTestProto, EchoRec, Two, MAC_A, MAC_B, IP_A, IP_B,
@@ -102,8 +102,8 @@ describe('icmp', () => {
       fakeRx(st, IP_A, IP_B, 1, 0, 11), // about an ICMP time exceeded
       fakeRx(st, IP_A, IP_B, 253, 0x0002, 0), // non-first fragment (offset 16)
       fakeRx(st, IP_A, 0xffffffff, 253, 0, 0), // limited broadcast
-      fakeRx(st, IP_A, parseIp('192.0.2.255'), 253, 0, 0), // directed broadcast
-      fakeRx(st, IP_A, parseIp('224.0.0.9'), 253, 0, 0), // multicast
+      fakeRx(st, IP_A, parseIpU('192.0.2.255'), 253, 0, 0), // directed broadcast
+      fakeRx(st, IP_A, parseIpU('224.0.0.9'), 253, 0, 0), // multicast
       fakeRx(st, 0, IP_B, 253, 0, 0), // source 0
       fakeRx(st, 0xffffffff, IP_B, 253, 0, 0), // source broadcast
     ];
@@ -148,7 +148,7 @@ describe('icmp', () => {
     const body = pattern(12, 0);
     const e = twoStacks();
     inject(e.b, e.link.devB, icmpFrame(8, 0, body, false, 0xffffffff, bm));
-    inject(e.b, e.link.devB, icmpFrame(8, 0, body, false, parseIp('192.0.2.255'), bm));
+    inject(e.b, e.link.devB, icmpFrame(8, 0, body, false, parseIpU('192.0.2.255'), bm));
     settle(e, 50);
     expect(e.b.mib.icmpB.get('InEchos')).toBe(2);
     expect(e.b.mib.icmpB.get('OutEchoReps')).toBe(0);

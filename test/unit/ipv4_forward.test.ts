@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { Stack } from '../../src/stack';
 import { StackConfig } from '../../src/config';
 import { ManualClock } from '../../src/core/clock';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from './addr_util';
 import { icmpPing } from '../../src/ipv4/icmp';
 import { ipBuildAndSend } from '../../src/ipv4/ip_output';
 import { ifconfig } from '../../src/ipv4/devinet';
@@ -14,10 +14,10 @@ import { EPERM } from '../../src/core/errno';
 import { createPairLink, PairLink } from '../../drivers/pair/pairlink';
 import { settle, EchoRec, addTestProto, Env, MAC_A, MAC_B, MAC_R1, MAC_R2, PROTO_TEST, twoStacks, IP_B } from './ipv4_util';
 
-const A = parseIp('192.0.2.2');
-const R1 = parseIp('192.0.2.1');
-const R2 = parseIp('198.18.0.1');
-const B = parseIp('198.18.0.2');
+const A = parseIpU('192.0.2.2');
+const R1 = parseIpU('192.0.2.1');
+const R2 = parseIpU('198.18.0.1');
+const B = parseIpU('198.18.0.2');
 
 interface Chain extends Env {
   a: Stack;
@@ -130,7 +130,7 @@ describe('ip_forward across A–R–B', () => {
   it('no route at the router: ICMP net unreachable', () => {
     const c = chain();
     const ta = addTestProto(c.a);
-    expect(sendTest(c.a, parseIp('203.0.113.5'), 20, 64, false)).toBe(0);
+    expect(sendTest(c.a, parseIpU('203.0.113.5'), 20, 64, false)).toBe(0);
     settle(c, 100);
     expect(ta.errs.length).toBe(1);
     expect(ta.errs[0].type).toBe(3);
@@ -142,7 +142,7 @@ describe('ip_forward across A–R–B', () => {
   it('directed broadcasts are not forwarded', () => {
     const c = chain();
     const tb = addTestProto(c.b);
-    expect(sendTest(c.a, parseIp('198.18.0.255'), 20, 64, false)).toBe(0);
+    expect(sendTest(c.a, parseIpU('198.18.0.255'), 20, 64, false)).toBe(0);
     settle(c, 100);
     expect(tb.got.length).toBe(0);
     expect(c.r.mib.ipB.get('InAddrErrors')).toBe(1);

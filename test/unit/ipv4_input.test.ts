@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from './addr_util';
 import { twoStacks, settle, ipFrame, inject, pattern, addTestProto, Two, MAC_A, MAC_B, IP_A, IP_B, IpFrameOpts } from './ipv4_util';
 
 function base(over: Partial<IpFrameOpts>): Uint8Array {
@@ -23,11 +23,11 @@ describe('ip_rcv validation', () => {
     ['bad header checksum', { badCsum: true }, 'InCsumErrors'],
     ['truncated below 20 bytes', { cutTo: 14 + 12 }, 'InHdrErrors'],
     ['broadcast source', { saddr: 0xffffffff }, 'InAddrErrors'],
-    ['multicast source', { saddr: parseIp('224.0.0.1') }, 'InAddrErrors'],
-    ['directed-broadcast source', { saddr: parseIp('192.0.2.255') }, 'InAddrErrors'],
+    ['multicast source', { saddr: parseIpU('224.0.0.1') }, 'InAddrErrors'],
+    ['directed-broadcast source', { saddr: parseIpU('192.0.2.255') }, 'InAddrErrors'],
     ['zero source to unicast', { saddr: 0 }, 'InAddrErrors'],
-    ['loopback source from the wire', { saddr: parseIp('127.0.0.1') }, 'InAddrErrors'],
-    ['not for us (host, no forwarding)', { daddr: parseIp('192.0.2.77') }, 'InAddrErrors'],
+    ['loopback source from the wire', { saddr: parseIpU('127.0.0.1') }, 'InAddrErrors'],
+    ['not for us (host, no forwarding)', { daddr: parseIpU('192.0.2.77') }, 'InAddrErrors'],
   ];
   for (const [name, over, counter] of cases) {
     it(name + ' is dropped and counted', () => {
@@ -115,7 +115,7 @@ describe('ip_rcv validation', () => {
     const t = addTestProto(e.b);
     const bmac = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     inject(e.b, e.link.devB, base({ dstMac: bmac, daddr: 0xffffffff }));
-    inject(e.b, e.link.devB, base({ dstMac: bmac, daddr: parseIp('192.0.2.255') }));
+    inject(e.b, e.link.devB, base({ dstMac: bmac, daddr: parseIpU('192.0.2.255') }));
     settle(e, 20);
     expect(t.got.length).toBe(2);
     finish(e);

@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { icmpPing } from '../../src/ipv4/icmp';
 import { ipBuildAndSend, ipSelectSource, ipSendHdrincl } from '../../src/ipv4/ip_output';
 import { ifconfig, ipAddrAdd, ipAddrDel, ipRouteAdd } from '../../src/ipv4/devinet';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from './addr_util';
+import { parseIpStrict } from '../../src/link/ifaddr';
 import { put16, put32 } from '../../src/core/bytes';
 import { EINVAL, ENETUNREACH, EEXIST, EMSGSIZE } from '../../src/core/errno';
 import { twoStacks, settle, EchoRec, IP_A, IP_B, addTestProto, PROTO_TEST } from './ipv4_util';
@@ -74,14 +75,14 @@ describe('ipv4 ping over a pair link', () => {
     e.a.icmp.echoHandler = ra;
     const wire0 = e.link.a.txFrames;
     expect(icmpPing(e.a, IP_A, 5, 1, 32)).toBe(0);
-    expect(icmpPing(e.a, parseIp('127.0.0.1'), 5, 2, 32)).toBe(0);
+    expect(icmpPing(e.a, parseIpU('127.0.0.1'), 5, 2, 32)).toBe(0);
     expect(icmpPing(e.a, IP_A, 5, 3, 5000)).toBe(0);
     // nothing processed inside the sender's call
     expect(ra.replies.length).toBe(0);
     settle(e, 30);
     expect(ra.replies.map((r) => [r.saddr, r.seq, r.len])).toEqual([
       [IP_A, 1, 32],
-      [parseIp('127.0.0.1'), 2, 32],
+      [parseIpU('127.0.0.1'), 2, 32],
       [IP_A, 3, 5000],
     ]);
     expect(e.link.a.txFrames).toBe(wire0); // nothing went on the wire
@@ -91,17 +92,17 @@ describe('ipv4 ping over a pair link', () => {
 
   it('no route: -ENETUNREACH and OutNoRoutes', () => {
     const e = twoStacks();
-    expect(icmpPing(e.a, parseIp('203.0.113.9'), 1, 1, 8)).toBe(-ENETUNREACH);
+    expect(icmpPing(e.a, parseIpU('203.0.113.9'), 1, 1, 8)).toBe(-ENETUNREACH);
     expect(e.a.mib.ipB.get('OutNoRoutes')).toBe(1);
-    expect(ipSelectSource(e.a, parseIp('203.0.113.9'))).toBe(0);
+    expect(ipSelectSource(e.a, parseIpU('203.0.113.9'))).toBe(0);
     expect(ipSelectSource(e.a, IP_B)).toBe(IP_A);
     expect(e.a.pool.inUse()).toBe(0);
   });
 
   it('default gateway and static routes', () => {
     const e = twoStacks();
-    const far = parseIp('203.0.113.9');
-    expect(ipRouteAdd(e.a, parseIp('203.0.113.0'), 24, IP_B, -1)).toBe(0);
+    const far = parseIpU('203.0.113.9');
+    expect(ipRouteAdd(e.a, parseIpU('203.0.113.0'), 24, IP_B, -1)).toBe(0);
     expect(ipSelectSource(e.a, far)).toBe(IP_A);
     // B has no route back, but the datagram reaches B's link: B is not a router
     const t = addTestProto(e.b);
@@ -124,16 +125,16 @@ describe('ipv4 ping over a pair link', () => {
     expect(ifconfig(e.a, dev, '192.0.2.9/24', 'x')).toBe(-EINVAL);
     expect(ifconfig(e.a, dev, '192.0.2.2/24', null)).toBe(-EEXIST);
     expect(ifconfig(e.a, dev, '198.18.0.5/16', '198.18.0.1')).toBe(0);
-    expect(e.a.ifaddr.isLocal(parseIp('198.18.0.5'))).toBe(true);
-    const r = e.a.route.lookup(parseIp('8.8.8.8'));
+    expect(e.a.ifaddr.isLocal(parseIpU('198.18.0.5'))).toBe(true);
+    const r = e.a.route.lookup(parseIpU('8.8.8.8'));
     expect(r).toBeGreaterThanOrEqual(0);
-    expect(e.a.route.gw[r]).toBe(parseIp('198.18.0.1'));
-    expect(ipAddrAdd(e.a, 99, parseIp('10.0.0.1'), 8)).toBeLessThan(0);
-    expect(ipAddrDel(e.a, dev, parseIp('198.18.0.5'))).toBe(0);
-    expect(e.a.ifaddr.isLocal(parseIp('198.18.0.5'))).toBe(false);
-    const r2 = e.a.route.lookup(parseIp('198.18.3.3')); // only the default is left
+    expect(e.a.route.gw[r]).toBe(parseIpStrict('198.18.0.1')); // tables hold the s32 form
+    expect(ipAddrAdd(e.a, 99, parseIpU('10.0.0.1'), 8)).toBeLessThan(0);
+    expect(ipAddrDel(e.a, dev, parseIpU('198.18.0.5'))).toBe(0);
+    expect(e.a.ifaddr.isLocal(parseIpU('198.18.0.5'))).toBe(false);
+    const r2 = e.a.route.lookup(parseIpU('198.18.3.3')); // only the default is left
     expect(e.a.route.prefix[r2]).toBe(0);
-    expect(e.a.route.gw[r2]).toBe(parseIp('198.18.0.1'));
+    expect(e.a.route.gw[r2]).toBe(parseIpStrict('198.18.0.1'));
     settle(e, 20);
     expect(e.a.pool.inUse()).toBe(0);
     expect(e.b.pool.inUse()).toBe(0);

@@ -4,13 +4,14 @@
  * builder, and a test transport protocol (253, RFC 3692 experimental)
  * that records what IP delivers to it.
  */
+import { u32 } from '../../src/core/bits';
 import { Stack } from '../../src/stack';
 import { StackConfig } from '../../src/config';
 import { ManualClock } from '../../src/core/clock';
 import { put16, put32, get32 } from '../../src/core/bytes';
 import { ipCompute } from '../../src/core/checksum';
 import { rxFrame } from '../../src/link/dev';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from './addr_util';
 import { ifconfig } from '../../src/ipv4/devinet';
 import { inetAddProtocol, InetProtocol } from '../../src/ipv4/protocol';
 import { IcmpEchoHandler } from '../../src/ipv4/icmp';
@@ -20,8 +21,8 @@ export const MAC_A = new Uint8Array([0x02, 0, 0, 0, 0, 0x0a]);
 export const MAC_B = new Uint8Array([0x02, 0, 0, 0, 0, 0x0b]);
 export const MAC_R1 = new Uint8Array([0x02, 0, 0, 0, 1, 0x01]);
 export const MAC_R2 = new Uint8Array([0x02, 0, 0, 0, 1, 0x02]);
-export const IP_A = parseIp('192.0.2.2');
-export const IP_B = parseIp('192.0.2.3');
+export const IP_A = parseIpU('192.0.2.2');
+export const IP_B = parseIpU('192.0.2.3');
 export const PROTO_TEST = 253;
 
 export interface Env {
@@ -60,7 +61,8 @@ export function twoStacks(over?: Partial<StackConfig>, mtu?: number): Two {
 export class EchoRec implements IcmpEchoHandler {
   replies: { saddr: number; ident: number; seq: number; len: number; ttl: number }[] = [];
   onEchoReply(saddr: number, ident: number, seq: number, payloadLen: number, ttl: number): void {
-    this.replies.push({ saddr, ident, seq, len: payloadLen, ttl });
+    // saddr arrives in the internal s32 form (src/core/inaddr.ts)
+    this.replies.push({ saddr: u32(saddr), ident, seq, len: payloadLen, ttl });
   }
 }
 

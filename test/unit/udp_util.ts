@@ -10,15 +10,15 @@ import { ManualClock } from '../../src/core/clock';
 import { put16, put32 } from '../../src/core/bytes';
 import { csumPartial, csumFinish, csumTcpUdpMagic, ipCompute } from '../../src/core/checksum';
 import { rxFrame } from '../../src/link/dev';
-import { parseIp } from '../../src/link/ifaddr';
+import { parseIpU } from './addr_util';
 import { ifconfig } from '../../src/ipv4/devinet';
 import { createPairLink, PairLink } from '../../drivers/pair/pairlink';
 
 export const MAC_A = new Uint8Array([0x02, 0, 0, 0, 0, 0x0a]);
 export const MAC_B = new Uint8Array([0x02, 0, 0, 0, 0, 0x0b]);
-export const IP_A = parseIp('192.0.2.1');
-export const IP_B = parseIp('192.0.2.2');
-export const BCAST = parseIp('192.0.2.255');
+export const IP_A = parseIpU('192.0.2.1');
+export const IP_B = parseIpU('192.0.2.2');
+export const BCAST = parseIpU('192.0.2.255');
 
 export interface Env {
   clock: ManualClock;

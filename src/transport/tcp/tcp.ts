@@ -7,6 +7,9 @@
  * tcp_minisocks / tcp_ipv4 / tcp_api. RFC 9293 §3.1 (header), §3.3.2
  * (states), RFC 7323 (timestamps, window scale), RFC 2018 (SACK).
  *
+ * Addresses are held as s32 (src/core/inaddr.ts) in Float64Arrays and
+ * compared with ===; the API normalizes what it is given.
+ *
  * Byte rings: each TCB owns one send ring holding unacked + unsent data
  * (seq sndBase .. writeSeq), and one receive ring holding unread in-order
  * data (rcvCount bytes from rcvHead) followed by out-of-order data written
@@ -737,4 +740,14 @@ export function tcpSecureIsn(st: Stack, laddr: number, lport: number, raddr: num
   h = fmix32(u32(h + k[3]));
   const m = Math.floor(st.now() * 250) % 4294967296;
   return u32(h + m);
+}
+
+/**
+ * Timestamp offset for a pair of addresses (Linux secure_tcp_ts_off): a
+ * keyed hash, so clocks are not exposed and successive connections
+ * between the same hosts see increasing timestamps (TIME_WAIT reuse, PAWS).
+ */
+export function tcpTsOffset(st: Stack, laddr: number, raddr: number): number {
+  const k = st.tcp.secret;
+  return fmix32(u32(fmix32(u32(laddr ^ k[2])) ^ raddr ^ k[3]));
 }

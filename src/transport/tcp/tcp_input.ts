@@ -430,6 +430,15 @@ export function tcpValidateIncoming(st: Stack, t: number): boolean {
     tp.tsRecent[t] = tp.optTsval;
     tp.tsRecentStamp[t] = st.now();
   }
+  if (
+    (f & TCPF_SYN) !== 0 && tp.state[t] === TCP_SYN_RECV && (f & TCPF_ACK) !== 0 && tp.segLen === 0 &&
+    u32(tp.segSeq + 1) === tp.rcvNxt[t] && tp.segAck === tp.sndNxt[t]
+  ) {
+    // simultaneous open: the peer's SYN-ACK repeats the SYN we already hold (tcp_validate_incoming)
+    tp.segFlags = f & ~TCPF_SYN;
+    tp.segSeq = tp.rcvNxt[t];
+    return true;
+  }
   if ((f & TCPF_SYN) !== 0) {
     // RFC 5961 §4.2: any SYN in a synchronized state → challenge ACK
     tp.ext[TX_SYNCHALLENGE]++;
@@ -547,6 +556,7 @@ function tcpRcvSynSentStateProcess(st: Stack, t: number): void {
   if ((f & TCPF_SYN) === 0) return;
   tp.irs[t] = tp.segSeq;
   tp.rcvNxt[t] = u32(tp.segSeq + 1);
+  tp.rcvEdge[t] = tp.rcvNxt[t]; // the window is announced from here on
   tcpApplySynOptions(st, t, true);
   if (hasAck) {
     tp.sndUna[t] = ack;

@@ -18,12 +18,13 @@ import { csumPartial, csumTcpUdpMagic, csumFold } from '../../core/checksum';
 import { EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED } from '../../core/errno';
 import { ipBuildAndSend, ipSelectSource, ipRouteOutput } from '../../ipv4/ip_output';
 import { inetAddProtocol } from '../../ipv4/protocol';
+import { getAddr, inAddr, isMulticast, isLimitedBroadcast } from '../../core/inaddr';
 import { getDev } from '../../link/dev';
 import {
   TcpState, TcpIpOps, TH_SPORT, TH_DPORT, TH_SEQ, TH_ACK, TH_DOFF, TH_FLAGS, TH_WIN, TCP_HLEN,
   TCPF_SYN, TCPF_RST, TCPF_ACK, TCP_LISTEN, TCP_CLOSE, TCP_FREE, TCP_ESTABLISHED, TCP_SYN_SENT,
   TCP_SYN_RECV, TCP_INSEGS, TCP_INERRS, TCP_INCSUMERRORS, TCP_ACTIVEOPENS, TX_OUTOFWINDOWICMPS,
-  F_WS_OFFERED, F_TS, TT_RTX, TT_DACK, TT_KEEP, tcpSecureIsn, tcpSetState, tcpDone,
+  F_WS_OFFERED, F_TS, TT_RTX, TT_DACK, TT_KEEP, tcpSecureIsn, tcpTsOffset, tcpSetState, tcpDone,
 } from './tcp';
 import { tcpParseOptions, tcpRcvEstablished, tcpRcvStateProcess } from './tcp_input';
 import {
@@ -154,10 +155,10 @@ export function tcpV4Rcv(st: Stack, skb: number): void {
     p.free(skb);
     return;
   }
-  const saddr = get32(b, nh + 12);
-  const daddr = get32(b, nh + 16);
+  const saddr = getAddr(b, nh + 12);
+  const daddr = getAddr(b, nh + 16);
   // RFC 9293 §3.1: the checksum covers the pseudo-header
-  const sum = csumPartial(b, o, len, csumTcpUdpMagic(saddr, daddr, len, IPPROTO_TCP));
+  const sum = csumPartial(b, o, len, csumTcpUdpMagic(u32(saddr), u32(daddr), len, IPPROTO_TCP));
   if (csumFold(sum) !== 0xffff) {
     tp.mib[TCP_INCSUMERRORS]++;
     tp.mib[TCP_INERRS]++;
@@ -165,13 +166,21 @@ export function tcpV4Rcv(st: Stack, skb: number): void {
     return;
   }
   // never to or from a broadcast/multicast address (RFC 1122 §4.2.3.10)
-  if (daddr >= 0xe0000000 || saddr >= 0xe0000000 || saddr === 0 || st.ifaddr.isBroadcast(p.dev[skb], daddr)) {
+  if (
+    isMulticast(daddr) || isLimitedBroadcast(daddr) || isMulticast(saddr) || isLimitedBroadcast(saddr) ||
+    saddr === 0 || st.ifaddr.isBroadcast(p.dev[skb], daddr)
+  ) {
     tp.mib[TCP_INERRS]++;
     p.free(skb);
     return;
   }
   const flags = b[o + TH_FLAGS];
   if (!tcpParseOptions(tp, b, o, hlen, (flags & TCPF_SYN) !== 0)) {
+    tp.mib[TCP_INERRS]++;
+    p.free(skb);
+    return;
+  }
+  if (get16(b, o + TH_SPORT) === 0 || get16(b, o + TH_DPORT) === 0) {
     tp.mib[TCP_INERRS]++;
     p.free(skb);
     return;
@@ -187,11 +196,6 @@ export function tcpV4Rcv(st: Stack, skb: number): void {
   tp.segWnd = get16(b, o + TH_WIN);
   tp.segLen = len - hlen;
   tp.segOff = o + hlen;
-  if (tp.segSport === 0 || tp.segDport === 0) {
-    tp.mib[TCP_INERRS]++;
-    p.free(skb);
-    return;
-  }
   tcpV4Dispatch(st, skb);
   p.free(skb);
 }
@@ -243,8 +247,8 @@ export function tcpV4Err(st: Stack, skb: number, type: number, code: number, inf
   const o = p.data[skb];
   const ihl = (b[o] & 0x0f) * 4;
   if (ihl < 20 || p.tail[skb] - o < ihl + 8) return;
-  const saddr = get32(b, o + 12); // our address
-  const daddr = get32(b, o + 16);
+  const saddr = getAddr(b, o + 12); // our address
+  const daddr = getAddr(b, o + 16);
   const th = o + ihl;
   const sport = get16(b, th);
   const dport = get16(b, th + 2);
@@ -316,7 +320,7 @@ export function tcpV4Connect(st: Stack, t: number, daddr: number, dport: number)
   const c = st.cfg;
   let saddr = tp.laddr[t];
   if (saddr === 0) {
-    saddr = tp.ops.selectSource(st, daddr);
+    saddr = inAddr(tp.ops.selectSource(st, daddr));
     if (saddr === 0) return -ENETUNREACH;
   }
   if (tp.lport[t] === 0) {
@@ -332,7 +336,7 @@ export function tcpV4Connect(st: Stack, t: number, daddr: number, dport: number)
     }
   }
   tp.laddr[t] = saddr;
-  tp.raddr[t] = u32(daddr);
+  tp.raddr[t] = inAddr(daddr);
   tp.rport[t] = dport;
   const iss = tcpSecureIsn(st, saddr, tp.lport[t], daddr, dport);
   tp.iss[t] = iss;
@@ -348,7 +352,7 @@ export function tcpV4Connect(st: Stack, t: number, daddr: number, dport: number)
   let fl = tp.flags[t] | F_WS_OFFERED;
   if (c.tcpTimestamps) fl |= F_TS; // offered; cleared if the SYN-ACK lacks it
   tp.flags[t] = fl;
-  tp.tsOffset[t] = st.rng.next32();
+  tp.tsOffset[t] = tcpTsOffset(st, saddr, daddr);
   tp.advMss[t] = tcpAdvMss(st, daddr);
   tp.peerMss[t] = tp.advMss[t];
   tcpSyncMss(st, t);

@@ -25,7 +25,7 @@ import {
   TCPF_FIN, TCPF_SYN, TCPF_RST, TCPF_ACK, F_TS, F_SACK, F_WS, F_NODELAY, F_KEEPALIVE,
   TCP_SYN_RECV, OWN_ACCEPTQ, TCP_PASSIVEOPENS, TX_LISTENOVERFLOWS, TX_LISTENDROPS,
   TX_REQQFULLDROP, TX_EMBRYONICRSTS, TX_TW, TX_TIMEWAITOVERFLOW, TX_TIMEWAITKILLED, TX_PAWSESTAB,
-  TCP_MSS_DEFAULT, tcpTimeStamp, tcpSecureIsn, tcbAlloc, tcpSetState, tcpDone,
+  TCP_MSS_DEFAULT, tcpTimeStamp, tcpSecureIsn, tcpTsOffset, tcbAlloc, tcpSetState, tcpDone,
 } from './tcp';
 import { tcpSendCtl, tcpV4SendReset, tcpSyncMss, tcpWscaleFor } from './tcp_output';
 
@@ -232,7 +232,7 @@ export function tcpConnRequest(st: Stack, l: number): void {
   tp.rqFlags[r] = fl;
   tp.rqWs[r] = tp.optWs;
   tp.rqTsRecent[r] = tp.optTsval;
-  tp.rqTsOffset[r] = st.rng.next32();
+  tp.rqTsOffset[r] = tcpTsOffset(st, tp.segDaddr, tp.segSaddr);
   tp.rqRetries[r] = 0;
   tp.rqExpire[r] = st.now() + c.tcpRtoInitMs;
   tcpSendSynAckReq(st, r);

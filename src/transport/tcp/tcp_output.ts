@@ -227,7 +227,7 @@ function writeHeader(
 
 /** tcp_v4_send_check: checksum over the pseudo-header and the whole segment. */
 export function tcpV4SendCheck(b: Uint8Array, o: number, len: number, saddr: number, daddr: number): void {
-  const sum = csumPartial(b, o, len, csumTcpUdpMagic(saddr, daddr, len, IPPROTO_TCP));
+  const sum = csumPartial(b, o, len, csumTcpUdpMagic(u32(saddr), u32(daddr), len, IPPROTO_TCP));
   put16(b, o + TH_CSUM, csumFinish(sum));
 }
 
