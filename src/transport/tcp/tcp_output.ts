@@ -129,6 +129,23 @@ export function tcpSyncMss(st: Stack, t: number): void {
   tp.rcvMss[t] = m < TCP_MSS_DEFAULT ? m : TCP_MSS_DEFAULT;
 }
 
+/**
+ * tcp_current_mss: payload that fits in this TCB's next segment — the
+ * SACK blocks we are about to send take option space (RFC 2018 §3), and a
+ * segment must never grow past the path MTU.
+ */
+export function tcpCurrentMss(st: Stack, t: number): number {
+  const tp = st.tcp;
+  let m = tp.smss[t];
+  if ((tp.flags[t] & F_SACK) !== 0 && tp.oooN[t] > 0) {
+    let nb = tp.oooN[t];
+    const maxB = (tp.flags[t] & F_TS) !== 0 ? 3 : 4;
+    if (nb > maxB) nb = maxB;
+    m -= 4 + 8 * nb;
+  }
+  return m;
+}
+
 /* ---------------- building ---------------- */
 
 /**
@@ -342,11 +359,24 @@ export function tcpV4SendReset(st: Stack): void {
   }
 }
 
+/**
+ * tcp_acceptable_seq: the sequence number for a segment without data.
+ * After a go-back-N (RTO) sndNxt is behind what the peer may already
+ * hold; an ACK carrying that old number would fail the peer's sequence
+ * check and its ACK field would be ignored. Use the highest sequence
+ * sent, bounded by the peer's window.
+ */
+export function tcpAcceptableSeq(st: Stack, t: number): number {
+  const tp = st.tcp;
+  const wndEnd = u32(tp.sndUna[t] + tp.sndWnd[t]);
+  return !before(wndEnd, tp.sndMax[t]) ? tp.sndMax[t] : wndEnd;
+}
+
 /** tcp_send_ack (in SYN_RECV: the SYN-ACK again). */
 export function tcpSendAck(st: Stack, t: number): number {
   const tp = st.tcp;
   if (tp.state[t] === TCP_SYN_RECV) return tcpTransmitSkb(st, t, tp.iss[t], 0, TCPF_SYN | TCPF_ACK);
-  return tcpTransmitSkb(st, t, tp.sndNxt[t], 0, TCPF_ACK);
+  return tcpTransmitSkb(st, t, tcpAcceptableSeq(st, t), 0, TCPF_ACK);
 }
 
 /** SYN (SYN_SENT) or SYN-ACK (SYN_RECV, simultaneous open). */
@@ -365,7 +395,7 @@ export function tcpSendProbe(st: Stack, t: number): number {
 /** tcp_send_active_reset */
 export function tcpSendActiveReset(st: Stack, t: number): void {
   const tp = st.tcp;
-  if (tcpTransmitSkb(st, t, tp.sndNxt[t], 0, TCPF_RST | TCPF_ACK) === 0) tp.mib[TCP_OUTRSTS]++;
+  if (tcpTransmitSkb(st, t, tcpAcceptableSeq(st, t), 0, TCPF_RST | TCPF_ACK) === 0) tp.mib[TCP_OUTRSTS]++;
 }
 
 /* ---------------- data ---------------- */
@@ -393,7 +423,8 @@ export function tcpXmitAt(st: Stack, t: number, seq: number, maxLen: number, pus
   const tp = st.tcp;
   let len = seqDiff(tp.writeSeq[t], seq);
   if (len < 0) len = 0;
-  if (len > tp.smss[t]) len = tp.smss[t];
+  const cur = tcpCurrentMss(st, t);
+  if (len > cur) len = cur;
   if (len > maxLen) len = maxLen;
   let flags = TCPF_ACK;
   const end = u32(seq + len);
