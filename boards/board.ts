@@ -49,4 +49,33 @@ export interface Board {
   stackRamBudget: number;
   /** StackConfig overrides for this board */
   config: Partial<StackConfig>;
+  /**
+   * Compile-time features of this board's Espruino bundle (src/features.ts;
+   * a key is the FEATURE_ name in camelCase: forward = FEATURE_FORWARD,
+   * fragmentOut = FEATURE_FRAGMENT_OUT). Missing keys are on. Applied by
+   * `npm run build` (scripts/build-espruino.js); Node, tests and Lua get all.
+   */
+  features?: BoardFeatures;
+  /**
+   * `npm run build` fails when this board's bundle exceeds codeFlashBytes.
+   * Only a board that cannot fit with reasonable features off may set
+   * false, and it must say why in budgetNote (printed by the build).
+   */
+  enforceBudget?: boolean;
+  /** why the budget is not enforced, or any note about the board's bundle size */
+  budgetNote?: string;
+}
+
+/** Per-board compile-time features (src/features.ts); absent = on. */
+export interface BoardFeatures {
+  forward?: boolean;
+  netfilter?: boolean;
+  raw?: boolean;
+  reassembly?: boolean;
+  fragmentOut?: boolean;
+  dgramFacade?: boolean;
+  errnoNames?: boolean;
+  arpDump?: boolean;
+  udpServices?: boolean;
+  tcp?: boolean;
 }

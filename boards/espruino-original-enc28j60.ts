@@ -72,4 +72,21 @@ export const espruinoOriginalEnc28j60: Board = {
     tcpInitCwndSegs: 1,
     tcpOooRanges: 1,
   },
+  // Espruino bundle (npm run build): everything optional compiled out
+  // (its config has no reassembly slot anyway) — and still too big.
+  features: {
+    forward: false,
+    netfilter: false,
+    raw: false,
+    reassembly: false,
+    fragmentOut: false,
+    dgramFacade: false,
+    errnoNames: false,
+    arpDump: false,
+    udpServices: false,
+  },
+  enforceBudget: false,
+  budgetNote:
+    'does not fit: the core (ARP, IPv4, ICMP, UDP, sockets) and the ENC28J60 driver alone minify to about ' +
+    'twice the 20 KB saved-code area; run the bundle from a larger Storage/SD module or use the Pico',
 };

@@ -72,4 +72,22 @@ export const espruinoPicoEnc28j60: Board = {
     tcpInitCwndSegs: 2,
     tcpOooRanges: 2,
   },
+  // Espruino bundle (npm run build → dist/espruino/espruino-pico-enc28j60.min.js):
+  // 48 KB of saved-code flash holds the core stack (ARP, IPv4, ICMP, UDP,
+  // sockets) and the ENC28J60 driver only with these compiled out. One
+  // device: forwarding is meaningless. Reassembly and output fragmentation
+  // are off in the bundle, so on the board createBoardStack sets reasmSlots
+  // and skbLargeCount to 0 (4 KB of RAM back); the simulation (Node, every
+  // feature) still models the config's reassembly slot.
+  features: {
+    forward: false,
+    netfilter: false,
+    raw: false,
+    reassembly: false,
+    fragmentOut: false,
+    dgramFacade: false,
+    errnoNames: false,
+    arpDump: false,
+    udpServices: false,
+  },
 };

@@ -71,4 +71,14 @@ export const espruinoWifiW5500: Board = {
     tcpInitCwndSegs: 3,
     tcpOooRanges: 3,
   },
+  // Espruino bundle (npm run build): one device, so no forwarding; no
+  // netfilter, raw sockets, errno names or ARP dump. Keeps reassembly,
+  // fragmentation, the dgram facade and the UDP echo/discard services.
+  features: {
+    forward: false,
+    netfilter: false,
+    raw: false,
+    errnoNames: false,
+    arpDump: false,
+  },
 };

@@ -19,7 +19,7 @@ import { espruinoPicoEnc28j60 } from './espruino-pico-enc28j60';
 import { espruinoWifiW5500 } from './espruino-wifi-w5500';
 import { espruinoOriginalEnc28j60 } from './espruino-original-enc28j60';
 
-export type { Board, EthChip, SpiWiring } from './board';
+export type { Board, BoardFeatures, EthChip, SpiWiring } from './board';
 export { host, espruinoPicoEnc28j60, espruinoWifiW5500, espruinoOriginalEnc28j60 };
 
 export const BOARDS: Board[] = [host, espruinoPicoEnc28j60, espruinoWifiW5500, espruinoOriginalEnc28j60];

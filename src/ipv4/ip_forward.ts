@@ -28,6 +28,7 @@ import {
   ICMP_FRAG_NEEDED,
 } from './ip';
 import { nfHook, NF_INET_FORWARD, NF_INET_POST_ROUTING, NF_ACCEPT, NF_STOLEN } from './netfilter';
+import { FEATURE_NETFILTER } from '../features';
 import { ipFinishOutput } from './ip_output';
 import { icmpSend } from './icmp';
 
@@ -84,7 +85,7 @@ export function ipForward(st: Stack, skb: number): void {
   const proto = b[nh + IP_PROTO];
   b[nh + IP_TTL] = (ttl - 1) & 0xff;
   put16(b, nh + IP_CSUM, csumReplace2(get16(b, nh + IP_CSUM), (ttl << 8) | proto, ((ttl - 1) << 8) | proto));
-  let v = nfHook(st, NF_INET_FORWARD, skb, indev, outdev);
+  let v = FEATURE_NETFILTER ? nfHook(st, NF_INET_FORWARD, skb, indev, outdev) : NF_ACCEPT;
   if (v !== NF_ACCEPT) {
     if (v === NF_STOLEN) return;
     mib[IP_INDISCARDS]++;
@@ -94,7 +95,7 @@ export function ipForward(st: Stack, skb: number): void {
   // ip_forward_finish
   mib[IP_FORWDATAGRAMS]++;
   mib[IP_OUTFORWDATAGRAMS]++;
-  v = nfHook(st, NF_INET_POST_ROUTING, skb, indev, outdev);
+  v = FEATURE_NETFILTER ? nfHook(st, NF_INET_POST_ROUTING, skb, indev, outdev) : NF_ACCEPT;
   if (v !== NF_ACCEPT) {
     if (v === NF_STOLEN) return;
     mib[IP_OUTDISCARDS]++;

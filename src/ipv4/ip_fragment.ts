@@ -31,6 +31,7 @@ import {
 } from './ip';
 import { ipSendCheck } from './ip_output';
 import { icmpSend } from './icmp';
+import { FEATURE_REASSEMBLY } from '../features';
 
 class ReasmTimer implements TimerHandler {
   constructor(readonly st: Stack) {}
@@ -93,8 +94,10 @@ export class ReasmTable {
     this.rs = new Int32Array(n * c.reasmMaxFrags);
     this.re = new Int32Array(n * c.reasmMaxFrags);
     this.timer = new Int32Array(n);
-    const h = new ReasmTimer(st);
-    for (let i = 0; i < n; i++) this.timer[i] = st.timers.register(h, i);
+    if (FEATURE_REASSEMBLY) {
+      const h = new ReasmTimer(st);
+      for (let i = 0; i < n; i++) this.timer[i] = st.timers.register(h, i);
+    }
   }
 }
 

@@ -24,7 +24,7 @@ import { ipCompute } from '../core/checksum';
 import { u32 } from '../core/bits';
 import {
   IP_INRECEIVES, IP_INHDRERRORS, IP_INADDRERRORS, IP_INUNKNOWNPROTOS, IP_INDISCARDS,
-  IP_INDELIVERS, IP_INTRUNCATEDPKTS, IP_INCSUMERRORS,
+  IP_INDELIVERS, IP_INTRUNCATEDPKTS, IP_INCSUMERRORS, IP_REASMREQDS, IP_REASMFAILS,
 } from '../core/mib';
 import { devAddPack, PacketHandler } from '../link/dev';
 import { ETH_P_IP } from '../link/ether';
@@ -38,6 +38,7 @@ import { InetProtocol, RawDeliver, MAX_INET_PROTOS } from './protocol';
 import { NfTable, nfHook, NF_INET_PRE_ROUTING, NF_INET_LOCAL_IN, NF_ACCEPT, NF_STOLEN } from './netfilter';
 import { ReasmTable, ipDefrag } from './ip_fragment';
 import { ipForward } from './ip_forward';
+import { FEATURE_FORWARD, FEATURE_NETFILTER, FEATURE_REASSEMBLY } from '../features';
 import { icmpSend } from './icmp';
 
 class IpPacketType implements PacketHandler {
@@ -198,7 +199,7 @@ export function ipRcv(st: Stack, skb: number): void {
     p.free(skb);
     return;
   }
-  const v = nfHook(st, NF_INET_PRE_ROUTING, skb, dev, -1);
+  const v = FEATURE_NETFILTER ? nfHook(st, NF_INET_PRE_ROUTING, skb, dev, -1) : NF_ACCEPT;
   if (v !== NF_ACCEPT) {
     if (v === NF_STOLEN) return;
     mib[IP_INDISCARDS]++;
@@ -215,7 +216,7 @@ export function ipRcv(st: Stack, skb: number): void {
     ipLocalDeliver(st, skb);
     return;
   }
-  if (st.cfg.ipForward && dev >= 0 && !isMulticastAddr(daddr)) {
+  if (FEATURE_FORWARD && st.cfg.ipForward && dev >= 0 && !isMulticastAddr(daddr)) {
     ipForward(st, skb);
     return;
   }
@@ -232,10 +233,17 @@ export function ipLocalDeliver(st: Stack, skb0: number): void {
   const mib = st.mib.ip;
   let skb = skb0;
   if ((get16(p.buf[skb], p.data[skb] + IP_FRAGOFF) & (IP_MF | IP_OFFSET)) !== 0) {
+    if (!FEATURE_REASSEMBLY) {
+      // compiled out (src/features.ts): as with no reassembly slots
+      mib[IP_REASMREQDS]++;
+      mib[IP_REASMFAILS]++;
+      p.free(skb);
+      return;
+    }
     skb = ipDefrag(st, skb);
     if (skb === SKB_NONE) return;
   }
-  const v = nfHook(st, NF_INET_LOCAL_IN, skb, p.dev[skb], -1);
+  const v = FEATURE_NETFILTER ? nfHook(st, NF_INET_LOCAL_IN, skb, p.dev[skb], -1) : NF_ACCEPT;
   if (v !== NF_ACCEPT) {
     if (v === NF_STOLEN) return;
     mib[IP_INDISCARDS]++;

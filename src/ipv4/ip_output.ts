@@ -31,6 +31,7 @@ import {
   INADDR_BROADCAST, INADDR_LOOPBACK, isLoopbackAddr,
 } from './ip';
 import { nfHook, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_ACCEPT, NF_STOLEN } from './netfilter';
+import { FEATURE_NETFILTER, FEATURE_FRAGMENT_OUT } from '../features';
 
 /** ip_route_output result: the datagram is for this host (loop it back). */
 export const RTO_LOCAL = 1;
@@ -257,14 +258,14 @@ export function ipSendHdrincl(st: Stack, skb: number): number {
  */
 export function ipLocalOut(st: Stack, skb: number, dev: number, nexthop: number, loop: boolean): number {
   const p = st.pool;
-  let v = nfHook(st, NF_INET_LOCAL_OUT, skb, -1, dev);
+  let v = FEATURE_NETFILTER ? nfHook(st, NF_INET_LOCAL_OUT, skb, -1, dev) : NF_ACCEPT;
   if (v !== NF_ACCEPT) {
     if (v === NF_STOLEN) return 0;
     st.mib.ip[IP_OUTDISCARDS]++;
     p.free(skb);
     return -EPERM;
   }
-  v = nfHook(st, NF_INET_POST_ROUTING, skb, -1, dev);
+  v = FEATURE_NETFILTER ? nfHook(st, NF_INET_POST_ROUTING, skb, -1, dev) : NF_ACCEPT;
   if (v !== NF_ACCEPT) {
     if (v === NF_STOLEN) return 0;
     st.mib.ip[IP_OUTDISCARDS]++;
@@ -310,7 +311,8 @@ export function ipFinishOutput(st: Stack, skb: number, dev: number, nexthop: num
   const len = p.len(skb);
   if (len > nd.mtu) {
     const b = p.buf[skb];
-    if ((get16(b, p.data[skb] + IP_FRAGOFF) & IP_DF) !== 0) {
+    // fragmentation compiled out (src/features.ts): as if DF were set
+    if (!FEATURE_FRAGMENT_OUT || (get16(b, p.data[skb] + IP_FRAGOFF) & IP_DF) !== 0) {
       st.mib.ip[IP_FRAGFAILS]++;
       p.free(skb);
       return -EMSGSIZE;

@@ -39,6 +39,7 @@
  * arpRcv never throws and frees every skb exactly once.
  */
 import type { Stack } from '../stack';
+import { FEATURE_ARP_DUMP } from '../features';
 import { SkbQueue, SKB_NONE } from '../core/skb';
 import { TimerHandler } from '../core/timer';
 import { get16, put16, copyBytes, fillBytes, equalBytes } from '../core/bytes';
@@ -641,6 +642,7 @@ export interface ArpDumpEntry {
 export function arpDump(st: Stack): ArpDumpEntry[] {
   const t = st.arp;
   const out: ArpDumpEntry[] = [];
+  if (!FEATURE_ARP_DUMP) return out; // compiled out (src/features.ts)
   for (let i = 0; i < t.size; i++) {
     const s = t.state[i];
     if (s === NUD_NONE) continue;

@@ -19,6 +19,7 @@
  */
 import type { Stack } from '../stack';
 import { EAGAIN, EINVAL, errnoName } from '../core/errno';
+import { FEATURE_ERRNO_NAMES } from '../features';
 import { parseIp, formatIp } from '../link/ifaddr';
 import {
   socket, bind, connect, sendto, recvfrom, recvLen, close, setsockopt, getsockopt, getsockname,
@@ -48,7 +49,7 @@ export interface DgramError extends Error {
 }
 
 export function dgramError(syscall: string, rc: number): DgramError {
-  const name = errnoName(rc);
+  const name = FEATURE_ERRNO_NAMES ? errnoName(rc) : 'errno ' + (rc < 0 ? -rc : rc);
   const e = new Error(syscall + ' ' + name) as DgramError;
   e.code = name;
   e.errno = rc;

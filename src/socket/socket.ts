@@ -45,6 +45,7 @@ import {
 } from './sock';
 import { udpGetPort, udpSendmsg, udpSource, isBroadcastAddr } from '../transport/udp';
 import { rawSendmsg } from '../transport/raw';
+import { FEATURE_RAW } from '../features';
 import { IP_SADDR } from '../ipv4/ip';
 
 export { SocketTable };
@@ -89,7 +90,7 @@ export function sockErr(st: Stack, fd: number): number {
 /** socket(2). type SOCK_DGRAM (proto 0 or IPPROTO_UDP) or SOCK_RAW (proto 1..255). Returns fd. */
 export function socket(st: Stack, type: number, proto: number): number {
   if (type === SOCK_STREAM) return -EPROTONOSUPPORT; // TCP: not yet
-  if (type !== SOCK_DGRAM && type !== SOCK_RAW) return -EINVAL;
+  if (type !== SOCK_DGRAM && (type !== SOCK_RAW || !FEATURE_RAW)) return -EINVAL; // raw: src/features.ts
   if (type === SOCK_DGRAM && proto !== IPPROTO_IP && proto !== IPPROTO_UDP) return -EPROTONOSUPPORT;
   if (type === SOCK_RAW && !isInt(proto, 1, 255)) return -EPROTONOSUPPORT;
   const s = st.sock;
@@ -208,7 +209,7 @@ export function sendto(st: Stack, fd: number, buf: Uint8Array, off: number, len:
     da = s.raddr[fd];
     dp = s.rport[fd];
   }
-  if (s.type[fd] === SOCK_RAW) return rawSendmsg(st, fd, buf, off, len, da);
+  if (FEATURE_RAW && s.type[fd] === SOCK_RAW) return rawSendmsg(st, fd, buf, off, len, da);
   return udpSendmsg(st, fd, buf, off, len, da, dp);
 }
 

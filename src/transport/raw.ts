@@ -26,12 +26,13 @@ import { inetSetRaw } from '../ipv4/protocol';
 import { ipBuildAndSendOif, ipSendHdrincl } from '../ipv4/ip_output';
 import { IP_SADDR, IP_DADDR, IP_HLEN, IP_MAX_PACKET } from '../ipv4/ip';
 import { isBroadcastAddr } from './udp';
+import { FEATURE_RAW } from '../features';
 
 /** Per-stack raw state; also the IP layer's raw delivery hook (RawDeliver). */
 export class RawTable {
   constructor(readonly st: Stack) {}
   deliver(skb: number, proto: number): boolean {
-    return rawLocalDeliver(this.st, skb, proto);
+    return FEATURE_RAW && rawLocalDeliver(this.st, skb, proto);
   }
 }
 

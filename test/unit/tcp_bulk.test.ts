@@ -57,8 +57,8 @@ describe('tcp bulk transfer', () => {
       const k = connectPair(e, 5003);
       e.a.tcp.isnOverride = -1;
       e.b.tcp.isnOverride = -1;
-      expect(e.a.tcp.iss[k.c]).toBe(0xffffffff - 3000);
-      expect(e.b.tcp.iss[k.s]).toBe(0xfffffff0);
+      expect(e.a.tcp.iss[k.c] >>> 0).toBe(0xffffffff - 3000);
+      expect(e.b.tcp.iss[k.s] >>> 0).toBe(0xfffffff0);
       const rnd = lcg(seed);
       e.tap.rule = () => rnd() < 0.03;
       const d1 = pattern(300000, seed);

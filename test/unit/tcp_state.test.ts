@@ -139,7 +139,7 @@ describe('tcp states', () => {
   });
 
   it('simultaneous open: SYN_SENT → SYN_RECV → ESTABLISHED on both sides', () => {
-    const e = tcpPair();
+    const e = tcpPair({ tcpRcvBuf: 200000 });
     const a = tcpSocket(e.a);
     const b = tcpSocket(e.b);
     expect(tcpBind(e.a, a, 0, 1111)).toBe(0);
@@ -159,6 +159,10 @@ describe('tcp states', () => {
     expect(e.b.tcp.state[b]).toBe(TCP_ESTABLISHED);
     expect(e.tap.with('A', TCPF_SYN | TCPF_ACK).length).toBe(1);
     expect(e.tap.with('B', TCPF_SYN | TCPF_ACK).length).toBe(1);
+    // windows in SYN segments are never scaled (RFC 7323 §2.2): 65535, not 65535 << 2
+    expect(e.a.tcp.sndWscale[a]).toBe(2);
+    expect(e.a.tcp.sndWnd[a]).toBeLessThanOrEqual(65535);
+    expect(e.b.tcp.sndWnd[b]).toBeLessThanOrEqual(65535);
     const d = pattern(5000, 3);
     expect(sameBytes(transfer(e, e.a, a, e.b, b, d, 3000), d)).toBe(true);
     expect(sameBytes(transfer(e, e.b, b, e.a, a, d, 3000), d)).toBe(true);

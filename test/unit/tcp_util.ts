@@ -125,14 +125,14 @@ export interface TEnv {
   evB: EventLog;
 }
 
-export function tcpPair(over?: Partial<StackConfig>, overB?: Partial<StackConfig>): TEnv {
+export function tcpPair(over?: Partial<StackConfig>, overB?: Partial<StackConfig>, mtu = 1500): TEnv {
   const clock = new ManualClock(1000);
   const a = new Stack('a', over, clock, undefined);
   const ob = Object.assign({ seed: 7 }, over === undefined ? {} : over, overB === undefined ? {} : overB);
   const b = new Stack('b', ob, clock, undefined);
   ensureTcp(a);
   ensureTcp(b);
-  const link = createPairLink(a, b, MAC_A, MAC_B, 1500);
+  const link = createPairLink(a, b, MAC_A, MAC_B, mtu);
   ifconfig(a, link.devA, '192.0.2.1/24', null);
   ifconfig(b, link.devB, '192.0.2.2/24', null);
   link.open();
@@ -263,6 +263,44 @@ export function tcpFrame(o: SegOpts): Uint8Array {
 export function injectA(e: TEnv, f: Uint8Array): void {
   expect(rxFrame(e.a, e.link.devA, f, 0, f.length)).toBe(0);
   e.a.poll();
+}
+
+/**
+ * An ICMP error from B to A quoting the start of a TCP segment A sent
+ * (saddr A → daddr B, sport → dport, seq). info: next-hop MTU for frag-needed.
+ */
+export function icmpErrorFrame(type: number, code: number, info: number, sport: number, dport: number, seq: number): Uint8Array {
+  const f = new Uint8Array(14 + 20 + 8 + 20 + 8);
+  for (let i = 0; i < 6; i++) {
+    f[i] = MAC_A[i];
+    f[6 + i] = MAC_B[i];
+  }
+  put16(f, 12, 0x0800);
+  const ip = 14;
+  f[ip] = 0x45;
+  put16(f, ip + 2, 20 + 8 + 28);
+  f[ip + 8] = 64;
+  f[ip + 9] = 1;
+  put32(f, ip + 12, IP_B);
+  put32(f, ip + 16, IP_A);
+  put16(f, ip + 10, ipCompute(f, ip, 20));
+  const ic = ip + 20;
+  f[ic] = type;
+  f[ic + 1] = code;
+  put16(f, ic + 6, info);
+  const q = ic + 8;
+  f[q] = 0x45;
+  put16(f, q + 2, 40);
+  f[q + 8] = 64;
+  f[q + 9] = 6;
+  put32(f, q + 12, IP_A);
+  put32(f, q + 16, IP_B);
+  put16(f, q + 10, ipCompute(f, q, 20));
+  put16(f, q + 20, sport);
+  put16(f, q + 22, dport);
+  put32(f, q + 24, seq >>> 0);
+  put16(f, ic + 2, ipCompute(f, ic, 8 + 28));
+  return f;
 }
 
 /** Deliver a crafted frame (built with toB: true) to B. */

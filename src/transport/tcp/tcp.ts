@@ -7,8 +7,10 @@
  * tcp_minisocks / tcp_ipv4 / tcp_api. RFC 9293 §3.1 (header), §3.3.2
  * (states), RFC 7323 (timestamps, window scale), RFC 2018 (SACK).
  *
- * Addresses are held as s32 (src/core/inaddr.ts) in Float64Arrays and
- * compared with ===; the API normalizes what it is given.
+ * Sequence numbers, timestamps and addresses are held as s32 (the signed
+ * pattern; src/core/inaddr.ts explains why: V8 keeps them as Smis, no
+ * HeapNumber boxing on the hot path) in Int32Arrays, compared with ===
+ * and before()/after(); the API normalizes what it is given.
  *
  * Byte rings: each TCB owns one send ring holding unacked + unsent data
  * (seq sndBase .. writeSeq), and one receive ring holding unread in-order
@@ -17,7 +19,7 @@
  */
 import type { Stack } from '../../stack';
 import { MibBlock } from '../../core/mib';
-import { u32, after, before } from '../../core/bits';
+import { u32, s32, after, before } from '../../core/bits';
 
 /*
  * st.tcp: until src/stack.ts declares `readonly tcp: TcpState` and calls
@@ -191,6 +193,31 @@ export const TX_ABORTFAILED = 39;
 export const TX_SACKBLOCKSRECV = 40;
 
 /**
+ * A MibBlock whose counters live in an Int32Array (tp.mib / tp.ext). On
+ * V8, `f64[i]++` in code that is not optimized (rare paths: loss
+ * recovery, resets) boxes the loaded double in a HeapNumber; an int32
+ * element load is a Smi. toObject()/get() copy the values into v first.
+ */
+export class IntMibBlock extends MibBlock {
+  readonly iv: Int32Array;
+  constructor(name: string, names: string[]) {
+    super(name, names);
+    this.iv = new Int32Array(names.length);
+  }
+  sync(): void {
+    for (let i = 0; i < this.iv.length; i++) this.v[i] = this.iv[i];
+  }
+  override toObject(): { [k: string]: number } {
+    this.sync();
+    return super.toObject();
+  }
+  override get(name: string): number {
+    this.sync();
+    return super.get(name);
+  }
+}
+
+/**
  * The IP-layer calls TCP makes, behind one object so a unit test can
  * capture segments without the IP layer (tcp_ipv4.ts installs the real one).
  */
@@ -208,10 +235,10 @@ export class TcpState {
   readonly n: number;
   readonly K: number; // ranges per TCB
   ops: TcpIpOps;
-  readonly mibB: MibBlock;
-  readonly extB: MibBlock;
-  readonly mib: Float64Array;
-  readonly ext: Float64Array;
+  readonly mibB: IntMibBlock;
+  readonly extB: IntMibBlock;
+  readonly mib: Int32Array;
+  readonly ext: Int32Array;
 
   /* ---- TCBs ---- */
   readonly state: Uint8Array;
@@ -221,8 +248,8 @@ export class TcpState {
   readonly err: Int32Array;
   /** last ICMP soft error (reported instead of ETIMEDOUT when the connection times out) */
   readonly softErr: Int32Array;
-  readonly laddr: Float64Array;
-  readonly raddr: Float64Array;
+  readonly laddr: Int32Array;
+  readonly raddr: Int32Array;
   readonly lport: Int32Array;
   readonly rport: Int32Array;
   /* listener / accept queue */
@@ -232,32 +259,32 @@ export class TcpState {
   readonly acceptLen: Int32Array;
   readonly backlog: Int32Array;
   /* send sequence space */
-  readonly iss: Uint32Array;
-  readonly sndUna: Uint32Array;
-  readonly sndNxt: Uint32Array;
+  readonly iss: Int32Array;
+  readonly sndUna: Int32Array;
+  readonly sndNxt: Int32Array;
   /** highest sequence ever sent (snd_nxt before a go-back-N) */
-  readonly sndMax: Uint32Array;
-  readonly sndWl1: Uint32Array;
-  readonly sndWl2: Uint32Array;
-  readonly sndWnd: Float64Array;
-  readonly maxSndWnd: Float64Array;
+  readonly sndMax: Int32Array;
+  readonly sndWl1: Int32Array;
+  readonly sndWl2: Int32Array;
+  readonly sndWnd: Int32Array;
+  readonly maxSndWnd: Int32Array;
   /** seq of the first byte held in the send ring */
-  readonly sndBase: Uint32Array;
+  readonly sndBase: Int32Array;
   /** seq after the last byte the application queued */
-  readonly writeSeq: Uint32Array;
+  readonly writeSeq: Int32Array;
   readonly sndHead: Int32Array;
   readonly sndLimit: Int32Array;
   readonly sndWscale: Uint8Array;
   /* receive sequence space */
-  readonly irs: Uint32Array;
-  readonly rcvNxt: Uint32Array;
+  readonly irs: Int32Array;
+  readonly rcvNxt: Int32Array;
   /** right edge of the last advertised window (never moves left) */
-  readonly rcvEdge: Uint32Array;
+  readonly rcvEdge: Int32Array;
   readonly rcvHead: Int32Array;
   readonly rcvCount: Int32Array;
   readonly rcvLimit: Int32Array;
   readonly rcvWscale: Uint8Array;
-  readonly rcvFinSeq: Uint32Array;
+  readonly rcvFinSeq: Int32Array;
   /** bytes received since the last ACK we sent (delayed ACK) */
   readonly rcvUnacked: Int32Array;
   /** largest segment seen from the peer (delayed-ACK "full-sized") */
@@ -270,10 +297,10 @@ export class TcpState {
   /** MSS the peer advertised (clamp) */
   readonly peerMss: Int32Array;
   /* congestion control (bytes) */
-  readonly cwnd: Float64Array;
-  readonly ssthresh: Float64Array;
-  readonly recover: Uint32Array;
-  readonly highRxt: Uint32Array;
+  readonly cwnd: Int32Array;
+  readonly ssthresh: Int32Array;
+  readonly recover: Int32Array;
+  readonly highRxt: Int32Array;
   readonly dupAcks: Int32Array;
   /* RTT / RTO (RFC 6298), ms; srtt scaled by 8, rttvar by 4 */
   readonly srtt8: Int32Array;
@@ -282,14 +309,14 @@ export class TcpState {
   readonly backoff: Int32Array;
   readonly retransmits: Int32Array;
   readonly probesOut: Int32Array;
-  readonly rttSeq: Uint32Array;
+  readonly rttSeq: Int32Array;
   readonly rttTime: Float64Array;
   readonly rtxStart: Float64Array;
   readonly rcvTstamp: Float64Array;
   /* timestamps (RFC 7323) */
-  readonly tsRecent: Uint32Array;
+  readonly tsRecent: Int32Array;
   readonly tsRecentStamp: Float64Array;
-  readonly tsOffset: Uint32Array;
+  readonly tsOffset: Int32Array;
   /* socket options */
   readonly keepIdle: Int32Array;
   readonly keepIntvl: Int32Array;
@@ -299,12 +326,12 @@ export class TcpState {
   readonly sndRing: Uint8Array[];
   readonly rcvRing: Uint8Array[];
   /* out-of-order ranges (most recent first), K per TCB */
-  readonly oooS: Uint32Array;
-  readonly oooE: Uint32Array;
+  readonly oooS: Int32Array;
+  readonly oooE: Int32Array;
   readonly oooN: Uint8Array;
   /* SACK scoreboard (sorted ascending), K per TCB */
-  readonly sbS: Uint32Array;
-  readonly sbE: Uint32Array;
+  readonly sbS: Int32Array;
+  readonly sbE: Int32Array;
   readonly sbN: Uint8Array;
   /* timers */
   readonly tRtx: Int32Array;
@@ -314,19 +341,19 @@ export class TcpState {
   /* ---- request socks (SYN queue) ---- */
   readonly rqN: number;
   readonly rqUsed: Uint8Array;
-  readonly rqLaddr: Float64Array;
-  readonly rqRaddr: Float64Array;
+  readonly rqLaddr: Int32Array;
+  readonly rqRaddr: Int32Array;
   readonly rqLport: Int32Array;
   readonly rqRport: Int32Array;
   readonly rqListener: Int32Array;
-  readonly rqIss: Uint32Array;
-  readonly rqIrs: Uint32Array;
+  readonly rqIss: Int32Array;
+  readonly rqIrs: Int32Array;
   readonly rqMss: Int32Array;
   /** peer's window scale, -1 when not offered */
   readonly rqWs: Int32Array;
   readonly rqFlags: Int32Array;
-  readonly rqTsRecent: Uint32Array;
-  readonly rqTsOffset: Uint32Array;
+  readonly rqTsRecent: Int32Array;
+  readonly rqTsOffset: Int32Array;
   readonly rqWnd: Int32Array;
   readonly rqRetries: Int32Array;
   readonly rqExpire: Float64Array;
@@ -336,14 +363,14 @@ export class TcpState {
   /* ---- TIME_WAIT minisocks ---- */
   readonly twN: number;
   readonly twUsed: Uint8Array;
-  readonly twLaddr: Float64Array;
-  readonly twRaddr: Float64Array;
+  readonly twLaddr: Int32Array;
+  readonly twRaddr: Int32Array;
   readonly twLport: Int32Array;
   readonly twRport: Int32Array;
-  readonly twSndNxt: Uint32Array;
-  readonly twRcvNxt: Uint32Array;
-  readonly twTsRecent: Uint32Array;
-  readonly twTsOffset: Uint32Array;
+  readonly twSndNxt: Int32Array;
+  readonly twRcvNxt: Int32Array;
+  readonly twTsRecent: Int32Array;
+  readonly twTsOffset: Int32Array;
   readonly twFlags: Int32Array;
   readonly twWnd: Int32Array;
   readonly twExpire: Float64Array;
@@ -359,6 +386,8 @@ export class TcpState {
   segAck = 0;
   segFlags = 0;
   segWnd = 0;
+  /** the segment carried SYN: its window is never scaled (RFC 7323 §2.2) */
+  segSynWnd = false;
   segLen = 0;
   /** payload offset in the skb's buffer */
   segOff = 0;
@@ -369,12 +398,12 @@ export class TcpState {
   optTsval = 0;
   optTsecr = 0;
   sackN = 0;
-  readonly sackS = new Uint32Array(TCP_MAX_SACK_IN);
-  readonly sackE = new Uint32Array(TCP_MAX_SACK_IN);
+  readonly sackS = new Int32Array(TCP_MAX_SACK_IN);
+  readonly sackE = new Int32Array(TCP_MAX_SACK_IN);
 
   /* ---- misc ---- */
   /** RFC 6528 secret */
-  readonly secret = new Uint32Array(4);
+  readonly secret = new Int32Array(4);
   /** test hook: when >= 0, the next ISNs are this value (forces wrap tests) */
   isnOverride = -1;
   /** ISN for the next request sock (a SYN that recycled a TIME_WAIT slot), -1 none */
@@ -390,18 +419,18 @@ export class TcpState {
     this.n = n;
     this.K = K;
     this.ops = ops;
-    this.mibB = new MibBlock('Tcp', TCP_NAMES);
-    this.extB = new MibBlock('TcpExt', TCPEXT_NAMES);
-    this.mib = this.mibB.v;
-    this.ext = this.extB.v;
+    this.mibB = new IntMibBlock('Tcp', TCP_NAMES);
+    this.extB = new IntMibBlock('TcpExt', TCPEXT_NAMES);
+    this.mib = this.mibB.iv;
+    this.ext = this.extB.iv;
     this.state = new Uint8Array(n);
     this.owner = new Uint8Array(n);
     this.fd = new Int32Array(n);
     this.flags = new Int32Array(n);
     this.err = new Int32Array(n);
     this.softErr = new Int32Array(n);
-    this.laddr = new Float64Array(n);
-    this.raddr = new Float64Array(n);
+    this.laddr = new Int32Array(n);
+    this.raddr = new Int32Array(n);
     this.lport = new Int32Array(n);
     this.rport = new Int32Array(n);
     this.parent = new Int32Array(n);
@@ -409,36 +438,36 @@ export class TcpState {
     this.acceptHead = new Int32Array(n);
     this.acceptLen = new Int32Array(n);
     this.backlog = new Int32Array(n);
-    this.iss = new Uint32Array(n);
-    this.sndUna = new Uint32Array(n);
-    this.sndNxt = new Uint32Array(n);
-    this.sndMax = new Uint32Array(n);
-    this.sndWl1 = new Uint32Array(n);
-    this.sndWl2 = new Uint32Array(n);
-    this.sndWnd = new Float64Array(n);
-    this.maxSndWnd = new Float64Array(n);
-    this.sndBase = new Uint32Array(n);
-    this.writeSeq = new Uint32Array(n);
+    this.iss = new Int32Array(n);
+    this.sndUna = new Int32Array(n);
+    this.sndNxt = new Int32Array(n);
+    this.sndMax = new Int32Array(n);
+    this.sndWl1 = new Int32Array(n);
+    this.sndWl2 = new Int32Array(n);
+    this.sndWnd = new Int32Array(n);
+    this.maxSndWnd = new Int32Array(n);
+    this.sndBase = new Int32Array(n);
+    this.writeSeq = new Int32Array(n);
     this.sndHead = new Int32Array(n);
     this.sndLimit = new Int32Array(n);
     this.sndWscale = new Uint8Array(n);
-    this.irs = new Uint32Array(n);
-    this.rcvNxt = new Uint32Array(n);
-    this.rcvEdge = new Uint32Array(n);
+    this.irs = new Int32Array(n);
+    this.rcvNxt = new Int32Array(n);
+    this.rcvEdge = new Int32Array(n);
     this.rcvHead = new Int32Array(n);
     this.rcvCount = new Int32Array(n);
     this.rcvLimit = new Int32Array(n);
     this.rcvWscale = new Uint8Array(n);
-    this.rcvFinSeq = new Uint32Array(n);
+    this.rcvFinSeq = new Int32Array(n);
     this.rcvUnacked = new Int32Array(n);
     this.rcvMss = new Int32Array(n);
     this.smss = new Int32Array(n);
     this.advMss = new Int32Array(n);
     this.peerMss = new Int32Array(n);
-    this.cwnd = new Float64Array(n);
-    this.ssthresh = new Float64Array(n);
-    this.recover = new Uint32Array(n);
-    this.highRxt = new Uint32Array(n);
+    this.cwnd = new Int32Array(n);
+    this.ssthresh = new Int32Array(n);
+    this.recover = new Int32Array(n);
+    this.highRxt = new Int32Array(n);
     this.dupAcks = new Int32Array(n);
     this.srtt8 = new Int32Array(n);
     this.rttvar4 = new Int32Array(n);
@@ -446,13 +475,13 @@ export class TcpState {
     this.backoff = new Int32Array(n);
     this.retransmits = new Int32Array(n);
     this.probesOut = new Int32Array(n);
-    this.rttSeq = new Uint32Array(n);
+    this.rttSeq = new Int32Array(n);
     this.rttTime = new Float64Array(n);
     this.rtxStart = new Float64Array(n);
     this.rcvTstamp = new Float64Array(n);
-    this.tsRecent = new Uint32Array(n);
+    this.tsRecent = new Int32Array(n);
     this.tsRecentStamp = new Float64Array(n);
-    this.tsOffset = new Uint32Array(n);
+    this.tsOffset = new Int32Array(n);
     this.keepIdle = new Int32Array(n);
     this.keepIntvl = new Int32Array(n);
     this.keepCnt = new Int32Array(n);
@@ -463,11 +492,11 @@ export class TcpState {
       this.sndRing.push(new Uint8Array(c.tcpSndBuf));
       this.rcvRing.push(new Uint8Array(c.tcpRcvBuf));
     }
-    this.oooS = new Uint32Array(n * K);
-    this.oooE = new Uint32Array(n * K);
+    this.oooS = new Int32Array(n * K);
+    this.oooE = new Int32Array(n * K);
     this.oooN = new Uint8Array(n);
-    this.sbS = new Uint32Array(n * K);
-    this.sbE = new Uint32Array(n * K);
+    this.sbS = new Int32Array(n * K);
+    this.sbE = new Int32Array(n * K);
     this.sbN = new Uint8Array(n);
     this.tRtx = new Int32Array(n);
     this.tDack = new Int32Array(n);
@@ -476,18 +505,18 @@ export class TcpState {
     const rn = c.tcpSynQueue;
     this.rqN = rn;
     this.rqUsed = new Uint8Array(rn);
-    this.rqLaddr = new Float64Array(rn);
-    this.rqRaddr = new Float64Array(rn);
+    this.rqLaddr = new Int32Array(rn);
+    this.rqRaddr = new Int32Array(rn);
     this.rqLport = new Int32Array(rn);
     this.rqRport = new Int32Array(rn);
     this.rqListener = new Int32Array(rn);
-    this.rqIss = new Uint32Array(rn);
-    this.rqIrs = new Uint32Array(rn);
+    this.rqIss = new Int32Array(rn);
+    this.rqIrs = new Int32Array(rn);
     this.rqMss = new Int32Array(rn);
     this.rqWs = new Int32Array(rn);
     this.rqFlags = new Int32Array(rn);
-    this.rqTsRecent = new Uint32Array(rn);
-    this.rqTsOffset = new Uint32Array(rn);
+    this.rqTsRecent = new Int32Array(rn);
+    this.rqTsOffset = new Int32Array(rn);
     this.rqWnd = new Int32Array(rn);
     this.rqRetries = new Int32Array(rn);
     this.rqExpire = new Float64Array(rn);
@@ -495,14 +524,14 @@ export class TcpState {
     const tn = c.tcpTimeWaitSlots;
     this.twN = tn;
     this.twUsed = new Uint8Array(tn);
-    this.twLaddr = new Float64Array(tn);
-    this.twRaddr = new Float64Array(tn);
+    this.twLaddr = new Int32Array(tn);
+    this.twRaddr = new Int32Array(tn);
     this.twLport = new Int32Array(tn);
     this.twRport = new Int32Array(tn);
-    this.twSndNxt = new Uint32Array(tn);
-    this.twRcvNxt = new Uint32Array(tn);
-    this.twTsRecent = new Uint32Array(tn);
-    this.twTsOffset = new Uint32Array(tn);
+    this.twSndNxt = new Int32Array(tn);
+    this.twRcvNxt = new Int32Array(tn);
+    this.twTsRecent = new Int32Array(tn);
+    this.twTsOffset = new Int32Array(tn);
     this.twFlags = new Int32Array(tn);
     this.twWnd = new Int32Array(tn);
     this.twExpire = new Float64Array(tn);
@@ -545,14 +574,24 @@ export function seqMin(a: number, b: number): number {
   return before(a, b) ? a : b;
 }
 
-/** b - a in sequence space (a <= b expected), as a non-negative number when so. */
+/** b - a in sequence space: signed, -2^31 .. 2^31-1. */
 export function seqDiff(b: number, a: number): number {
-  return u32(b - a) >= 0x80000000 ? u32(b - a) - 0x100000000 : u32(b - a);
+  return s32(b - a);
 }
 
-/** The TCP timestamp clock: milliseconds, 32 bits. */
+/** Read a 32-bit sequence number / timestamp in network order as s32. */
+export function getSeq(b: Uint8Array, o: number): number {
+  return s32((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
+}
+
+/** TCP/UDP pseudo-header sum (RFC 9293 §3.1) from s32 addresses, without leaving the Smi range. */
+export function tcpPseudoSum(saddr: number, daddr: number, len: number): number {
+  return ((saddr >>> 16) & 0xffff) + (saddr & 0xffff) + ((daddr >>> 16) & 0xffff) + (daddr & 0xffff) + 6 + len;
+}
+
+/** The TCP timestamp clock: milliseconds, 32 bits (s32). */
 export function tcpTimeStamp(st: Stack): number {
-  return u32(Math.floor(st.now()));
+  return s32(Math.floor(st.now()));
 }
 
 export function tcpInRange(seq: number, lo: number, hi: number): boolean {
@@ -732,14 +771,14 @@ export function tcpDone(st: Stack, t: number): void {
  */
 export function tcpSecureIsn(st: Stack, laddr: number, lport: number, raddr: number, rport: number): number {
   const tp = st.tcp;
-  if (tp.isnOverride >= 0) return u32(tp.isnOverride);
+  if (tp.isnOverride >= 0) return s32(tp.isnOverride);
   const k = tp.secret;
   let h = fmix32(u32(k[0] ^ laddr));
   h = fmix32(u32(h ^ raddr ^ k[1]));
   h = fmix32(u32(h ^ (((lport & 0xffff) * 65536 + (rport & 0xffff)) ^ k[2])));
   h = fmix32(u32(h + k[3]));
   const m = Math.floor(st.now() * 250) % 4294967296;
-  return u32(h + m);
+  return s32(h + m);
 }
 
 /**
@@ -749,5 +788,5 @@ export function tcpSecureIsn(st: Stack, laddr: number, lport: number, raddr: num
  */
 export function tcpTsOffset(st: Stack, laddr: number, raddr: number): number {
   const k = st.tcp.secret;
-  return fmix32(u32(fmix32(u32(laddr ^ k[2])) ^ raddr ^ k[3]));
+  return s32(fmix32(u32(fmix32(u32(laddr ^ k[2])) ^ raddr ^ k[3])));
 }

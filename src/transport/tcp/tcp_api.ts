@@ -10,7 +10,7 @@
  * is tp.fd[t] (t itself unless the socket layer set it with tcpSetFd).
  */
 import type { Stack } from '../../stack';
-import { u32 } from '../../core/bits';
+import { s32 } from '../../core/bits';
 import { inAddr } from '../../core/inaddr';
 import {
   EINVAL, ENOBUFS, EADDRINUSE, EADDRNOTAVAIL, EISCONN, EALREADY, ENOTCONN, EPIPE, EAGAIN,
@@ -175,7 +175,7 @@ export function tcpSend(st: Stack, t: number, buf: Uint8Array, off: number, len:
     pos++;
     if (pos === size) pos = 0;
   }
-  tp.writeSeq[t] = u32(tp.writeSeq[t] + n);
+  tp.writeSeq[t] = s32(tp.writeSeq[t] + n);
   tcpWriteXmit(st, t);
   return n;
 }
@@ -416,7 +416,7 @@ export function tcpGetsockopt(st: Stack, t: number, level: number, name: number)
 }
 
 /** getsockname: out[0] = address, out[1] = port. */
-export function tcpGetsockname(st: Stack, t: number, out: Float64Array | number[]): number {
+export function tcpGetsockname(st: Stack, t: number, out: Uint32Array | Int32Array | Float64Array | number[]): number {
   if (!valid(st, t)) return -EBADF;
   out[0] = st.tcp.laddr[t];
   out[1] = st.tcp.lport[t];
@@ -424,7 +424,7 @@ export function tcpGetsockname(st: Stack, t: number, out: Float64Array | number[
 }
 
 /** getpeername: out[0] = address, out[1] = port; -ENOTCONN before connect. */
-export function tcpGetpeername(st: Stack, t: number, out: Float64Array | number[]): number {
+export function tcpGetpeername(st: Stack, t: number, out: Uint32Array | Int32Array | Float64Array | number[]): number {
   if (!valid(st, t)) return -EBADF;
   const tp = st.tcp;
   const s = tp.state[t];

@@ -13,7 +13,7 @@
  * Windows are in bytes.
  */
 import type { Stack } from '../../stack';
-import { u32, after, before } from '../../core/bits';
+import { s32, after, before } from '../../core/bits';
 import {
   F_RENO_RECOV, F_SACK_RECOV, F_SACK, TX_SACKRECOVERY, TX_RENORECOVERY, TX_FASTRETRANS,
   TX_PARTIALACKS, seqDiff,
@@ -110,7 +110,7 @@ function sackRetransmitFrom(st: Stack, t: number, from: number, limit: number): 
   if (!before(s, limit)) return 0;
   const holeEnd = sbNextSacked(tp, t, s, limit);
   const r = tcpXmitAt(st, t, s, seqDiff(holeEnd, s), true);
-  if (r > 0) tp.highRxt[t] = u32(s + r);
+  if (r > 0) tp.highRxt[t] = s32(s + r);
   return r;
 }
 
@@ -128,7 +128,7 @@ export function tcpSackXmit(st: Stack, t: number): void {
     let hr = tp.highRxt[t];
     if (before(hr, una)) {
       hr = una;
-      tp.highRxt[t] = u32(una);
+      tp.highRxt[t] = s32(una);
     }
     const lostEdge = sbLostEdge(tp, t, una, smss);
     let r = sackRetransmitFrom(st, t, hr, lostEdge);
@@ -137,7 +137,7 @@ export function tcpSackXmit(st: Stack, t: number): void {
     // (2) new data within the peer's window
     const avail = tcpUnsent(st, t);
     if (avail > 0 || tcpFinPending(st, t)) {
-      const wndRoom = seqDiff(u32(tp.sndUna[t] + tp.sndWnd[t]), tp.sndNxt[t]);
+      const wndRoom = seqDiff(s32(tp.sndUna[t] + tp.sndWnd[t]), tp.sndNxt[t]);
       let len = avail < smss ? avail : smss;
       if (len > wndRoom) len = wndRoom > 0 ? wndRoom : 0;
       if (len > 0 || (avail === 0 && tcpFinPending(st, t))) {

@@ -14,8 +14,8 @@
  * RFC 2018 (SACK). Input functions never free the skb (tcpV4Rcv does).
  */
 import type { Stack } from '../../stack';
-import { u32, after, before } from '../../core/bits';
-import { get16, get32 } from '../../core/bytes';
+import { s32, after, before } from '../../core/bits';
+import { get16 } from '../../core/bytes';
 import { ECONNREFUSED, ECONNRESET, EPIPE } from '../../core/errno';
 import {
   TcpState, TCPF_FIN, TCPF_SYN, TCPF_RST, TCPF_ACK, TCPOPT_EOL, TCPOPT_NOP, TCPOPT_MSS, TCPOPT_WINDOW,
@@ -28,6 +28,7 @@ import {
   TX_ABORTONDATA, TX_SACKDISCARD, TX_DSACKRECV, TX_ZEROWINDOWDROP, TX_PUREACKS, TX_SACKBLOCKSRECV,
   TX_EMBRYONICRSTS, TX_RCVQDROP, TEV_READABLE, TEV_WRITABLE, TEV_CONNECTED, seqDiff, seqMin,
   tcpTimeStamp, tcpEmit, tcpSetState, tcpDone,
+  getSeq,
 } from './tcp';
 import { oooAdd, oooAdvance, sbAdd, sbTrim } from './tcp_seq';
 import {
@@ -81,16 +82,16 @@ export function tcpParseOptions(tp: TcpState, b: Uint8Array, o: number, hlen: nu
     } else if (kind === TCPOPT_TIMESTAMP) {
       if (len === 10) {
         tp.optTs = true;
-        tp.optTsval = get32(b, p + 2);
-        tp.optTsecr = get32(b, p + 6);
+        tp.optTsval = getSeq(b, p + 2);
+        tp.optTsecr = getSeq(b, p + 6);
       }
     } else if (kind === TCPOPT_SACK) {
       if (len >= 10 && (len - 2) % 8 === 0 && !syn) {
-        let nb = (len - 2) >> 3;
+        let nb = (len - 2) >>> 3;
         if (nb > TCP_MAX_SACK_IN) nb = TCP_MAX_SACK_IN;
         for (let i = 0; i < nb; i++) {
-          tp.sackS[i] = get32(b, p + 2 + 8 * i);
-          tp.sackE[i] = get32(b, p + 6 + 8 * i);
+          tp.sackS[i] = getSeq(b, p + 2 + 8 * i);
+          tp.sackE[i] = getSeq(b, p + 6 + 8 * i);
         }
         tp.sackN = nb;
       }
@@ -153,7 +154,7 @@ function tcpReset(st: Stack, t: number): void {
 function tcpSequenceOk(tp: TcpState, t: number, seq: number, endSeq: number): boolean {
   let wnd = seqDiff(tp.rcvEdge[t], tp.rcvNxt[t]);
   if (wnd < 0) wnd = 0;
-  return !before(endSeq, tp.rcvNxt[t]) && !after(seq, u32(tp.rcvNxt[t] + wnd));
+  return !before(endSeq, tp.rcvNxt[t]) && !after(seq, s32(tp.rcvNxt[t] + wnd));
 }
 
 /** Owe an ACK: immediately (F_ACK_NOW) or delayed (every 2nd full segment, else the delack timer). */
@@ -182,7 +183,7 @@ export function tcpDelackTimer(st: Stack, t: number): void {
 /** tcp_fin: the peer's FIN is in sequence (RFC 9293 §3.10.7.4 eighth check). */
 function tcpFin(st: Stack, t: number): void {
   const tp = st.tcp;
-  tp.rcvNxt[t] = u32(tp.rcvNxt[t] + 1);
+  tp.rcvNxt[t] = s32(tp.rcvNxt[t] + 1);
   tp.flags[t] = (tp.flags[t] | F_RCV_SHUT | F_ACK_NOW) & ~F_OOO_FIN;
   tp.oooN[t] = 0;
   const s = tp.state[t];
@@ -212,7 +213,7 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
   let seq = tp.segSeq;
   let len = tp.segLen;
   let off = tp.segOff;
-  const finSeq = u32(seq + len);
+  const finSeq = s32(seq + len);
   let finOk = fin;
   // trim data already received
   const dup = seqDiff(tp.rcvNxt[t], seq);
@@ -253,7 +254,7 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
     }
     if (len > tp.rcvMss[t]) tp.rcvMss[t] = len < tp.smss[t] + 12 ? len : tp.smss[t] + 12;
     if (ahead === 0) {
-      let nxt = u32(tp.rcvNxt[t] + len);
+      let nxt = s32(tp.rcvNxt[t] + len);
       let added = len;
       if (tp.oooN[t] > 0) {
         const n2 = oooAdvance(tp, t, nxt);
@@ -270,7 +271,7 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
       tcpScheduleAck(st, t, false);
       tcpEmit(st, t, TEV_READABLE);
     } else {
-      if (oooAdd(tp, t, seq, u32(seq + len))) tp.ext[TX_OFOQUEUE]++;
+      if (oooAdd(tp, t, seq, s32(seq + len))) tp.ext[TX_OFOQUEUE]++;
       else tp.ext[TX_OFODROP]++;
       tp.flags[t] |= F_ACK_NOW; // out of order: duplicate ACK with SACK at once
     }
@@ -302,7 +303,7 @@ function tcpAck(st: Stack, t: number): boolean {
     tcpSendChallengeAck(st, t);
     return false;
   }
-  if (before(ack, u32(tp.sndUna[t] - tp.maxSndWnd[t])) && tp.maxSndWnd[t] > 0) {
+  if (before(ack, s32(tp.sndUna[t] - tp.maxSndWnd[t])) && tp.maxSndWnd[t] > 0) {
     tcpSendChallengeAck(st, t); // RFC 5961 §5.2: too old
     return false;
   }
@@ -332,7 +333,7 @@ function tcpAck(st: Stack, t: number): boolean {
     acceptable &&
     (before(tp.sndWl1[t], tp.segSeq) || (tp.sndWl1[t] === tp.segSeq && !before(ack, tp.sndWl2[t])))
   ) {
-    const w = tp.segWnd * (1 << tp.sndWscale[t]);
+    const w = tp.segSynWnd ? tp.segWnd : tp.segWnd * (1 << tp.sndWscale[t]);
     tp.sndWnd[t] = w;
     tp.sndWl1[t] = tp.segSeq;
     tp.sndWl2[t] = ack;
@@ -348,14 +349,14 @@ function tcpAck(st: Stack, t: number): boolean {
     const wasFull = seqDiff(tp.writeSeq[t], tp.sndBase[t]) >= tp.sndLimit[t];
     if (d > 0) {
       tp.sndHead[t] = (tp.sndHead[t] + d) % ring.length;
-      tp.sndBase[t] = u32(tp.sndBase[t] + d);
+      tp.sndBase[t] = s32(tp.sndBase[t] + d);
     }
     tp.sndUna[t] = ack;
     if (before(tp.sndNxt[t], ack)) tp.sndNxt[t] = ack;
     sbTrim(tp, t, ack);
     // RTT sample (RFC 6298 §3 / RFC 7323 §4)
     if ((fl & F_TS) !== 0 && tp.optTs && tp.optTsecr !== 0) {
-      const m = seqDiff(u32(tcpTimeStamp(st) + tp.tsOffset[t]), tp.optTsecr);
+      const m = seqDiff(s32(tcpTimeStamp(st) + tp.tsOffset[t]), tp.optTsecr);
       if (m >= 0 && m < 0x7fffffff) tcpRttEstimator(st, t, m);
     } else if ((fl & F_RTT_ACTIVE) !== 0 && !before(ack, tp.rttSeq[t])) {
       tp.flags[t] &= ~F_RTT_ACTIVE;
@@ -413,7 +414,7 @@ export function tcpValidateIncoming(st: Stack, t: number): boolean {
   let slen = tp.segLen;
   if ((f & TCPF_SYN) !== 0) slen++;
   if ((f & TCPF_FIN) !== 0) slen++;
-  const endSeq = u32(tp.segSeq + slen);
+  const endSeq = s32(tp.segSeq + slen);
   if (!tcpSequenceOk(tp, t, tp.segSeq, endSeq)) {
     if (!rst) tcpSendAck(st, t); // RFC 9293: ACK an unacceptable segment
     return false;
@@ -432,7 +433,7 @@ export function tcpValidateIncoming(st: Stack, t: number): boolean {
   }
   if (
     (f & TCPF_SYN) !== 0 && tp.state[t] === TCP_SYN_RECV && (f & TCPF_ACK) !== 0 && tp.segLen === 0 &&
-    u32(tp.segSeq + 1) === tp.rcvNxt[t] && tp.segAck === tp.sndNxt[t]
+    s32(tp.segSeq + 1) === tp.rcvNxt[t] && tp.segAck === tp.sndNxt[t]
   ) {
     // simultaneous open: the peer's SYN-ACK repeats the SYN we already hold (tcp_validate_incoming)
     tp.segFlags = f & ~TCPF_SYN;
@@ -457,7 +458,7 @@ function tcpSynchronized(st: Stack, t: number, skb: number): void {
   if (tp.state[t] === TCP_SYN_RECV) {
     const ack = tp.segAck;
     if (after(ack, tp.sndUna[t]) && !after(ack, tp.sndNxt[t])) {
-      tp.sndWnd[t] = tp.segWnd * (1 << tp.sndWscale[t]);
+      tp.sndWnd[t] = tp.segSynWnd ? tp.segWnd : tp.segWnd * (1 << tp.sndWscale[t]);
       tp.maxSndWnd[t] = tp.sndWnd[t];
       tp.sndWl1[t] = tp.segSeq;
       tp.sndWl2[t] = ack;
@@ -492,7 +493,7 @@ function tcpSynchronized(st: Stack, t: number, skb: number): void {
   const fin = (f & TCPF_FIN) !== 0;
   if (tp.segLen > 0 || fin) {
     if (s === TCP_ESTABLISHED || s === TCP_FIN_WAIT1 || s === TCP_FIN_WAIT2 || s === TCP_SYN_RECV) {
-      if (tp.segLen > 0 && (tp.flags[t] & F_CLOSED_APP) !== 0 && after(u32(tp.segSeq + tp.segLen), tp.rcvNxt[t])) {
+      if (tp.segLen > 0 && (tp.flags[t] & F_CLOSED_APP) !== 0 && after(s32(tp.segSeq + tp.segLen), tp.rcvNxt[t])) {
         // nobody will ever read it: abort (RFC 9293 §3.10.4 / Linux tcp_rcv_state_process)
         tp.ext[TX_ABORTONDATA]++;
         tcpSendActiveReset(st, t);
@@ -555,7 +556,7 @@ function tcpRcvSynSentStateProcess(st: Stack, t: number): void {
   }
   if ((f & TCPF_SYN) === 0) return;
   tp.irs[t] = tp.segSeq;
-  tp.rcvNxt[t] = u32(tp.segSeq + 1);
+  tp.rcvNxt[t] = s32(tp.segSeq + 1);
   tp.rcvEdge[t] = tp.rcvNxt[t]; // the window is announced from here on
   tcpApplySynOptions(st, t, true);
   if (hasAck) {

@@ -12,9 +12,9 @@
  * initTcp(st) builds the state, registers the timers and the protocol.
  */
 import type { Stack } from '../../stack';
-import { u32, after, before } from '../../core/bits';
-import { get16, get32 } from '../../core/bytes';
-import { csumPartial, csumTcpUdpMagic, csumFold } from '../../core/checksum';
+import { s32, after, before } from '../../core/bits';
+import { get16 } from '../../core/bytes';
+import { csumPartial, csumFold } from '../../core/checksum';
 import { EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED } from '../../core/errno';
 import { ipBuildAndSend, ipSelectSource, ipRouteOutput } from '../../ipv4/ip_output';
 import { inetAddProtocol } from '../../ipv4/protocol';
@@ -25,6 +25,7 @@ import {
   TCPF_SYN, TCPF_RST, TCPF_ACK, TCP_LISTEN, TCP_CLOSE, TCP_FREE, TCP_ESTABLISHED, TCP_SYN_SENT,
   TCP_SYN_RECV, TCP_INSEGS, TCP_INERRS, TCP_INCSUMERRORS, TCP_ACTIVEOPENS, TX_OUTOFWINDOWICMPS,
   F_WS_OFFERED, F_TS, TT_RTX, TT_DACK, TT_KEEP, tcpSecureIsn, tcpTsOffset, tcpSetState, tcpDone,
+  getSeq, tcpPseudoSum,
 } from './tcp';
 import { tcpParseOptions, tcpRcvEstablished, tcpRcvStateProcess } from './tcp_input';
 import {
@@ -149,7 +150,7 @@ export function tcpV4Rcv(st: Stack, skb: number): void {
     p.free(skb);
     return;
   }
-  const hlen = (b[o + TH_DOFF] >> 4) * 4;
+  const hlen = (b[o + TH_DOFF] >>> 4) * 4;
   if (hlen < TCP_HLEN || hlen > len) {
     tp.mib[TCP_INERRS]++;
     p.free(skb);
@@ -158,7 +159,7 @@ export function tcpV4Rcv(st: Stack, skb: number): void {
   const saddr = getAddr(b, nh + 12);
   const daddr = getAddr(b, nh + 16);
   // RFC 9293 §3.1: the checksum covers the pseudo-header
-  const sum = csumPartial(b, o, len, csumTcpUdpMagic(u32(saddr), u32(daddr), len, IPPROTO_TCP));
+  const sum = csumPartial(b, o, len, tcpPseudoSum(saddr, daddr, len));
   if (csumFold(sum) !== 0xffff) {
     tp.mib[TCP_INCSUMERRORS]++;
     tp.mib[TCP_INERRS]++;
@@ -190,10 +191,11 @@ export function tcpV4Rcv(st: Stack, skb: number): void {
   tp.segDaddr = daddr;
   tp.segSport = get16(b, o + TH_SPORT);
   tp.segDport = get16(b, o + TH_DPORT);
-  tp.segSeq = get32(b, o + TH_SEQ);
-  tp.segAck = get32(b, o + TH_ACK);
+  tp.segSeq = getSeq(b, o + TH_SEQ);
+  tp.segAck = getSeq(b, o + TH_ACK);
   tp.segFlags = flags;
   tp.segWnd = get16(b, o + TH_WIN);
+  tp.segSynWnd = (flags & TCPF_SYN) !== 0;
   tp.segLen = len - hlen;
   tp.segOff = o + hlen;
   tcpV4Dispatch(st, skb);
@@ -231,6 +233,7 @@ function tcpV4Dispatch(st: Stack, skb: number): void {
       return;
     }
     if ((f & TCPF_SYN) !== 0) tcpConnRequest(st, l);
+    tp.isnHint = -1;
     return;
   }
   tp.isnHint = -1;
@@ -252,7 +255,7 @@ export function tcpV4Err(st: Stack, skb: number, type: number, code: number, inf
   const th = o + ihl;
   const sport = get16(b, th);
   const dport = get16(b, th + 2);
-  const seq = get32(b, th + 4);
+  const seq = getSeq(b, th + 4);
   const t = tcpLookupEstablished(st, daddr, dport, saddr, sport);
   if (t < 0) return;
   // RFC 5927 §4.1: the quoted sequence number must be outstanding
@@ -341,10 +344,10 @@ export function tcpV4Connect(st: Stack, t: number, daddr: number, dport: number)
   const iss = tcpSecureIsn(st, saddr, tp.lport[t], daddr, dport);
   tp.iss[t] = iss;
   tp.sndUna[t] = iss;
-  tp.sndNxt[t] = u32(iss + 1);
-  tp.sndMax[t] = u32(iss + 1);
-  tp.sndBase[t] = u32(iss + 1);
-  tp.writeSeq[t] = u32(iss + 1);
+  tp.sndNxt[t] = s32(iss + 1);
+  tp.sndMax[t] = s32(iss + 1);
+  tp.sndBase[t] = s32(iss + 1);
+  tp.writeSeq[t] = s32(iss + 1);
   tp.sndHead[t] = 0;
   tp.recover[t] = iss;
   tp.highRxt[t] = iss;

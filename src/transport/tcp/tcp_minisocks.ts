@@ -20,7 +20,7 @@
  * scarce resource (a full accept queue also drops SYNs: ListenOverflows).
  */
 import type { Stack } from '../../stack';
-import { u32, after, before } from '../../core/bits';
+import { s32, after, before } from '../../core/bits';
 import {
   TCPF_FIN, TCPF_SYN, TCPF_RST, TCPF_ACK, F_TS, F_SACK, F_WS, F_NODELAY, F_KEEPALIVE,
   TCP_SYN_RECV, OWN_ACCEPTQ, TCP_PASSIVEOPENS, TX_LISTENOVERFLOWS, TX_LISTENDROPS,
@@ -96,7 +96,7 @@ function twSendAck(st: Stack, w: number): void {
   const tp = st.tcp;
   const ts = (tp.twFlags[w] & F_TS) !== 0;
   tcpSendCtl(st, tp.twLaddr[w], tp.twRaddr[w], tp.twLport[w], tp.twRport[w], tp.twSndNxt[w],
-    tp.twRcvNxt[w], TCPF_ACK, tp.twWnd[w], ts, u32(tcpTimeStamp(st) + tp.twTsOffset[w]),
+    tp.twRcvNxt[w], TCPF_ACK, tp.twWnd[w], ts, s32(tcpTimeStamp(st) + tp.twTsOffset[w]),
     tp.twTsRecent[w], -1, -1, false);
 }
 
@@ -113,7 +113,7 @@ export function tcpTwProcess(st: Stack, w: number): number {
   if ((f & TCPF_SYN) !== 0 && (f & TCPF_ACK) === 0) {
     const newer = ts ? after(tp.optTsval, tp.twTsRecent[w]) : after(tp.segSeq, tp.twRcvNxt[w]);
     if (newer) {
-      tp.isnHint = u32(tp.twSndNxt[w] + 65535 + 2);
+      tp.isnHint = s32(tp.twSndNxt[w] + 65535 + 2);
       tp.ext[TX_TIMEWAITKILLED]++;
       twKill(st, w);
       twArm(st);
@@ -125,7 +125,7 @@ export function tcpTwProcess(st: Stack, w: number): number {
     twSendAck(st, w);
     return TW_DROP;
   }
-  const end = u32(tp.segSeq + tp.segLen + ((f & TCPF_FIN) !== 0 ? 1 : 0));
+  const end = s32(tp.segSeq + tp.segLen + ((f & TCPF_FIN) !== 0 ? 1 : 0));
   if ((f & TCPF_FIN) !== 0 && end === tp.twRcvNxt[w]) {
     // the peer's FIN again: our last ACK was lost. ACK it and restart 2*MSL
     tp.twExpire[w] = st.now() + 2 * st.cfg.tcpMslMs;
@@ -185,7 +185,7 @@ export function tcpSendSynAckReq(st: Stack, r: number): void {
   const ws = (fl & F_WS) !== 0 ? tcpWscaleFor(tp.rcvLimit[l]) : -1;
   const win = tp.rcvLimit[l] < 65535 ? tp.rcvLimit[l] : 65535;
   tcpSendCtl(st, tp.rqLaddr[r], tp.rqRaddr[r], tp.rqLport[r], tp.rqRport[r], tp.rqIss[r],
-    u32(tp.rqIrs[r] + 1), TCPF_SYN | TCPF_ACK, win, ts, u32(tcpTimeStamp(st) + tp.rqTsOffset[r]),
+    s32(tp.rqIrs[r] + 1), TCPF_SYN | TCPF_ACK, win, ts, s32(tcpTimeStamp(st) + tp.rqTsOffset[r]),
     tp.rqTsRecent[r], tcpAdvMss(st, tp.rqRaddr[r]), ws, (fl & F_SACK) !== 0);
 }
 
@@ -219,7 +219,7 @@ export function tcpConnRequest(st: Stack, l: number): void {
   tp.rqListener[r] = l;
   tp.rqIrs[r] = tp.segSeq;
   if (tp.isnHint >= 0) {
-    tp.rqIss[r] = u32(tp.isnHint);
+    tp.rqIss[r] = s32(tp.isnHint);
     tp.isnHint = -1;
   } else {
     tp.rqIss[r] = tcpSecureIsn(st, tp.segDaddr, tp.segDport, tp.segSaddr, tp.segSport);
@@ -280,7 +280,7 @@ export function tcpCheckReq(st: Stack, r: number): number {
   const tp = st.tcp;
   const f = tp.segFlags;
   if ((f & TCPF_RST) !== 0) {
-    if (tp.segSeq === u32(tp.rqIrs[r] + 1)) {
+    if (tp.segSeq === s32(tp.rqIrs[r] + 1)) {
       tp.ext[TX_EMBRYONICRSTS]++;
       reqFree(st, r);
       reqArm(st);
@@ -292,13 +292,13 @@ export function tcpCheckReq(st: Stack, r: number): number {
     return -1;
   }
   if ((f & TCPF_ACK) === 0) return -1;
-  if (tp.segAck !== u32(tp.rqIss[r] + 1)) {
+  if (tp.segAck !== s32(tp.rqIss[r] + 1)) {
     tcpV4SendReset(st); // RFC 9293 §3.10.7.4: bad ACK in SYN-RECEIVED → RST
     return -1;
   }
   const l = tp.rqListener[r];
   const win = tp.rcvLimit[l];
-  if (before(tp.segSeq, u32(tp.rqIrs[r] + 1)) || after(tp.segSeq, u32(tp.rqIrs[r] + 1 + win))) {
+  if (before(tp.segSeq, s32(tp.rqIrs[r] + 1)) || after(tp.segSeq, s32(tp.rqIrs[r] + 1 + win))) {
     return -1;
   }
   if (tp.acceptLen[l] >= tp.backlog[l]) {
@@ -331,14 +331,14 @@ function tcpCreateOpenreqChild(st: Stack, r: number, c: number): void {
   const iss = tp.rqIss[r];
   tp.iss[c] = iss;
   tp.sndUna[c] = iss;
-  tp.sndNxt[c] = u32(iss + 1);
-  tp.sndMax[c] = u32(iss + 1);
-  tp.sndBase[c] = u32(iss + 1);
-  tp.writeSeq[c] = u32(iss + 1);
+  tp.sndNxt[c] = s32(iss + 1);
+  tp.sndMax[c] = s32(iss + 1);
+  tp.sndBase[c] = s32(iss + 1);
+  tp.writeSeq[c] = s32(iss + 1);
   tp.recover[c] = iss;
   tp.highRxt[c] = iss;
   tp.irs[c] = tp.rqIrs[r];
-  tp.rcvNxt[c] = u32(tp.rqIrs[r] + 1);
+  tp.rcvNxt[c] = s32(tp.rqIrs[r] + 1);
   // inherit socket options and buffer limits from the listener
   tp.rcvLimit[c] = tp.rcvLimit[l] < tp.rcvRing[c].length ? tp.rcvLimit[l] : tp.rcvRing[c].length;
   tp.sndLimit[c] = tp.sndLimit[l] < tp.sndRing[c].length ? tp.sndLimit[l] : tp.sndRing[c].length;
@@ -353,7 +353,7 @@ function tcpCreateOpenreqChild(st: Stack, r: number, c: number): void {
     tp.rcvWscale[c] = tcpWscaleFor(tp.rcvLimit[l]);
   }
   const synWin = tp.rcvLimit[l] < 65535 ? tp.rcvLimit[l] : 65535;
-  tp.rcvEdge[c] = u32(tp.rcvNxt[c] + synWin);
+  tp.rcvEdge[c] = s32(tp.rcvNxt[c] + synWin);
   tp.tsRecent[c] = tp.rqTsRecent[r];
   tp.tsRecentStamp[c] = st.now();
   tp.tsOffset[c] = tp.rqTsOffset[r];

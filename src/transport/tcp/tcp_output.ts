@@ -12,9 +12,9 @@
  * RFC 2018 (SACK blocks, most recent first), RFC 1122 §4.2.2.17 (persist).
  */
 import type { Stack } from '../../stack';
-import { u32, after, before } from '../../core/bits';
+import { s32, after, before } from '../../core/bits';
 import { put16, put32 } from '../../core/bytes';
-import { csumPartial, csumTcpUdpMagic, csumFinish } from '../../core/checksum';
+import { csumPartial, csumFinish } from '../../core/checksum';
 import { SKB_NONE } from '../../core/skb';
 import { ENOBUFS } from '../../core/errno';
 import {
@@ -26,6 +26,7 @@ import {
   TCP_OUTSEGS, TCP_RETRANSSEGS, TCP_OUTRSTS, TX_NOSKB, TX_ORIGDATASENT, TX_TOZEROWINDOWADV,
   TX_FROMZEROWINDOWADV, TX_LIMITEDTRANSMIT, seqDiff, tcpTimeStamp, TCP_MAX_WSCALE, TCP_MIN_MSS,
   TCP_MSS_DEFAULT,
+  tcpPseudoSum,
 } from './tcp';
 
 const IPPROTO_TCP = 6;
@@ -94,7 +95,7 @@ export function tcpSelectWindow(st: Stack, t: number): number {
   }
   const max = 65535 * (1 << ws);
   if (win > max) win = max;
-  tp.rcvEdge[t] = u32(tp.rcvNxt[t] + win);
+  tp.rcvEdge[t] = s32(tp.rcvNxt[t] + win);
   if (win === 0) {
     if ((tp.flags[t] & F_ZWND_ADV) === 0) {
       tp.flags[t] |= F_ZWND_ADV;
@@ -112,7 +113,7 @@ function windowField(st: Stack, t: number, syn: boolean): number {
   const tp = st.tcp;
   if (syn) {
     const w = tp.rcvLimit[t] < 65535 ? tp.rcvLimit[t] : 65535;
-    tp.rcvEdge[t] = u32(tp.rcvNxt[t] + w);
+    tp.rcvEdge[t] = s32(tp.rcvNxt[t] + w);
     return w;
   }
   const w = tcpSelectWindow(st, t);
@@ -244,7 +245,7 @@ function writeHeader(
 
 /** tcp_v4_send_check: checksum over the pseudo-header and the whole segment. */
 export function tcpV4SendCheck(b: Uint8Array, o: number, len: number, saddr: number, daddr: number): void {
-  const sum = csumPartial(b, o, len, csumTcpUdpMagic(u32(saddr), u32(daddr), len, IPPROTO_TCP));
+  const sum = csumPartial(b, o, len, tcpPseudoSum(saddr, daddr, len));
   put16(b, o + TH_CSUM, csumFinish(sum));
 }
 
@@ -285,7 +286,7 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
   const ackFlag = (flags & TCPF_ACK) !== 0;
   const win = windowField(st, t, syn);
   writeHeader(b, o, tp.lport[t], tp.rport[t], seq, ackFlag ? tp.rcvNxt[t] : 0, hlen, flags, win);
-  writeOptions(tp, b, o + TCP_HLEN, mss, ws, sackPerm, ts, u32(tcpTimeStamp(st) + tp.tsOffset[t]),
+  writeOptions(tp, b, o + TCP_HLEN, mss, ws, sackPerm, ts, s32(tcpTimeStamp(st) + tp.tsOffset[t]),
     tp.tsRecent[t], sackT);
   if (len > 0) {
     const ring = tp.sndRing[t];
@@ -354,7 +355,7 @@ export function tcpV4SendReset(st: Stack): void {
     let l = tp.segLen;
     if ((f & TCPF_SYN) !== 0) l++;
     if ((f & TCPF_FIN) !== 0) l++;
-    tcpSendCtl(st, tp.segDaddr, tp.segSaddr, tp.segDport, tp.segSport, 0, u32(tp.segSeq + l),
+    tcpSendCtl(st, tp.segDaddr, tp.segSaddr, tp.segDport, tp.segSport, 0, s32(tp.segSeq + l),
       TCPF_RST | TCPF_ACK, 0, false, 0, 0, -1, -1, false);
   }
 }
@@ -368,7 +369,7 @@ export function tcpV4SendReset(st: Stack): void {
  */
 export function tcpAcceptableSeq(st: Stack, t: number): number {
   const tp = st.tcp;
-  const wndEnd = u32(tp.sndUna[t] + tp.sndWnd[t]);
+  const wndEnd = s32(tp.sndUna[t] + tp.sndWnd[t]);
   return !before(wndEnd, tp.sndMax[t]) ? tp.sndMax[t] : wndEnd;
 }
 
@@ -389,7 +390,7 @@ export function tcpSendSyn(st: Stack, t: number): number {
 /** tcp_xmit_probe_skb: an ACK with an old sequence (snd_una - 1) to elicit an ACK. */
 export function tcpSendProbe(st: Stack, t: number): number {
   const tp = st.tcp;
-  return tcpTransmitSkb(st, t, u32(tp.sndUna[t] - 1), 0, TCPF_ACK);
+  return tcpTransmitSkb(st, t, s32(tp.sndUna[t] - 1), 0, TCPF_ACK);
 }
 
 /** tcp_send_active_reset */
@@ -427,14 +428,14 @@ export function tcpXmitAt(st: Stack, t: number, seq: number, maxLen: number, pus
   if (len > cur) len = cur;
   if (len > maxLen) len = maxLen;
   let flags = TCPF_ACK;
-  const end = u32(seq + len);
+  const end = s32(seq + len);
   if ((tp.flags[t] & F_FIN_QUEUED) !== 0 && end === tp.writeSeq[t]) flags |= TCPF_FIN;
   if (len === 0 && (flags & TCPF_FIN) === 0) return 0;
   if (push || (flags & TCPF_FIN) !== 0 || end === tp.writeSeq[t]) flags |= TCPF_PSH;
   const r = tcpTransmitSkb(st, t, seq, len, flags);
   if (r < 0) return r;
   const used = len + ((flags & TCPF_FIN) !== 0 ? 1 : 0);
-  const e2 = u32(seq + used);
+  const e2 = s32(seq + used);
   if (before(seq, tp.sndMax[t])) {
     tp.mib[TCP_RETRANSSEGS]++;
     tp.flags[t] &= ~F_RTT_ACTIVE; // Karn: never time a retransmission
@@ -480,7 +481,7 @@ export function tcpWriteXmit(st: Stack, t: number): void {
     const fin = tcpFinPending(st, t);
     if (avail === 0 && !fin) return;
     const flight = seqDiff(tp.sndNxt[t], tp.sndUna[t]);
-    const wndRoom = seqDiff(u32(tp.sndUna[t] + tp.sndWnd[t]), tp.sndNxt[t]);
+    const wndRoom = seqDiff(s32(tp.sndUna[t] + tp.sndWnd[t]), tp.sndNxt[t]);
     const cwRoom = allowance - flight;
     let len = avail < smss ? avail : smss;
     if (len > wndRoom) len = wndRoom > 0 ? wndRoom : 0;

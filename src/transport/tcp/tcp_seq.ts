@@ -5,7 +5,7 @@
  * first, RFC 2018 §4) and the sender's SACK scoreboard (RFC 6675 §3,
  * sorted ascending). K ranges per TCB, fixed arrays, no allocation.
  */
-import { after, before, u32 } from '../../core/bits';
+import { after, before, s32 } from '../../core/bits';
 import { TcpState, seqDiff } from './tcp';
 
 /* ---------------- receiver: out-of-order ranges ---------------- */
@@ -50,8 +50,8 @@ export function oooAdd(tp: TcpState, t: number, s0: number, e0: number): boolean
     tp.oooS[base + j] = tp.oooS[base + j - 1];
     tp.oooE[base + j] = tp.oooE[base + j - 1];
   }
-  tp.oooS[base] = u32(s);
-  tp.oooE[base] = u32(e);
+  tp.oooS[base] = s32(s);
+  tp.oooE[base] = s32(e);
   tp.oooN[t] = n + 1;
   return true;
 }
@@ -148,8 +148,8 @@ export function sbAdd(tp: TcpState, t: number, s0: number, e0: number): number {
     tp.sbE[base + pos] = tp.sbE[base + pos - 1];
     pos--;
   }
-  tp.sbS[base + pos] = u32(s);
-  tp.sbE[base + pos] = u32(e);
+  tp.sbS[base + pos] = s32(s);
+  tp.sbE[base + pos] = s32(e);
   tp.sbN[t] = n + 1;
   const d = sbSacked(tp, t) - before0;
   return d > 0 ? d : 0;
@@ -169,7 +169,7 @@ export function sbTrim(tp: TcpState, t: number, una: number): void {
       n--;
       continue;
     }
-    if (before(tp.sbS[base + i], una)) tp.sbS[base + i] = u32(una);
+    if (before(tp.sbS[base + i], una)) tp.sbS[base + i] = s32(una);
     i++;
   }
   tp.sbN[t] = n;

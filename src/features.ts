@@ -1,0 +1,62 @@
+/*
+ * features.ts — compile-time feature switches (lwIP's opt.h `LWIP_xxx`
+ * options). Not on the packet path itself: the layers test these constants
+ * at the few call sites where an optional piece of the stack hangs off the
+ * packet path (`if (FEATURE_REASSEMBLY) ... else drop and count`).
+ *
+ * Here every feature is on: Node, the tests and the Lua build get the whole
+ * stack. The Espruino build (scripts/build-espruino.js, rollup.config.js)
+ * replaces this module, per board, with the same constants set from the
+ * board's `features` (boards/*.ts), so rollup and terser drop the dead
+ * branches and every function only they reach. A board therefore pays
+ * flash only for what it enables.
+ *
+ * Rules for these switches:
+ * - Each is a `const NAME: boolean = true` here and nothing else (the build
+ *   rewrites this file by pattern; keep one per line).
+ * - Feature off must be a sane, documented behaviour (drop and count, or
+ *   a -errno), never a crash. It must equal what the run-time config does
+ *   when that config disables the feature, where there is one
+ *   (FEATURE_FORWARD off = cfg.ipForward false).
+ * - Guard at the call site, with the constant alone or first in an `&&`,
+ *   so that the minifier sees `if (false)`.
+ */
+
+/** ip_forward (RFC 1812 subset). Off: packets not for us are dropped and counted
+ *  (IP InAddrErrors), exactly as with cfg.ipForward false. */
+export const FEATURE_FORWARD: boolean = true;
+
+/** netfilter hooks (PRE_ROUTING, LOCAL_IN, LOCAL_OUT, POST_ROUTING, FORWARD).
+ *  Off: the hook points are skipped (every packet is NF_ACCEPTed);
+ *  nfRegisterHook still exists but its hooks are never called. */
+export const FEATURE_NETFILTER: boolean = true;
+
+/** raw IPv4 sockets (SOCK_RAW, IP_HDRINCL). Off: socket(SOCK_RAW) returns
+ *  -ESOCKTNOSUPPORT... (-EINVAL, as for any unsupported type); no raw delivery. */
+export const FEATURE_RAW: boolean = true;
+
+/** IP reassembly (RFC 791 §3.2, ip_fragment.ts). Off: every fragment
+ *  addressed to us is dropped and counted (IP ReasmFails), as with reasmSlots 0. */
+export const FEATURE_REASSEMBLY: boolean = true;
+
+/** IP fragmentation on output. Off: a datagram larger than the device MTU
+ *  is dropped and counted (IP FragFails) and the send returns -EMSGSIZE,
+ *  as if DF were set. */
+export const FEATURE_FRAGMENT_OUT: boolean = true;
+
+/** node-style dgram facade (src/socket/dgram.ts) in the Espruino bundle. */
+export const FEATURE_DGRAM_FACADE: boolean = true;
+
+/** errno names in messages (errnoName). Off: messages carry the number ("errno 11"). */
+export const FEATURE_ERRNO_NAMES: boolean = true;
+
+/** arpDump(): the ARP table as objects (reports and tests). */
+export const FEATURE_ARP_DUMP: boolean = true;
+
+/** UDP echo/discard services (src/apps/) exported by the Espruino bundle. */
+export const FEATURE_UDP_SERVICES: boolean = true;
+
+/** TCP (src/transport/tcp/). For the TCP layer: guard its registration in
+ *  the Stack and SOCK_STREAM in the socket API with it; off = socket(SOCK_STREAM)
+ *  returns an error and TCP segments get the RFC 1122 protocol-unreachable. */
+export const FEATURE_TCP: boolean = true;
