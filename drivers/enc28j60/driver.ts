@@ -375,7 +375,10 @@ export class Enc28j60Driver implements NetDriver {
     if (irq !== null && !irq.asserted()) {
       // INT idle: skip the SPI traffic, but check EPKTCNT now and then (errata 6)
       this.idlePolls++;
-      if (this.idlePolls < IDLE_CHECK_EVERY) return 0;
+      if (this.idlePolls < IDLE_CHECK_EVERY) {
+        this.lastRxSpiBytes = 0;
+        return 0;
+      }
     }
     this.idlePolls = 0;
     const eir = this.rcr(EIR);

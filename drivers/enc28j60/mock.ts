@@ -36,6 +36,9 @@
  *       item 5:  writing ERXST/ERXND may load 0000h into the internal write
  *                pointer instead of ERXST → modelled deterministically when
  *                ERXST != 0 (`erxstErrataHits`); use ERXST = 0.
+ *       item 6:  PKTIF does not reliably report pending packets →
+ *                `pktifUnreliable` hook (PKTIF/INT never raised by a frame);
+ *                the driver trusts EPKTCNT.
  *       item 12: a transmit abort may stall the TX logic, TXRTS never clears
  *                until ECON1.TXRST is pulsed → `stallTx()` test hook;
  *                `txWithoutReset` counts transmissions not preceded by a
@@ -134,6 +137,8 @@ export class Enc28j60Mock implements SpiBus, IrqLine, WirePeer {
   private txResetSeen = true;
   /** test hook: the next n received frames have a bad FCS */
   injectCrcErrors = 0;
+  /** errata 6 hook: EIR.PKTIF (and so INT) is not raised for received packets; EPKTCNT still counts */
+  pktifUnreliable = false;
   /** model errata 14 corruption (not only count it) */
   errataCorrupt = true;
 
@@ -716,7 +721,7 @@ export class Enc28j60Mock implements SpiBus, IrqLine, WirePeer {
     for (let k = 0; k < ETH_FCS_LEN; k++) p = this.ringPut(p, 0xfc, rxst, rxnd);
     this.setWrPtr(next);
     r[ri(EPKTCNT)] = r[ri(EPKTCNT)] + 1;
-    r[EIR] = r[EIR] | EIR_PKTIF;
+    if (!this.pktifUnreliable) r[EIR] = r[EIR] | EIR_PKTIF;
     this.rxFrames++;
     this.rxBytes += len;
     return true;

@@ -1,9 +1,12 @@
 /*
  * espruino-check.test.ts — scripts/check-espruino.js rejects every
  * construct Espruino 2v29 lacks (DESIGN.md, docs/CODING.md) and accepts
- * what it supports; and the real bundle built by `npm run build` is clean.
+ * what it supports; and the real `npm run build` succeeds: every bundle
+ * (generic and per board) is clean, every enforced board's bundle fits its
+ * flash budget, and each bundle, minified and property-renamed, runs the
+ * public API in Node (ARP, ping, UDP; all skbs back in the pool).
  */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -114,18 +117,215 @@ describe('check-espruino: accepts what Espruino 2v29 supports', () => {
   });
 });
 
+/* ---- the real build: per-board bundles, budgets, and the bundles RUN (in Node) ---- */
+
+interface BuiltBoard {
+  id: string;
+  codeFlashBytes: number;
+  enforceBudget?: boolean;
+  budgetNote?: string;
+}
+
+/** Load a CommonJS bundle as Espruino's require() would (no require, no Node globals used). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function loadBundle(file: string): any {
+  const code = readFileSync(file, 'utf8');
+  const mod = { exports: {} as Record<string, unknown> };
+  new Function('exports', 'module', code)(mod.exports, mod);
+  return mod.exports;
+}
+
+function csum(b: Uint8Array, off: number, len: number): number {
+  let s = 0;
+  for (let i = 0; i < len; i += 2) s += (b[off + i] << 8) | (i + 1 < len ? b[off + i + 1] : 0);
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
+  return ~s & 0xffff;
+}
+
+const OUR_MAC = [0x02, 0, 0, 0, 0, 0x01];
+const PEER_MAC = [0x02, 0, 0, 0, 0, 0x02];
+const OUR_IP = [192, 0, 2, 2];
+const PEER_IP = [192, 0, 2, 1];
+
+function ethFrame(type: number, payload: number[]): Uint8Array {
+  return Uint8Array.from([...OUR_MAC, ...PEER_MAC, type >>> 8, type & 0xff, ...payload]);
+}
+
+function arpRequest(): Uint8Array {
+  return ethFrame(0x0806, [0, 1, 8, 0, 6, 4, 0, 1, ...PEER_MAC, ...PEER_IP, 0, 0, 0, 0, 0, 0, ...OUR_IP]);
+}
+
+function ipPacket(proto: number, l4: number[]): Uint8Array {
+  const tot = 20 + l4.length;
+  const h = [0x45, 0, tot >>> 8, tot & 0xff, 0x12, 0x34, 0, 0, 64, proto, 0, 0, ...PEER_IP, ...OUR_IP];
+  const hb = Uint8Array.from(h);
+  const c = csum(hb, 0, 20);
+  h[10] = c >>> 8;
+  h[11] = c & 0xff;
+  return ethFrame(0x0800, [...h, ...l4]);
+}
+
+function icmpEcho(id: number, seq: number, data: number[]): Uint8Array {
+  const m = [8, 0, 0, 0, id >>> 8, id & 0xff, seq >>> 8, seq & 0xff, ...data];
+  const c = csum(Uint8Array.from(m), 0, m.length);
+  m[2] = c >>> 8;
+  m[3] = c & 0xff;
+  return ipPacket(1, m);
+}
+
+function udpDatagram(sport: number, dport: number, data: number[]): Uint8Array {
+  const len = 8 + data.length;
+  return ipPacket(17, [sport >>> 8, sport & 0xff, dport >>> 8, dport & 0xff, len >>> 8, len & 0xff, 0, 0, ...data]);
+}
+
+/**
+ * Drive a bundle's public API the way a board program does (its own
+ * driver object, ifconfig, ARP, ping, a UDP socket, an echo handler): proves
+ * the minified, property-renamed bundle still works. Returns what happened.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exerciseBundle(net: any, boardId: string) {
+  let now = 1000;
+  const clock = { now: () => now };
+  const st = net.createBoardStack(boardId, null, clock);
+  expect(st).not.toBeNull();
+  const sent: Uint8Array[] = [];
+  const driver = {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    startXmit(dev: any, skb: number): number {
+      const p = st.pool;
+      sent.push(Uint8Array.from(p.buf[skb].subarray(p.data[skb], p.tail[skb])));
+      net.devTxComplete(st, dev, skb);
+      return net.NETDEV_TX_OK;
+    },
+  };
+  const dev = net.registerNetdev(st, 'eth0', Uint8Array.from(OUR_MAC), 1500, driver);
+  expect(dev).toBeGreaterThanOrEqual(0);
+  expect(net.ifconfig(st, dev, '192.0.2.2/24', '192.0.2.1')).toBe(0);
+  expect(net.devOpen(st, dev)).toBe(0);
+  const deliver = (f: Uint8Array) => {
+    expect(net.rxFrame(st, dev, f, 0, f.length)).toBe(0);
+    now += 10;
+    st.poll();
+  };
+  const find = (pred: (f: Uint8Array) => boolean) => sent.filter(pred);
+  // ARP: who-has 192.0.2.2 → reply with our MAC
+  deliver(arpRequest());
+  const arpReplies = find((f) => f[12] === 0x08 && f[13] === 0x06 && f[21] === 2);
+  // ICMP echo → echo reply with the same id/seq/data
+  deliver(icmpEcho(0x4242, 7, [1, 2, 3, 4, 5]));
+  const echoReplies = find((f) => f[12] === 0x08 && f[13] === 0 && f[23] === 1 && f[34] === 0 && f[38] === 0x42 && f[41] === 7);
+  // UDP: a bound socket receives a datagram and sends one back
+  const fd = net.socket(st, net.SOCK_DGRAM, 0);
+  expect(fd).toBeGreaterThanOrEqual(0);
+  expect(net.bind(st, fd, net.INADDR_ANY, 5000)).toBe(0);
+  deliver(udpDatagram(4000, 5000, [0x68, 0x69]));
+  const buf = new Uint8Array(64);
+  const from = new Int32Array(2);
+  const got = net.recvfrom(st, fd, buf, 0, 64, from);
+  expect(net.sendto(st, fd, Uint8Array.from([9, 8, 7]), 0, 3, net.parseIp('192.0.2.1'), 4000)).toBe(3);
+  now += 10;
+  st.poll();
+  const udpOut = find((f) => f[12] === 0x08 && f[13] === 0 && f[23] === 17 && f[36] === 0x0f && f[37] === 0xa0);
+  // our ping: the echo handler (a user object) gets the reply
+  const replies: number[] = [];
+  st.icmp.echoHandler = { onEchoReply: (_s: number, ident: number, seq: number) => replies.push(ident, seq) };
+  expect(net.icmpPing(st, net.parseIp('192.0.2.1'), 0x77, 3, 8)).toBe(0);
+  now += 10;
+  st.poll();
+  const ping = sent[sent.length - 1];
+  const reply = Array.from(ping);
+  reply.splice(0, 12, ...OUR_MAC, ...PEER_MAC);
+  reply[26 + 0] = ping[30];
+  reply.splice(26, 8, ...Array.from(ping.subarray(30, 34)), ...Array.from(ping.subarray(26, 30)));
+  reply[34] = 0; // echo reply; fix the checksum
+  reply[36] = 0;
+  reply[37] = 0;
+  const c = csum(Uint8Array.from(reply), 34, reply.length - 34);
+  reply[36] = c >>> 8;
+  reply[37] = c & 0xff;
+  deliver(Uint8Array.from(reply));
+  expect(net.close(st, fd)).toBe(0);
+  now += 100;
+  st.poll();
+  return {
+    arpReplies: arpReplies.length,
+    echoReplies: echoReplies.length,
+    got,
+    payload: Array.from(buf.subarray(0, 2)),
+    fromPort: from[1],
+    udpOut: udpOut.length,
+    replies,
+    inUse: st.pool.inUse(),
+  };
+}
+
 describe('npm run build', () => {
-  it('bundles src/espruino.ts and the bundle passes the Espruino check', () => {
-    // --no-budget: the flash budgets are reported by the build; this test is about constructs.
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-espruino.js'), '--no-budget'], {
+  let boards: BuiltBoard[] = [];
+  let out = '';
+  let status: number | null = -1;
+
+  beforeAll(async () => {
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-espruino.js')], {
       cwd: root,
       encoding: 'utf8',
-      timeout: 120000,
+      timeout: 180000,
     });
-    expect(r.stderr + r.stdout).toMatch(/bundle size \d+ bytes/);
-    expect(r.status, r.stderr).toBe(0);
-    const code = readFileSync(join(root, 'dist', 'espruino', 'slabnet.min.js'), 'utf8');
-    expect(code.length).toBeGreaterThan(1000);
-    expect(check(code)).toEqual([]);
+    out = r.stdout + r.stderr;
+    status = r.status;
+    const m = await import('../../boards/index');
+    boards = (m.BOARDS as BuiltBoard[]).filter((b) => b.codeFlashBytes > 0);
+  }, 200000);
+
+  it('succeeds: every enforced board fits its flash budget, every bundle passes the checker', () => {
+    expect(status, out).toBe(0);
+    expect(out).toMatch(/generic \(slabnet\.min\.js\)\s+\d+/);
+    expect(boards.length).toBeGreaterThanOrEqual(3);
+    for (const b of boards) {
+      const file = join(root, 'dist', 'espruino', b.id + '.min.js');
+      const code = readFileSync(file, 'utf8');
+      expect(check(code), b.id).toEqual([]);
+      const size = Buffer.byteLength(code);
+      expect(out).toContain(b.id);
+      if (b.enforceBudget !== false) {
+        expect(size, b.id).toBeLessThanOrEqual(b.codeFlashBytes);
+      } else {
+        // never silently: a reason, printed by the build
+        expect((b.budgetNote || '').length, b.id).toBeGreaterThan(20);
+        expect(out).toContain(b.budgetNote as string);
+      }
+    }
+    const generic = readFileSync(join(root, 'dist', 'espruino', 'slabnet.min.js'), 'utf8');
+    expect(generic.length).toBeGreaterThan(1000);
+    expect(check(generic)).toEqual([]);
   });
+
+  it('per-board bundles drop what their features turn off', () => {
+    const pico = readFileSync(join(root, 'dist', 'espruino', 'espruino-pico-enc28j60.min.js'), 'utf8');
+    const generic = readFileSync(join(root, 'dist', 'espruino', 'slabnet.min.js'), 'utf8');
+    // errnoName's strings and the dgram facade's 'message' event are only in the generic bundle
+    // (the pico still exports the errno constants: exports.EADDRINUSE=98)
+    expect(generic).toContain('"EADDRINUSE"');
+    expect(pico).not.toContain('"EADDRINUSE"');
+    expect(pico).toContain('exports.EADDRINUSE=98');
+    expect(generic).toContain('"message"');
+    expect(pico).not.toContain('"message"');
+    expect(pico.length).toBeLessThan(generic.length);
+  });
+
+  const bundles = ['slabnet', 'espruino-pico-enc28j60', 'espruino-wifi-w5500', 'espruino-original-enc28j60'];
+  for (const name of bundles) {
+    it(`${name}.min.js runs: ARP, ping both ways, UDP in and out, all skbs back`, () => {
+      const net = loadBundle(join(root, 'dist', 'espruino', name + '.min.js'));
+      const r = exerciseBundle(net, 'espruino-pico-enc28j60' === name || name === 'slabnet' ? 'espruino-pico-enc28j60' : name);
+      expect(r.arpReplies).toBe(1);
+      expect(r.echoReplies).toBe(1);
+      expect(r.got).toBe(2);
+      expect(r.payload).toEqual([0x68, 0x69]);
+      expect(r.fromPort).toBe(4000);
+      expect(r.udpOut).toBe(1);
+      expect(r.replies).toEqual([0x77, 3]);
+      expect(r.inUse).toBe(0);
+    });
+  }
 });

@@ -15,16 +15,44 @@ import { DEV_RX_ERRORS, DEV_RX_OVER_ERRORS } from '../../src/core/mib';
 import { socket, bind, sendto, recvfrom, close, SOCK_DGRAM } from '../../src/socket/socket';
 import { Sim, SimHost } from '../../src/sim/world';
 import type { SpiBus } from '../../drivers/spi';
-import { Enc28j60Mock, Enc28j60SimPort } from '../../drivers/enc28j60/mock';
-import { attachEnc28j60, enc28j60Of, CLKRDY_POLLS } from '../../drivers/enc28j60/driver';
+import { Enc28j60Mock, Enc28j60SimPort, connectBackToBack } from '../../drivers/enc28j60/mock';
+import { attachEnc28j60, enc28j60Of, CLKRDY_POLLS, IDLE_CHECK_EVERY } from '../../drivers/enc28j60/driver';
 import {
   ERXFCON, ERXFCON_UCEN, ERXFCON_BCEN, ERXRDPTL, ERXRDPTH, ECON1, ECON1_TXRTS, RX_END,
   ERXSTL, ERXNDL, ERXNDH, ETXSTL, ETXSTH, MACON3, MAADR1, MAADR6, PHCON2, PHCON2_HDLDIS, EIE, EIE_INTIE, EIE_PKTIE,
-  ECON1_RXEN, MACON3_PADCFG0,
+  ECON1_RXEN, MACON3_PADCFG0, MACON3_FULDPX, PHCON1, PHCON1_PDPXMD, PHSTAT2, PHSTAT2_DPXSTAT,
 } from '../../drivers/enc28j60/regs';
 import { EchoRec } from './ipv4_util';
 import { encPair, encRun, ethFrame, EncEnv, MAC_A, MAC_B, IP_A, IP_B } from './enc28j60_util';
 import { parseIpU } from './addr_util';
+import { measureAlloc, AllocWorkload } from '../../bench/alloc';
+import type { IcmpEchoHandler } from '../../src/ipv4/icmp';
+
+class ReplyCount implements IcmpEchoHandler {
+  n = 0;
+  onEchoReply(saddr: number, ident: number, seq: number, payloadLen: number, ttl: number): void {
+    if (payloadLen === 56) this.n++;
+  }
+}
+
+/** k pings A → B over the two chips, no time passing. */
+class EncEchoWork implements AllocWorkload {
+  readonly e = encPair();
+  readonly r = new ReplyCount();
+  sent = 0;
+  constructor() {
+    this.e.a.icmp.echoHandler = this.r;
+  }
+  run(k: number): void {
+    const e = this.e;
+    for (let i = 0; i < k; i++) {
+      icmpPing(e.a, IP_B, 7, this.sent & 0xffff, 56);
+      this.sent++;
+      e.b.poll();
+      e.a.poll();
+    }
+  }
+}
 
 /** Resolve ARP both ways with one ping. */
 function resolve(e: EncEnv): void {
@@ -304,6 +332,21 @@ describe('enc28j60 errata', () => {
     expect(e.b.pool.inUse()).toBe(0);
   });
 
+  it('item 6: with PKTIF never raised, the periodic EPKTCNT check still receives', () => {
+    const e = encPair();
+    resolve(e);
+    e.cb.pktifUnreliable = true;
+    const ra = new EchoRec();
+    e.a.icmp.echoHandler = ra;
+    expect(icmpPing(e.a, IP_B, 1, 1, 10)).toBe(0);
+    e.a.poll();
+    expect(e.cb.epktcnt()).toBe(1);
+    expect(e.cb.asserted()).toBe(false);
+    encRun(e, 10 * IDLE_CHECK_EVERY + 20);
+    expect(ra.replies.length).toBe(1);
+    clean(e);
+  });
+
   it('item 12: TXRST before each transmit clears a stalled TX logic', () => {
     const e = encPair();
     const ra = new EchoRec();
@@ -392,6 +435,56 @@ describe('enc28j60 link, sim switch, SPI budget', () => {
     expect(sim.skbsInUse()).toBe(0);
   });
 
+  it('idle polls cost no SPI bytes while INT is quiet, except a periodic EPKTCNT check (errata 6)', () => {
+    const e = encPair();
+    encRun(e, 100);
+    const dev = getDev(e.b, e.devB)!;
+    let spent = 0;
+    let checks = 0;
+    for (let i = 0; i < IDLE_CHECK_EVERY * 2; i++) {
+      const b0 = e.cb.bytes;
+      e.db.poll(dev, 16);
+      if (e.cb.bytes !== b0) checks++;
+      spent += e.cb.bytes - b0;
+    }
+    expect(checks).toBe(2);
+    expect(spent).toBeLessThan(40);
+    clean(e);
+  });
+
+  it('full duplex option programs PHCON1.PDPXMD, MACON3.FULDPX and pings', () => {
+    const clock = new ManualClock(0);
+    const a = new Stack('a', undefined, clock, undefined);
+    const b = new Stack('b', { seed: 3 }, clock, undefined);
+    const ca = new Enc28j60Mock('a');
+    const cb = new Enc28j60Mock('b');
+    connectBackToBack(ca, cb);
+    let delayed = 0;
+    const opts = { fullDuplex: true, delayMs: (ms: number) => { delayed += ms; } };
+    const da = attachEnc28j60(a, ca, ca, MAC_A, 'eth0', opts);
+    const db = attachEnc28j60(b, cb, cb, MAC_B, 'eth0', opts);
+    expect(delayed).toBeGreaterThanOrEqual(2);
+    expect(ca.peekReg(MACON3) & MACON3_FULDPX).toBe(MACON3_FULDPX);
+    expect(ca.phy[PHCON1] & PHCON1_PDPXMD).toBe(PHCON1_PDPXMD);
+    expect(ca.phy[PHSTAT2] & PHSTAT2_DPXSTAT).toBe(PHSTAT2_DPXSTAT);
+    ifconfig(a, da, '192.0.2.1/24', null);
+    ifconfig(b, db, '192.0.2.2/24', null);
+    devOpen(a, da);
+    devOpen(b, db);
+    const r = new EchoRec();
+    a.icmp.echoHandler = r;
+    expect(icmpPing(a, IP_B, 1, 1, 1400)).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(10);
+      a.poll();
+      b.poll();
+    }
+    expect(r.replies.length).toBe(1);
+    expect(enc28j60Of(a, da)!.fullDuplex).toBe(true);
+    expect(a.pool.inUse()).toBe(0);
+    expect(b.pool.inUse()).toBe(0);
+  });
+
   it('SPI bytes per frame: 64- and 1514-byte frames, receive and transmit', () => {
     const e = encPair();
     const dev = getDev(e.b, e.devB)!;
@@ -427,4 +520,18 @@ describe('enc28j60 link, sim switch, SPI budget', () => {
     expect(e.a.pool.inUse()).toBe(0);
     expect(e.b.pool.inUse()).toBe(0);
   });
+});
+
+describe('enc28j60 hot path allocation', () => {
+  it('icmp echo through driver + SPI + chip model allocates < 1 B per round trip', async () => {
+    const w = new EncEchoWork();
+    w.run(10);
+    expect(w.r.n).toBeGreaterThanOrEqual(8); // the first ones wait for ARP
+    const r = await measureAlloc(w, { window: 2000, windows: 5, warmup: 5000 });
+    expect(r.clean).toBeGreaterThan(0);
+    console.log('ENC28J60 icmp echo bytes/round trip', r.bytesPerOp, 'spi bytes/round trip', (w.e.ca.bytes + w.e.cb.bytes) / w.sent);
+    expect(r.bytesPerOp).toBeLessThan(1);
+    expect(w.r.n).toBeGreaterThanOrEqual(w.sent - 1);
+    expect(w.e.a.pool.inUse() + w.e.b.pool.inUse()).toBe(0);
+  }, 60000);
 });

@@ -102,7 +102,7 @@ describe('tcp states', () => {
     expect(e.b.tcp.state[k.s]).toBe(TCP_FREE);
     expect(e.a.tcp.state[k.c]).toBe(TCP_CLOSE);
     expect(e.a.tcp.twCount).toBe(1);
-    expect(e.a.tcp.ext[TX_TW]).toBe(1);
+    expect(e.a.tcp.ext[TX_TW]).toBe(0);
     const fins = e.tap.segs.filter((s) => (s.flags & TCPF_FIN) !== 0);
     expect(fins.map((s) => s.from)).toEqual(['A', 'B']);
     expect(tcpClose(e.a, k.c)).toBe(0);
@@ -111,6 +111,7 @@ describe('tcp states', () => {
     expect(e.a.tcp.twCount).toBe(1);
     run(e, 2000, 100);
     expect(e.a.tcp.twCount).toBe(0);
+    expect(e.a.tcp.ext[TX_TW]).toBe(1);
     expect(e.a.tcp.mib[TCP_CURRESTAB]).toBe(0);
     expect(e.b.tcp.mib[TCP_CURRESTAB]).toBe(0);
     expectClean(e);

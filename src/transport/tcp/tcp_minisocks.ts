@@ -70,7 +70,6 @@ export function tcpTimeWait(st: Stack, t: number): void {
   if (w < 0) {
     tp.ext[TX_TIMEWAITOVERFLOW]++; // "time wait bucket table overflow": closed at once
   } else {
-    tp.ext[TX_TW]++;
     tp.twUsed[w] = 1;
     tp.twCount++;
     tp.twLaddr[w] = tp.laddr[t];
@@ -145,7 +144,10 @@ export function tcpTwTimer(st: Stack): void {
   const tp = st.tcp;
   const now = st.now();
   for (let i = 0; i < tp.twN; i++) {
-    if (tp.twUsed[i] !== 0 && tp.twExpire[i] <= now) twKill(st, i);
+    if (tp.twUsed[i] !== 0 && tp.twExpire[i] <= now) {
+      tp.ext[TX_TW]++; // Linux "TW": TIME_WAIT sockets that ran their full 2*MSL
+      twKill(st, i);
+    }
   }
   twArm(st);
 }
