@@ -1,8 +1,15 @@
 /*
- * rollup.config.js — the Espruino bundle (DESIGN.md "Runtimes": Espruino).
- * Used by scripts/build-espruino.js (`npm run build`), which also runs the
- * Espruino construct checker and the flash budgets; `npx rollup -c` alone
- * only bundles.
+ * rollup.config.js — the Espruino bundles (DESIGN.md "Runtimes": Espruino).
+ * Used by scripts/build-espruino.js (`npm run build`), which builds the
+ * generic bundle and one per board, runs the Espruino construct checker
+ * and enforces the flash budgets; `npx rollup -c` alone only bundles the
+ * generic one.
+ *
+ * Per board: a generated entry (boardEntrySource) over src/espruino_board.ts
+ * with the board's chip driver, and src/features.ts replaced by the board's
+ * `features` (featuresPlugin), so `if (FEATURE_X)` folds and the dead code
+ * goes. Terser renames properties except the public names that
+ * scripts/mangle-reserved.js lists (terserOptions).
  *
  * TypeScript target ES2019: keeps classes, arrow functions, let/const and
  * template literals (all fine on Espruino 2v29) but downlevels `?.` and

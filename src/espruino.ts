@@ -77,3 +77,6 @@ export { ServiceMux } from './apps/service';
 export { UdpEchoService, ECHO_PORT } from './apps/echo';
 export { UdpDiscardService, DISCARD_PORT } from './apps/discard';
 export { createPairLink, PairLink, PairEnd } from '../drivers/pair/pairlink';
+export { EspruinoSpiBus, EspruinoIrqLine, espruinoSpiBus, espruinoIrqLine } from '../drivers/espruino/spi';
+export { attachEnc28j60, Enc28j60Driver } from '../drivers/enc28j60/driver';
+export { attachW5500, W5500Driver } from '../drivers/w5500/driver';

@@ -28,11 +28,11 @@ export const FEATURE_FORWARD: boolean = true;
 
 /** netfilter hooks (PRE_ROUTING, LOCAL_IN, LOCAL_OUT, POST_ROUTING, FORWARD).
  *  Off: the hook points are skipped (every packet is NF_ACCEPTed);
- *  nfRegisterHook still exists but its hooks are never called. */
+ *  nfRegisterHook still succeeds but its hooks are never called. */
 export const FEATURE_NETFILTER: boolean = true;
 
 /** raw IPv4 sockets (SOCK_RAW, IP_HDRINCL). Off: socket(SOCK_RAW) returns
- *  -ESOCKTNOSUPPORT... (-EINVAL, as for any unsupported type); no raw delivery. */
+ *  -EINVAL (as for any unsupported type) and nothing is delivered to raw sockets. */
 export const FEATURE_RAW: boolean = true;
 
 /** IP reassembly (RFC 791 §3.2, ip_fragment.ts). Off: every fragment
@@ -56,7 +56,8 @@ export const FEATURE_ARP_DUMP: boolean = true;
 /** UDP echo/discard services (src/apps/) exported by the Espruino bundle. */
 export const FEATURE_UDP_SERVICES: boolean = true;
 
-/** TCP (src/transport/tcp/). For the TCP layer: guard its registration in
- *  the Stack and SOCK_STREAM in the socket API with it; off = socket(SOCK_STREAM)
- *  returns an error and TCP segments get the RFC 1122 protocol-unreachable. */
+/** TCP (src/transport/tcp/). Not wired yet: when TCP joins the Stack, guard
+ *  its registration (initTcp / inetAddProtocol) and SOCK_STREAM in the socket
+ *  API with it; off = socket(SOCK_STREAM) returns -EPROTONOSUPPORT and TCP
+ *  segments get ICMP protocol unreachable (no handler), as today. */
 export const FEATURE_TCP: boolean = true;

@@ -12,6 +12,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error plain JavaScript module without type declarations
 import { checkCode } from '../../scripts/check-espruino.js';
+import { Stack } from '../../src/stack';
+import { ManualClock } from '../../src/core/clock';
+import { ifconfig as tsIfconfig } from '../../src/ipv4/devinet';
+import { devOpen as tsDevOpen } from '../../src/link/dev';
+import { Enc28j60Mock, connectBackToBack } from '../../drivers/enc28j60/mock';
+import { attachEnc28j60 as tsAttachEnc28j60 } from '../../drivers/enc28j60/driver';
+import { W5500Mock } from '../../drivers/w5500/mock';
+import { attachW5500 as tsAttachW5500 } from '../../drivers/w5500/driver';
 
 interface Finding {
   construct: string;
@@ -326,6 +334,57 @@ describe('npm run build', () => {
       expect(r.udpOut).toBe(1);
       expect(r.replies).toEqual([0x77, 3]);
       expect(r.inUse).toBe(0);
+    });
+  }
+
+  // The board's own driver, minified and renamed inside the bundle, against
+  // the TypeScript chip model (outside the bundle: every call crosses the
+  // SpiBus/IrqLine names), cabled to a stack built from the sources.
+  const CHIPS: [string, string][] = [['espruino-pico-enc28j60', 'enc28j60'], ['espruino-wifi-w5500', 'w5500']];
+  for (const [name, chip] of CHIPS) {
+    it(`${name}.min.js: its ${chip} driver pings a source-built stack through the chip models`, () => {
+      const net = loadBundle(join(root, 'dist', 'espruino', name + '.min.js'));
+      const clock = new ManualClock(1000);
+      const a = net.createBoardStack(null, null, clock);
+      const b = new Stack('b', { seed: 5 }, clock, undefined);
+      const macA = Uint8Array.from(OUR_MAC);
+      const macB = Uint8Array.from(PEER_MAC);
+      let da: number;
+      let db: number;
+      if (chip === 'enc28j60') {
+        const ca = new Enc28j60Mock('a');
+        const cb = new Enc28j60Mock('b');
+        connectBackToBack(ca, cb);
+        da = net.attachEnc28j60(a, ca, ca, macA, 'eth0');
+        db = tsAttachEnc28j60(b, cb, cb, macB, 'eth0');
+      } else {
+        const ca = new W5500Mock();
+        const cb = new W5500Mock();
+        ca.attachWire(cb);
+        cb.attachWire(ca);
+        da = net.attachW5500(a, ca, ca, macA, 'eth0');
+        db = tsAttachW5500(b, cb, cb, macB, 'eth0');
+      }
+      expect(da).toBe(0);
+      expect(db).toBe(0);
+      expect(net.ifconfig(a, da, '192.0.2.2/24', null)).toBe(0);
+      expect(tsIfconfig(b, db, '192.0.2.1/24', null)).toBe(0);
+      expect(net.devOpen(a, da)).toBe(0);
+      tsDevOpen(b, db);
+      const replies: number[] = [];
+      a.icmp.echoHandler = { onEchoReply: (_s: number, ident: number, seq: number, len: number) => replies.push(ident, seq, len) };
+      for (let seq = 1; seq <= 3; seq++) {
+        expect(net.icmpPing(a, net.parseIp('192.0.2.1'), 0x51, seq, 200)).toBe(0);
+        for (let i = 0; i < 10; i++) {
+          clock.advance(10);
+          a.poll();
+          b.poll();
+        }
+      }
+      expect(replies).toEqual([0x51, 1, 200, 0x51, 2, 200, 0x51, 3, 200]);
+      expect(b.mib.icmpB.get('InEchos')).toBe(3);
+      expect(a.pool.inUse()).toBe(0);
+      expect(b.pool.inUse()).toBe(0);
     });
   }
 });

@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { tcpPair, connectPair, transfer, sameBytes, pattern, expectClean, lcg, run } from './tcp_util';
 import { tcpClose } from '../../src/transport/tcp/tcp_api';
 import {
-  TCP_RETRANSSEGS, TX_NOSKB, TX_SACKRECOVERY, TX_RENORECOVERY, TX_TIMEOUTS, TX_FASTRETRANS,
+  TCP_RETRANSSEGS, TX_NOSKB, TX_SACKRECOVERY, TX_RENORECOVERY,
 } from '../../src/transport/tcp/tcp';
 
 const MB = 1024 * 1024;

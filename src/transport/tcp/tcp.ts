@@ -149,6 +149,8 @@ export const TCPEXT_NAMES = [
   'TCPSynRetrans', 'TCPOrigDataSent', 'TCPRcvQDrop', 'TCPZeroWindowDrop', 'TCPToZeroWindowAdv',
   'TCPFromZeroWindowAdv', 'TCPPureAcks', 'TCPNoSkb', 'TCPLimitedTransmit', 'TCPPartialAcks',
   'TCPDSACKRecv', 'OutOfWindowIcmps', 'TCPTimeWaitKilled', 'TCPAbortFailed', 'TCPSackBlocksRecv',
+  'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPACKSkippedSeq',
+  'TCPACKSkippedPAWS',
 ];
 export const TX_LISTENOVERFLOWS = 0;
 export const TX_LISTENDROPS = 1;
@@ -191,6 +193,12 @@ export const TX_OUTOFWINDOWICMPS = 37;
 export const TX_TIMEWAITKILLED = 38;
 export const TX_ABORTFAILED = 39;
 export const TX_SACKBLOCKSRECV = 40;
+export const TX_SYNCOOKIESSENT = 41;
+export const TX_SYNCOOKIESRECV = 42;
+export const TX_SYNCOOKIESFAILED = 43;
+export const TX_REQQFULLDOCOOKIES = 44;
+export const TX_ACKSKIPPEDSEQ = 45;
+export const TX_ACKSKIPPEDPAWS = 46;
 
 /**
  * A MibBlock whose counters live in an Int32Array (tp.mib / tp.ext). On
@@ -313,6 +321,8 @@ export class TcpState {
   readonly rttTime: Float64Array;
   readonly rtxStart: Float64Array;
   readonly rcvTstamp: Float64Array;
+  /** last ACK sent for an out-of-window / PAWS-failed pure ACK (tcp_oow_rate_limited) */
+  readonly oowLast: Float64Array;
   /* timestamps (RFC 7323) */
   readonly tsRecent: Int32Array;
   readonly tsRecentStamp: Float64Array;
@@ -358,6 +368,10 @@ export class TcpState {
   readonly rqRetries: Int32Array;
   readonly rqExpire: Float64Array;
   rqCount = 0;
+  /** request slot rqN (one past the SYN queue) is scratch space for a decoded SYN cookie */
+  readonly rqScratch: number;
+  /** when the SYN queue last overflowed into cookies (cookies are accepted for 2 minutes after) */
+  lastCookieMs = -1;
   tReq = -1;
 
   /* ---- TIME_WAIT minisocks ---- */
@@ -479,6 +493,7 @@ export class TcpState {
     this.rttTime = new Float64Array(n);
     this.rtxStart = new Float64Array(n);
     this.rcvTstamp = new Float64Array(n);
+    this.oowLast = new Float64Array(n);
     this.tsRecent = new Int32Array(n);
     this.tsRecentStamp = new Float64Array(n);
     this.tsOffset = new Int32Array(n);
@@ -504,22 +519,23 @@ export class TcpState {
 
     const rn = c.tcpSynQueue;
     this.rqN = rn;
-    this.rqUsed = new Uint8Array(rn);
-    this.rqLaddr = new Int32Array(rn);
-    this.rqRaddr = new Int32Array(rn);
-    this.rqLport = new Int32Array(rn);
-    this.rqRport = new Int32Array(rn);
-    this.rqListener = new Int32Array(rn);
-    this.rqIss = new Int32Array(rn);
-    this.rqIrs = new Int32Array(rn);
-    this.rqMss = new Int32Array(rn);
-    this.rqWs = new Int32Array(rn);
-    this.rqFlags = new Int32Array(rn);
-    this.rqTsRecent = new Int32Array(rn);
-    this.rqTsOffset = new Int32Array(rn);
-    this.rqWnd = new Int32Array(rn);
-    this.rqRetries = new Int32Array(rn);
-    this.rqExpire = new Float64Array(rn);
+    this.rqScratch = rn;
+    this.rqUsed = new Uint8Array(rn + 1);
+    this.rqLaddr = new Int32Array(rn + 1);
+    this.rqRaddr = new Int32Array(rn + 1);
+    this.rqLport = new Int32Array(rn + 1);
+    this.rqRport = new Int32Array(rn + 1);
+    this.rqListener = new Int32Array(rn + 1);
+    this.rqIss = new Int32Array(rn + 1);
+    this.rqIrs = new Int32Array(rn + 1);
+    this.rqMss = new Int32Array(rn + 1);
+    this.rqWs = new Int32Array(rn + 1);
+    this.rqFlags = new Int32Array(rn + 1);
+    this.rqTsRecent = new Int32Array(rn + 1);
+    this.rqTsOffset = new Int32Array(rn + 1);
+    this.rqWnd = new Int32Array(rn + 1);
+    this.rqRetries = new Int32Array(rn + 1);
+    this.rqExpire = new Float64Array(rn + 1);
 
     const tn = c.tcpTimeWaitSlots;
     this.twN = tn;
@@ -673,6 +689,7 @@ export function tcbAlloc(st: Stack): number {
     tp.rttTime[t] = 0;
     tp.rtxStart[t] = 0;
     tp.rcvTstamp[t] = st.now();
+    tp.oowLast[t] = -1e9;
     tp.tsRecent[t] = 0;
     tp.tsRecentStamp[t] = 0;
     tp.tsOffset[t] = 0;

@@ -20,13 +20,13 @@ import { ECONNREFUSED, ECONNRESET, EPIPE } from '../../core/errno';
 import {
   TcpState, TCPF_FIN, TCPF_SYN, TCPF_RST, TCPF_ACK, TCPOPT_EOL, TCPOPT_NOP, TCPOPT_MSS, TCPOPT_WINDOW,
   TCPOPT_SACK_PERM, TCPOPT_SACK, TCPOPT_TIMESTAMP, TCP_MAX_SACK_IN, TCP_MAX_WSCALE, TCP_MSS_DEFAULT,
-  TCP_MIN_MSS, TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_RECV, TCP_FIN_WAIT1, TCP_FIN_WAIT2,
+  TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_RECV, TCP_FIN_WAIT1, TCP_FIN_WAIT2,
   TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_CLOSING, TCP_FREE, F_TS, F_SACK, F_WS, F_KEEPALIVE,
   F_RTT_ACTIVE, F_ACK_PENDING, F_ACK_NOW, F_PROBE, F_OOO_FIN, F_RCV_SHUT, F_FIN_QUEUED, F_CLOSED_APP,
   F_WS_OFFERED, OWN_ACCEPTQ, OWN_ORPHAN, TCP_ATTEMPTFAILS, TX_CHALLENGEACK, TX_SYNCHALLENGE,
   TX_ACKSKIPPEDCHALLENGE, TX_DELAYEDACKS, TX_OFOQUEUE, TX_OFODROP, TX_OFOMERGE, TX_PAWSESTAB,
   TX_ABORTONDATA, TX_SACKDISCARD, TX_DSACKRECV, TX_ZEROWINDOWDROP, TX_PUREACKS, TX_SACKBLOCKSRECV,
-  TX_EMBRYONICRSTS, TX_RCVQDROP, TEV_READABLE, TEV_WRITABLE, TEV_CONNECTED, seqDiff, seqMin,
+  TX_EMBRYONICRSTS, TX_RCVQDROP, TX_ACKSKIPPEDSEQ, TX_ACKSKIPPEDPAWS, TEV_READABLE, TEV_WRITABLE, TEV_CONNECTED, seqDiff, seqMin,
   tcpTimeStamp, tcpEmit, tcpSetState, tcpDone,
   getSeq,
 } from './tcp';
@@ -148,6 +148,24 @@ function tcpReset(st: Stack, t: number): void {
     tp.err[t] = ECONNRESET;
   }
   tcpDone(st, t);
+}
+
+/**
+ * tcp_oow_rate_limited: answer an unacceptable segment with an ACK, but a
+ * data-less one at most every 500 ms per connection, so two desynchronized
+ * ends cannot ping-pong ACKs forever (RFC 5961 §7 ACK-war concern).
+ */
+function tcpSendDupAckLimited(st: Stack, t: number, counter: number): void {
+  const tp = st.tcp;
+  if (tp.segLen === 0 && (tp.segFlags & TCPF_SYN) === 0) {
+    const now = st.now();
+    if (now - tp.oowLast[t] < 500) {
+      tp.ext[counter]++;
+      return;
+    }
+    tp.oowLast[t] = now;
+  }
+  tcpSendAck(st, t);
 }
 
 /** RFC 9293 §3.10.7.4 first check (Linux-style tcp_sequence: lenient at the left edge). */
@@ -408,7 +426,7 @@ export function tcpValidateIncoming(st: Stack, t: number): boolean {
     st.now() - tp.tsRecentStamp[t] < PAWS_24DAYS_MS
   ) {
     tp.ext[TX_PAWSESTAB]++;
-    tcpSendAck(st, t);
+    tcpSendDupAckLimited(st, t, TX_ACKSKIPPEDPAWS);
     return false;
   }
   let slen = tp.segLen;
@@ -416,7 +434,7 @@ export function tcpValidateIncoming(st: Stack, t: number): boolean {
   if ((f & TCPF_FIN) !== 0) slen++;
   const endSeq = s32(tp.segSeq + slen);
   if (!tcpSequenceOk(tp, t, tp.segSeq, endSeq)) {
-    if (!rst) tcpSendAck(st, t); // RFC 9293: ACK an unacceptable segment
+    if (!rst) tcpSendDupAckLimited(st, t, TX_ACKSKIPPEDSEQ); // RFC 9293: ACK an unacceptable segment
     return false;
   }
   if (rst) {

@@ -35,6 +35,7 @@ import {
   tcpTwProcess, TW_SYN, reqLookup, tcpCheckReq, tcpConnRequest, tcpAdvMss,
 } from './tcp_minisocks';
 import { TcpTimerHandler } from './tcp_timer';
+import { tcpCookieChild, tcpSendCookieSynAck } from './tcp_syncookies';
 
 const IPPROTO_TCP = 6;
 const ICMP_DEST_UNREACH = 3;
@@ -229,10 +230,13 @@ function tcpV4Dispatch(st: Stack, skb: number): void {
     const f = tp.segFlags;
     if ((f & TCPF_RST) !== 0) return;
     if ((f & TCPF_ACK) !== 0) {
-      tcpV4SendReset(st); // RFC 9293 §3.10.7.2: an ACK at a listener
+      // a SYN cookie's final ACK, else RFC 9293 §3.10.7.2: an ACK at a listener draws a RST
+      const c = (f & TCPF_SYN) === 0 ? tcpCookieChild(st, l) : -1;
+      if (c >= 0) tcpRcvStateProcess(st, c, skb);
+      else if (c === -1) tcpV4SendReset(st);
       return;
     }
-    if ((f & TCPF_SYN) !== 0) tcpConnRequest(st, l);
+    if ((f & TCPF_SYN) !== 0 && tcpConnRequest(st, l) < 0) tcpSendCookieSynAck(st, l);
     tp.isnHint = -1;
     return;
   }

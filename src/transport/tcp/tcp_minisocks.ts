@@ -13,11 +13,13 @@
  *     RSTs are ignored in TIME_WAIT; RFC 6191-style reuse by a SYN with a
  *     higher sequence number / timestamp).
  *
- * SYN queue full: the SYN is dropped and counted (TCPReqQFullDrop,
- * ListenDrops); the client's SYN retransmission retries. No SYN cookies:
- * a cookie cannot carry window scale and SACK without timestamps tricks,
- * and on a microcontroller the accept queue, not the SYN queue, is the
- * scarce resource (a full accept queue also drops SYNs: ListenOverflows).
+ * SYN queue full: by default the SYN is dropped and counted
+ * (TCPReqQFullDrop, ListenDrops) and the client's SYN retransmission
+ * retries — a cookie cannot carry window scale and SACK without the
+ * timestamp trick, and on a microcontroller the accept queue and the TCB
+ * table, not the SYN queue, are the scarce resources (a full accept queue
+ * drops SYNs too: ListenOverflows). With cfg.tcpSyncookies the overflow is
+ * answered with a SYN cookie instead (tcp_syncookies.ts).
  */
 import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
@@ -191,14 +193,19 @@ export function tcpSendSynAckReq(st: Stack, r: number): void {
     tp.rqTsRecent[r], tcpAdvMss(st, tp.rqRaddr[r]), ws, (fl & F_SACK) !== 0);
 }
 
-/** tcp_conn_request: a SYN (no ACK, no RST) for listener l, segment in tp.seg*. */
-export function tcpConnRequest(st: Stack, l: number): void {
+/**
+ * tcp_conn_request: a SYN (no ACK, no RST) for listener l, segment in
+ * tp.seg*. Returns 0, or -1 when the SYN queue is full and SYN cookies
+ * are on (the caller answers with a cookie; otherwise the SYN is dropped
+ * and counted here).
+ */
+export function tcpConnRequest(st: Stack, l: number): number {
   const tp = st.tcp;
   const c = st.cfg;
   if (tp.acceptLen[l] >= tp.backlog[l]) {
     tp.ext[TX_LISTENOVERFLOWS]++;
     tp.ext[TX_LISTENDROPS]++;
-    return;
+    return 0;
   }
   let r = -1;
   for (let i = 0; i < tp.rqN; i++) {
@@ -208,9 +215,10 @@ export function tcpConnRequest(st: Stack, l: number): void {
     }
   }
   if (r < 0) {
+    if (c.tcpSyncookies) return -1;
     tp.ext[TX_REQQFULLDROP]++;
     tp.ext[TX_LISTENDROPS]++;
-    return;
+    return 0;
   }
   tp.rqUsed[r] = 1;
   tp.rqCount++;
@@ -239,6 +247,7 @@ export function tcpConnRequest(st: Stack, l: number): void {
   tp.rqExpire[r] = st.now() + c.tcpRtoInitMs;
   tcpSendSynAckReq(st, r);
   reqArm(st);
+  return 0;
 }
 
 /** The SYN queue timer: retransmit SYN-ACKs with backoff, expire old requests. */
@@ -321,7 +330,7 @@ export function tcpCheckReq(st: Stack, r: number): number {
 }
 
 /** tcp_create_openreq_child: fill child c from request r and queue it on the listener. */
-function tcpCreateOpenreqChild(st: Stack, r: number, c: number): void {
+export function tcpCreateOpenreqChild(st: Stack, r: number, c: number): void {
   const tp = st.tcp;
   const l = tp.rqListener[r];
   tp.owner[c] = OWN_ACCEPTQ;

@@ -29,8 +29,6 @@ import {
   tcpPseudoSum,
 } from './tcp';
 
-const IPPROTO_TCP = 6;
-
 /* ---------------- timers (arming only; handlers in tcp_timer.ts) ---------------- */
 
 /** Current RTO with backoff, bounded by tcpRtoMaxMs. */

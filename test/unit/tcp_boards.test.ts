@@ -1,0 +1,42 @@
+/*
+ * tcp_boards.test.ts — TCP with each board's configuration (boards/):
+ * tiny rings (1–2 KB, below one window of full segments), one or two
+ * out-of-order ranges, no window scaling, few TCBs and skbs. A transfer
+ * both ways under loss must still complete byte-exact, with the sender's
+ * and receiver's SWS avoidance and the persist timer keeping it moving.
+ */
+import { describe, it, expect } from 'vitest';
+import { BOARDS, boardConfig } from '../../boards/index';
+import { tcpPair, connectPair, transfer, sameBytes, pattern, expectClean, lcg } from './tcp_util';
+
+describe('tcp on board configurations', () => {
+  for (const b of BOARDS) {
+    const cfg = boardConfig(b);
+    if (cfg.tcpMaxSockets < 2) {
+      it(`${b.id}: one TCB — an active open to a peer with the host config`, () => {
+        const e = tcpPair(cfg, { tcpMaxSockets: 4, skbSmallCount: 64 }, cfg.mtu);
+        expect(e.a.tcp.n).toBe(1);
+        const k = connectPair(e, 80);
+        const rnd = lcg(7);
+        e.tap.rule = () => rnd() < 0.02;
+        const d = pattern(60000, 1);
+        expect(sameBytes(transfer(e, e.a, k.c, e.b, k.s, d, 300000), d)).toBe(true);
+        expect(sameBytes(transfer(e, e.b, k.s, e.a, k.c, d, 300000), d)).toBe(true);
+        e.tap.rule = null;
+        expectClean(e);
+      });
+      continue;
+    }
+    it(`${b.id}: 60 KB each way under 2% loss between two boards`, () => {
+      const e = tcpPair(cfg, undefined, cfg.mtu);
+      const k = connectPair(e, 80);
+      const rnd = lcg(11);
+      e.tap.rule = () => rnd() < 0.02;
+      const d = pattern(60000, 2);
+      expect(sameBytes(transfer(e, e.a, k.c, e.b, k.s, d, 300000), d)).toBe(true);
+      expect(sameBytes(transfer(e, e.b, k.s, e.a, k.c, d, 300000), d)).toBe(true);
+      e.tap.rule = null;
+      expectClean(e);
+    });
+  }
+});
