@@ -11,6 +11,11 @@
  *   link_echo_pps            link-layer round trip (private ethertype reflected by B)
  *   checksum_mbps            core micro: RFC 1071 checksum over 1500-byte buffers
  *   skb_alloc_free_ops       core micro: skb pool alloc+put+free per second
+ *   tcp_bulk_mbps            TCP bulk payload (goodput) between two stacks on a pair link, MSS 1460,
+ *                            no loss, wall clock; one line per "dir": a_to_b, b_to_a, and both
+ *                            (both directions at once on one connection, value = sum); the
+ *                            buffer/pool config is in extra keys (bench/tcp.ts BULK_CONFIG)
+ *                            alloc_bytes_per_packet "bench": "tcp_bulk" is per data segment
  *
  * Output: a table, or with --json one {"name","value","unit",...} object per line.
  */
@@ -55,7 +60,7 @@ function parseArgs(argv: string[]): Opts | string {
 }
 
 const USAGE =
-  'usage: slabnet bench [--json] [--quick] [--sites] [--only icmp_echo,udp_echo,link_echo,checksum,skb,stack]\n' +
+  'usage: slabnet bench [--json] [--quick] [--sites] [--only icmp_echo,udp_echo,link_echo,checksum,skb,stack,tcp_bulk]\n' +
   '  --sites   for every workload that allocates, list the allocating functions (sampling heap profiler)\n' +
   '  --net N   /24 used by the echo benchmarks (default 192.0.2; A = N.1, B = N.2)\n' +
   '  --quick   shorter runs (smoke test)\n';
@@ -90,6 +95,27 @@ async function allocResult(bench: string, w: AllocWorkload, o: Opts): Promise<Be
   };
 }
 
+/** alloc_site rows for a workload that allocates (--sites). */
+async function siteRows(id: string, w: AllocWorkload, k: number, warm: number): Promise<BenchResult[]> {
+  const res: BenchResult[] = [];
+  const sites = await profileSites(w, k, warm);
+  let total = 0;
+  for (const x of sites) total += x.bytes;
+  for (let i = 0; i < sites.length && i < 8; i++) {
+    const x = sites[i];
+    res.push({
+      name: 'alloc_site',
+      value: Math.round((x.bytes * 100) / Math.max(1, total)),
+      unit: '%',
+      bench: id,
+      fn: x.fn,
+      where: x.where,
+      callers: x.stack.join(' < '),
+    });
+  }
+  return res;
+}
+
 async function echoGroup(
   id: string,
   ppsName: string,
@@ -110,23 +136,7 @@ async function echoGroup(
   res.push({ name: ppsName, value: Math.round(t.opsPerSec), unit: 'rt/s', round_trips: t.ops, secs: round(t.secs, 3), ...ex });
   const ar = await allocResult(id, w, o);
   res.push(ar);
-  if (o.sites && ar.value > 0.5) {
-    const sites = await profileSites(w, o.quick ? 5000 : 20000, 1000);
-    let total = 0;
-    for (const x of sites) total += x.bytes;
-    for (let i = 0; i < sites.length && i < 8; i++) {
-      const x = sites[i];
-      res.push({
-        name: 'alloc_site',
-        value: Math.round((x.bytes * 100) / Math.max(1, total)),
-        unit: '%',
-        bench: id,
-        fn: x.fn,
-        where: x.where,
-        callers: x.stack.join(' < '),
-      });
-    }
-  }
+  if (o.sites && ar.value > 0.5) res.push(...(await siteRows(id, w, o.quick ? 5000 : 20000, 1000)));
   return res;
 }
 
@@ -200,6 +210,47 @@ const GROUPS: Group[] = [
   },
 ];
 
+/** TCP bulk: both directions one at a time, then both at once; alloc per data segment. */
+async function tcpBulkGroup(o: Opts): Promise<BenchResult[] | string> {
+  let m: typeof import('./tcp');
+  try {
+    m = await import('./tcp');
+  } catch (e) {
+    return 'tcp benchmark unavailable: ' + (e instanceof Error ? e.message : String(e));
+  }
+  const res: BenchResult[] = [];
+  const ms = o.quick ? 300 : 2000;
+  for (const dir of ['a_to_b', 'b_to_a', 'both'] as const) {
+    const w = new m.TcpBulkWork({ dir, verify: false });
+    const t = timeRun(w, 256, ms);
+    const flows = w.flows.length;
+    const mbps = (t.opsPerSec * w.segBytes * 8 * flows) / 1e6;
+    const row: BenchResult = {
+      name: 'tcp_bulk_mbps',
+      value: round(mbps, 1),
+      unit: 'Mbit/s',
+      dir,
+      bytes: w.received(),
+      segments: Math.round(t.ops * flows),
+      secs: round(t.secs, 3),
+      ...m.bulkConfigKeys(w),
+    };
+    if (dir === 'both') row.note = 'both directions at once on one connection; value is the sum';
+    res.push(row);
+    if (dir === 'a_to_b') {
+      const ar = await allocResult('tcp_bulk', w, o);
+      ar.per = 'data_segment';
+      ar.dir = dir;
+      res.push(ar);
+      if (o.sites && ar.value > 0.5) res.push(...(await siteRows('tcp_bulk', w, o.quick ? 5000 : 20000, 1000)));
+    }
+    w.close();
+    const inUse = w.a.pool.inUse() + w.b.pool.inUse();
+    if (inUse !== 0) row.skbs_leaked = inUse;
+  }
+  return res;
+}
+
 /** Late-bound echo benchmarks: they need the IP/ICMP/UDP/socket layers. */
 async function echoGroups(): Promise<Group[]> {
   const g: Group[] = [];
@@ -223,6 +274,7 @@ async function echoGroups(): Promise<Group[]> {
         }));
       },
     });
+    g.push({ id: 'tcp_bulk', run: tcpBulkGroup });
   } catch (e) {
     const msg = 'echo benchmarks unavailable: ' + (e instanceof Error ? e.message : String(e));
     g.push({ id: 'icmp_echo', run: async () => msg });

@@ -1,7 +1,8 @@
 /*
  * sock.ts — struct sock for datagram and raw sockets: one fixed table of
- * socket slots (cfg.maxSockets), shared by UDP (src/transport/udp.ts) and
- * raw IPv4 (src/transport/raw.ts), plus the socket-level constants of the
+ * socket slots (cfg.maxSockets), shared by UDP (src/transport/udp.ts),
+ * raw IPv4 (src/transport/raw.ts) and TCP (a SOCK_STREAM slot names its
+ * TCB in tcb[fd]; the TCB's readiness events carry the fd), plus the socket-level constants of the
  * API (Linux values: SOCK_*, IPPROTO_*, SOL_SOCKET/SO_*, IP_*).
  *
  * Place in the packet path: the bottom of the socket layer. A transport
@@ -36,8 +37,22 @@ export const SO_ERROR = 4;
 export const SO_BROADCAST = 6;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
+export const SO_KEEPALIVE = 9;
+/** value: l_linger seconds (0 = abortive close: RST), -1 = off; getsockopt gives l_onoff, out[1] = l_linger */
+export const SO_LINGER = 13;
 /** bind to a device: value = device index, -1 = none (Linux takes a name) */
 export const SO_BINDTODEVICE = 25;
+/* level IPPROTO_TCP (uapi/linux/tcp.h) */
+export const SOL_TCP = 6;
+export const TCP_NODELAY = 1;
+export const TCP_MAXSEG = 2;
+export const TCP_KEEPIDLE = 4;
+export const TCP_KEEPINTVL = 5;
+export const TCP_KEEPCNT = 6;
+/* shutdown(2) how */
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
 /* level IPPROTO_IP (uapi/linux/in.h) */
 export const SOL_IP = 0;
 export const IP_TOS = 1;
@@ -56,6 +71,8 @@ export const SF_REUSEADDR = 2;
 export const SF_HDRINCL = 4;
 /** laddr was filled in by connect(), not by bind(): cleared on disconnect */
 export const SF_AUTOADDR = 8;
+/** SO_KEEPALIVE on a datagram socket (recorded, no effect, as in Linux) */
+export const SF_KEEPALIVE = 16;
 
 /*
  * Readiness bits: the same values as EV_READABLE / EV_ERROR in
@@ -65,6 +82,8 @@ export const SF_AUTOADDR = 8;
  */
 export const SK_EV_READABLE = 1;
 export const SK_EV_WRITABLE = 2;
+export const SK_EV_CONNECTED = 4;
+export const SK_EV_CLOSED = 8;
 export const SK_EV_ERROR = 16;
 
 /** smallest receive buffer SO_RCVBUF accepts (bytes) */
@@ -92,6 +111,10 @@ export class SocketTable {
   readonly rcvbuf: Int32Array;
   /** sk_receive_queue, bounded by cfg.sockRcvQueueLen packets */
   readonly rcvq: SkbQueue[];
+  /** SOCK_STREAM: the TCB behind the fd (src/transport/tcp/), -1 otherwise */
+  readonly tcb: Int32Array;
+  /** SOCK_STREAM: SO_LINGER seconds, -1 = off */
+  readonly linger: Int32Array;
   open = 0;
 
   constructor(st: Stack) {
@@ -112,6 +135,10 @@ export class SocketTable {
     this.rcvbuf = new Int32Array(n);
     this.oif = new Int32Array(n);
     this.oif.fill(-1);
+    this.tcb = new Int32Array(n);
+    this.tcb.fill(-1);
+    this.linger = new Int32Array(n);
+    this.linger.fill(-1);
     this.rcvq = [];
     for (let i = 0; i < n; i++) this.rcvq.push(new SkbQueue(st.pool, st.cfg.sockRcvQueueLen));
   }

@@ -14,7 +14,8 @@ import { createPairLink, PairEnd, PairFilter } from '../../drivers/pair/pairlink
 import { ifconfig } from '../../src/ipv4/devinet';
 import { neighAddStatic } from '../../src/link/arp';
 import { initTcp } from '../../src/transport/tcp/tcp_ipv4';
-import { TcpState, TCP_OUTSEGS, TCP_RETRANSSEGS, TCP_INSEGS, TX_SACKRECOVERY, TX_TW } from '../../src/transport/tcp/tcp';
+import { tcpCookieInitSeq, tcpCookieCheck } from '../../src/transport/tcp/tcp_syncookies';
+import { TcpState, tcpSecureIsn, tcpTsOffset, TCP_OUTSEGS, TCP_RETRANSSEGS, TCP_INSEGS, TX_SACKRECOVERY, TX_TW } from '../../src/transport/tcp/tcp';
 import {
   tcpSocket, tcpBind, tcpListen, tcpAccept, tcpConnect, tcpSend, tcpRecv, tcpClose,
 } from '../../src/transport/tcp/tcp_api';
@@ -61,6 +62,10 @@ export function tcpSmoke(): string {
   const ipB = s32(0xc0000202);
   neighAddStatic(a, link.devA, ipB, macB, 0);
   neighAddStatic(b, link.devB, ipA, macA, 0);
+  // keyed hashes (RFC 6528 ISN, timestamp offset, SYN cookie) must agree across runtimes
+  const hashes = (tcpSecureIsn(a, ipA, 1234, ipB, 80) >>> 0) + '/' + (tcpTsOffset(a, ipA, ipB) >>> 0) + '/' +
+    (tcpCookieInitSeq(b, ipA, ipB, 1234, 80, 0x7fffffff, 3) >>> 0);
+  check(tcpCookieCheck(b, ipA, ipB, 1234, 80, 0x7fffffff, tcpCookieInitSeq(b, ipA, ipB, 1234, 80, 0x7fffffff, 2)) === 2, 'cookie');
   link.a.filter = new EveryNth(13);
   ta.isnOverride = 0xffffffff - 5000;
   tb.isnOverride = 0xfffffff0;
@@ -125,6 +130,6 @@ export function tcpSmoke(): string {
     'tcp steps=' + steps + ' sum=' + sum +
     ' a.out=' + ta.mib[TCP_OUTSEGS] + ' a.in=' + ta.mib[TCP_INSEGS] + ' a.retrans=' + ta.mib[TCP_RETRANSSEGS] +
     ' b.out=' + tb.mib[TCP_OUTSEGS] + ' b.retrans=' + tb.mib[TCP_RETRANSSEGS] +
-    ' a.sackrec=' + ta.ext[TX_SACKRECOVERY] + ' tw=' + (ta.ext[TX_TW] + tb.ext[TX_TW]) + ' ok'
+    ' a.sackrec=' + ta.ext[TX_SACKRECOVERY] + ' tw=' + (ta.ext[TX_TW] + tb.ext[TX_TW]) + ' hashes=' + hashes + ' ok'
   );
 }

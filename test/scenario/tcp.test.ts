@@ -11,7 +11,7 @@ import { ensureTcp, pattern, sameBytes } from '../unit/tcp_util';
 import {
   tcpSocket, tcpBind, tcpListen, tcpAccept, tcpConnect, tcpSend, tcpRecv, tcpClose, tcpShutdown, SHUT_WR,
 } from '../../src/transport/tcp/tcp_api';
-import { TCP_ESTABLISHED, TCP_RETRANSSEGS, TCP_INCSUMERRORS } from '../../src/transport/tcp/tcp';
+import { TCP_ESTABLISHED, TCP_RETRANSSEGS, TCP_INCSUMERRORS, TX_TIMEWAITOVERFLOW } from '../../src/transport/tcp/tcp';
 import { EINPROGRESS } from '../../src/core/errno';
 
 /** Pushes `out` into t and reads everything t receives into `inb`; shuts down writing when done. */
@@ -111,6 +111,114 @@ describe('TCP over a faulty simulated LAN', () => {
         expect(h.st.tcp.inUse(), h.name + ' ' + sim.describe()).toBe(0);
         expect(h.st.tcp.twCount, h.name + ' ' + sim.describe()).toBe(0);
       }
+      expectAllFree(sim);
+    });
+  }
+});
+
+/** A TCP echo server: accepts, echoes everything back, closes after the peer's FIN. */
+class EchoServer implements SimTicker {
+  readonly l: number;
+  readonly conns: number[] = [];
+  readonly pend: Uint8Array[] = [];
+  readonly pl: number[] = [];
+  readonly buf = new Uint8Array(4096);
+  accepted = 0;
+  constructor(readonly h: SimHost, port: number) {
+    this.l = tcpSocket(h.st);
+    expect(tcpBind(h.st, this.l, 0, port)).toBe(0);
+    expect(tcpListen(h.st, this.l, 4)).toBe(0);
+  }
+  onTick(): number {
+    const st = this.h.st;
+    let n = 0;
+    for (;;) {
+      const c = tcpAccept(st, this.l);
+      if (c < 0) break;
+      this.conns.push(c);
+      this.pend.push(new Uint8Array(4096));
+      this.pl.push(0);
+      this.accepted++;
+      n++;
+    }
+    for (let i = this.conns.length - 1; i >= 0; i--) {
+      const c = this.conns[i];
+      if (this.pl[i] > 0) {
+        const w = tcpSend(st, c, this.pend[i], 0, this.pl[i]);
+        if (w > 0) {
+          this.pend[i].copyWithin(0, w, this.pl[i]);
+          this.pl[i] -= w;
+          n++;
+        }
+        continue;
+      }
+      const r = tcpRecv(st, c, this.buf, 0, this.buf.length);
+      if (r > 0) {
+        const w = tcpSend(st, c, this.buf, 0, r);
+        const ww = w > 0 ? w : 0;
+        for (let j = ww; j < r; j++) this.pend[i][j - ww] = this.buf[j];
+        this.pl[i] = r - ww;
+        n++;
+      } else if (r === 0 || (r < 0 && r !== -11)) {
+        tcpClose(st, c);
+        this.conns.splice(i, 1);
+        this.pend.splice(i, 1);
+        this.pl.splice(i, 1);
+        n++;
+      }
+    }
+    return n;
+  }
+}
+
+describe('TCP connection churn on a faulty LAN', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`two clients, 6 sequential echo connections each (TIME_WAIT table overflowing), seed ${seed}`, () => {
+      const sim = new Sim({ seed });
+      const over = { tcpTimeWaitSlots: 2, tcpMaxSockets: 4 };
+      const [a, b, c] = makeLan(sim, 3, over);
+      for (const x of [a, b, c]) ensureTcp(x.h.st);
+      sim.setFaults(a.h, { loss: 0.03, reorder: 0.05, reorderMs: 4, delayMs: 1 });
+      sim.setFaults(c.h, { loss: 0.03, dup: 0.02, delayMs: 2 });
+      const srv = new EchoServer(b.h, 7);
+      sim.addTicker(srv);
+      let ok = 0;
+      for (let round = 0; round < 6; round++) {
+        for (const cl of [a, c]) {
+          const st = cl.h.st;
+          const t = tcpSocket(st);
+          expect(t, sim.describe()).toBeGreaterThanOrEqual(0);
+          expect(tcpConnect(st, t, b.ip, 7)).toBe(-EINPROGRESS);
+          const msg = pattern(3000 + round * 700, seed * 100 + round);
+          const got = new Uint8Array(msg.length);
+          let sent = 0;
+          let n = 0;
+          const done = sim.runUntil(() => {
+            if (st.tcp.state[t] === TCP_ESTABLISHED && sent < msg.length) {
+              const w = tcpSend(st, t, msg, sent, msg.length - sent);
+              if (w > 0) sent += w;
+            }
+            const r = tcpRecv(st, t, got, n, got.length - n);
+            if (r > 0) n += r;
+            return n === msg.length;
+          }, 60000);
+          expect(done, `round ${round} got ${n} ` + sim.describe()).toBe(true);
+          expect(sameBytes(got, msg)).toBe(true);
+          expect(tcpClose(st, t)).toBe(0); // active close: TIME_WAIT on the client
+          ok++;
+        }
+      }
+      expect(ok).toBe(12);
+      expect(srv.accepted).toBe(12);
+      sim.run(5000);
+      sim.removeTicker(srv);
+      expect(tcpClose(b.h.st, srv.l)).toBe(0);
+      sim.run(2 * a.h.st.cfg.tcpMslMs + 70000);
+      for (const x of [a, b, c]) {
+        expect(x.h.st.tcp.inUse(), x.h.name + ' ' + sim.describe()).toBe(0);
+        expect(x.h.st.tcp.twCount).toBe(0);
+      }
+      expect(a.h.st.tcp.ext[TX_TIMEWAITOVERFLOW] + c.h.st.tcp.ext[TX_TIMEWAITOVERFLOW]).toBeGreaterThan(0);
       expectAllFree(sim);
     });
   }

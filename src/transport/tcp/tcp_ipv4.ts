@@ -92,7 +92,7 @@ export function initTcp(st: Stack): TcpState {
   tp.tReq = st.timers.register(new TcpTimerHandler(st, 3), 0);
   tp.tTw = st.timers.register(new TcpTimerHandler(st, 4), 0);
   if (tp.tTw < 0) throw new Error('initTcp: timer table too small (cfg.timerMax)');
-  for (let i = 0; i < 4; i++) tp.secret[i] = st.rng.next32();
+  for (let i = 0; i < 4; i++) tp.secret[i] = s32(st.rng.next32());
   tp.nextEphemeral = st.rng.next32();
   st.mib.addBlock(tp.mibB);
   st.mib.addBlock(tp.extB);
