@@ -86,6 +86,7 @@ export const espruinoOriginalEnc28j60: Board = {
     errnoNames: false,
     arpDump: false,
     udpServices: false,
+    tcp: false,
   },
   enforceBudget: false,
   budgetNote:

@@ -13,7 +13,7 @@
  * Portable and allocation-light: may be part of the Espruino bundle.
  */
 import { StackConfig, makeConfig } from '../src/config';
-import type { Board } from './board';
+import type { Board, BoardFeatures } from './board';
 import { host } from './host';
 import { espruinoPicoEnc28j60 } from './espruino-pico-enc28j60';
 import { espruinoWifiW5500 } from './espruino-wifi-w5500';
@@ -32,7 +32,25 @@ export function findBoard(id: string): Board | null {
 
 /** The full StackConfig of a board (defaults + its overrides). */
 export function boardConfig(b: Board): StackConfig {
-  return makeConfig(b.config);
+  const cfg = makeConfig(b.config);
+  applyFeatureConfig(cfg, b.features);
+  return cfg;
+}
+
+/**
+ * The config a board's bundle really runs with: tables that only a
+ * compiled-out feature would use are sized 0 (the same rule as
+ * createStackFor in src/espruino_board.ts, which sees the constants).
+ */
+export function applyFeatureConfig(cfg: StackConfig, f: BoardFeatures | undefined): void {
+  if (f === undefined) return;
+  if (f.reassembly === false) cfg.reasmSlots = 0;
+  if (f.reassembly === false && f.fragmentOut === false) cfg.skbLargeCount = 0;
+  if (f.tcp === false) {
+    cfg.tcpMaxSockets = 0;
+    cfg.tcpSynQueue = 0;
+    cfg.tcpTimeWaitSlots = 0;
+  }
 }
 
 /** Bytes of Espruino bookkeeping per typed array (object + ArrayBuffer + flat string header). */

@@ -20,7 +20,7 @@
 import { Stack } from './stack';
 import { StackConfig, makeConfig } from './config';
 import { Clock } from './core/clock';
-import { FEATURE_REASSEMBLY, FEATURE_FRAGMENT_OUT } from './features';
+import { FEATURE_REASSEMBLY, FEATURE_FRAGMENT_OUT, FEATURE_TCP } from './features';
 import type { Board } from '../boards/board';
 
 /* Espruino built-in: seconds since power-on, as a float. */
@@ -48,6 +48,11 @@ export function createStackFor(b: Board, id: string | Board | null, over: Partia
   // compiled out (src/features.ts): no slot or large skb would ever be used
   if (!FEATURE_REASSEMBLY) cfg.reasmSlots = 0;
   if (!FEATURE_REASSEMBLY && !FEATURE_FRAGMENT_OUT) cfg.skbLargeCount = 0;
+  if (!FEATURE_TCP) {
+    cfg.tcpMaxSockets = 0;
+    cfg.tcpSynQueue = 0;
+    cfg.tcpTimeWaitSlots = 0;
+  }
   if (over !== null && over !== undefined) {
     const src = over as { [k: string]: unknown };
     const dst = cfg as unknown as { [k: string]: unknown };

@@ -27,6 +27,9 @@ import { IcmpState, initIcmp } from './ipv4/icmp';
 import { UdpTable, initUdp } from './transport/udp';
 import { RawTable, initRaw } from './transport/raw';
 import { SocketTable, initSockets } from './socket/socket';
+import { TcpState } from './transport/tcp/tcp';
+import { initTcp } from './transport/tcp/tcp_ipv4';
+import { FEATURE_TCP } from './features';
 
 /** Readiness events delivered through Stack.onEvent (bit mask). */
 export const EV_READABLE = 1;
@@ -54,6 +57,8 @@ export class Stack {
   readonly icmp: IcmpState;
   readonly udp: UdpTable;
   readonly raw: RawTable;
+  /** TCP state; absent (undefined) in a build with FEATURE_TCP off. */
+  readonly tcp: TcpState;
   readonly sock: SocketTable;
   /** Socket readiness callback (one for the whole stack). */
   events: StackEventHandler | null = null;
@@ -83,6 +88,7 @@ export class Stack {
     this.icmp = initIcmp(this);
     this.udp = initUdp(this);
     this.raw = initRaw(this);
+    this.tcp = FEATURE_TCP ? initTcp(this) : (undefined as unknown as TcpState);
     this.sock = initSockets(this);
   }
 

@@ -28,7 +28,7 @@ if (LOSS > 0) {
 }
 await drv.open();
 ipAddrAdd(st, dev, s32(0xc0000202), 24);
-initTcp(st);
+if (st.tcp === undefined) initTcp(st);
 devOpen(st, dev);
 const SRC_N = Number(process.env.SRC_N || 1000000);
 const conns = [];

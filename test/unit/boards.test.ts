@@ -87,7 +87,7 @@ describe('boards', () => {
       });
 
       it('a real Stack built with the board config fits the budget', () => {
-        const st = new Stack(b.id, b.config, new ManualClock(0), undefined);
+        const st = new Stack(b.id, cfg, new ManualClock(0), undefined);
         const m = measure(st);
         const withOverhead = m.bytes + m.arrays * TYPED_ARRAY_OVERHEAD;
         expect(m.bytes).toBeGreaterThan(cfg.skbSmallCount * cfg.skbSmallSize);

@@ -21,16 +21,6 @@ import type { Stack } from '../../stack';
 import { MibBlock } from '../../core/mib';
 import { u32, s32, after, before } from '../../core/bits';
 
-/*
- * st.tcp: until src/stack.ts declares `readonly tcp: TcpState` and calls
- * initTcp(this) in its constructor, this augmentation types the field that
- * initTcp (tcp_ipv4.ts) sets. Harmless once stack.ts declares it too.
- */
-declare module '../../stack' {
-  interface Stack {
-    readonly tcp: TcpState;
-  }
-}
 
 /* ---- header (RFC 9293 §3.1) ---- */
 export const TH_SPORT = 0;
