@@ -104,6 +104,13 @@ export function boardEntrySource(board, exportName, values) {
   else lines.push(`export { ${errnoConsts().join(', ')} } from ${f('src/core/errno.ts')};`);
   if (values.FEATURE_ARP_DUMP) lines.push(`export { arpDump } from ${f('src/link/arp.ts')};`);
   if (values.FEATURE_DGRAM_FACADE) lines.push(`export { createSocket as dgramCreateSocket } from ${f('src/socket/dgram.ts')};`);
+  if (values.FEATURE_TCP) {
+    // SOCK_STREAM calls, the node-style net facade, the Espruino NetworkJS adapter
+    lines.push(`export { listen, accept, shutdown } from ${f('src/socket/socket.ts')};`);
+    lines.push(`export { SO_KEEPALIVE, SO_LINGER, SOL_TCP, TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SHUT_RD, SHUT_WR, SHUT_RDWR } from ${f('src/socket/sock.ts')};`);
+    lines.push(`export { createServer as netCreateServer, connect as netConnect, createConnection as netCreateConnection } from ${f('src/socket/net.ts')};`);
+    lines.push(`export { networkJs, NetworkJs } from ${f('src/socket/networkjs.ts')};`);
+  }
   if (values.FEATURE_UDP_SERVICES) {
     lines.push(`export { ServiceMux } from ${f('src/apps/service.ts')};`);
     lines.push(`export { UdpEchoService, ECHO_PORT } from ${f('src/apps/echo.ts')};`);

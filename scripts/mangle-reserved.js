@@ -35,7 +35,7 @@ const SKIP = /^(src\/(cli|host|sim)|drivers\/host|test|bench)(\/|$)/;
 const API_FILES = [
   'src/stack.ts', 'src/config.ts', 'src/espruino.ts', 'src/espruino_board.ts',
   'src/core/skb.ts', 'src/core/mib.ts', 'src/core/clock.ts', 'src/core/rng.ts',
-  'src/link/netdev.ts', 'src/socket/events.ts', 'src/socket/dgram.ts', 'src/apps/', 'drivers/', 'boards/',
+  'src/link/netdev.ts', 'src/socket/events.ts', 'src/socket/dgram.ts', 'src/socket/net.ts', 'src/socket/networkjs.ts', 'src/apps/', 'drivers/', 'boards/',
 ];
 /** modules whose classes' METHODS are public (docs/CODING.md: the IfAddrTable,
  *  RouteTable and ARP table methods are entry points); their fields are internal */

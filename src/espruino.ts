@@ -73,6 +73,15 @@ export {
 } from './socket/sock';
 export { EventMux, eventMux, Emitter } from './socket/events';
 export { createSocket as dgramCreateSocket } from './socket/dgram';
+export { listen, accept, shutdown } from './socket/socket';
+export {
+  SO_KEEPALIVE, SO_LINGER, SOL_TCP, TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SHUT_RD, SHUT_WR,
+  SHUT_RDWR,
+} from './socket/sock';
+export {
+  createServer as netCreateServer, connect as netConnect, createConnection as netCreateConnection,
+} from './socket/net';
+export { networkJs, NetworkJs } from './socket/networkjs';
 export { ServiceMux } from './apps/service';
 export { UdpEchoService, ECHO_PORT } from './apps/echo';
 export { UdpDiscardService, DISCARD_PORT } from './apps/discard';

@@ -14,7 +14,7 @@
 import type { Stack } from '../stack';
 import { EAGAIN } from '../core/errno';
 import { NetService } from './service';
-import { streamListen, streamAccept, streamClose, streamAbort, STREAM_FD_BASE } from './stream';
+import { streamListen, streamAccept, streamClose, streamAbort } from './stream';
 
 /** serve() results besides "progress made" (> 0) and "nothing to do" (0) */
 export const SERVE_CLOSE = -1; // graceful close (FIN after queued data)
@@ -22,9 +22,9 @@ export const SERVE_ABORT = -2; // abortive close (RST) / connection already dead
 
 export abstract class TcpService implements NetService {
   abstract readonly name: string;
-  /** listener handle */
+  /** listener fd */
   lh = -1;
-  /** connection handle per slot, -1 = free */
+  /** connection fd per slot, -1 = free */
   readonly conn: Int32Array;
   /** st.now() of the last progress per slot */
   readonly lastActive: Float64Array;
@@ -66,11 +66,10 @@ export abstract class TcpService implements NetService {
   }
 
   owns(fd: number): boolean {
-    if (this.lh < 0 || fd < STREAM_FD_BASE) return false;
-    const h = fd - STREAM_FD_BASE;
-    if (h === this.lh) return true;
+    if (this.lh < 0 || fd < 0) return false;
+    if (fd === this.lh) return true;
     const c = this.conn;
-    for (let i = 0; i < c.length; i++) if (c[i] === h) return true;
+    for (let i = 0; i < c.length; i++) if (c[i] === fd) return true;
     return false;
   }
 
@@ -88,7 +87,7 @@ export abstract class TcpService implements NetService {
     for (let i = 0; i < c.length; i++) {
       if (c[i] >= 0) continue;
       const h = streamAccept(st, this.lh);
-      if (h < 0) break; // -EAGAIN: nobody waiting
+      if (h < 0) break; // -EAGAIN: nobody waiting (-EMFILE: fd table full, it stays queued)
       c[i] = h;
       this.lastActive[i] = now;
       this.accepted++;

@@ -27,6 +27,10 @@ import { NetService, ServiceMux } from '../apps/service';
 import { UdpEchoService, ECHO_PORT } from '../apps/echo';
 import { UdpDiscardService, DISCARD_PORT } from '../apps/discard';
 import { UDP_MAX_PAYLOAD } from '../transport/udp';
+import { TcpEchoService, TCP_ECHO_PORT } from '../apps/tcp_echo';
+import { TcpDiscardService, TCP_DISCARD_PORT } from '../apps/tcp_discard';
+import { HttpService, HTTP_PORT, defaultHttpOptions } from '../apps/http';
+import type { StackConfig } from '../config';
 import { PcapFile } from '../host/pcapfile';
 
 const USAGE =
@@ -39,11 +43,49 @@ const USAGE =
   '\n' +
   '  SIGTERM/SIGINT: print the counters as one line of JSON and exit 0.\n';
 
-/** A service name → the services it starts. Later issues add TCP echo/discard and http here. */
+/** concurrent connections per TCP service; idle connections closed after TCP_IDLE_MS */
+const TCP_SERVICE_CONNS = 16;
+const TCP_IDLE_MS = 60000;
+
+/** A service name → the services it starts (UDP and TCP on the same port for echo and discard). */
 export type ServiceFactory = (st: Stack) => NetService[];
 export const SERVICE_TABLE: { [name: string]: ServiceFactory } = {
-  echo: (st) => [new UdpEchoService(st, ECHO_PORT, UDP_MAX_PAYLOAD)],
-  discard: (st) => [new UdpDiscardService(st, DISCARD_PORT, 2048)],
+  echo: (st) => [
+    new UdpEchoService(st, ECHO_PORT, UDP_MAX_PAYLOAD),
+    new TcpEchoService(st, TCP_ECHO_PORT, TCP_SERVICE_CONNS, 8192, TCP_IDLE_MS),
+  ],
+  discard: (st) => [
+    new UdpDiscardService(st, DISCARD_PORT, 2048),
+    new TcpDiscardService(st, TCP_DISCARD_PORT, TCP_SERVICE_CONNS, 16384, TCP_IDLE_MS),
+  ],
+  http: (st) => {
+    const o = defaultHttpOptions();
+    o.maxConns = TCP_SERVICE_CONNS + 4;
+    o.idleMs = TCP_IDLE_MS;
+    o.scratch = 65536;
+    return [new HttpService(st, HTTP_PORT, o)];
+  },
+};
+
+/**
+ * The host's stack pools for `slabnet up`: room for every TCP service's
+ * connections (16 each for echo and discard, 20 for http, plus listeners,
+ * closing orphans and TIME_WAIT), an fd for each, 3 timers per TCB, and
+ * 64 KB socket buffers (window scaling) so one connection can fill a fast link.
+ */
+export const UP_CONFIG: Partial<StackConfig> = {
+  maxSockets: 80,
+  tcpMaxSockets: 80,
+  tcpAcceptQueue: 16,
+  tcpSynQueue: 32,
+  tcpTimeWaitSlots: 64,
+  tcpSndBuf: 65536,
+  tcpRcvBuf: 65536,
+  timerMax: 512,
+  skbSmallCount: 256,
+  txQueueLen: 128,
+  rxRingSize: 128,
+  napiBudget: 64,
 };
 
 export interface UpOptions {
@@ -194,7 +236,7 @@ export async function runUp(argv: string[]): Promise<number> {
 
   const clock = new HostClock();
   const seed = ((Date.now() ^ (process.pid << 16)) >>> 0) | 1;
-  const st = new Stack('up', { seed, mtu: o.mtu }, clock, undefined);
+  const st = new Stack('up', Object.assign({}, UP_CONFIG, { seed, mtu: o.mtu }), clock, undefined);
   const drv = new UdpFramesDriver(st, { lport: o.lport, rport: o.rport });
   const dev = drv.register('eth0', o.mac, o.mtu);
   if (dev < 0) {

@@ -1,7 +1,19 @@
 /*
  * socket.ts — the zero-allocation socket API (the BSD calls of
- * net/socket.c + inet_dgram_ops / inet_sockraw_ops), for SOCK_DGRAM (UDP)
- * and SOCK_RAW (raw IPv4). SOCK_STREAM is reserved for TCP.
+ * net/socket.c + inet_dgram_ops / inet_sockraw_ops / inet_stream_ops), for
+ * SOCK_DGRAM (UDP), SOCK_RAW (raw IPv4) and SOCK_STREAM (TCP, behind
+ * FEATURE_TCP: src/transport/tcp/tcp_api.ts does the work).
+ *
+ * One fd table (cfg.maxSockets) for every type, as in Linux: a stream fd's
+ * slot names its TCB (st.sock.tcb[fd]) and the TCB carries the fd
+ * (tcpSetFd), so TCP readiness (EV_READABLE, EV_WRITABLE, EV_CONNECTED,
+ * EV_CLOSED, EV_ERROR) reaches st.events with the fd. Stream calls:
+ * listen, accept (→ new fd, peer in out[0..1], or -EAGAIN), connect
+ * (-EINPROGRESS, then EV_CONNECTED or EV_ERROR with SO_ERROR set),
+ * send/recv (recv 0 = end of stream; sendto/recvfrom ignore the address
+ * as Linux does), shutdown, close (graceful; SO_LINGER 0 = RST). Wrong
+ * use answers what Linux answers: listen/accept on a datagram socket
+ * -EOPNOTSUPP, send on an unconnected stream -EPIPE, recv -ENOTCONN.
  *
  * Place in the packet path: the top. Applications call these; they call
  * udpSendmsg / rawSendmsg down the send path and read the receive queues
@@ -35,17 +47,24 @@ import { s32, u32 } from '../core/bits';
 import { getAddr, INADDR_NONE } from '../core/inaddr';
 import {
   EBADF, EINVAL, EFAULT, EMFILE, EPROTONOSUPPORT, EAGAIN, EADDRNOTAVAIL, EACCES, ENOPROTOOPT, ENOTCONN,
-  EDESTADDRREQ, ENETUNREACH, ENODEV,
+  EDESTADDRREQ, ENETUNREACH, ENODEV, EOPNOTSUPP, EPIPE, ENOBUFS,
 } from '../core/errno';
 import {
   SocketTable, SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, IPPROTO_IP, IPPROTO_UDP, IPPROTO_RAW, SOL_SOCKET,
   SO_REUSEADDR, SO_TYPE, SO_ERROR, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF, SO_BINDTODEVICE, SOL_IP, IP_TOS, IP_TTL, IP_HDRINCL,
-  SS_FREE, SS_OPEN, SF_BROADCAST, SF_REUSEADDR, SF_HDRINCL, SF_AUTOADDR, SOCK_MIN_RCVBUF,
-  SK_EV_READABLE, SK_EV_WRITABLE, SK_EV_ERROR,
+  SS_FREE, SS_OPEN, SF_BROADCAST, SF_REUSEADDR, SF_HDRINCL, SF_AUTOADDR, SF_KEEPALIVE, SOCK_MIN_RCVBUF,
+  SK_EV_READABLE, SK_EV_WRITABLE, SK_EV_ERROR, IPPROTO_TCP, SO_KEEPALIVE, SO_LINGER, SOL_TCP,
+  SHUT_RD, SHUT_RDWR,
 } from './sock';
 import { udpGetPort, udpSendmsg, udpSource, isBroadcastAddr } from '../transport/udp';
 import { rawSendmsg } from '../transport/raw';
-import { FEATURE_RAW } from '../features';
+import { FEATURE_RAW, FEATURE_TCP } from '../features';
+import {
+  tcpSocket, tcpSetFd, tcpBind, tcpListen, tcpAccept, tcpConnect, tcpSend, tcpRecv, tcpShutdown, tcpClose,
+  tcpSetsockopt, tcpGetsockopt, tcpGetsockname, tcpGetpeername, tcpPoll, tcpReadable,
+} from '../transport/tcp/tcp_api';
+import { TCP_SYN_SENT, TCP_SYN_RECV } from '../transport/tcp/tcp';
+import { initTcp } from '../transport/tcp/tcp_ipv4';
 import { IP_SADDR } from '../ipv4/ip';
 
 export { SocketTable };
@@ -54,6 +73,21 @@ export {
   SO_ERROR, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF, SO_BINDTODEVICE, SOL_IP, IP_TOS, IP_TTL, IP_HDRINCL,
 };
 export { IPPROTO_ICMP, IPPROTO_TCP, INADDR_ANY, INADDR_BROADCAST } from './sock';
+export {
+  SO_KEEPALIVE, SO_LINGER, SOL_TCP, TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
+  SHUT_RD, SHUT_WR, SHUT_RDWR,
+} from './sock';
+
+/**
+ * TCP state on the stack (st.tcp), created on first use until src/stack.ts
+ * creates it in its constructor (then this is a no-op).
+ */
+export function ensureTcp(st: Stack): void {
+  if ((st as unknown as { tcp: unknown }).tcp === undefined) initTcp(st);
+}
+
+/** scratch for tcpGetsockname / tcpGetpeername (their s32 addresses → unsigned outputs) */
+const nameScratch = new Int32Array(2);
 
 export function initSockets(st: Stack): SocketTable {
   return new SocketTable(st);
@@ -82,25 +116,68 @@ function validFd(st: Stack, fd: number): boolean {
 /** Take the pending error (sock_error): -errno, or 0 when none. */
 export function sockErr(st: Stack, fd: number): number {
   if (!validFd(st, fd)) return -EBADF;
+  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) {
+    const te = tcpGetsockopt(st, st.sock.tcb[fd], SOL_SOCKET, SO_ERROR);
+    return te > 0 ? -te : 0;
+  }
   const e = st.sock.err[fd];
   st.sock.err[fd] = 0;
   return e !== 0 ? -e : 0;
 }
 
-/** socket(2). type SOCK_DGRAM (proto 0 or IPPROTO_UDP) or SOCK_RAW (proto 1..255). Returns fd. */
+/** A free fd slot, or -1. */
+function freeSlot(st: Stack): number {
+  const s = st.sock;
+  for (let i = 0; i < s.max; i++) if (s.state[i] === SS_FREE) return i;
+  return -1;
+}
+
+/** Fill slot fd for a stream socket backed by TCB t. */
+function streamSlot(st: Stack, fd: number, t: number): void {
+  const s = st.sock;
+  s.state[fd] = SS_OPEN;
+  s.type[fd] = SOCK_STREAM;
+  s.proto[fd] = IPPROTO_TCP;
+  s.laddr[fd] = 0;
+  s.lport[fd] = 0;
+  s.raddr[fd] = 0;
+  s.rport[fd] = 0;
+  s.connected[fd] = 0;
+  s.err[fd] = 0;
+  s.flags[fd] = 0;
+  s.ttl[fd] = -1;
+  s.tos[fd] = 0;
+  s.oif[fd] = -1;
+  s.linger[fd] = -1;
+  s.tcb[fd] = t;
+  tcpSetFd(st, t, fd);
+  s.open++;
+}
+
+/** socket(AF_INET, SOCK_STREAM, 0 | IPPROTO_TCP) */
+function streamSocket(st: Stack, proto: number): number {
+  if (proto !== IPPROTO_IP && proto !== IPPROTO_TCP) return -EPROTONOSUPPORT;
+  ensureTcp(st);
+  const fd = freeSlot(st);
+  if (fd < 0) return -EMFILE;
+  const t = tcpSocket(st);
+  if (t < 0) return -ENOBUFS;
+  streamSlot(st, fd, t);
+  return fd;
+}
+
+/**
+ * socket(2). type SOCK_DGRAM (proto 0 or IPPROTO_UDP), SOCK_RAW (proto
+ * 1..255) or SOCK_STREAM (proto 0 or IPPROTO_TCP; -EPROTONOSUPPORT without
+ * FEATURE_TCP, -ENOBUFS when every TCB is in use). Returns fd.
+ */
 export function socket(st: Stack, type: number, proto: number): number {
-  if (type === SOCK_STREAM) return -EPROTONOSUPPORT; // TCP: not yet
+  if (type === SOCK_STREAM) return FEATURE_TCP ? streamSocket(st, proto) : -EPROTONOSUPPORT;
   if (type !== SOCK_DGRAM && (type !== SOCK_RAW || !FEATURE_RAW)) return -EINVAL; // raw: src/features.ts
   if (type === SOCK_DGRAM && proto !== IPPROTO_IP && proto !== IPPROTO_UDP) return -EPROTONOSUPPORT;
   if (type === SOCK_RAW && !isInt(proto, 1, 255)) return -EPROTONOSUPPORT;
   const s = st.sock;
-  let fd = -1;
-  for (let i = 0; i < s.max; i++) {
-    if (s.state[i] === SS_FREE) {
-      fd = i;
-      break;
-    }
-  }
+  const fd = freeSlot(st);
   if (fd < 0) return -EMFILE;
   s.state[fd] = SS_OPEN;
   s.type[fd] = type;
@@ -116,6 +193,8 @@ export function socket(st: Stack, type: number, proto: number): number {
   s.tos[fd] = 0;
   s.rcvbuf[fd] = st.cfg.sockRcvBufBytes;
   s.oif[fd] = -1;
+  s.linger[fd] = -1;
+  s.tcb[fd] = -1;
   s.rcvq[fd].limit = st.cfg.sockRcvQueueLen;
   s.open++;
   return fd;
@@ -132,6 +211,7 @@ export function bind(st: Stack, fd: number, addr0: number, port: number): number
   if (!isAddr(addr0) || !isInt(port, 0, 0xffff)) return -EINVAL;
   const addr = s32(addr0);
   const s = st.sock;
+  if (FEATURE_TCP && s.type[fd] === SOCK_STREAM) return tcpBind(st, s.tcb[fd], addr, port);
   if (!bindableAddr(st, addr)) return -EADDRNOTAVAIL;
   if (s.type[fd] === SOCK_RAW) {
     s.laddr[fd] = addr;
@@ -154,6 +234,7 @@ export function connect(st: Stack, fd: number, addr0: number, port: number): num
   if (!isAddr(addr0) || !isInt(port, 0, 0xffff)) return -EINVAL;
   const addr = s32(addr0);
   const s = st.sock;
+  if (FEATURE_TCP && s.type[fd] === SOCK_STREAM) return tcpConnect(st, s.tcb[fd], addr, port);
   if (addr === 0) {
     s.connected[fd] = 0;
     s.raddr[fd] = 0;
@@ -197,6 +278,7 @@ export function sendto(st: Stack, fd: number, buf: Uint8Array, off: number, len:
   if (cb < 0) return cb;
   if (!isAddr(addr) || !isInt(port, 0, 0xffff)) return -EINVAL;
   const s = st.sock;
+  if (FEATURE_TCP && s.type[fd] === SOCK_STREAM) return streamSend(st, fd, buf, off, len);
   const e = s.err[fd];
   if (e !== 0) {
     s.err[fd] = 0;
@@ -211,6 +293,20 @@ export function sendto(st: Stack, fd: number, buf: Uint8Array, off: number, len:
   }
   if (FEATURE_RAW && s.type[fd] === SOCK_RAW) return rawSendmsg(st, fd, buf, off, len, da);
   return udpSendmsg(st, fd, buf, off, len, da, dp);
+}
+
+/**
+ * tcp_sendmsg for a stream fd (the address of sendto is ignored, as in
+ * Linux): bytes taken (possibly fewer than len), -EAGAIN while connecting
+ * or when the send buffer is full, -EPIPE when not connected or shut down.
+ */
+function streamSend(st: Stack, fd: number, buf: Uint8Array, off: number, len: number): number {
+  const t = st.sock.tcb[fd];
+  const tp = st.tcp;
+  const ts = tp.state[t];
+  if (tp.err[t] === 0 && (ts === TCP_SYN_SENT || ts === TCP_SYN_RECV)) return -EAGAIN; // sk_stream_wait_connect
+  const r = tcpSend(st, t, buf, off, len);
+  return r === -ENOTCONN ? -EPIPE : r;
 }
 
 /** send(2): sendto the connected peer. */
@@ -231,6 +327,7 @@ export function recvfrom(st: Stack, fd: number, buf: Uint8Array, off: number, le
   if (cb < 0) return cb;
   if (from !== null && from !== undefined && from.length < 2) return -EINVAL;
   const s = st.sock;
+  if (FEATURE_TCP && s.type[fd] === SOCK_STREAM) return tcpRecv(st, s.tcb[fd], buf, off, len); // from: untouched
   const e = s.err[fd];
   if (e !== 0) {
     s.err[fd] = 0;
@@ -257,18 +354,32 @@ export function recv(st: Stack, fd: number, buf: Uint8Array, off: number, len: n
   return recvfrom(st, fd, buf, off, len, null);
 }
 
-/** Size of the next queued datagram (FIONREAD on a datagram socket), -EAGAIN when none. */
+/**
+ * Size of the next queued datagram (FIONREAD on a datagram socket),
+ * -EAGAIN when none; on a stream socket the unread bytes (0 when none).
+ */
 export function recvLen(st: Stack, fd: number): number {
   if (!validFd(st, fd)) return -EBADF;
+  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) return tcpReadable(st, st.sock.tcb[fd]);
   const h = st.sock.rcvq[fd].peek();
   if (h === SKB_NONE) return -EAGAIN;
   return st.pool.tail[h] - st.pool.data[h];
 }
 
-/** close(2): free queued datagrams and return the slot. */
+/**
+ * close(2): free queued datagrams and return the slot. A stream socket
+ * lets go of its TCB (tcpClose: FIN after the queued data, the TCB lives
+ * on as an orphan until the protocol is done; RST when unread data is
+ * left or SO_LINGER is 0; a listener resets its unaccepted children).
+ */
 export function close(st: Stack, fd: number): number {
   if (!validFd(st, fd)) return -EBADF;
   const s = st.sock;
+  if (FEATURE_TCP && s.type[fd] === SOCK_STREAM) {
+    tcpClose(st, s.tcb[fd]);
+    s.tcb[fd] = -1;
+  }
+  s.linger[fd] = -1;
   s.rcvq[fd].purge();
   s.state[fd] = SS_FREE;
   s.type[fd] = 0;
@@ -284,6 +395,48 @@ export function close(st: Stack, fd: number): number {
   return 0;
 }
 
+/** listen(2): a stream socket starts accepting (backlog clamped to 1 .. cfg.tcpAcceptQueue). */
+export function listen(st: Stack, fd: number, backlog: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (!FEATURE_TCP || st.sock.type[fd] !== SOCK_STREAM) return -EOPNOTSUPP;
+  if (typeof backlog !== 'number' || Math.floor(backlog) !== backlog) return -EINVAL;
+  return tcpListen(st, st.sock.tcb[fd], backlog);
+}
+
+/**
+ * accept(2), non-blocking: the oldest established connection of a
+ * listening fd as a new fd, or -EAGAIN (-EINVAL when not listening,
+ * -EMFILE when the fd table is full: the connection stays queued).
+ * out (optional, length >= 2) receives [peer address (unsigned), peer port].
+ */
+export function accept(st: Stack, fd: number, out: Uint32Array | Int32Array | null): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (!FEATURE_TCP || st.sock.type[fd] !== SOCK_STREAM) return -EOPNOTSUPP;
+  if (out !== null && out !== undefined && out.length < 2) return -EINVAL;
+  const nfd = freeSlot(st);
+  if (nfd < 0) return -EMFILE;
+  const c = tcpAccept(st, st.sock.tcb[fd]);
+  if (c < 0) return c;
+  streamSlot(st, nfd, c);
+  if (out !== null && out !== undefined && tcpGetpeername(st, c, nameScratch) === 0) {
+    out[0] = u32(nameScratch[0]);
+    out[1] = nameScratch[1];
+  }
+  return nfd;
+}
+
+/**
+ * shutdown(2): how = SHUT_RD / SHUT_WR / SHUT_RDWR. A stream socket sends
+ * its FIN after the queued data (SHUT_WR); a datagram socket must be
+ * connected (-ENOTCONN) and nothing else happens.
+ */
+export function shutdown(st: Stack, fd: number, how: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (!isInt(how, SHUT_RD, SHUT_RDWR)) return -EINVAL;
+  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) return tcpShutdown(st, st.sock.tcb[fd], how);
+  return st.sock.connected[fd] !== 0 ? 0 : -ENOTCONN;
+}
+
 function setFlag(st: Stack, fd: number, bit: number, on: boolean): void {
   if (on) st.sock.flags[fd] |= bit;
   else st.sock.flags[fd] &= ~bit;
@@ -294,8 +447,22 @@ export function setsockopt(st: Stack, fd: number, level: number, opt: number, va
   if (!validFd(st, fd)) return -EBADF;
   if (typeof value !== 'number' || Math.floor(value) !== value) return -EINVAL;
   const s = st.sock;
+  const stream = FEATURE_TCP && s.type[fd] === SOCK_STREAM;
+  if (level === SOL_TCP) return stream ? tcpSetsockopt(st, s.tcb[fd], SOL_TCP, opt, value) : -ENOPROTOOPT;
+  if (level === SOL_SOCKET && opt === SO_LINGER) {
+    if (value < -1) return -EINVAL;
+    s.linger[fd] = value;
+    return stream ? tcpSetsockopt(st, s.tcb[fd], SOL_SOCKET, SO_LINGER, value) : 0;
+  }
+  if (level === SOL_SOCKET && stream && (opt === SO_KEEPALIVE || opt === SO_SNDBUF || opt === SO_RCVBUF)) {
+    if (value < 0) return -EINVAL;
+    return tcpSetsockopt(st, s.tcb[fd], SOL_SOCKET, opt, value);
+  }
   if (level === SOL_SOCKET) {
     switch (opt) {
+      case SO_KEEPALIVE:
+        setFlag(st, fd, SF_KEEPALIVE, value !== 0);
+        return 0;
       case SO_RCVBUF:
         if (value < 0) return -EINVAL;
         s.rcvbuf[fd] = value < SOCK_MIN_RCVBUF ? SOCK_MIN_RCVBUF : value > 0x7fffffff ? 0x7fffffff : value;
@@ -343,8 +510,17 @@ export function getsockopt(st: Stack, fd: number, level: number, opt: number, ou
   if (!validFd(st, fd)) return -EBADF;
   const s = st.sock;
   let v = -ENOPROTOOPT;
-  if (level === SOL_SOCKET) {
+  const stream = FEATURE_TCP && s.type[fd] === SOCK_STREAM;
+  if (level === SOL_TCP) {
+    v = stream ? tcpGetsockopt(st, s.tcb[fd], SOL_TCP, opt) : -ENOPROTOOPT;
+  } else if (level === SOL_SOCKET && opt === SO_LINGER) {
+    v = s.linger[fd] >= 0 ? 1 : 0; // l_onoff; out[1] = l_linger
+    if (out !== null && out !== undefined && out.length > 1) out[1] = s.linger[fd] >= 0 ? s.linger[fd] : 0;
+  } else if (level === SOL_SOCKET && stream && (opt === SO_KEEPALIVE || opt === SO_SNDBUF || opt === SO_RCVBUF || opt === SO_ERROR)) {
+    v = tcpGetsockopt(st, s.tcb[fd], SOL_SOCKET, opt);
+  } else if (level === SOL_SOCKET) {
     switch (opt) {
+      case SO_KEEPALIVE: v = (s.flags[fd] & SF_KEEPALIVE) !== 0 ? 1 : 0; break;
       case SO_TYPE: v = s.type[fd]; break;
       case SO_ERROR: v = s.err[fd]; s.err[fd] = 0; break;
       case SO_RCVBUF: v = s.rcvbuf[fd]; break;
@@ -370,6 +546,13 @@ export function getsockopt(st: Stack, fd: number, level: number, opt: number, ou
 export function getsockname(st: Stack, fd: number, out: Uint32Array | Int32Array): number {
   if (!validFd(st, fd)) return -EBADF;
   if (out === null || out === undefined || out.length < 2) return -EINVAL;
+  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) {
+    const r = tcpGetsockname(st, st.sock.tcb[fd], nameScratch);
+    if (r < 0) return r;
+    out[0] = u32(nameScratch[0]);
+    out[1] = nameScratch[1];
+    return 0;
+  }
   out[0] = u32(st.sock.laddr[fd]);
   out[1] = st.sock.lport[fd];
   return 0;
@@ -379,15 +562,27 @@ export function getsockname(st: Stack, fd: number, out: Uint32Array | Int32Array
 export function getpeername(st: Stack, fd: number, out: Uint32Array | Int32Array): number {
   if (!validFd(st, fd)) return -EBADF;
   if (out === null || out === undefined || out.length < 2) return -EINVAL;
+  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) {
+    const r = tcpGetpeername(st, st.sock.tcb[fd], nameScratch);
+    if (r < 0) return r;
+    out[0] = u32(nameScratch[0]);
+    out[1] = nameScratch[1];
+    return 0;
+  }
   if (st.sock.connected[fd] === 0) return -ENOTCONN;
   out[0] = u32(st.sock.raddr[fd]);
   out[1] = st.sock.rport[fd];
   return 0;
 }
 
-/** poll(2): EV_READABLE | EV_WRITABLE | EV_ERROR mask, or -EBADF. */
+/**
+ * poll(2): EV_READABLE | EV_WRITABLE | EV_ERROR mask, or -EBADF. A stream
+ * socket adds EV_CLOSED once its connection is over; a listener is
+ * readable when accept() has a connection.
+ */
 export function poll(st: Stack, fd: number): number {
   if (!validFd(st, fd)) return -EBADF;
+  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) return tcpPoll(st, st.sock.tcb[fd]);
   const s = st.sock;
   let m = SK_EV_WRITABLE;
   if (s.rcvq[fd].qlen > 0) m |= SK_EV_READABLE;
@@ -421,6 +616,15 @@ export class SocketApi {
   }
   recv(fd: number, buf: Uint8Array, off: number, len: number): number {
     return recv(this.st, fd, buf, off, len);
+  }
+  listen(fd: number, backlog: number): number {
+    return listen(this.st, fd, backlog);
+  }
+  accept(fd: number, out: Uint32Array | Int32Array | null): number {
+    return accept(this.st, fd, out);
+  }
+  shutdown(fd: number, how: number): number {
+    return shutdown(this.st, fd, how);
   }
   recvLen(fd: number): number {
     return recvLen(this.st, fd);

@@ -7,9 +7,9 @@
 #             ◄─► 127.0.0.1:RPORT / 127.0.0.1:LPORT ◄─► `slabnet up` 192.0.2.2/24
 #
 # then drives slabnet with the kernel's own tools (ping, ip neigh, socat/nc
-# UDP) and checks the capture with tshark. Every command has a timeout; the
+# UDP, nc and curl over TCP) and checks the capture with tshark. Every command has a timeout; the
 # namespace and every process we started are removed on exit (trap).
-# Needs root, iproute2, socat, tshark, ping. Prints PASS/FAIL per check and
+# Needs root, iproute2, socat, tshark, ping, nc (netcat-openbsd), curl. Prints PASS/FAIL per check and
 # "N passed, M failed"; exits non-zero when anything failed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -68,7 +68,7 @@ wait_for() { # seconds command...: poll until the command succeeds
 }
 
 # ---- preconditions ----------------------------------------------------------
-for t in ip socat tshark ping node; do
+for t in ip socat tshark ping node nc curl sha256sum; do
   if ! command -v "$t" >/dev/null; then fail "setup: '$t' not installed"; log "0 passed, 1 failed"; exit 1; fi
 done
 if [ "$(id -u)" != 0 ]; then fail "setup: needs root (network namespaces, TAP)"; log "0 passed, 1 failed"; exit 1; fi
@@ -83,7 +83,7 @@ nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ip
 # background processes run via `ip netns exec` directly (not the nsx function),
 # so $! is the process itself (ip execs it) and signals reach it
 ip netns exec "$NS" node "$ROOT/bin/slabnet.js" up --ip "$SLAB_IP/24" --gw "$HOST_IP" --frames "udp:$LPORT:$RPORT" \
-  --serve echo,discard --pcap "$WORK/slabnet.pcap" --mac "$SLAB_MAC" >"$WORK/slabnet.out" 2>"$WORK/slabnet.err" &
+  --serve echo,discard,http --pcap "$WORK/slabnet.pcap" --mac "$SLAB_MAC" >"$WORK/slabnet.out" 2>"$WORK/slabnet.err" &
 SLAB_PID=$!
 if wait_for 20 grep -q ready "$WORK/slabnet.out"; then
   pass "slabnet up: $(grep ready "$WORK/slabnet.out")"
@@ -167,18 +167,160 @@ else
   fail "UDP to closed port 4444: no 'Connection refused' ($out)"
 fi
 
+# ---- 5b. TCP: echo, discard, http (the kernel's TCP against slabnet's) -------
+# TCP echo (port 7): 200 KB of random data, nc half-closes after EOF (-N)
+TCP_ECHO_BYTES=204800
+head -c "$TCP_ECHO_BYTES" /dev/urandom >"$WORK/tcpecho.in"
+t1=$(date +%s.%N)
+nsx timeout 30 nc -N -w 10 "$SLAB_IP" 7 <"$WORK/tcpecho.in" >"$WORK/tcpecho.out" 2>"$WORK/tcpecho.err"
+rc=$?
+t2=$(date +%s.%N)
+a=$(sha256sum <"$WORK/tcpecho.in" | cut -c1-64)
+b=$(sha256sum <"$WORK/tcpecho.out" | cut -c1-64)
+if [ "$rc" = 0 ] && [ "$a" = "$b" ]; then
+  pass "TCP echo (nc -N) $TCP_ECHO_BYTES bytes: sha256 identical ${a:0:16}…, $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.2f s", b-a}')"
+else
+  fail "TCP echo $TCP_ECHO_BYTES bytes: nc rc=$rc, got $(stat -c %s "$WORK/tcpecho.out") bytes back"; cat "$WORK/tcpecho.err"
+fi
+
+# TCP discard (port 9): 100 KB in, nothing back, clean close
+TCP_DISCARD_BYTES=102400
+head -c "$TCP_DISCARD_BYTES" /dev/urandom >"$WORK/tcpdiscard.in"
+nsx timeout 20 nc -N -w 10 "$SLAB_IP" 9 <"$WORK/tcpdiscard.in" >"$WORK/tcpdiscard.out" 2>"$WORK/tcpdiscard.err"
+rc=$?
+if [ "$rc" = 0 ] && [ ! -s "$WORK/tcpdiscard.out" ]; then
+  pass "TCP discard (nc -N) $TCP_DISCARD_BYTES bytes: no reply, closed cleanly"
+else
+  fail "TCP discard: nc rc=$rc, $(stat -c %s "$WORK/tcpdiscard.out") bytes back"; cat "$WORK/tcpdiscard.err"
+fi
+
+# HTTP: status page
+out=$(nsx timeout 10 curl -sS --max-time 8 -w '\n%{http_code}' "http://$SLAB_IP/" 2>&1)
+if printf '%s\n' "$out" | tail -n 1 | grep -qx 200 && printf '%s\n' "$out" | grep -q '^Tcp\.PassiveOpens [1-9]'; then
+  pass "curl http://$SLAB_IP/: 200, status page with counters ($(printf '%s\n' "$out" | grep '^Tcp\.PassiveOpens'))"
+else
+  fail "curl http://$SLAB_IP/"; printf '%s\n' "$out" | head -20
+fi
+
+# HTTP: 10,000,000 bytes down, byte-exact against the pattern computed here
+BIG=10000000
+want=$(node "$ROOT/test/interop/pattern.mjs" "$BIG")
+w=$(nsx timeout 90 curl -sS --max-time 80 -o "$WORK/bytes.bin" -w '%{http_code} %{size_download} %{speed_download}' \
+  "http://$SLAB_IP/bytes/$BIG" 2>"$WORK/curl-big.err")
+got=$(sha256sum <"$WORK/bytes.bin" 2>/dev/null | cut -c1-64)
+set -- $w
+if [ "${1:-}" = 200 ] && [ "${2:-}" = "$BIG" ] && [ "$got" = "$want" ]; then
+  pass "curl GET /bytes/$BIG: 200, $2 bytes, sha256 matches the pattern, $(awk -v s="${3:-0}" 'BEGIN{printf "%.2f MB/s", s/1e6}')"
+else
+  fail "curl GET /bytes/$BIG: '$w', sha256 ${got:0:16} want ${want:0:16}"; cat "$WORK/curl-big.err"
+fi
+
+# HTTP: PUT /upload of 5 MiB → the byte count
+UP=5242880
+head -c "$UP" /dev/urandom >"$WORK/upload.in"
+w=$(nsx timeout 90 curl -sS --max-time 80 -T "$WORK/upload.in" -o "$WORK/upload.out" -w '%{http_code} %{speed_upload}' \
+  "http://$SLAB_IP/upload" 2>"$WORK/curl-up.err")
+set -- $w
+if [ "${1:-}" = 200 ] && [ "$(tr -d '\n' <"$WORK/upload.out")" = "$UP" ]; then
+  pass "curl -T PUT /upload $UP bytes: 200, reply '$(tr -d '\n' <"$WORK/upload.out")', $(awk -v s="${2:-0}" 'BEGIN{printf "%.2f MB/s", s/1e6}')"
+else
+  fail "curl -T PUT /upload $UP bytes: '$w', reply '$(head -c 200 "$WORK/upload.out" 2>/dev/null)'"; cat "$WORK/curl-up.err"
+fi
+
+# HTTP: 16 parallel clients, 100,000 bytes each
+PAR=16
+want=$(node "$ROOT/test/interop/pattern.mjs" 100000)
+pids=()
+for ((i = 0; i < PAR; i++)); do
+  nsx timeout 60 curl -sS --max-time 50 -o "$WORK/par$i.bin" -w '%{http_code}' "http://$SLAB_IP/bytes/100000" \
+    >"$WORK/par$i.code" 2>"$WORK/par$i.err" &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+okn=0
+for ((i = 0; i < PAR; i++)); do
+  if [ "$(cat "$WORK/par$i.code")" = 200 ] && [ "$(sha256sum <"$WORK/par$i.bin" | cut -c1-64)" = "$want" ]; then okn=$((okn + 1)); fi
+done
+if [ "$okn" = "$PAR" ]; then
+  pass "$PAR parallel curl GET /bytes/100000: all $PAR exact"
+else
+  fail "$PAR parallel curl GET /bytes/100000: $okn exact"
+  for ((i = 0; i < PAR; i++)); do echo "  #$i code=$(cat "$WORK/par$i.code") size=$(stat -c %s "$WORK/par$i.bin" 2>/dev/null) $(head -c 200 "$WORK/par$i.err")"; done
+fi
+
+# HTTP: keep-alive (curl reuses one connection for 3 URLs), chunked upload, errors
+w=$(nsx timeout 15 curl -sS --max-time 10 -o /dev/null -w '%{http_code}/%{num_connects}/%{size_download} ' \
+  "http://$SLAB_IP/bytes/1000" -o /dev/null "http://$SLAB_IP/bytes/2000" -o /dev/null "http://$SLAB_IP/" 2>&1)
+set -- $w
+if [ "${1:-}" = 200/1/1000 ] && [ "${2:-}" = 200/0/2000 ] && [ "${3%%/*}" = 200 ] && [ "$(printf '%s' "${3:-}" | cut -d/ -f2)" = 0 ]; then
+  pass "curl keep-alive: 3 requests on one connection ($w)"
+else
+  fail "curl keep-alive: $w"
+fi
+CH=300000
+head -c "$CH" /dev/urandom >"$WORK/chunked.in"
+w=$(nsx timeout 20 curl -sS --max-time 15 -X POST -H 'Transfer-Encoding: chunked' -T - "http://$SLAB_IP/upload" \
+  <"$WORK/chunked.in" 2>&1)
+if [ "$(printf '%s' "$w" | tr -d '\n')" = "$CH" ]; then
+  pass "curl POST /upload chunked $CH bytes: reply '$(printf '%s' "$w" | tr -d '\n')'"
+else
+  fail "curl POST /upload chunked $CH bytes: '$w'"
+fi
+errs=""
+for spec in "404 /nope" "405 -X DELETE /" "405 /upload" "400 -H Host: /" "431 -H X-Big:$(head -c 6000 /dev/zero | tr '\0' a) /"; do
+  code=${spec%% *}
+  rest=${spec#* }
+  path=${rest##* }
+  opts=${rest% *}
+  [ "$opts" = "$path" ] && opts=""
+  if [ -n "$opts" ]; then
+    got=$(nsx timeout 10 curl -sS --max-time 8 -o /dev/null -w '%{http_code}' ${opts%% *} "${opts#* }" "http://$SLAB_IP$path" 2>&1)
+  else
+    got=$(nsx timeout 10 curl -sS --max-time 8 -o /dev/null -w '%{http_code}' "http://$SLAB_IP$path" 2>&1)
+  fi
+  errs="$errs $got"
+  [ "$got" = "$code" ] || errs="$errs(want $code)"
+done
+if ! printf '%s' "$errs" | grep -q want; then
+  pass "HTTP errors from curl: 404 /nope, 405 DELETE /, 405 GET /upload, 400 no Host, 431 huge header →$errs"
+else
+  fail "HTTP errors from curl:$errs"
+fi
+
+# TCP to a closed port: refused at once (RST,ACK from slabnet)
+t1=$(date +%s%N)
+out=$(nsx timeout 5 nc -v -z -w 2 "$SLAB_IP" 4444 2>&1)
+rc=$?
+t2=$(date +%s%N)
+ms=$(( (t2 - t1) / 1000000 ))
+if [ "$rc" != 0 ] && printf '%s\n' "$out" | grep -qi 'refused' && [ "$ms" -lt 1500 ]; then
+  pass "TCP connect to closed port 4444: refused in $ms ms ($(printf '%s\n' "$out" | head -1))"
+else
+  fail "TCP connect to closed port 4444: rc=$rc after $ms ms: $out"
+fi
+
 # ---- 6. the wire: tshark on the tap ------------------------------------------
 sleep 0.5
 stop_pid "$TSHARK_PID" INT 5
 TSHARK_PID=""
-tsh() { timeout 30 tshark -n -r "$1" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE "${@:2}" 2>/dev/null; }
+tsh() { timeout 60 tshark -n -r "$1" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE "${@:2}" 2>/dev/null; }
+# problems in a frame from slabnet: malformed (also as expert info), bad checksums; expert warnings on
+# non-TCP frames (TCP's own expert notes are analysis: resets, window updates, retransmissions)
+BADF="eth.src == $SLAB_MAC && (_ws.malformed || _ws.expert.group == 0x07000000 || (!tcp && _ws.expert.severity >= warning) || ip.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0 || tcp.checksum.status == 0)"
 if [ -s "$WORK/tap.pcapng" ]; then
   total=$(tsh "$WORK/tap.pcapng" -Y "eth.src == $SLAB_MAC" | wc -l)
-  bad=$(tsh "$WORK/tap.pcapng" -Y "eth.src == $SLAB_MAC && (_ws.malformed || _ws.expert.severity >= warning || ip.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0)")
-  if [ "$total" -gt 0 ] && [ -z "$bad" ]; then
-    pass "tshark on $TAP: $total frames from slabnet, none malformed, no bad IP/UDP/ICMP checksums"
+  bad=$(tsh "$WORK/tap.pcapng" -Y "$BADF")
+  tcpn=$(tsh "$WORK/tap.pcapng" -Y "eth.src == $SLAB_MAC && tcp" | wc -l)
+  if [ "$total" -gt 0 ] && [ "$tcpn" -gt 0 ] && [ -z "$bad" ]; then
+    pass "tshark on $TAP: $total frames from slabnet ($tcpn TCP), none malformed, no bad IP/UDP/ICMP/TCP checksums"
   else
-    fail "tshark on $TAP: $total frames from slabnet; problems:"; printf '%s\n' "$bad" | head -20
+    fail "tshark on $TAP: $total frames from slabnet ($tcpn TCP); problems:"; printf '%s\n' "$bad" | head -20
+  fi
+  rst=$(tsh "$WORK/tap.pcapng" -Y "eth.src == $SLAB_MAC && tcp.srcport == 4444 && tcp.flags.reset == 1 && tcp.flags.ack == 1" | wc -l)
+  if [ "$rst" -ge 1 ]; then
+    pass "RST,ACK from slabnet for the SYN to closed TCP port 4444 on the wire ($rst)"
+  else
+    fail "no RST,ACK from slabnet for TCP port 4444"
   fi
   unreach=$(tsh "$WORK/tap.pcapng" -Y "eth.src == $SLAB_MAC && icmp.type == 3 && icmp.code == 3 && udp.dstport == 4444" | wc -l)
   if [ "$unreach" -ge 1 ]; then
@@ -211,7 +353,7 @@ else
   if [ "$rc" = 0 ]; then pass "slabnet exited 0 on SIGTERM"; else fail "slabnet exit status $rc on SIGTERM"; cat "$WORK/slabnet.err"; fi
 fi
 tail -n 1 "$WORK/slabnet.out" >"$WORK/counters.json"
-node "$ROOT/test/interop/counters.mjs" "$WORK/counters.json" "$DISCARDS" >"$WORK/counters.log" 2>&1
+node "$ROOT/test/interop/counters.mjs" "$WORK/counters.json" "$DISCARDS" "$TCP_ECHO_BYTES" "$TCP_DISCARD_BYTES" "$UP" >"$WORK/counters.log" 2>&1
 cat "$WORK/counters.log"
 PASSED=$((PASSED + $(grep -c '^PASS' "$WORK/counters.log")))
 FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/counters.log")))
@@ -219,7 +361,7 @@ FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/counters.log")))
 # ---- 8. slabnet's own capture (--pcap) ---------------------------------------
 if [ -s "$WORK/slabnet.pcap" ]; then
   n=$(tsh "$WORK/slabnet.pcap" | wc -l)
-  bad=$(tsh "$WORK/slabnet.pcap" -Y "eth.src == $SLAB_MAC && (_ws.malformed || ip.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0)")
+  bad=$(tsh "$WORK/slabnet.pcap" -Y "$BADF")
   if [ "$n" -gt 0 ] && [ -z "$bad" ]; then
     pass "slabnet --pcap: tshark reads $n frames, slabnet's own are clean"
   else
@@ -235,6 +377,18 @@ if [ -s "$WORK/slabnet.pcap" ]; then
     fi
   else
     fail "negative control: no frame to corrupt in slabnet's capture"
+  fi
+  # and the TCP part of the check ($BADF, tcp.checksum) on a corrupted TCP data segment
+  if node "$ROOT/test/interop/corrupt.mjs" "$WORK/slabnet.pcap" "$SLAB_MAC" "$WORK/corrupt-tcp.pcap" tcp; then
+    flagged=$(tsh "$WORK/corrupt-tcp.pcap" -Y "$BADF" | wc -l)
+    tflag=$(tsh "$WORK/corrupt-tcp.pcap" -Y "tcp.checksum.status == 0" | wc -l)
+    if [ "$flagged" -eq 2 ] && [ "$tflag" -eq 1 ]; then
+      pass "TCP checksum check is live: flags 2 of 2 corrupted copies of a slabnet TCP segment (1 by tcp.checksum)"
+    else
+      fail "TCP check flags $flagged of 2 corrupted TCP segments ($tflag by tcp.checksum)"
+    fi
+  else
+    fail "negative control: no TCP data segment to corrupt in slabnet's capture"
   fi
 else
   fail "slabnet --pcap wrote nothing"

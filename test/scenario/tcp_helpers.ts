@@ -18,7 +18,7 @@ import { ensureTcp } from '../unit/tcp_util';
 import {
   tcpSocket, tcpBind, tcpListen, tcpAccept, tcpConnect, tcpSend, tcpRecv, tcpClose, tcpShutdown, SHUT_WR,
 } from '../../src/transport/tcp/tcp_api';
-import { TCP_ESTABLISHED, TCP_STATE_NAMES, TCP_FREE, OWN_APP, TcpState } from '../../src/transport/tcp/tcp';
+import { TCP_ESTABLISHED, TCP_STATE_NAMES, TCP_FREE, TCP_CLOSE, OWN_APP, TcpState } from '../../src/transport/tcp/tcp';
 import { EAGAIN, EINPROGRESS } from '../../src/core/errno';
 import { csumPartial, csumFold, csumTcpUdpMagic } from '../../src/core/checksum';
 import { s32 } from '../../src/core/bits';
@@ -93,11 +93,13 @@ export class Pump implements SimTicker {
   eof = false;
   /** first received offset that differed from the expected stream, -1 none */
   mismatchAt = -1;
-  /** last negative return other than -EAGAIN (send or recv) */
+  /** first negative return other than -EAGAIN (send or recv) */
   error = 0;
   /** stop reading while true (zero window tests) */
   paused = false;
   shutWhenDone = true;
+  /** with shutWhenDone: wait for the peer's FIN first (the passive closer) */
+  shutAfterEof = false;
   shutDone = false;
   constructor(
     readonly h: SimHost,
@@ -125,14 +127,17 @@ export class Pump implements SimTicker {
       }
       const r = tcpSend(st, this.t, this.out, this.outOff, this.outLen - this.outOff);
       if (r <= 0) {
-        if (r < 0 && r !== -EAGAIN) this.error = r;
+        if (r < 0 && r !== -EAGAIN && this.error === 0) this.error = r;
         break;
       }
       this.outOff += r;
       this.sent += r;
       n++;
     }
-    if (this.sent === this.sendTotal && this.shutWhenDone && !this.shutDone && this.error === 0) {
+    if (
+      this.sent === this.sendTotal && this.shutWhenDone && !this.shutDone && this.error === 0 &&
+      (!this.shutAfterEof || this.eof)
+    ) {
       this.shutDone = true;
       tcpShutdown(st, this.t, SHUT_WR);
       n++;
@@ -152,7 +157,7 @@ export class Pump implements SimTicker {
         this.eof = true;
         n++;
       } else if (r !== -EAGAIN) {
-        this.error = r;
+        if (this.error === 0) this.error = r;
       }
       break;
     }
@@ -217,7 +222,23 @@ export function closeAllAndDrain(sim: Sim): void {
     if (st.cfg.tcpMslMs > msl) msl = st.cfg.tcpMslMs;
     if (st.cfg.tcpFinTimeoutMs > fin) fin = st.cfg.tcpFinTimeoutMs;
   }
-  sim.run(2 * msl + fin + 10000);
+  // an orphan in LAST_ACK / FIN_WAIT1 after a long backoff may retransmit for
+  // many minutes (tcpRetries2 at up to tcpRtoMaxMs): wait for the table to
+  // empty with coarse steps (every timer is still an event), then at least
+  // 2 MSL + fin timeout so TIME_WAIT runs out
+  const saved = sim.stepMs;
+  sim.stepMs = 1000;
+  const t0 = sim.now();
+  sim.runUntil(() => {
+    for (const h of sim.hosts) {
+      const tp = (h.st as unknown as { tcp: TcpState | undefined }).tcp;
+      if (tp !== undefined && (tp.inUse() !== 0 || tp.twCount !== 0 || tp.rqCount !== 0)) return false;
+    }
+    return true;
+  }, 4 * 3600000);
+  const waited = sim.now() - t0;
+  if (waited < 2 * msl + fin + 10000) sim.run(2 * msl + fin + 10000 - waited);
+  sim.stepMs = saved;
   for (const h of sim.hosts) {
     const tp = (h.st as unknown as { tcp: TcpState | undefined }).tcp;
     if (tp === undefined) continue;
@@ -230,33 +251,57 @@ export function closeAllAndDrain(sim: Sim): void {
   expectAllFree(sim);
 }
 
-/** Records every TCB state change (polled at each settled instant) on the watched stacks. */
+/**
+ * Records every TCB state change (polled at each settled instant) on the
+ * watched stacks. A connection entering TIME_WAIT leaves its TCB for a
+ * TIME_WAIT minisock (twCount grows at the same instant): that is
+ * recorded as "<state>>TIME_WAIT TIME_WAIT><TCB's new state>", and every
+ * minisock that expires is counted in twExpired. A socket created and
+ * connected (or put to listen) at one instant shows "FREE>SYN_SENT" /
+ * "FREE>LISTEN" (CLOSE lasted no time).
+ */
 export class StateRecorder implements SimTicker {
   readonly last: Uint8Array[] = [];
-  /** "host:FROM>TO" transitions, in order per host and TCB */
+  readonly lastTw: number[] = [];
+  readonly twExpired: number[] = [];
+  /** transitions in order, per host and TCB */
   readonly trans: string[][] = [];
   readonly seen = new Set<string>();
   constructor(readonly hosts: SimHost[]) {
     for (const h of hosts) {
       this.last.push(new Uint8Array(h.st.tcp.n));
+      this.lastTw.push(h.st.tcp.twCount);
+      this.twExpired.push(0);
       const per: string[] = [];
       for (let i = 0; i < h.st.tcp.n; i++) per.push('');
       this.trans.push(per);
     }
   }
+  private add(k: number, t: number, tr: string): void {
+    this.trans[k][t] += (this.trans[k][t].length > 0 ? ' ' : '') + tr;
+    this.seen.add(tr);
+  }
   onTick(): number {
     for (let k = 0; k < this.hosts.length; k++) {
       const tp = this.hosts[k].st.tcp;
       const last = this.last[k];
+      let twNew = tp.twCount - this.lastTw[k];
       for (let t = 0; t < tp.n; t++) {
         const s = tp.state[t];
-        if (s !== last[t]) {
-          const tr = TCP_STATE_NAMES[last[t]] + '>' + TCP_STATE_NAMES[s];
-          this.trans[k][t] += (this.trans[k][t].length > 0 ? ' ' : '') + tr;
-          this.seen.add(tr);
-          last[t] = s;
+        if (s === last[t]) continue;
+        const old = TCP_STATE_NAMES[last[t]];
+        const closing = old === 'FIN_WAIT1' || old === 'FIN_WAIT2' || old === 'CLOSING';
+        if (closing && (s === TCP_FREE || s === TCP_CLOSE) && twNew > 0) {
+          twNew--;
+          this.add(k, t, old + '>TIME_WAIT');
+          this.add(k, t, 'TIME_WAIT>' + TCP_STATE_NAMES[s]);
+        } else {
+          this.add(k, t, old + '>' + TCP_STATE_NAMES[s]);
         }
+        last[t] = s;
       }
+      if (tp.twCount < this.lastTw[k]) this.twExpired[k] += this.lastTw[k] - tp.twCount;
+      this.lastTw[k] = tp.twCount;
     }
     return 0;
   }
@@ -275,6 +320,9 @@ export interface WireSeg {
   win: number;
   len: number;
   csumOk: boolean;
+  /** timestamp option (RFC 7323) or -1 */
+  tsval: number;
+  tsecr: number;
 }
 
 /**
@@ -282,13 +330,16 @@ export interface WireSeg {
  * is bad (with an intact IPv4 header), and optionally logs segments.
  */
 export class TcpWire implements FrameObserver {
+  /** bad checksum, header length valid: TCP must count InCsumErrors */
   badCsumDelivered = 0;
+  /** bad checksum and an impossible data offset: dropped (InErrs) before the checksum is checked */
+  badHdrDelivered = 0;
   tcpDelivered = 0;
   log: WireSeg[] | null = null;
-  /** only log these events (FEV_TX / FEV_RX) */
+  /** only log these events (FEV_TX / FEV_RX; 0 = both) */
   logEv = FEV_TX;
   onFrame(ev: number, port: SimPort, t: number, b: Uint8Array, o: number, len: number): void {
-    if (ev !== FEV_RX && ev !== this.logEv) return;
+    if (ev !== FEV_RX && ev !== this.logEv && this.logEv !== 0) return;
     if (len < 54 || b[o + 12] !== 0x08 || b[o + 13] !== 0x00) return;
     const ip = o + 14;
     if (b[ip] !== 0x45 || b[ip + 9] !== 6) return;
@@ -303,10 +354,29 @@ export class TcpWire implements FrameObserver {
     const ok = csumFold(csumPartial(b, th, tl, csumTcpUdpMagic(saddr, daddr, tl, 6))) === 0xffff;
     if (ev === FEV_RX) {
       this.tcpDelivered++;
-      if (!ok) this.badCsumDelivered++;
-    }
-    if (this.log !== null && ev === this.logEv) {
       const hl = (b[th + 12] >>> 4) * 4;
+      if (!ok && hl >= 20 && hl <= tl) this.badCsumDelivered++;
+      else if (!ok) this.badHdrDelivered++;
+    }
+    if (this.log !== null && (ev === this.logEv || (this.logEv === 0 && ev !== 2))) {
+      const hl = (b[th + 12] >>> 4) * 4;
+      let tsval = -1;
+      let tsecr = -1;
+      for (let i = th + 20; i < th + hl && i < o + len; ) {
+        const kind = b[i];
+        if (kind === 0) break;
+        if (kind === 1) {
+          i++;
+          continue;
+        }
+        const ol = b[i + 1];
+        if (kind === 8 && ol === 10) {
+          tsval = ((b[i + 2] << 24) | (b[i + 3] << 16) | (b[i + 4] << 8) | b[i + 5]) >>> 0;
+          tsecr = ((b[i + 6] << 24) | (b[i + 7] << 16) | (b[i + 8] << 8) | b[i + 9]) >>> 0;
+        }
+        if (ol < 2) break;
+        i += ol;
+      }
       this.log.push({
         ev, port: port.name, t,
         sport: (b[th] << 8) | b[th + 1],
@@ -317,6 +387,8 @@ export class TcpWire implements FrameObserver {
         win: (b[th + 14] << 8) | b[th + 15],
         len: tl - hl,
         csumOk: ok,
+        tsval,
+        tsecr,
       });
     }
   }

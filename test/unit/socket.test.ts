@@ -27,7 +27,7 @@ function oneStack(over?: Partial<import('../../src/config').StackConfig>): Stack
 describe('socket API: argument errors', () => {
   it('socket() validates type and protocol and fills the table', () => {
     const st = oneStack({ maxSockets: 3 });
-    expect(socket(st, SOCK_STREAM, IPPROTO_TCP)).toBe(-EPROTONOSUPPORT);
+    expect(socket(st, SOCK_STREAM, IPPROTO_UDP)).toBe(-EPROTONOSUPPORT); // TCP: test/unit/socket_tcp.test.ts
     expect(socket(st, 99, 0)).toBe(-EINVAL);
     expect(socket(st, SOCK_DGRAM, IPPROTO_TCP)).toBe(-EPROTONOSUPPORT);
     expect(socket(st, SOCK_RAW, 0)).toBe(-EPROTONOSUPPORT);

@@ -106,6 +106,18 @@ export const F_SND_SHUT = 0x8000; // SHUT_WR done
 export const F_CLOSED_APP = 0x10000; // application called close
 export const F_WS_OFFERED = 0x20000; // SYN_SENT: we offered window scaling
 export const F_ZWND_ADV = 0x40000; // last advertised window was zero
+/**
+ * an RTO retransmission is outstanding: a timestamp echo older than
+ * rtxTs (the TSval of the latest RTO retransmission) measures the time an
+ * ACK was lost, not the path, and is not an RTT sample (Karn for TSecr)
+ */
+export const F_RTO_TS = 0x80000;
+/** a D-SACK block (dsS..dsE) goes first in the next ACK's SACK option (RFC 2883) */
+export const F_DSACK = 0x100000;
+/** SO_LINGER with a timeout (lingerMs): after close, data + FIN get that long to be acknowledged, then RST */
+export const F_LINGER = 0x200000;
+/** path MTU discovery off for this TCB: the path reported an MTU below 552 (Linux min_pmtu); DF is cleared */
+export const F_NOPMTU = 0x400000;
 
 /* ---- timers per TCB ---- */
 export const TT_RTX = 0; // retransmit, SYN retries, persist
@@ -140,7 +152,7 @@ export const TCPEXT_NAMES = [
   'TCPFromZeroWindowAdv', 'TCPPureAcks', 'TCPNoSkb', 'TCPLimitedTransmit', 'TCPPartialAcks',
   'TCPDSACKRecv', 'OutOfWindowIcmps', 'TCPTimeWaitKilled', 'TCPAbortFailed', 'TCPSackBlocksRecv',
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPACKSkippedSeq',
-  'TCPACKSkippedPAWS',
+  'TCPACKSkippedPAWS', 'TCPSACKRescue', 'TCPDSACKOldSent',
 ];
 export const TX_LISTENOVERFLOWS = 0;
 export const TX_LISTENDROPS = 1;
@@ -189,6 +201,10 @@ export const TX_SYNCOOKIESFAILED = 43;
 export const TX_REQQFULLDOCOOKIES = 44;
 export const TX_ACKSKIPPEDSEQ = 45;
 export const TX_ACKSKIPPEDPAWS = 46;
+/** RFC 6675 rescue retransmissions */
+export const TX_SACKRESCUE = 47;
+/** D-SACK blocks sent for duplicate data (RFC 2883) */
+export const TX_DSACKOLDSENT = 48;
 
 /**
  * A MibBlock whose counters live in an Int32Array (tp.mib / tp.ext). On
@@ -220,8 +236,11 @@ export class IntMibBlock extends MibBlock {
  * capture segments without the IP layer (tcp_ipv4.ts installs the real one).
  */
 export interface TcpIpOps {
-  /** ip_build_and_send_pkt: skb data at the TCP header. Consumes skb. 0 or -errno. */
-  xmit(st: Stack, skb: number, saddr: number, daddr: number, tos: number, ttl: number): number;
+  /**
+   * ip_build_and_send_pkt: skb data at the TCP header. Consumes skb. 0 or -errno.
+   * df: set Don't Fragment (RFC 1191 path MTU discovery on this segment).
+   */
+  xmit(st: Stack, skb: number, saddr: number, daddr: number, tos: number, ttl: number, df: boolean): number;
   /** local address used to reach daddr, 0 when unroutable */
   selectSource(st: Stack, daddr: number): number;
   /** MTU of the device used to reach daddr (0 when unroutable) */
@@ -310,6 +329,13 @@ export class TcpState {
   readonly rttSeq: Int32Array;
   readonly rttTime: Float64Array;
   readonly rtxStart: Float64Array;
+  /** D-SACK block to report (F_DSACK): duplicate data received */
+  readonly dsS: Int32Array;
+  readonly dsE: Int32Array;
+  /** RFC 6675 RescueRxt: set to the recovery point by the rescue retransmission (NextSeg rule 4) */
+  readonly rescueRxt: Int32Array;
+  /** TSval (our clock + tsOffset) of the latest RTO retransmission (F_RTO_TS) */
+  readonly rtxTs: Int32Array;
   readonly rcvTstamp: Float64Array;
   /** last ACK sent for an out-of-window / PAWS-failed pure ACK (tcp_oow_rate_limited) */
   readonly oowLast: Float64Array;
@@ -322,6 +348,8 @@ export class TcpState {
   readonly keepIntvl: Int32Array;
   readonly keepCnt: Int32Array;
   readonly userTimeout: Int32Array;
+  /** SO_LINGER timeout in ms (F_LINGER) */
+  readonly lingerMs: Int32Array;
   /* rings */
   readonly sndRing: Uint8Array[];
   readonly rcvRing: Uint8Array[];
@@ -482,6 +510,10 @@ export class TcpState {
     this.rttSeq = new Int32Array(n);
     this.rttTime = new Float64Array(n);
     this.rtxStart = new Float64Array(n);
+    this.rtxTs = new Int32Array(n);
+    this.rescueRxt = new Int32Array(n);
+    this.dsS = new Int32Array(n);
+    this.dsE = new Int32Array(n);
     this.rcvTstamp = new Float64Array(n);
     this.oowLast = new Float64Array(n);
     this.tsRecent = new Int32Array(n);
@@ -491,6 +523,7 @@ export class TcpState {
     this.keepIntvl = new Int32Array(n);
     this.keepCnt = new Int32Array(n);
     this.userTimeout = new Int32Array(n);
+    this.lingerMs = new Int32Array(n);
     this.sndRing = [];
     this.rcvRing = [];
     for (let i = 0; i < n; i++) {
@@ -678,6 +711,8 @@ export function tcbAlloc(st: Stack): number {
     tp.rttSeq[t] = 0;
     tp.rttTime[t] = 0;
     tp.rtxStart[t] = 0;
+    tp.rtxTs[t] = 0;
+    tp.rescueRxt[t] = 0;
     tp.rcvTstamp[t] = st.now();
     tp.oowLast[t] = -1e9;
     tp.tsRecent[t] = 0;
@@ -687,6 +722,7 @@ export function tcbAlloc(st: Stack): number {
     tp.keepIntvl[t] = c.tcpKeepIntvlMs;
     tp.keepCnt[t] = c.tcpKeepCnt;
     tp.userTimeout[t] = 0;
+    tp.lingerMs[t] = 0;
     tp.oooN[t] = 0;
     tp.sbN[t] = 0;
     return t;

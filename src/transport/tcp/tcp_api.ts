@@ -19,7 +19,7 @@ import {
 import {
   TCP_FREE, TCP_CLOSE, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RECV, TCP_ESTABLISHED, TCP_CLOSE_WAIT,
   TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, OWN_APP, OWN_ORPHAN, F_NODELAY, F_KEEPALIVE,
-  F_LINGER0, F_FIN_QUEUED, F_SND_SHUT, F_RCV_SHUT, F_CLOSED_APP, F_ACK_NOW, TX_ABORTONCLOSE,
+  F_LINGER0, F_LINGER, TCP_CLOSING, F_FIN_QUEUED, F_SND_SHUT, F_RCV_SHUT, F_CLOSED_APP, F_ACK_NOW, TX_ABORTONCLOSE,
   TX_ABORTONLINGER, TEV_READABLE, TEV_WRITABLE, TEV_ERROR, TEV_CLOSED, seqDiff, tcbAlloc, tcbFree,
   tcpSetState, tcpDone,
 } from './tcp';
@@ -315,10 +315,14 @@ export function tcpClose(st: Stack, t: number): number {
     return 0;
   }
   tcpSendFin(st, t);
+  const s2 = tp.state[t];
+  if ((tp.flags[t] & F_LINGER) !== 0 && (s2 === TCP_FIN_WAIT1 || s2 === TCP_LAST_ACK || s2 === TCP_CLOSING)) {
+    st.timers.mod(tp.tKeep[t], st.now() + tp.lingerMs[t]); // tcpKeepaliveTimer: linger expired
+  }
   return 0;
 }
 
-/** setsockopt with an integer value (SO_LINGER: seconds, or -1 for off). */
+/** setsockopt with an integer value (SO_LINGER: l_linger seconds, or -1 for off). */
 export function tcpSetsockopt(st: Stack, t: number, level: number, name: number, val: number): number {
   if (!valid(st, t)) return -EBADF;
   const tp = st.tcp;
@@ -335,8 +339,14 @@ export function tcpSetsockopt(st: Stack, t: number, level: number, name: number,
       return 0;
     }
     if (name === SO_LINGER) {
+      // val: l_linger seconds, -1 = off. 0: close resets (abortive); > 0: close is graceful,
+      // but what is not acknowledged within val seconds is abandoned with a RST
+      tp.flags[t] &= ~(F_LINGER0 | F_LINGER);
       if (val === 0) tp.flags[t] |= F_LINGER0;
-      else tp.flags[t] &= ~F_LINGER0;
+      else if (val > 0) {
+        tp.flags[t] |= F_LINGER;
+        tp.lingerMs[t] = (val < 2147483 ? val : 2147483) * 1000;
+      }
       return 0;
     }
     if (name === SO_SNDBUF || name === SO_RCVBUF) {
@@ -393,7 +403,7 @@ export function tcpGetsockopt(st: Stack, t: number, level: number, name: number)
   const tp = st.tcp;
   if (level === SOL_SOCKET) {
     if (name === SO_KEEPALIVE) return (tp.flags[t] & F_KEEPALIVE) !== 0 ? 1 : 0;
-    if (name === SO_LINGER) return (tp.flags[t] & F_LINGER0) !== 0 ? 1 : 0; // 1: abortive (l_linger 0)
+    if (name === SO_LINGER) return (tp.flags[t] & (F_LINGER0 | F_LINGER)) !== 0 ? 1 : 0; // l_onoff
     if (name === SO_SNDBUF) return tp.sndLimit[t];
     if (name === SO_RCVBUF) return tp.rcvLimit[t];
     if (name === SO_ERROR) {

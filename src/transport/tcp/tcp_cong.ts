@@ -16,7 +16,7 @@ import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
 import {
   F_RENO_RECOV, F_SACK_RECOV, F_SACK, TX_SACKRECOVERY, TX_RENORECOVERY, TX_FASTRETRANS,
-  TX_PARTIALACKS, seqDiff,
+  TX_PARTIALACKS, TX_SACKRESCUE, seqDiff,
 } from './tcp';
 import { sbSacked, sbSackedIn, sbLostEdge, sbSkip, sbNextSacked, sbHighest } from './tcp_seq';
 import {
@@ -148,8 +148,43 @@ export function tcpSackXmit(st: Stack, t: number): void {
     }
     // (3)
     r = sackRetransmitFrom(st, t, hr, sbHighest(tp, t, una));
-    if (r <= 0) return;
+    if (r < 0) return;
+    if (r > 0) continue;
+    // (4) rescue retransmission
+    if (tcpSackRescue(st, t) <= 0) return;
   }
+}
+
+/**
+ * RFC 6675 §4 NextSeg() rule (4): nothing lost, no new data, no hole
+ * below the highest SACK: once per recovery (while HighACK > RescueRxt)
+ * resend the segment holding the highest unSACKed sequence number, so a
+ * loss at the tail of the window does not wait for the RTO. RescueRxt
+ * becomes the recovery point; HighRxt is not moved. Returns bytes sent.
+ */
+export function tcpSackRescue(st: Stack, t: number): number {
+  const tp = st.tcp;
+  const una = tp.sndUna[t];
+  if (!after(una, tp.rescueRxt[t])) return 0;
+  // highest unSACKed byte + 1: below the SACKed range that reaches HighData, if any
+  let h = tp.sndMax[t];
+  const n = tp.sbN[t];
+  const base = t * tp.K;
+  if (n > 0 && tp.sbE[base + n - 1] === h) h = tp.sbS[base + n - 1];
+  if (!after(h, una)) return 0;
+  let s = s32(h - tp.smss[t]);
+  if (before(s, una)) s = una;
+  // start after the SACKed data below it (sorted ascending: the range just under h)
+  for (let i = 0; i < n; i++) {
+    const e = tp.sbE[base + i];
+    if (after(e, s) && !after(e, h)) s = e;
+  }
+  const r = tcpXmitAt(st, t, s, seqDiff(h, s), true);
+  if (r > 0) {
+    tp.rescueRxt[t] = tp.recover[t];
+    tp.ext[TX_SACKRESCUE]++;
+  }
+  return r;
 }
 
 /* ---------------- the recovery state machine ---------------- */
@@ -165,6 +200,7 @@ function enterRecovery(st: Stack, t: number): void {
     tp.ext[TX_SACKRECOVERY]++;
     tp.cwnd[t] = tp.ssthresh[t];
     tp.highRxt[t] = tp.sndUna[t];
+    tp.rescueRxt[t] = s32(tp.sndUna[t] - 1); // undefined: a rescue is allowed
     // the first unSACKed segment goes out regardless of pipe (RFC 6675 §5 step 4.3)
     sackRetransmitFrom(st, t, tp.sndUna[t], tp.sndMax[t]);
     tcpSackXmit(st, t);

@@ -23,7 +23,7 @@ import {
   TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_RECV, TCP_FIN_WAIT1, TCP_FIN_WAIT2,
   TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_CLOSING, TCP_FREE, F_TS, F_SACK, F_WS, F_KEEPALIVE,
   F_RTT_ACTIVE, F_ACK_PENDING, F_ACK_NOW, F_PROBE, F_OOO_FIN, F_RCV_SHUT, F_FIN_QUEUED, F_CLOSED_APP,
-  F_WS_OFFERED, OWN_ACCEPTQ, OWN_ORPHAN, TCP_ATTEMPTFAILS, TX_CHALLENGEACK, TX_SYNCHALLENGE,
+  F_WS_OFFERED, F_RTO_TS, F_DSACK, OWN_ACCEPTQ, OWN_ORPHAN, TCP_ATTEMPTFAILS, TX_CHALLENGEACK, TX_SYNCHALLENGE,
   TX_ACKSKIPPEDCHALLENGE, TX_DELAYEDACKS, TX_OFOQUEUE, TX_OFODROP, TX_OFOMERGE, TX_PAWSESTAB,
   TX_ABORTONDATA, TX_SACKDISCARD, TX_DSACKRECV, TX_ZEROWINDOWDROP, TX_PUREACKS, TX_SACKBLOCKSRECV,
   TX_EMBRYONICRSTS, TX_RCVQDROP, TX_ACKSKIPPEDSEQ, TX_ACKSKIPPEDPAWS, TEV_READABLE, TEV_WRITABLE, TEV_CONNECTED, seqDiff, seqMin,
@@ -168,6 +168,27 @@ function tcpSendDupAckLimited(st: Stack, t: number, counter: number): void {
   tcpSendAck(st, t);
 }
 
+/**
+ * tcp_dsack_set: report duplicate data [s, e) in the first SACK block of
+ * the next ACK (RFC 2883 §4), so the sender can tell a spurious
+ * retransmission (lost ACK, reordering) from a lost segment.
+ */
+function tcpDsackSet(tp: TcpState, t: number, s: number, e: number): void {
+  if ((tp.flags[t] & F_SACK) === 0 || !after(e, s)) return;
+  tp.dsS[t] = s;
+  tp.dsE[t] = e;
+  tp.flags[t] |= F_DSACK;
+}
+
+/** [s, e) lies inside one out-of-order range already held. */
+function oooCovers(tp: TcpState, t: number, s: number, e: number): boolean {
+  const base = t * tp.K;
+  for (let i = 0; i < tp.oooN[t]; i++) {
+    if (!before(s, tp.oooS[base + i]) && !after(e, tp.oooE[base + i])) return true;
+  }
+  return false;
+}
+
 /** RFC 9293 §3.10.7.4 first check (Linux-style tcp_sequence: lenient at the left edge). */
 function tcpSequenceOk(tp: TcpState, t: number, seq: number, endSeq: number): boolean {
   let wnd = seqDiff(tp.rcvEdge[t], tp.rcvNxt[t]);
@@ -236,6 +257,7 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
   // trim data already received
   const dup = seqDiff(tp.rcvNxt[t], seq);
   if (dup > 0) {
+    if (len > 0) tcpDsackSet(tp, t, seq, s32(seq + (dup < len ? dup : len)));
     if (dup >= len) {
       if (len > 0) tp.flags[t] |= F_ACK_NOW; // a duplicate: ACK at once (RFC 5681 §4.2)
       len = 0;
@@ -289,6 +311,7 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
       tcpScheduleAck(st, t, false);
       tcpEmit(st, t, TEV_READABLE);
     } else {
+      if (oooCovers(tp, t, seq, s32(seq + len))) tcpDsackSet(tp, t, seq, s32(seq + len));
       if (oooAdd(tp, t, seq, s32(seq + len))) tp.ext[TX_OFOQUEUE]++;
       else tp.ext[TX_OFODROP]++;
       tp.flags[t] |= F_ACK_NOW; // out of order: duplicate ACK with SACK at once
@@ -335,7 +358,11 @@ function tcpAck(st: Stack, t: number): boolean {
       const e = tp.sackE[i];
       if (!after(e, s)) {
         tp.ext[TX_SACKDISCARD]++;
-      } else if (before(s, ack) || before(s, tp.sndUna[t])) {
+      } else if (
+        before(s, ack) || before(s, tp.sndUna[t]) ||
+        (i === 0 && tp.sackN > 1 && !before(s, tp.sackS[1]) && !after(e, tp.sackE[1]))
+      ) {
+        // RFC 2883 §4: below the ACK, or the first block inside the second: a D-SACK
         tp.ext[TX_DSACKRECV]++;
       } else if (after(e, tp.sndMax[t])) {
         tp.ext[TX_SACKDISCARD]++;
@@ -372,15 +399,26 @@ function tcpAck(st: Stack, t: number): boolean {
     tp.sndUna[t] = ack;
     if (before(tp.sndNxt[t], ack)) tp.sndNxt[t] = ack;
     sbTrim(tp, t, ack);
-    // RTT sample (RFC 6298 §3 / RFC 7323 §4)
+    // RTT sample (RFC 6298 §3 / RFC 7323 §4). The backed-off RTO stays
+    // until a valid sample (RFC 6298 §5 Karn; Linux tcp_ack_update_rtt).
+    // After an RTO, an echo older than the retransmission means the
+    // receiver already held the data and our ACK for it was lost: the
+    // sample would measure the timeout, not the path (it inflated the RTO
+    // to its 120 s maximum under 20% loss), so it is not taken.
     if ((fl & F_TS) !== 0 && tp.optTs && tp.optTsecr !== 0) {
-      const m = seqDiff(s32(tcpTimeStamp(st) + tp.tsOffset[t]), tp.optTsecr);
-      if (m >= 0 && m < 0x7fffffff) tcpRttEstimator(st, t, m);
+      if ((fl & F_RTO_TS) === 0 || !before(tp.optTsecr, tp.rtxTs[t])) {
+        const m = seqDiff(s32(tcpTimeStamp(st) + tp.tsOffset[t]), tp.optTsecr);
+        if (m >= 0 && m < 0x7fffffff) {
+          tcpRttEstimator(st, t, m);
+          tp.flags[t] &= ~F_RTO_TS;
+          tp.backoff[t] = 0;
+        }
+      }
     } else if ((fl & F_RTT_ACTIVE) !== 0 && !before(ack, tp.rttSeq[t])) {
       tp.flags[t] &= ~F_RTT_ACTIVE;
       tcpRttEstimator(st, t, st.now() - tp.rttTime[t]);
+      tp.backoff[t] = 0;
     }
-    tp.backoff[t] = 0;
     tp.retransmits[t] = 0;
     tp.rtxStart[t] = 0;
     if (tp.sndUna[t] === tp.sndMax[t]) tcpClearXmitTimer(st, t);
@@ -434,7 +472,14 @@ export function tcpValidateIncoming(st: Stack, t: number): boolean {
   if ((f & TCPF_FIN) !== 0) slen++;
   const endSeq = s32(tp.segSeq + slen);
   if (!tcpSequenceOk(tp, t, tp.segSeq, endSeq)) {
-    if (!rst) tcpSendDupAckLimited(st, t, TX_ACKSKIPPEDSEQ); // RFC 9293: ACK an unacceptable segment
+    if (!rst) {
+      // an old duplicate: D-SACK it (tcp_send_dupack)
+      if (tp.segLen > 0 && before(tp.segSeq, tp.rcvNxt[t])) {
+        const e = s32(tp.segSeq + tp.segLen);
+        tcpDsackSet(tp, t, tp.segSeq, before(e, tp.rcvNxt[t]) ? e : tp.rcvNxt[t]);
+      }
+      tcpSendDupAckLimited(st, t, TX_ACKSKIPPEDSEQ); // RFC 9293: ACK an unacceptable segment
+    }
     return false;
   }
   if (rst) {

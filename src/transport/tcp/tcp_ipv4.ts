@@ -24,12 +24,13 @@ import {
   TcpState, TcpIpOps, TH_SPORT, TH_DPORT, TH_SEQ, TH_ACK, TH_DOFF, TH_FLAGS, TH_WIN, TCP_HLEN,
   TCPF_SYN, TCPF_RST, TCPF_ACK, TCP_LISTEN, TCP_CLOSE, TCP_FREE, TCP_ESTABLISHED, TCP_SYN_SENT,
   TCP_SYN_RECV, TCP_INSEGS, TCP_INERRS, TCP_INCSUMERRORS, TCP_ACTIVEOPENS, TX_OUTOFWINDOWICMPS,
-  F_WS_OFFERED, F_TS, TT_RTX, TT_DACK, TT_KEEP, tcpSecureIsn, tcpTsOffset, tcpSetState, tcpDone,
+  F_WS_OFFERED, F_TS, F_NOPMTU, F_SACK_RECOV, F_RENO_RECOV, TT_RTX, TT_DACK, TT_KEEP, tcpSecureIsn, tcpTsOffset, tcpSetState, tcpDone,
   getSeq, tcpPseudoSum,
 } from './tcp';
 import { tcpParseOptions, tcpRcvEstablished, tcpRcvStateProcess } from './tcp_input';
 import {
-  tcpV4SendReset, tcpSendSyn, tcpResetXmitTimer, tcpWscaleFor, tcpSyncMss, tcpXmitAt,
+  tcpV4SendReset, tcpSendSyn, tcpResetXmitTimer, tcpWscaleFor, tcpSyncMss, tcpXmitAt, tcpWriteXmit,
+  tcpCanSend,
 } from './tcp_output';
 import {
   tcpTwProcess, TW_SYN, reqLookup, tcpCheckReq, tcpConnRequest, tcpAdvMss,
@@ -47,9 +48,9 @@ const ICMP_PORT_UNREACH = 3;
 
 /** The real IP layer (ip_output.ts). */
 class IpOps implements TcpIpOps {
-  xmit(st: Stack, skb: number, saddr: number, daddr: number, tos: number, ttl: number): number {
-    // DF off: no PMTU discovery state to keep; frag-needed still lowers the MSS (tcpV4Err)
-    return ipBuildAndSend(st, skb, saddr, daddr, IPPROTO_TCP, ttl, tos, false);
+  xmit(st: Stack, skb: number, saddr: number, daddr: number, tos: number, ttl: number, df: boolean): number {
+    // DF on TCB segments: RFC 1191 path MTU discovery (frag-needed lowers the MSS, tcpV4Err)
+    return ipBuildAndSend(st, skb, saddr, daddr, IPPROTO_TCP, ttl, tos, df);
   }
   selectSource(st: Stack, daddr: number): number {
     return ipSelectSource(st, daddr);
@@ -268,12 +269,7 @@ export function tcpV4Err(st: Stack, skb: number, type: number, code: number, inf
     return;
   }
   if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) {
-    const mtu = info;
-    if (mtu >= 68 && mtu - 40 < tp.advMss[t]) {
-      tp.advMss[t] = mtu - 40 > 88 ? mtu - 40 : 88;
-      tcpSyncMss(st, t);
-      tcpXmitAt(st, t, tp.sndUna[t], tp.smss[t], true);
-    }
+    tcpV4MtuReduced(st, t, info, get16(b, o + 2));
     return;
   }
   let err = 0;
@@ -294,6 +290,51 @@ export function tcpV4Err(st: Stack, skb: number, type: number, code: number, inf
   }
   // soft error: reported if the connection later times out (sk_err_soft)
   tp.softErr[t] = err;
+}
+
+/** RFC 1191 §7 plateau table: MTUs to try when a router does not report one. */
+const MTU_PLATEAUS = [32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68];
+/** Linux ip_rt_min_pmtu: below this the path is not trusted; DF is cleared instead. */
+const PMTU_MIN = 552;
+
+/**
+ * tcp_v4_mtu_reduced (RFC 1191 §6.1, RFC 1122 §4.2.2.6): a router could not
+ * forward a segment of ours (quoted IP length `tooBig`) without fragmenting
+ * it; its next-hop MTU is `mtu` (0 from an RFC 792 router: the next lower
+ * plateau is used). The MSS drops and the segments in flight are sent again
+ * at the new size (tcp_simple_retransmit: they were dropped, not congested,
+ * so cwnd and ssthresh stay).
+ */
+export function tcpV4MtuReduced(st: Stack, t: number, mtu0: number, tooBig: number): void {
+  const tp = st.tcp;
+  let mtu = mtu0;
+  if (mtu < 68) {
+    const sent = tooBig >= 68 ? tooBig : tp.smss[t] + 40;
+    mtu = 68;
+    for (let i = 0; i < MTU_PLATEAUS.length; i++) {
+      if (MTU_PLATEAUS[i] < sent) {
+        mtu = MTU_PLATEAUS[i];
+        break;
+      }
+    }
+  }
+  if (mtu < PMTU_MIN) {
+    mtu = PMTU_MIN;
+    tp.flags[t] |= F_NOPMTU; // let the routers fragment from now on
+  }
+  const mss = mtu - 40 > 88 ? mtu - 40 : 88;
+  if (mss >= tp.advMss[t]) {
+    if ((tp.flags[t] & F_NOPMTU) === 0) return;
+  } else {
+    tp.advMss[t] = mss;
+    tcpSyncMss(st, t);
+  }
+  if (!tcpCanSend(tp.state[t]) || tp.sndUna[t] === tp.sndMax[t]) return;
+  if ((tp.flags[t] & (F_SACK_RECOV | F_RENO_RECOV)) === 0) {
+    tp.sndNxt[t] = tp.sndUna[t];
+    tcpWriteXmit(st, t);
+  }
+  if (tp.sndNxt[t] === tp.sndUna[t]) tcpXmitAt(st, t, tp.sndUna[t], tp.smss[t], true);
 }
 
 /* ---------------- connect ---------------- */

@@ -25,7 +25,7 @@ import {
   TCP_SYN_RECV, TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK,
   TCP_OUTSEGS, TCP_RETRANSSEGS, TCP_OUTRSTS, TX_NOSKB, TX_ORIGDATASENT, TX_TOZEROWINDOWADV,
   TX_FROMZEROWINDOWADV, TX_LIMITEDTRANSMIT, seqDiff, tcpTimeStamp, TCP_MAX_WSCALE, TCP_MIN_MSS,
-  TCP_MSS_DEFAULT,
+  TCP_MSS_DEFAULT, F_DSACK, F_NOPMTU, TX_DSACKOLDSENT,
   tcpPseudoSum,
 } from './tcp';
 
@@ -136,8 +136,8 @@ export function tcpSyncMss(st: Stack, t: number): void {
 export function tcpCurrentMss(st: Stack, t: number): number {
   const tp = st.tcp;
   let m = tp.smss[t];
-  if ((tp.flags[t] & F_SACK) !== 0 && tp.oooN[t] > 0) {
-    let nb = tp.oooN[t];
+  if ((tp.flags[t] & F_SACK) !== 0 && (tp.oooN[t] > 0 || (tp.flags[t] & F_DSACK) !== 0)) {
+    let nb = tp.oooN[t] + ((tp.flags[t] & F_DSACK) !== 0 ? 1 : 0);
     const maxB = (tp.flags[t] & F_TS) !== 0 ? 3 : 4;
     if (nb > maxB) nb = maxB;
     m -= 4 + 8 * nb;
@@ -191,7 +191,8 @@ function writeOptions(
     p += 4;
   }
   if (sackT >= 0) {
-    let nb = tp.oooN[sackT];
+    const ds = (tp.flags[sackT] & F_DSACK) !== 0;
+    let nb = tp.oooN[sackT] + (ds ? 1 : 0);
     const maxB = ts ? 3 : 4;
     if (nb > maxB) nb = maxB;
     if (nb > 0) {
@@ -200,8 +201,16 @@ function writeOptions(
       b[p + 2] = TCPOPT_SACK;
       b[p + 3] = 2 + 8 * nb;
       p += 4;
-      const base = sackT * tp.K;
-      for (let i = 0; i < nb; i++) {
+      let i = 0;
+      if (ds) {
+        // RFC 2883 §4: the D-SACK block comes first
+        put32(b, p, tp.dsS[sackT]);
+        put32(b, p + 4, tp.dsE[sackT]);
+        p += 8;
+        i = 1;
+      }
+      const base = sackT * tp.K - (ds ? 1 : 0);
+      for (; i < nb; i++) {
         put32(b, p, tp.oooS[base + i]);
         put32(b, p + 4, tp.oooE[base + i]);
         p += 8;
@@ -218,7 +227,7 @@ function optionsLen(tp: TcpState, mss: number, ws: number, sackPerm: boolean, ts
   else if (sackPerm) n += 4;
   if (ws >= 0) n += 4;
   if (sackT >= 0) {
-    let nb = tp.oooN[sackT];
+    let nb = tp.oooN[sackT] + ((tp.flags[sackT] & F_DSACK) !== 0 ? 1 : 0);
     const maxB = ts ? 3 : 4;
     if (nb > maxB) nb = maxB;
     if (nb > 0) n += 4 + 8 * nb;
@@ -270,7 +279,7 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
       sackPerm = (fl & F_SACK) !== 0;
     }
   }
-  const sackT = !syn && (fl & F_SACK) !== 0 && tp.oooN[t] > 0 ? t : -1;
+  const sackT = !syn && (fl & F_SACK) !== 0 && (tp.oooN[t] > 0 || (fl & F_DSACK) !== 0) ? t : -1;
   const olen = optionsLen(tp, mss, ws, sackPerm, ts, sackT);
   const hlen = TCP_HLEN + olen;
   const p = st.pool;
@@ -299,12 +308,13 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
   }
   tcpV4SendCheck(b, o, hlen + len, tp.laddr[t], tp.raddr[t]);
   if (ackFlag) {
-    tp.flags[t] &= ~(F_ACK_PENDING | F_ACK_NOW);
+    if ((fl & F_DSACK) !== 0 && sackT >= 0) tp.ext[TX_DSACKOLDSENT]++;
+    tp.flags[t] &= ~(F_ACK_PENDING | F_ACK_NOW | F_DSACK);
     tp.rcvUnacked[t] = 0;
     st.timers.del(tp.tDack[t]);
   }
   tp.mib[TCP_OUTSEGS]++;
-  tp.ops.xmit(st, skb, tp.laddr[t], tp.raddr[t], 0, st.cfg.ipDefaultTtl);
+  tp.ops.xmit(st, skb, tp.laddr[t], tp.raddr[t], 0, st.cfg.ipDefaultTtl, (fl & F_NOPMTU) === 0);
   return 0;
 }
 
@@ -333,7 +343,7 @@ export function tcpSendCtl(
   tcpV4SendCheck(b, o, hlen, saddr, daddr);
   tp.mib[TCP_OUTSEGS]++;
   if ((flags & TCPF_RST) !== 0) tp.mib[TCP_OUTRSTS]++;
-  tp.ops.xmit(st, skb, saddr, daddr, 0, st.cfg.ipDefaultTtl);
+  tp.ops.xmit(st, skb, saddr, daddr, 0, st.cfg.ipDefaultTtl, false);
   return 0;
 }
 
@@ -425,6 +435,9 @@ export function tcpXmitAt(st: Stack, t: number, seq: number, maxLen: number, pus
   const cur = tcpCurrentMss(st, t);
   if (len > cur) len = cur;
   if (len > maxLen) len = maxLen;
+  // never past the peer's window, retransmissions included (tcp_retransmit_skb's avail_wnd)
+  const room = seqDiff(s32(tp.sndUna[t] + tp.sndWnd[t]), seq);
+  if (len > room) len = room > 0 ? room : 0;
   let flags = TCPF_ACK;
   const end = s32(seq + len);
   if ((tp.flags[t] & F_FIN_QUEUED) !== 0 && end === tp.writeSeq[t]) flags |= TCPF_FIN;

@@ -17,10 +17,12 @@
 import type { Stack } from '../../stack';
 import type { TimerHandler } from '../../core/timer';
 import { ETIMEDOUT } from '../../core/errno';
+import { s32 } from '../../core/bits';
 import {
   TCP_SYN_SENT, TCP_SYN_RECV, TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_FIN_WAIT2, F_PROBE, F_KEEPALIVE,
+  TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK, F_LINGER, TX_ABORTONLINGER,
   OWN_ORPHAN, TCP_ATTEMPTFAILS, TX_TIMEOUTS, TX_SYNRETRANS, TX_WINPROBE, TX_KEEPALIVE,
-  TX_ABORTONTIMEOUT, seqDiff, tcpDone,
+  TX_ABORTONTIMEOUT, F_TS, F_RTO_TS, seqDiff, tcpDone, tcpTimeStamp,
 } from './tcp';
 import {
   tcpSendSyn, tcpSendProbe, tcpWriteXmit, tcpXmitAt, tcpResetXmitTimer, tcpResetProbeTimer,
@@ -70,6 +72,26 @@ export function tcpRetransmitTimer(st: Stack, t: number): void {
     return;
   }
   const now = st.now();
+  if (tp.sndWnd[t] === 0 && tp.owner[t] !== OWN_ORPHAN) {
+    // Data in flight and the window is zero: the peer shrank its window
+    // (RFC 9293 §3.8.6 discourages it, but it happens). The retransmissions
+    // are window probes now; a peer that answers is alive and is not given up on
+    // until it has been silent for tcpRtoMaxMs (Linux tcp_retransmit_timer,
+    // "receiver dastardly shrinks window"). An orphan times out normally.
+    if (now - tp.rcvTstamp[t] > c.tcpRtoMaxMs) {
+      tcpWriteErr(st, t);
+      return;
+    }
+    tp.ext[TX_TIMEOUTS]++;
+    tcpEnterLoss(st, t);
+    if (tcpXmitAt(st, t, tp.sndUna[t], tp.smss[t], true) <= 0) {
+      tp.ext[TX_WINPROBE]++;
+      tcpSendProbe(st, t);
+    }
+    backoffUp(st, t);
+    tcpResetXmitTimer(st, t);
+    return;
+  }
   if (tp.retransmits[t] === 0) tp.rtxStart[t] = now;
   if (
     tp.retransmits[t] >= c.tcpRetries2 ||
@@ -82,6 +104,10 @@ export function tcpRetransmitTimer(st: Stack, t: number): void {
   tp.retransmits[t]++;
   backoffUp(st, t);
   tcpEnterLoss(st, t);
+  if ((tp.flags[t] & F_TS) !== 0) {
+    tp.flags[t] |= F_RTO_TS;
+    tp.rtxTs[t] = s32(tcpTimeStamp(st) + tp.tsOffset[t]);
+  }
   const before0 = tp.sndNxt[t];
   tcpWriteXmit(st, t);
   if (tp.sndNxt[t] === before0) {
@@ -125,6 +151,17 @@ export function tcpKeepaliveTimer(st: Stack, t: number): void {
   const tp = st.tcp;
   const s = tp.state[t];
   if (s === TCP_FIN_WAIT2 && tp.owner[t] === OWN_ORPHAN) {
+    tcpDone(st, t);
+    return;
+  }
+  if (
+    tp.owner[t] === OWN_ORPHAN && (tp.flags[t] & F_LINGER) !== 0 &&
+    (s === TCP_FIN_WAIT1 || s === TCP_CLOSING || s === TCP_LAST_ACK)
+  ) {
+    // SO_LINGER timeout: the peer did not take the data and FIN in time
+    tp.ext[TX_ABORTONLINGER]++;
+    tcpSendActiveReset(st, t);
+    tp.err[t] = ETIMEDOUT;
     tcpDone(st, t);
     return;
   }

@@ -1,0 +1,271 @@
+/*
+ * networkjs.ts — the Espruino NetworkJS adapter: the object a board
+ * program hands to `require("NetworkJS").create(obj)` so that Espruino's
+ * own `net`, `http` and `dgram` modules run over slabnet:
+ *
+ *   const st = slabnet.createBoardStack(...);
+ *   require("NetworkJS").create(slabnet.networkJs(st));
+ *   require("http").createServer(...).listen(80);
+ *
+ * Not on the packet path: it maps Espruino's calls onto the
+ * zero-allocation socket API (src/socket/socket.ts); Espruino polls
+ * recv/accept/send from its idle loop, so no readiness events are used.
+ * It allocates the strings Espruino exchanges (one per recv/send).
+ *
+ * The contract, from Espruino's libs/network/js/network_js.c and the
+ * NetworkJS.create documentation in libs/network/js/jswrap_jsnetwork.c
+ * (and the callers in libs/network/socketserver.c):
+ * - create(host, port, socketType, options): host undefined = a server
+ *   socket listening on port (UDP: bound to port); otherwise a client
+ *   connecting to host:port (host a dotted quad: names are not resolved
+ *   here, NOT_FOUND). Returns the socket number (>= 0) or < 0.
+ * - close(sckt): returns nothing.
+ * - accept(sckt): a new socket number, or -1 when nothing is waiting.
+ * - recv(sckt, maxLen, socketType): a string of at most maxLen bytes
+ *   ("" = no data yet), or a NEGATIVE number: the connection is over and
+ *   Espruino closes it (SOCKET_ERR_CLOSED = -1 for an orderly end; other
+ *   SocketError codes of libs/network/socketerrors.h are reported as
+ *   'error'). A non-negative number is an error in Espruino's eyes
+ *   ("JSNetwork.recv returned >=0"). While a client is still connecting
+ *   it answers SOCKET_ERR_NO_CONN, which socketserver.c ignores until the
+ *   connection is up (the first non-negative recv fires 'connect').
+ * - send(sckt, data, socketType): the number of bytes of data consumed
+ *   (0 = try again later; a positive count also tells socketserver.c that
+ *   a client is connected, so nothing is taken while connecting), < 0 on
+ *   error.
+ * - socketType: ST_NORMAL 0 (TCP), ST_HTTP 1 (TCP carrying HTTP), ST_UDP
+ *   2; bit ST_TLS 4 is not supported (BAD_ARG). For UDP every recv string
+ *   and every send string starts with Espruino's JsNetUDPPacketHeader
+ *   (8 bytes: host[4] in address order, port uint16 little-endian,
+ *   length uint16 little-endian) followed by the payload.
+ */
+import type { Stack } from '../stack';
+import {
+  EAGAIN, EINPROGRESS, EMFILE, ENOBUFS, ENOMEM, EADDRINUSE, EADDRNOTAVAIL, EINVAL, ENETUNREACH, EHOSTUNREACH,
+  ETIMEDOUT, ECONNRESET, ECONNREFUSED, EPIPE, ENOTCONN, EBADF, ECONNABORTED,
+} from '../core/errno';
+import { parseIp } from '../link/ifaddr';
+import { s32 } from '../core/bits';
+import {
+  socket, bind, listen, accept, connect, send, sendto, recv, recvfrom, recvLen, close, setsockopt,
+  SOCK_STREAM, SOCK_DGRAM, IPPROTO_TCP, IPPROTO_UDP, SOL_SOCKET, SO_BROADCAST,
+} from './socket';
+import { TCP_SYN_SENT } from '../transport/tcp/tcp';
+import { FEATURE_TCP } from '../features';
+
+/* SocketType (libs/network/network.h) */
+export const ST_NORMAL = 0;
+export const ST_HTTP = 1;
+export const ST_UDP = 2;
+export const ST_TYPE_MASK = 3;
+export const ST_TLS = 4;
+
+/* SocketError (libs/network/socketerrors.h) */
+export const SOCKET_ERR_CLOSED = -1;
+export const SOCKET_ERR_MEM = -2;
+export const SOCKET_ERR_TIMEOUT = -3;
+export const SOCKET_ERR_NO_ROUTE = -4;
+export const SOCKET_ERR_BUSY = -5;
+export const SOCKET_ERR_NOT_FOUND = -6;
+export const SOCKET_ERR_MAX_SOCK = -7;
+export const SOCKET_ERR_UNSENT_DATA = -8;
+export const SOCKET_ERR_RESET = -9;
+export const SOCKET_ERR_UNKNOWN = -10;
+export const SOCKET_ERR_NO_CONN = -11;
+export const SOCKET_ERR_BAD_ARG = -12;
+
+/** bytes of JsNetUDPPacketHeader */
+export const UDP_HEADER_LEN = 8;
+
+/** A -errno of the socket API as an Espruino SocketError. */
+export function socketErrorOf(rc: number): number {
+  switch (-rc) {
+    case EMFILE:
+    case ENOBUFS:
+      return SOCKET_ERR_MAX_SOCK;
+    case ENOMEM:
+      return SOCKET_ERR_MEM;
+    case EADDRINUSE:
+      return SOCKET_ERR_BUSY;
+    case EADDRNOTAVAIL:
+    case EINVAL:
+      return SOCKET_ERR_BAD_ARG;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+      return SOCKET_ERR_NO_ROUTE;
+    case ETIMEDOUT:
+      return SOCKET_ERR_TIMEOUT;
+    case ECONNRESET:
+    case ECONNREFUSED: // a RST answered our SYN
+    case ECONNABORTED:
+      return SOCKET_ERR_RESET;
+    case EPIPE:
+    case EBADF:
+      return SOCKET_ERR_CLOSED;
+    case ENOTCONN:
+      return SOCKET_ERR_NO_CONN;
+  }
+  return SOCKET_ERR_UNKNOWN;
+}
+
+/** The object NetworkJS.create expects (the names are Espruino's: kept by the bundle). */
+export interface NetworkJsObject {
+  create(host: string | undefined | null, port: number, socketType?: number, options?: unknown): number;
+  close(sckt: number): void;
+  accept(sckt: number): number;
+  recv(sckt: number, maxLen: number, socketType?: number): string | number;
+  send(sckt: number, data: string, socketType?: number): number;
+}
+
+function isUdp(socketType: number | undefined): boolean {
+  return typeof socketType === 'number' && (socketType & ST_TYPE_MASK) === ST_UDP;
+}
+
+export class NetworkJs implements NetworkJsObject {
+  readonly st: Stack;
+  /** listen backlog of server sockets */
+  backlog: number;
+  private buf = new Uint8Array(0);
+  private readonly from = new Int32Array(2);
+
+  constructor(st: Stack, backlog?: number) {
+    this.st = st;
+    this.backlog = typeof backlog === 'number' && backlog > 0 ? backlog : 4;
+  }
+
+  private scratch(n: number): Uint8Array {
+    if (this.buf.length < n) this.buf = new Uint8Array(n < 536 ? 536 : n);
+    return this.buf;
+  }
+
+  create(host: string | undefined | null, port: number, socketType?: number, _options?: unknown): number {
+    const st = this.st;
+    const t = typeof socketType === 'number' ? socketType : ST_NORMAL;
+    if ((t & ST_TLS) !== 0) return SOCKET_ERR_BAD_ARG; // no TLS here
+    if (typeof port !== 'number' || port < 0 || port > 65535 || Math.floor(port) !== port) return SOCKET_ERR_BAD_ARG;
+    const server = host === undefined || host === null;
+    let addr = 0;
+    if (!server) {
+      const a = parseIp(host as string);
+      if (a === null) return SOCKET_ERR_NOT_FOUND;
+      addr = a;
+    }
+    if (isUdp(t)) {
+      const fd = socket(st, SOCK_DGRAM, IPPROTO_UDP);
+      if (fd < 0) return socketErrorOf(fd);
+      setsockopt(st, fd, SOL_SOCKET, SO_BROADCAST, 1);
+      // a server binds its port; a client gets an ephemeral port (each send names its peer)
+      const rc = bind(st, fd, 0, server ? port : 0);
+      if (rc < 0) {
+        close(st, fd);
+        return socketErrorOf(rc);
+      }
+      return fd;
+    }
+    if (!FEATURE_TCP) return SOCKET_ERR_BAD_ARG;
+    const fd = socket(st, SOCK_STREAM, IPPROTO_TCP);
+    if (fd < 0) return socketErrorOf(fd);
+    let rc: number;
+    if (server) {
+      rc = bind(st, fd, 0, port);
+      if (rc === 0) rc = listen(st, fd, this.backlog);
+    } else {
+      rc = connect(st, fd, addr, port);
+      if (rc === -EINPROGRESS) rc = 0;
+    }
+    if (rc < 0) {
+      close(st, fd);
+      return socketErrorOf(rc);
+    }
+    return fd;
+  }
+
+  close(sckt: number): void {
+    close(this.st, sckt);
+  }
+
+  accept(sckt: number): number {
+    const r = accept(this.st, sckt, null);
+    return r >= 0 ? r : -1;
+  }
+
+  recv(sckt: number, maxLen: number, socketType?: number): string | number {
+    const st = this.st;
+    const max = typeof maxLen === 'number' && maxLen > 0 ? Math.floor(maxLen) : 536;
+    if (isUdp(socketType)) {
+      if (max <= UDP_HEADER_LEN) return SOCKET_ERR_BAD_ARG;
+      const n = recvLen(st, sckt);
+      if (n === -EAGAIN) return '';
+      if (n < 0) return socketErrorOf(n);
+      const b = this.scratch(max);
+      const r = recvfrom(st, sckt, b, UDP_HEADER_LEN, max - UDP_HEADER_LEN, this.from);
+      if (r === -EAGAIN) return '';
+      if (r < 0) return socketErrorOf(r);
+      const a = s32(this.from[0]);
+      b[0] = (a >>> 24) & 0xff;
+      b[1] = (a >>> 16) & 0xff;
+      b[2] = (a >>> 8) & 0xff;
+      b[3] = a & 0xff;
+      b[4] = this.from[1] & 0xff;
+      b[5] = (this.from[1] >>> 8) & 0xff;
+      b[6] = r & 0xff;
+      b[7] = (r >>> 8) & 0xff;
+      return bytesToString(b, UDP_HEADER_LEN + r);
+    }
+    const b = this.scratch(max);
+    const r = recv(st, sckt, b, 0, max);
+    if (r > 0) return bytesToString(b, r);
+    if (r === 0) return SOCKET_ERR_CLOSED; // the peer's FIN, everything read
+    if (r === -EAGAIN) {
+      // still connecting: tell socketserver.c it is not connected yet (no 'connect' event)
+      return stillConnecting(st, sckt) ? SOCKET_ERR_NO_CONN : '';
+    }
+    return socketErrorOf(r);
+  }
+
+  send(sckt: number, data: string, socketType?: number): number {
+    const st = this.st;
+    if (typeof data !== 'string') return SOCKET_ERR_BAD_ARG;
+    if (isUdp(socketType)) {
+      if (data.length < UDP_HEADER_LEN) return SOCKET_ERR_BAD_ARG;
+      const addr = s32(
+        ((data.charCodeAt(0) & 0xff) << 24) | ((data.charCodeAt(1) & 0xff) << 16) | ((data.charCodeAt(2) & 0xff) << 8) | (data.charCodeAt(3) & 0xff),
+      );
+      const port = (data.charCodeAt(4) & 0xff) | ((data.charCodeAt(5) & 0xff) << 8);
+      let len = (data.charCodeAt(6) & 0xff) | ((data.charCodeAt(7) & 0xff) << 8);
+      if (len > data.length - UDP_HEADER_LEN) len = data.length - UDP_HEADER_LEN;
+      const b = this.scratch(len);
+      for (let i = 0; i < len; i++) b[i] = data.charCodeAt(UDP_HEADER_LEN + i) & 0xff;
+      const r = sendto(st, sckt, b, 0, len, addr, port);
+      if (r === -EAGAIN) return 0;
+      if (r < 0) return socketErrorOf(r);
+      return UDP_HEADER_LEN + len;
+    }
+    const n = data.length;
+    const b = this.scratch(n < 536 ? 536 : n);
+    for (let i = 0; i < n; i++) b[i] = data.charCodeAt(i) & 0xff;
+    const r = send(st, sckt, b, 0, n);
+    if (r === -EAGAIN) return 0; // connecting, or the send buffer is full: Espruino retries
+    if (r < 0) return socketErrorOf(r);
+    return r;
+  }
+}
+
+/** A stream fd whose connect has not finished (SYN sent, no answer yet). */
+function stillConnecting(st: Stack, fd: number): boolean {
+  if (!FEATURE_TCP || st.sock.type[fd] !== SOCK_STREAM) return false;
+  const t = st.sock.tcb[fd];
+  return t >= 0 && st.tcp.state[t] === TCP_SYN_SENT;
+}
+
+/** Bytes b[0..n) as a binary string (one char per byte), the way Espruino holds data. */
+function bytesToString(b: Uint8Array, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+/** The adapter for st: require("NetworkJS").create(networkJs(st)). */
+export function networkJs(st: Stack, backlog?: number): NetworkJs {
+  return new NetworkJs(st, backlog);
+}
