@@ -7,7 +7,8 @@
  * and skb back in its pool.
  */
 import { describe, it, expect } from 'vitest';
-import { serverPair, connect, Client, finish, request, until, runMs, parseResponse, SEnv } from './apps_tcp_util';
+import { serverPair, connect, Client, finish, request, until, runMs, parseResponse, SEnv, step as step1 } from './apps_tcp_util';
+import { tcpSetsockopt, SOL_SOCKET, SO_LINGER } from '../../src/transport/tcp/tcp_api';
 import { HttpService, HTTP_PORT, defaultHttpOptions, HttpOptions } from '../../src/apps/http';
 import { patternByte } from '../../src/apps/http_parse';
 import { IP_INRECEIVES } from '../../src/core/mib';
@@ -183,6 +184,62 @@ describe('http server', () => {
     expect(r.status).toBe(431);
     expect(cl.runUntil(() => cl.eof, 5000)).toBe(true);
     expect(h.stats().responses4xx).toBe(1);
+    cl.close();
+    finish(e);
+  });
+
+  it('a request trickling in one byte per millisecond is parsed once complete', () => {
+    const { e } = setup();
+    const c = connect(e, HTTP_PORT);
+    const cl = new Client(e, c, 4096);
+    const req = GET('/bytes/321');
+    for (let i = 0; i < req.length; i++) {
+      cl.write(req[i]);
+      cl.pump();
+      step1(e);
+    }
+    expect(cl.runUntil(() => parseResponse(cl.bytes()) !== null, 2000)).toBe(true);
+    const r = parseResponse(cl.bytes())!;
+    expect(r.status).toBe(200);
+    expect(r.body.length).toBe(321);
+    cl.close();
+    finish(e);
+  });
+
+  it('a client that resets mid-download frees its slot; a third client waits for a free slot (maxConns 2)', () => {
+    const { e, h } = setup({ maxConns: 2 });
+    const a = new Client(e, connect(e, HTTP_PORT), 1 << 16);
+    const b = new Client(e, connect(e, HTTP_PORT), 1 << 16);
+    const c = new Client(e, connect(e, HTTP_PORT), 1 << 16);
+    a.write(GET('/bytes/5000000'));
+    b.write(GET('/bytes/10'));
+    c.write(GET('/bytes/20'));
+    expect(b.runUntil(() => parseResponse(b.bytes()) !== null, 2000)).toBe(true);
+    runMs(e, 50);
+    c.pump();
+    expect(c.n).toBe(0); // both slots busy (a downloading, b kept alive)
+    expect(h.stats().active).toBe(2);
+    // a gives up: abortive close (RST)
+    tcpSetsockopt(e.a, a.c, SOL_SOCKET, SO_LINGER, 0);
+    a.close();
+    expect(until(e, () => h.stats().accepted === 3, 2000)).toBe(true);
+    expect(c.runUntil(() => parseResponse(c.bytes()) !== null, 2000)).toBe(true);
+    expect(parseResponse(c.bytes())!.body.length).toBe(20);
+    expect(h.stats().aborted).toBeGreaterThanOrEqual(1);
+    b.close();
+    c.close();
+    finish(e);
+  });
+
+  it('a client closing mid-body gets no answer; the slot is released', () => {
+    const { e, h } = setup();
+    const cl = new Client(e, connect(e, HTTP_PORT), 4096);
+    cl.write('PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(5000));
+    cl.shutAfterSend = true;
+    expect(cl.runUntil(() => cl.eof, 3000)).toBe(true);
+    expect(cl.n).toBe(0);
+    expect(h.stats().active).toBe(0);
+    expect(h.stats().responses2xx + h.stats().responses4xx).toBe(0);
     cl.close();
     finish(e);
   });

@@ -12,6 +12,7 @@
 import type { Stack } from '../../stack';
 import { s32 } from '../../core/bits';
 import { inAddr } from '../../core/inaddr';
+import { copyToRing, copyFromRing } from '../../core/bytes';
 import {
   EINVAL, ENOBUFS, EADDRINUSE, EADDRNOTAVAIL, EISCONN, EALREADY, ENOTCONN, EPIPE, EAGAIN,
   EINPROGRESS, ENOPROTOOPT, EBADF, EOPNOTSUPP,
@@ -168,13 +169,7 @@ export function tcpSend(st: Stack, t: number, buf: Uint8Array, off: number, len:
   if (room === 0) return -EAGAIN;
   const n = len < room ? len : room;
   const ring = tp.sndRing[t];
-  const size = ring.length;
-  let pos = (tp.sndHead[t] + seqDiff(tp.writeSeq[t], tp.sndBase[t])) % size;
-  for (let i = 0; i < n; i++) {
-    ring[pos] = buf[off + i] & 0xff;
-    pos++;
-    if (pos === size) pos = 0;
-  }
+  copyToRing(ring, (tp.sndHead[t] + seqDiff(tp.writeSeq[t], tp.sndBase[t])) % ring.length, buf, off, n);
   tp.writeSeq[t] = s32(tp.writeSeq[t] + n);
   tcpWriteXmit(st, t);
   return n;
@@ -211,15 +206,7 @@ export function tcpRecv(st: Stack, t: number, buf: Uint8Array, off: number, len:
   const avail = tp.rcvCount[t];
   if (avail > 0 && len > 0) {
     const n = len < avail ? len : avail;
-    const ring = tp.rcvRing[t];
-    const size = ring.length;
-    let pos = tp.rcvHead[t];
-    for (let i = 0; i < n; i++) {
-      buf[off + i] = ring[pos];
-      pos++;
-      if (pos === size) pos = 0;
-    }
-    tp.rcvHead[t] = pos;
+    tp.rcvHead[t] = copyFromRing(buf, off, tp.rcvRing[t], tp.rcvHead[t], n);
     tp.rcvCount[t] = avail - n;
     tcpCleanupRbuf(st, t);
     return n;

@@ -15,7 +15,7 @@
  */
 import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
-import { get16 } from '../../core/bytes';
+import { get16, copyToRing } from '../../core/bytes';
 import { ECONNREFUSED, ECONNRESET, EPIPE } from '../../core/errno';
 import {
   TcpState, TCPF_FIN, TCPF_SYN, TCPF_RST, TCPF_ACK, TCPOPT_EOL, TCPOPT_NOP, TCPOPT_MSS, TCPOPT_WINDOW,
@@ -285,13 +285,7 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
   }
   if (len > 0) {
     const ring = tp.rcvRing[t];
-    const size = ring.length;
-    let pos = (tp.rcvHead[t] + tp.rcvCount[t] + ahead) % size;
-    for (let i = 0; i < len; i++) {
-      ring[pos] = b[off + i];
-      pos++;
-      if (pos === size) pos = 0;
-    }
+    copyToRing(ring, (tp.rcvHead[t] + tp.rcvCount[t] + ahead) % ring.length, b, off, len);
     if (len > tp.rcvMss[t]) tp.rcvMss[t] = len < tp.smss[t] + 12 ? len : tp.smss[t] + 12;
     if (ahead === 0) {
       let nxt = s32(tp.rcvNxt[t] + len);

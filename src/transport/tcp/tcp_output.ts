@@ -13,7 +13,7 @@
  */
 import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
-import { put16, put32 } from '../../core/bytes';
+import { put16, put32, copyFromRing } from '../../core/bytes';
 import { csumPartial, csumFinish } from '../../core/checksum';
 import { SKB_NONE } from '../../core/skb';
 import { ENOBUFS } from '../../core/errno';
@@ -297,14 +297,7 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
     tp.tsRecent[t], sackT);
   if (len > 0) {
     const ring = tp.sndRing[t];
-    const size = ring.length;
-    let pos = (tp.sndHead[t] + seqDiff(seq, tp.sndBase[t])) % size;
-    const d = o + hlen;
-    for (let i = 0; i < len; i++) {
-      b[d + i] = ring[pos];
-      pos++;
-      if (pos === size) pos = 0;
-    }
+    copyFromRing(b, o + hlen, ring, (tp.sndHead[t] + seqDiff(seq, tp.sndBase[t])) % ring.length, len);
   }
   tcpV4SendCheck(b, o, hlen + len, tp.laddr[t], tp.raddr[t]);
   if (ackFlag) {
