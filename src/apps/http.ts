@@ -3,6 +3,7 @@
  * demos, tests and throughput measurements:
  *
  *   GET|HEAD /          200 text/plain status page: the stack's counters
+ *   GET|HEAD /sockets   200 text/plain `ss`-style socket listing (src/socket/netstat.ts; allocates)
  *   GET|HEAD /bytes/N   200 with exactly N bytes of a deterministic pattern
  *                       (http_parse.ts patternByte), generated into the send
  *                       buffer as space frees — never buffered whole
@@ -26,6 +27,7 @@
  * buffers of maxConns × (hdrMax, outMax) bytes, allocated up front;
  * requests and responses allocate nothing.
  */
+import { socketList, formatSocketList } from '../socket/netstat';
 import type { Stack } from '../stack';
 import { MibBlock } from '../core/mib';
 import { IntMibBlock } from '../transport/tcp/tcp';
@@ -72,6 +74,8 @@ const B_CHUNKED = 2;
 const K_ERROR = 0;
 const K_STATUS = 1;
 const K_BYTES = 2;
+/** GET /sockets: the ss-style socket listing (allocates: a report page, like /proc/net/tcp) */
+const K_SOCKETS = 4;
 const K_UPLOAD = 3;
 
 /** request handling rounds per slot per run() */
@@ -251,6 +255,8 @@ export class HttpService extends TcpService {
     this.allow[i] = 0;
     if (len === 1 && t[off] === 0x2f) {
       this.setAnswer(i, isGet ? K_STATUS : K_ERROR, isGet ? 200 : 405, 1);
+    } else if (eqBytes(t, off, len, '/sockets')) {
+      this.setAnswer(i, isGet ? K_SOCKETS : K_ERROR, isGet ? 200 : 405, 1);
     } else if (len > 7 && eqBytes(t, off, 7, '/bytes/')) {
       const n = parseDec(t, off + 7, len - 7);
       if (n < 0) this.setAnswer(i, K_ERROR, 404, 0);
@@ -358,6 +364,11 @@ export class HttpService extends TcpService {
     // the body (except the generated pattern) first, into scratch: its length goes in the header
     let bodyLen = 0;
     if (kind === K_STATUS) bodyLen = this.renderStatus(sc, this.opt.outMax - 200 < sc.length ? this.opt.outMax - 200 : sc.length);
+    else if (kind === K_SOCKETS) {
+      const max = this.opt.outMax - 200 < sc.length ? this.opt.outMax - 200 : sc.length;
+      const txt = formatSocketList(socketList(this.st));
+      bodyLen = putStr(sc, 0, txt.length > max ? txt.substring(0, max) : txt);
+    }
     else if (kind === K_UPLOAD) {
       bodyLen = putDec(sc, 0, this.bodyCount[i]);
       sc[bodyLen++] = 0x0a;

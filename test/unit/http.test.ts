@@ -43,6 +43,21 @@ describe('http server', () => {
     finish(e);
   });
 
+  it('GET /sockets → the ss-style listing with the listener and this connection', () => {
+    const { e } = setup();
+    const cl = new Client(e, connect(e, HTTP_PORT), 8192);
+    const r = request(cl, GET('/sockets'));
+    expect(r.status).toBe(200);
+    const body = text(r.body);
+    expect(body.split('\n')[0]).toMatch(/^Netid\s+State\s+Recv-Q\s+Send-Q/);
+    expect(body).toMatch(new RegExp('^tcp\\s+LISTEN\\s+\\d+\\s+\\d+\\s+\\*:' + HTTP_PORT + '\\s', 'm'));
+    expect(body).toMatch(/^tcp\s+ESTABLISHED\s+/m);
+    const post = request(cl, 'POST /sockets HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+    expect(post.status).toBe(405);
+    cl.close();
+    finish(e);
+  });
+
   it('GET /bytes/1000000 → exactly 1000000 bytes of the pattern; HEAD gives the length only', () => {
     const { e, h } = setup();
     const cl = new Client(e, connect(e, HTTP_PORT), 1 << 20);
