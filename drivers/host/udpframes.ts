@@ -13,6 +13,14 @@
  * Runts (shorter than an Ethernet header) are dropped and counted here;
  * oversize frames are dropped and counted by rxFrame.
  *
+ * Loss injection (tests against a real kernel where sch_netem is missing):
+ * with `loss` = p > 0 each received datagram and each transmitted frame is
+ * lost with probability p, drawn from two seeded SimRng streams (one per
+ * direction, from `lossSeed`), so the k-th frame each way has the same fate
+ * on every run. A lost received datagram never reaches rxFrame (counted in
+ * lostRx, not seen by the tap); a lost transmitted frame is seen by the tap
+ * (it left the "NIC"), freed, and counted in lostTx.
+ *
  * Node only: allocates a Buffer per transmitted frame (the host side of
  * the wire is not the board's hot path). Excluded from the bundles.
  */
@@ -22,6 +30,7 @@ import { NetDevice, NetDriver, NETDEV_TX_OK } from '../../src/link/netdev';
 import { registerNetdev, rxFrame, devTxComplete } from '../../src/link/dev';
 import { ETH_HLEN } from '../../src/link/ether';
 import { DEV_RX_ERRORS, DEV_TX_ERRORS } from '../../src/core/mib';
+import { SimRng } from '../../src/sim/prng';
 
 /** Sees every frame in (dir 0) and out (dir 1), e.g. a pcap writer. Must copy what it keeps. */
 export interface FrameTap {
@@ -39,7 +48,14 @@ export interface UdpFramesOptions {
   lhost?: string;
   /** remote address (default 127.0.0.1) */
   rhost?: string;
+  /** probability (0 <= p < 1) of losing each frame, both directions (default 0) */
+  loss?: number;
+  /** seed of the loss PRNG (default 1) */
+  lossSeed?: number;
 }
+
+/** Default seed of the loss PRNG (runs are reproducible unless a seed is given). */
+export const LOSS_SEED_DEFAULT = 1;
 
 export class UdpFramesDriver implements NetDriver {
   devIndex = -1;
@@ -56,6 +72,12 @@ export class UdpFramesDriver implements NetDriver {
   rxRefused = 0;
   txDatagrams = 0;
   txErrors = 0;
+  lostRx = 0;
+  lostTx = 0;
+  readonly loss: number;
+  readonly lossSeed: number;
+  private lossRx: SimRng | null = null;
+  private lossTx: SimRng | null = null;
   private sock: dgram.Socket | null = null;
   private closed = false;
 
@@ -64,6 +86,21 @@ export class UdpFramesDriver implements NetDriver {
     this.rport = o.rport;
     this.lhost = o.lhost !== undefined ? o.lhost : '127.0.0.1';
     this.rhost = o.rhost !== undefined ? o.rhost : '127.0.0.1';
+    const p = o.loss !== undefined ? o.loss : 0;
+    if (!(p >= 0 && p < 1)) throw new RangeError('UdpFramesDriver: loss must be in [0, 1): ' + p);
+    this.loss = p;
+    this.lossSeed = o.lossSeed !== undefined ? o.lossSeed >>> 0 : LOSS_SEED_DEFAULT;
+    if (p > 0) {
+      // one stream per direction: the fate of the k-th frame each way does not depend on timing
+      this.lossRx = new SimRng(this.lossSeed);
+      this.lossTx = new SimRng((this.lossSeed ^ 0x5bd1e995) >>> 0);
+    }
+  }
+
+  /** Whether the next frame in direction `dir` (TAP_RX / TAP_TX) is lost. */
+  lose(dir: number): boolean {
+    const r = dir === TAP_RX ? this.lossRx : this.lossTx;
+    return r !== null && r.next() < this.loss;
   }
 
   /** Register the net device on the stack (DOWN). Returns the device index or -errno. */
@@ -102,6 +139,10 @@ export class UdpFramesDriver implements NetDriver {
 
   private onMessage(msg: Buffer): void {
     this.rxDatagrams++;
+    if (this.lossRx !== null && this.lose(TAP_RX)) {
+      this.lostRx++;
+      return;
+    }
     const st = this.st;
     const u8 = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
     const dev = st.link.devs[this.devIndex];
@@ -123,7 +164,9 @@ export class UdpFramesDriver implements NetDriver {
     const b = p.buf[skb];
     if (this.tap !== null) this.tap.onFrame(TAP_TX, b, off, len);
     const s = this.sock;
-    if (s !== null && !this.closed) {
+    if (this.lossTx !== null && this.lose(TAP_TX)) {
+      this.lostTx++;
+    } else if (s !== null && !this.closed) {
       const copy = Buffer.allocUnsafe(len);
       for (let i = 0; i < len; i++) copy[i] = b[off + i];
       this.txDatagrams++;
@@ -148,6 +191,8 @@ export class UdpFramesDriver implements NetDriver {
       rxRefused: this.rxRefused,
       txDatagrams: this.txDatagrams,
       txErrors: this.txErrors,
+      lostRx: this.lostRx,
+      lostTx: this.lostTx,
     };
   }
 }

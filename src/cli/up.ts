@@ -3,6 +3,7 @@
  *
  *   slabnet up --ip 192.0.2.2/24 [--gw 192.0.2.1] --frames udp:LPORT:RPORT
  *              [--serve echo,discard] [--pcap FILE] [--mac aa:bb:cc:dd:ee:ff]
+ *              [--loss P [--loss-seed N]]
  *
  * Ethernet frames travel one per UDP datagram (drivers/host/udpframes.ts):
  * in on 127.0.0.1:LPORT, out to 127.0.0.1:RPORT — what socat's TUN address
@@ -15,6 +16,11 @@
  * Prints one line containing `ready` when the interface is up. On SIGTERM
  * or SIGINT prints the counters as one line of JSON and exits 0.
  * Bad flags: usage on stderr, exit 2.
+ *
+ * --loss P (0 <= P < 1) loses each frame with probability P in both
+ * directions inside the frame driver (seeded PRNG, --loss-seed N, default 1):
+ * loss tests against the kernel without sch_netem. Counted as Driver.lostRx /
+ * Driver.lostTx in the JSON; the ready line then ends with ` loss=P seed=N`.
  */
 import { Stack } from '../stack';
 import type { Clock } from '../core/clock';
@@ -22,7 +28,7 @@ import { parseMac, formatMac } from '../link/ether';
 import { parseIp, formatIp } from '../link/ifaddr';
 import { devOpen, devClose } from '../link/dev';
 import { ipAddrAdd, ipSetDefaultGateway } from '../ipv4/devinet';
-import { UdpFramesDriver, FrameTap } from '../../drivers/host/udpframes';
+import { UdpFramesDriver, FrameTap, LOSS_SEED_DEFAULT } from '../../drivers/host/udpframes';
 import { NetService, ServiceMux } from '../apps/service';
 import { UdpEchoService, ECHO_PORT } from '../apps/echo';
 import { UdpDiscardService, DISCARD_PORT } from '../apps/discard';
@@ -36,11 +42,14 @@ import { PcapFile } from '../host/pcapfile';
 const USAGE =
   'usage: slabnet up --ip A.B.C.D/N [--gw A.B.C.D] --frames udp:LPORT:RPORT\n' +
   '                  [--serve SVC[,SVC...]] [--pcap FILE] [--mac aa:bb:cc:dd:ee:ff] [--mtu N]\n' +
+  '                  [--loss P [--loss-seed N]]\n' +
   '  Ethernet frames travel one per UDP datagram: received on 127.0.0.1:LPORT,\n' +
   '  sent to 127.0.0.1:RPORT (socat TUN / QEMU -netdev dgram framing).\n' +
   '  services: ' +
   '%SERVICES%' +
   '\n' +
+  '  --loss P: lose each frame with probability P (0 <= P < 1) in both directions\n' +
+  '  (seeded PRNG, --loss-seed N, default ' + LOSS_SEED_DEFAULT + '; counted as Driver.lostRx/lostTx).\n' +
   '  SIGTERM/SIGINT: print the counters as one line of JSON and exit 0.\n';
 
 /** concurrent connections per TCP service; idle connections closed after TCP_IDLE_MS */
@@ -98,6 +107,10 @@ export interface UpOptions {
   pcap: string | null;
   mac: Uint8Array;
   mtu: number;
+  /** frame loss probability each way, 0 <= loss < 1 (0: none) */
+  loss: number;
+  /** seed of the loss PRNG */
+  lossSeed: number;
 }
 
 function parsePort(s: string): number {
@@ -119,6 +132,8 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
   let pcap: string | null = null;
   let mac: string | null = null;
   let mtu = 1500;
+  let loss = 0;
+  let lossSeed = LOSS_SEED_DEFAULT;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let key = a;
@@ -143,6 +158,8 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
       case '--pcap':
       case '--mac':
       case '--mtu':
+      case '--loss':
+      case '--loss-seed':
         v = need();
         if (v === null) return 'missing value for ' + key;
         break;
@@ -159,6 +176,13 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
       if (!/^[0-9]{2,5}$/.test(v)) return 'bad --mtu: ' + v;
       mtu = parseInt(v, 10);
       if (mtu < 68 || mtu > 1500) return 'bad --mtu (68..1500): ' + v;
+    } else if (key === '--loss') {
+      if (!/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(v)) return 'bad --loss (want 0 <= P < 1): ' + v;
+      loss = parseFloat(v);
+      if (!(loss >= 0 && loss < 1)) return 'bad --loss (want 0 <= P < 1): ' + v;
+    } else if (key === '--loss-seed') {
+      if (!/^[0-9]{1,10}$/.test(v) || parseInt(v, 10) > 4294967295) return 'bad --loss-seed (0..4294967295): ' + v;
+      lossSeed = parseInt(v, 10);
     }
   }
   if (ip === null) return 'missing --ip A.B.C.D/N';
@@ -199,7 +223,7 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
     // locally administered, derived from the address: 02:73:6c:xx:xx:xx
     macBytes = new Uint8Array([0x02, 0x73, 0x6c, (addr >>> 16) & 0xff, (addr >>> 8) & 0xff, addr & 0xff]);
   }
-  return { addr, prefixLen, gw: gwAddr, lport, rport, serve: services, pcap, mac: macBytes, mtu };
+  return { addr, prefixLen, gw: gwAddr, lport, rport, serve: services, pcap, mac: macBytes, mtu, loss, lossSeed };
 }
 
 class HostClock implements Clock {
@@ -237,7 +261,7 @@ export async function runUp(argv: string[]): Promise<number> {
   const clock = new HostClock();
   const seed = ((Date.now() ^ (process.pid << 16)) >>> 0) | 1;
   const st = new Stack('up', Object.assign({}, UP_CONFIG, { seed, mtu: o.mtu }), clock, undefined);
-  const drv = new UdpFramesDriver(st, { lport: o.lport, rport: o.rport });
+  const drv = new UdpFramesDriver(st, { lport: o.lport, rport: o.rport, loss: o.loss, lossSeed: o.lossSeed });
   const dev = drv.register('eth0', o.mac, o.mtu);
   if (dev < 0) {
     process.stderr.write('slabnet up: registerNetdev failed: ' + dev + '\n');
@@ -336,6 +360,7 @@ export async function runUp(argv: string[]): Promise<number> {
       ' frames=udp:127.0.0.1:' + o.lport + '->127.0.0.1:' + o.rport +
       ' serve=' + (o.serve.length > 0 ? o.serve.join(',') : '-') +
       (o.pcap !== null ? ' pcap=' + o.pcap : '') +
+      (o.loss > 0 ? ' loss=' + o.loss + ' seed=' + o.lossSeed : '') +
       '\n',
   );
 

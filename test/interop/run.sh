@@ -7,7 +7,10 @@
 #             ◄─► 127.0.0.1:RPORT / 127.0.0.1:LPORT ◄─► `slabnet up` 192.0.2.2/24
 #
 # then drives slabnet with the kernel's own tools (ping, ip neigh, socat/nc
-# UDP, nc and curl over TCP) and checks the capture with tshark. Every command has a timeout; the
+# UDP, nc and curl over TCP) and checks the capture with tshark; last, TCP
+# again against a second slabnet started with `--loss 0.03` (3% of frames lost
+# each way in its frame driver: retransmission and recovery against the
+# kernel's TCP). Every command has a timeout; the
 # namespace and every process we started are removed on exit (trap).
 # Needs root, iproute2, socat, tshark, ping, nc (netcat-openbsd), curl. Prints PASS/FAIL per check and
 # "N passed, M failed"; exits non-zero when anything failed.
@@ -392,6 +395,124 @@ if [ -s "$WORK/slabnet.pcap" ]; then
   fi
 else
   fail "slabnet --pcap wrote nothing"
+fi
+
+# ---- 9. TCP under loss: a second slabnet that loses frames ------------------
+# The kernel's TCP against slabnet's when LOSS of the frames are lost each way.
+# This machine has no sch_netem (and netem on the tap would only drop one
+# direction), so the loss is slabnet's own `--loss` in its UDP frame driver:
+# a seeded PRNG per direction, counted as Driver.lostRx/lostTx. A fresh
+# slabnet, socat (a fresh tap) and tshark; the first ones are gone.
+LOSS=0.03
+LOSS_SEED=20261122
+log "== TCP with $LOSS frame loss each way (slabnet --loss $LOSS --loss-seed $LOSS_SEED)"
+stop_pid "$SOCAT_PID" TERM 3
+SOCAT_PID=""
+wait_for 5 sh -c "! ip netns exec '$NS' ip link show '$TAP'" || log "note: $TAP still present after socat exited"
+ip netns exec "$NS" node "$ROOT/bin/slabnet.js" up --ip "$SLAB_IP/24" --gw "$HOST_IP" --frames "udp:$LPORT:$RPORT" \
+  --serve echo,http --pcap "$WORK/loss-slabnet.pcap" --mac "$SLAB_MAC" --loss "$LOSS" --loss-seed "$LOSS_SEED" \
+  >"$WORK/loss-slabnet.out" 2>"$WORK/loss-slabnet.err" &
+SLAB_PID=$!
+loss_ok=1
+if wait_for 20 grep -q ready "$WORK/loss-slabnet.out"; then
+  pass "slabnet up --loss: $(grep ready "$WORK/loss-slabnet.out")"
+else
+  fail "slabnet up --loss: no 'ready' line in 20 s"; cat "$WORK/loss-slabnet.out" "$WORK/loss-slabnet.err"
+  loss_ok=0
+fi
+if [ "$loss_ok" = 1 ]; then
+  ip netns exec "$NS" socat -d UDP4-DATAGRAM:127.0.0.1:$LPORT,bind=127.0.0.1:$RPORT \
+    "TUN:$HOST_IP/24,tun-type=tap,tun-name=$TAP,iff-up,iff-no-pi" 2>"$WORK/loss-socat.err" &
+  SOCAT_PID=$!
+  if ! wait_for 10 nsx ip -4 addr show dev "$TAP" up; then
+    fail "setup: socat did not create $TAP again"; cat "$WORK/loss-socat.err"
+    loss_ok=0
+  fi
+fi
+if [ "$loss_ok" = 1 ]; then
+  ip netns exec "$NS" tshark -i "$TAP" -w "$WORK/loss-tap.pcapng" -q 2>"$WORK/loss-tshark.err" &
+  TSHARK_PID=$!
+  wait_for 15 grep -q "Capturing on" "$WORK/loss-tshark.err" || log "note: tshark did not report capturing yet"
+  mbs() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN{d=b-a; if (d <= 0) d=0.001; printf "%.2f s, %.2f MB/s", d, n/d/1e6}'; }
+
+  # TCP echo: 200 KB of random data through the lossy link and back, byte-exact
+  head -c "$TCP_ECHO_BYTES" /dev/urandom >"$WORK/loss-echo.in"
+  t1=$(date +%s.%N)
+  nsx timeout 40 nc -N -w 15 "$SLAB_IP" 7 <"$WORK/loss-echo.in" >"$WORK/loss-echo.out" 2>"$WORK/loss-echo.err"
+  rc=$?
+  t2=$(date +%s.%N)
+  a=$(sha256sum <"$WORK/loss-echo.in" | cut -c1-64)
+  b=$(sha256sum <"$WORK/loss-echo.out" | cut -c1-64)
+  if [ "$rc" = 0 ] && [ "$a" = "$b" ]; then
+    pass "loss $LOSS: TCP echo (nc -N) $TCP_ECHO_BYTES bytes: sha256 identical ${a:0:16}…, $(mbs "$TCP_ECHO_BYTES" "$t1" "$t2") each way"
+  else
+    fail "loss $LOSS: TCP echo $TCP_ECHO_BYTES bytes: nc rc=$rc, got $(stat -c %s "$WORK/loss-echo.out") bytes back"; cat "$WORK/loss-echo.err"
+  fi
+
+  # HTTP GET: 2,000,000 bytes down, byte-exact against the pattern
+  LOSS_GET=2000000
+  want=$(node "$ROOT/test/interop/pattern.mjs" "$LOSS_GET")
+  t1=$(date +%s.%N)
+  w=$(nsx timeout 40 curl -sS --max-time 35 -o "$WORK/loss-bytes.bin" -w '%{http_code} %{size_download}' \
+    "http://$SLAB_IP/bytes/$LOSS_GET" 2>"$WORK/loss-curl-get.err")
+  t2=$(date +%s.%N)
+  got=$(sha256sum <"$WORK/loss-bytes.bin" 2>/dev/null | cut -c1-64)
+  set -- $w
+  if [ "${1:-}" = 200 ] && [ "${2:-}" = "$LOSS_GET" ] && [ "$got" = "$want" ]; then
+    pass "loss $LOSS: curl GET /bytes/$LOSS_GET: 200, $2 bytes, sha256 matches the pattern, $(mbs "$LOSS_GET" "$t1" "$t2")"
+  else
+    fail "loss $LOSS: curl GET /bytes/$LOSS_GET: '$w', sha256 ${got:0:16} want ${want:0:16}"; cat "$WORK/loss-curl-get.err"
+  fi
+
+  # HTTP PUT: 1 MiB up → the byte count
+  LOSS_UP=1048576
+  head -c "$LOSS_UP" /dev/urandom >"$WORK/loss-upload.in"
+  t1=$(date +%s.%N)
+  w=$(nsx timeout 40 curl -sS --max-time 35 -T "$WORK/loss-upload.in" -o "$WORK/loss-upload.out" -w '%{http_code}' \
+    "http://$SLAB_IP/upload" 2>"$WORK/loss-curl-up.err")
+  t2=$(date +%s.%N)
+  if [ "$w" = 200 ] && [ "$(tr -d '\n' <"$WORK/loss-upload.out")" = "$LOSS_UP" ]; then
+    pass "loss $LOSS: curl -T PUT /upload $LOSS_UP bytes: 200, reply '$(tr -d '\n' <"$WORK/loss-upload.out")', $(mbs "$LOSS_UP" "$t1" "$t2")"
+  else
+    fail "loss $LOSS: curl -T PUT /upload $LOSS_UP bytes: '$w', reply '$(head -c 200 "$WORK/loss-upload.out" 2>/dev/null)'"; cat "$WORK/loss-curl-up.err"
+  fi
+
+  # the wire: what slabnet put on the tap is still clean (lost frames never get there)
+  sleep 0.3
+  stop_pid "$TSHARK_PID" INT 5
+  TSHARK_PID=""
+  if [ -s "$WORK/loss-tap.pcapng" ]; then
+    total=$(tsh "$WORK/loss-tap.pcapng" -Y "eth.src == $SLAB_MAC && tcp" | wc -l)
+    bad=$(tsh "$WORK/loss-tap.pcapng" -Y "$BADF")
+    rtx=$(tsh "$WORK/loss-tap.pcapng" -Y "tcp.analysis.retransmission || tcp.analysis.fast_retransmission" | wc -l)
+    if [ "$total" -gt 0 ] && [ -z "$bad" ]; then
+      pass "loss $LOSS: tshark on $TAP: $total TCP frames from slabnet, none malformed, no bad checksums ($rtx retransmissions seen by tshark, both ends)"
+    else
+      fail "loss $LOSS: tshark on $TAP: $total TCP frames from slabnet; problems:"; printf '%s\n' "$bad" | head -20
+    fi
+  else
+    fail "loss $LOSS: tshark captured nothing on $TAP"; cat "$WORK/loss-tshark.err"
+  fi
+
+  # counters: lost frames, retransmissions, no checksum errors, every byte, every skb
+  kill -TERM "$SLAB_PID" 2>/dev/null
+  for ((i = 0; i < 100; i++)); do
+    if ! kill -0 "$SLAB_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  if kill -0 "$SLAB_PID" 2>/dev/null; then
+    fail "slabnet --loss did not exit within 10 s of SIGTERM"
+  else
+    wait "$SLAB_PID"; rc=$?
+    SLAB_PID=""
+    if [ "$rc" = 0 ]; then pass "slabnet --loss exited 0 on SIGTERM"; else fail "slabnet --loss exit status $rc on SIGTERM"; cat "$WORK/loss-slabnet.err"; fi
+  fi
+  tail -n 1 "$WORK/loss-slabnet.out" >"$WORK/loss-counters.json"
+  node "$ROOT/test/interop/counters_loss.mjs" "$WORK/loss-counters.json" "$TCP_ECHO_BYTES" "$LOSS_GET" "$LOSS_UP" \
+    >"$WORK/loss-counters.log" 2>&1
+  cat "$WORK/loss-counters.log"
+  PASSED=$((PASSED + $(grep -c '^PASS' "$WORK/loss-counters.log")))
+  FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/loss-counters.log")))
 fi
 
 log "== $(( $(date +%s) - T0 )) s"

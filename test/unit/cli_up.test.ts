@@ -16,7 +16,8 @@ import { Stack } from '../../src/stack';
 import { ManualClock } from '../../src/core/clock';
 import { devOpen } from '../../src/link/dev';
 import { ifconfig } from '../../src/ipv4/devinet';
-import { UdpFramesDriver } from '../../drivers/host/udpframes';
+import { UdpFramesDriver, LOSS_SEED_DEFAULT, TAP_RX, TAP_TX } from '../../drivers/host/udpframes';
+import { SimRng } from '../../src/sim/prng';
 import { DEV_RX_ERRORS } from '../../src/core/mib';
 import { put16, get16 } from '../../src/core/bytes';
 import { ipCompute, csumPartial, csumFinish } from '../../src/core/checksum';
@@ -116,6 +117,29 @@ describe('slabnet up: arguments', () => {
     expect(d.serve).toEqual([]);
     expect(d.gw).toBe(0);
     expect(Array.from(d.mac)).toEqual([0x02, 0x73, 0x6c, 0, 2, 9]); // derived, locally administered
+    expect(d.loss).toBe(0); // no loss unless asked
+    expect(d.lossSeed).toBe(LOSS_SEED_DEFAULT);
+  });
+
+  it('parses --loss and --loss-seed', () => {
+    const base = ['--ip', '192.0.2.2/24', '--frames', 'udp:1:2'];
+    const o = parseUpArgs(base.concat(['--loss', '0.03', '--loss-seed', '42'])) as UpOptions;
+    expect(typeof o).toBe('object');
+    expect(o.loss).toBe(0.03);
+    expect(o.lossSeed).toBe(42);
+    const e = parseUpArgs(base.concat(['--loss=.5', '--loss-seed=4294967295'])) as UpOptions;
+    expect(e.loss).toBe(0.5);
+    expect(e.lossSeed).toBe(4294967295);
+    const z = parseUpArgs(base.concat(['--loss', '0'])) as UpOptions;
+    expect(z.loss).toBe(0);
+    expect(z.lossSeed).toBe(LOSS_SEED_DEFAULT);
+    for (const bad of [['--loss', '1'], ['--loss', '1.0'], ['--loss', '-0.1'], ['--loss', 'abc'], ['--loss', '0.1x'],
+      ['--loss', ''], ['--loss'], ['--loss-seed', '-1'], ['--loss-seed', '4294967296'], ['--loss-seed', '1.5'],
+      ['--loss', '0.1', '--loss-seed']]) {
+      const r = parseUpArgs(base.concat(bad));
+      expect(typeof r, bad.join(' ')).toBe('string');
+      expect(r as string, bad.join(' ')).toContain('--loss');
+    }
   });
 
   it('rejects bad flags with a message', () => {
@@ -183,6 +207,88 @@ describe('UdpFramesDriver', () => {
   });
 });
 
+describe('UdpFramesDriver: loss injection', () => {
+  it('loses frames at the given rate, per direction, reproducibly from the seed', () => {
+    const st = new Stack('l', undefined, new ManualClock(0), undefined);
+    const a = new UdpFramesDriver(st, { lport: 1, rport: 2, loss: 0.03, lossSeed: 7 });
+    const b = new UdpFramesDriver(st, { lport: 1, rport: 2, loss: 0.03, lossSeed: 7 });
+    const c = new UdpFramesDriver(st, { lport: 1, rport: 2, loss: 0.03, lossSeed: 8 });
+    const N = 20000;
+    let la = 0;
+    let same = true;
+    let diffSeed = 0;
+    let txVsRx = 0;
+    for (let i = 0; i < N; i++) {
+      const x = a.lose(TAP_RX);
+      if (x) la++;
+      if (b.lose(TAP_RX) !== x) same = false;
+      if (c.lose(TAP_RX) !== x) diffSeed++;
+      if (a.lose(TAP_TX) !== x) txVsRx++;
+    }
+    expect(same).toBe(true); // same seed → same fates
+    expect(diffSeed).toBeGreaterThan(0); // another seed → another pattern
+    expect(txVsRx).toBeGreaterThan(0); // the two directions are independent streams
+    expect(la / N).toBeGreaterThan(0.025);
+    expect(la / N).toBeLessThan(0.035);
+    // no loss option: never loses; out-of-range loss refused at construction
+    const n = new UdpFramesDriver(st, { lport: 1, rport: 2 });
+    for (let i = 0; i < 1000; i++) expect(n.lose(TAP_RX) || n.lose(TAP_TX)).toBe(false);
+    expect(n.loss).toBe(0);
+    expect(() => new UdpFramesDriver(st, { lport: 1, rport: 2, loss: 1 })).toThrow(RangeError);
+    expect(() => new UdpFramesDriver(st, { lport: 1, rport: 2, loss: -0.5 })).toThrow(RangeError);
+  });
+
+  it('drops received and transmitted frames over real UDP, counts them, frees every skb', async () => {
+    const peer = await peerSocket();
+    const lport = await freePort();
+    const st = new Stack('u', undefined, new ManualClock(0), undefined);
+    const LOSS = 0.3;
+    const SEED = 99;
+    const drv = new UdpFramesDriver(st, { lport, rport: peer.port, loss: LOSS, lossSeed: SEED });
+    const dev = drv.register('eth0', new Uint8Array(SLAB_MAC), 1500);
+    await drv.open();
+    drv.onRx = () => st.poll();
+    const d = st.link.devs[dev];
+    // the expected fates, from an independent PRNG with the same seed (rx stream)
+    const ref = new SimRng(SEED);
+    const N = 60;
+    let wantLost = 0;
+    for (let i = 0; i < N; i++) if (ref.next() < LOSS) wantLost++;
+    expect(wantLost).toBeGreaterThan(0);
+    expect(wantLost).toBeLessThan(N);
+    // receive: N ARP requests, each survives or is lost
+    for (let i = 0; i < N; i++) peer.s.send(arpRequest([192, 0, 2, 77]), lport, '127.0.0.1');
+    expect(await until(() => drv.rxDatagrams === N, 3000)).toBe(true);
+    st.poll();
+    expect(drv.lostRx).toBe(wantLost);
+    // every frame not lost reached rxFrame (refused there: the device is down, so nothing is sent back)
+    expect(drv.rxRefused).toBe(N - wantLost);
+    // transmit: N frames straight to startXmit
+    let txDone = 0;
+    for (let i = 0; i < N; i++) {
+      const skb = st.pool.alloc(60);
+      expect(skb).toBeGreaterThanOrEqual(0);
+      st.pool.put(skb, 60);
+      const b = st.pool.buf[skb];
+      for (let j = 0; j < 60; j++) b[st.pool.data[skb] + j] = j === 59 ? i : 0xee;
+      drv.startXmit(d, skb);
+      txDone++;
+    }
+    expect(txDone).toBe(N);
+    expect(drv.lostTx).toBeGreaterThan(0);
+    expect(drv.lostTx).toBeLessThan(N);
+    expect(drv.txDatagrams).toBe(N - drv.lostTx);
+    expect(await until(() => peer.got.length === N - drv.lostTx, 3000)).toBe(true);
+    const s = drv.stats();
+    expect(s.lostRx).toBe(wantLost);
+    expect(s.lostTx).toBe(drv.lostTx);
+    expect(s.txErrors).toBe(0);
+    drv.close();
+    await new Promise<void>((res) => peer.s.close(() => res()));
+    expect(st.pool.inUse()).toBe(0);
+  });
+});
+
 describe('slabnet up: the process', () => {
   it('answers ARP and ping, captures a pcap, prints JSON counters on SIGTERM', async () => {
     const peer = await peerSocket();
@@ -203,6 +309,7 @@ describe('slabnet up: the process', () => {
       expect(await until(() => out.includes('ready'), 15000), err).toBe(true);
       expect(out).toContain('ip=192.0.2.2/24');
       expect(out).toContain('mac=' + mac);
+      expect(out).not.toContain('loss='); // the ready line is unchanged without --loss
       peer.s.send(arpRequest(SLAB_IP), lport, '127.0.0.1');
       const isArpReply = (b: Buffer) => get16(b, 12) === 0x0806 && get16(b, 20) === 2;
       expect(await until(() => peer.got.some(isArpReply), 5000)).toBe(true);
@@ -232,6 +339,52 @@ describe('slabnet up: the process', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       peer.s.close();
       fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 30000);
+
+  it('--loss: loses frames in the driver, reports them in the JSON counters', async () => {
+    const peer = await peerSocket();
+    const lport = await freePort();
+    const LOSS = 0.5;
+    const SEED = 3;
+    const N = 24;
+    const child = spawn(process.execPath, [
+      path.join(ROOT, 'bin/slabnet.js'), 'up', '--ip', '192.0.2.2/24', '--frames', `udp:${lport}:${peer.port}`,
+      '--loss', String(LOSS), '--loss-seed', String(SEED),
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      expect(await until(() => out.includes('ready'), 15000), err).toBe(true);
+      expect(out.split('\n')[0]).toMatch(/ serve=- loss=0\.5 seed=3$/);
+      // which of the N requests the receive stream loses: the same PRNG, same seed
+      const ref = new SimRng(SEED);
+      let wantLost = 0;
+      for (let i = 0; i < N; i++) if (ref.next() < LOSS) wantLost++;
+      for (let i = 0; i < N; i++) peer.s.send(arpRequest(SLAB_IP), lport, '127.0.0.1');
+      // let the replies that survive the transmit stream arrive
+      await new Promise((r) => setTimeout(r, 800));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const lines = out.trim().split('\n');
+      const c = JSON.parse(lines[lines.length - 1]);
+      expect(c.Driver.rxDatagrams).toBe(N);
+      expect(c.Driver.lostRx).toBe(wantLost);
+      expect(c.Link.ArpInRequests).toBe(N - wantLost);
+      // every frame sent (gratuitous ARP + one reply per request heard) is either on the wire or lost
+      const sent = c.Driver.txDatagrams + c.Driver.lostTx;
+      expect(sent).toBe(c.Dev.tx_packets);
+      expect(c.Driver.lostTx).toBeGreaterThan(0);
+      expect(c.Driver.txDatagrams).toBe(peer.got.length);
+      expect(c.Link.ArpOutReplies).toBe(N - wantLost);
+      expect(sent).toBeGreaterThanOrEqual(N - wantLost);
+      expect(c.Pool.InUse).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      peer.s.close();
     }
   }, 30000);
 

@@ -14,6 +14,7 @@ import { PingLog } from '../scenario/helpers';
 import { connect, Pump, runPumps, expectStream, closeAllAndDrain } from '../scenario/tcp_helpers';
 import { ensureTcp, tcpPair, connectPair, injectA, icmpErrorFrame, transfer, pattern, sameBytes, expectClean } from './tcp_util';
 import { TX_TIMEOUTS, F_NOPMTU } from '../../src/transport/tcp/tcp';
+import { getDev } from '../../src/link/dev';
 import { IP_FRAGCREATES, ICMP_OUTDESTUNREACHS } from '../../src/core/mib';
 
 describe('tcp path MTU discovery', () => {
@@ -66,6 +67,21 @@ describe('tcp path MTU discovery', () => {
     const d = pattern(20000, 3);
     expect(sameBytes(transfer(e, e.a, k.c, e.b, k.s, d, 10000), d)).toBe(true);
     expect(Math.max(...e.tap.segs.filter((x) => x.from === 'A').map((x) => x.len))).toBe(500);
+    expectClean(e);
+  });
+
+  it('the device MTU is lowered under a live connection: DF segments fail locally, the MSS follows', () => {
+    const e = tcpPair();
+    const k = connectPair(e, 82);
+    const tp = e.a.tcp;
+    const dev = getDev(e.a, e.link.devA)!;
+    dev.mtu = 1000;
+    const d = pattern(30000, 4);
+    expect(sameBytes(transfer(e, e.a, k.c, e.b, k.s, d, 20000), d)).toBe(true);
+    expect(tp.advMss[k.c]).toBe(960);
+    expect(tp.smss[k.c]).toBe(948);
+    expect(e.a.mib.ip[IP_FRAGCREATES]).toBe(0);
+    dev.mtu = 1500;
     expectClean(e);
   });
 });

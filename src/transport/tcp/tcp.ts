@@ -152,7 +152,7 @@ export const TCPEXT_NAMES = [
   'TCPFromZeroWindowAdv', 'TCPPureAcks', 'TCPNoSkb', 'TCPLimitedTransmit', 'TCPPartialAcks',
   'TCPDSACKRecv', 'OutOfWindowIcmps', 'TCPTimeWaitKilled', 'TCPAbortFailed', 'TCPSackBlocksRecv',
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPACKSkippedSeq',
-  'TCPACKSkippedPAWS', 'TCPSACKRescue', 'TCPDSACKOldSent',
+  'TCPACKSkippedPAWS', 'TCPSACKRescue', 'TCPDSACKOldSent', 'TCPSpuriousRTOs',
 ];
 export const TX_LISTENOVERFLOWS = 0;
 export const TX_LISTENDROPS = 1;
@@ -205,6 +205,8 @@ export const TX_ACKSKIPPEDPAWS = 46;
 export const TX_SACKRESCUE = 47;
 /** D-SACK blocks sent for duplicate data (RFC 2883) */
 export const TX_DSACKOLDSENT = 48;
+/** an RTO retransmission was not needed: the ACK echoes a timestamp from before it (RFC 3522 detection) */
+export const TX_SPURIOUSRTOS = 49;
 
 /**
  * A MibBlock whose counters live in an Int32Array (tp.mib / tp.ext). On

@@ -268,6 +268,8 @@ function tcpAbort(st: Stack, t: number): void {
  * queue and resets unaccepted children; unread data or SO_LINGER 0 means
  * an abortive close (RST, RFC 9293 §3.10.4 / RFC 2525 §2.17); otherwise
  * the FIN goes after the queued data and the TCB lives on as an orphan.
+ * SO_LINGER > 0 (close never blocks here): what the peer has not
+ * acknowledged l_linger seconds later is abandoned with a RST.
  */
 export function tcpClose(st: Stack, t: number): number {
   if (!valid(st, t)) return -EBADF;

@@ -6,7 +6,7 @@
  *             timestamps give unambiguous samples, RFC 7323 §4), backoff
  *   RFC 5681  slow start, congestion avoidance, fast retransmit
  *   RFC 6582  NewReno fast recovery (partial ACKs, `recover`)
- *   RFC 6675  SACK-based loss recovery (pipe, NextSeg, HighRxt)
+ *   RFC 6675  SACK-based loss recovery (pipe, NextSeg, HighRxt, rescue retransmission)
  *   RFC 3042  limited transmit (tcpWriteXmit allows 2 extra segments)
  *   RFC 6928  initial window min(10*MSS, max(2*MSS, 14600))
  *
@@ -291,6 +291,9 @@ export function tcpEnterLoss(st: Stack, t: number): void {
   tp.flags[t] &= ~(F_RENO_RECOV | F_SACK_RECOV);
   tp.dupAcks[t] = 0;
   tp.recover[t] = tp.sndMax[t];
+  // RFC 2018 §8: after a timeout the receiver may have reneged, so prior
+  // SACK information is forgotten. The go-back-N resend (tcpWriteXmit)
+  // skips only what the receiver SACKs again after the timeout.
   tp.sbN[t] = 0;
   tp.sndNxt[t] = tp.sndUna[t];
   tp.highRxt[t] = tp.sndUna[t];

@@ -11,7 +11,8 @@
  * RFC 9293 §3.10.7 (SEGMENT ARRIVES), §3.8.6.3 (delayed ACK: every second
  * full-sized segment, RFC 5681 §4.2 immediate ACK for out-of-order data),
  * RFC 5961 (RST/SYN/ACK mitigations, challenge ACK), RFC 7323 §5 (PAWS),
- * RFC 2018 (SACK). Input functions never free the skb (tcpV4Rcv does).
+ * RFC 2018 (SACK), RFC 2883 (D-SACK for duplicate data). Input functions
+ * never free the skb (tcpV4Rcv does).
  */
 import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
@@ -26,7 +27,7 @@ import {
   F_WS_OFFERED, F_RTO_TS, F_DSACK, OWN_ACCEPTQ, OWN_ORPHAN, TCP_ATTEMPTFAILS, TX_CHALLENGEACK, TX_SYNCHALLENGE,
   TX_ACKSKIPPEDCHALLENGE, TX_DELAYEDACKS, TX_OFOQUEUE, TX_OFODROP, TX_OFOMERGE, TX_PAWSESTAB,
   TX_ABORTONDATA, TX_SACKDISCARD, TX_DSACKRECV, TX_ZEROWINDOWDROP, TX_PUREACKS, TX_SACKBLOCKSRECV,
-  TX_EMBRYONICRSTS, TX_RCVQDROP, TX_ACKSKIPPEDSEQ, TX_ACKSKIPPEDPAWS, TEV_READABLE, TEV_WRITABLE, TEV_CONNECTED, seqDiff, seqMin,
+  TX_EMBRYONICRSTS, TX_SPURIOUSRTOS, TX_RCVQDROP, TX_ACKSKIPPEDSEQ, TX_ACKSKIPPEDPAWS, TEV_READABLE, TEV_WRITABLE, TEV_CONNECTED, seqDiff, seqMin,
   tcpTimeStamp, tcpEmit, tcpSetState, tcpDone,
   getSeq,
 } from './tcp';
@@ -393,21 +394,25 @@ function tcpAck(st: Stack, t: number): boolean {
     tp.sndUna[t] = ack;
     if (before(tp.sndNxt[t], ack)) tp.sndNxt[t] = ack;
     sbTrim(tp, t, ack);
-    // RTT sample (RFC 6298 §3 / RFC 7323 §4). The backed-off RTO stays
-    // until a valid sample (RFC 6298 §5 Karn; Linux tcp_ack_update_rtt).
-    // After an RTO, an echo older than the retransmission means the
-    // receiver already held the data and our ACK for it was lost: the
-    // sample would measure the timeout, not the path (it inflated the RTO
-    // to its 120 s maximum under 20% loss), so it is not taken.
+    // RTT sample (RFC 6298 §3 / RFC 7323 §4). After an RTO, an echo older
+    // than the retransmission means the receiver already held the data and
+    // our ACK for it was lost (RFC 3522 Eifel detection): the sample would
+    // measure the timeout, not the path (it inflated the RTO to its 120 s
+    // maximum under 20% loss), so it is not taken. With timestamps every
+    // ACK of new data shows the path works and clears the backoff (Linux
+    // always has a sample there); without them the backed-off RTO stays
+    // until a valid sample (RFC 6298 §5, Karn).
     if ((fl & F_TS) !== 0 && tp.optTs && tp.optTsecr !== 0) {
-      if ((fl & F_RTO_TS) === 0 || !before(tp.optTsecr, tp.rtxTs[t])) {
+      if ((fl & F_RTO_TS) !== 0 && before(tp.optTsecr, tp.rtxTs[t])) {
+        if (tp.retransmits[t] !== 0) tp.ext[TX_SPURIOUSRTOS]++;
+      } else {
         const m = seqDiff(s32(tcpTimeStamp(st) + tp.tsOffset[t]), tp.optTsecr);
         if (m >= 0 && m < 0x7fffffff) {
           tcpRttEstimator(st, t, m);
           tp.flags[t] &= ~F_RTO_TS;
-          tp.backoff[t] = 0;
         }
       }
+      tp.backoff[t] = 0;
     } else if ((fl & F_RTT_ACTIVE) !== 0 && !before(ack, tp.rttSeq[t])) {
       tp.flags[t] &= ~F_RTT_ACTIVE;
       tcpRttEstimator(st, t, st.now() - tp.rttTime[t]);

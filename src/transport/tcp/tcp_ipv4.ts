@@ -6,7 +6,8 @@
  *     ─► tcpRcvEstablished | tcpRcvStateProcess | tcpCheckReq (+ child) |
  *        tcpTwProcess | tcpConnRequest | tcpV4SendReset (no socket)
  *   icmp_rcv ─► tcpV4Err (RFC 5927 / RFC 1122 §4.2.3.9: hard errors abort a
- *     connection attempt, soft errors are remembered; frag-needed lowers the MSS)
+ *     connection attempt, soft errors are remembered; frag-needed lowers the MSS:
+ *     RFC 1191 path MTU discovery, tcpV4MtuReduced)
  *   tcpV4Connect: source selection, ephemeral port, RFC 6528 ISN, SYN.
  *
  * initTcp(st) builds the state, registers the timers and the protocol.

@@ -24,7 +24,7 @@
 import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
 import {
-  TCPF_FIN, TCPF_SYN, TCPF_RST, TCPF_ACK, F_TS, F_SACK, F_WS, F_NODELAY, F_KEEPALIVE,
+  TCPF_FIN, TCPF_SYN, TCPF_RST, TCPF_ACK, F_TS, F_SACK, F_WS, F_NODELAY, F_KEEPALIVE, F_LINGER0, F_LINGER,
   TCP_SYN_RECV, OWN_ACCEPTQ, TCP_PASSIVEOPENS, TX_LISTENOVERFLOWS, TX_LISTENDROPS,
   TX_REQQFULLDROP, TX_EMBRYONICRSTS, TX_TW, TX_TIMEWAITOVERFLOW, TX_TIMEWAITKILLED, TX_PAWSESTAB,
   TCP_MSS_DEFAULT, tcpTimeStamp, tcpSecureIsn, tcpTsOffset, tcbAlloc, tcpSetState, tcpDone,
@@ -358,7 +358,8 @@ export function tcpCreateOpenreqChild(st: Stack, r: number, c: number): void {
   tp.keepCnt[c] = tp.keepCnt[l];
   tp.userTimeout[c] = tp.userTimeout[l];
   const fl = tp.rqFlags[r];
-  tp.flags[c] = fl | (tp.flags[l] & (F_NODELAY | F_KEEPALIVE));
+  tp.flags[c] = fl | (tp.flags[l] & (F_NODELAY | F_KEEPALIVE | F_LINGER0 | F_LINGER));
+  tp.lingerMs[c] = tp.lingerMs[l];
   if ((fl & F_WS) !== 0) {
     tp.sndWscale[c] = tp.rqWs[r];
     tp.rcvWscale[c] = tcpWscaleFor(tp.rcvLimit[l]);

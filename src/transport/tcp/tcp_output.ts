@@ -9,14 +9,15 @@
  * ring, so a retransmission simply re-reads the ring (no skb is held per
  * unacknowledged segment). RFC 9293 §3.8.6.2.1 (sender SWS avoidance,
  * Nagle RFC 896), §3.8.6.2.2 (receiver SWS avoidance), RFC 7323 (options),
- * RFC 2018 (SACK blocks, most recent first), RFC 1122 §4.2.2.17 (persist).
+ * RFC 2018 (SACK blocks, most recent first), RFC 2883 (a D-SACK block first),
+ * RFC 1122 §4.2.2.17 (persist), RFC 1191 (DF on TCB segments: PMTU discovery).
  */
 import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
-import { put16, put32, copyFromRing } from '../../core/bytes';
-import { csumPartial, csumFinish } from '../../core/checksum';
+import { put16, put32 } from '../../core/bytes';
+import { csumPartial, csumPartialCopy, csumBlockAdd, csumFinish } from '../../core/checksum';
 import { SKB_NONE } from '../../core/skb';
-import { ENOBUFS } from '../../core/errno';
+import { ENOBUFS, EMSGSIZE } from '../../core/errno';
 import {
   TcpState, TH_SPORT, TH_DPORT, TH_SEQ, TH_ACK, TH_DOFF, TH_FLAGS, TH_WIN, TH_CSUM, TH_URP, TCP_HLEN,
   TCPF_FIN, TCPF_SYN, TCPF_RST, TCPF_PSH, TCPF_ACK, TCPOPT_NOP, TCPOPT_MSS, TCPOPT_WINDOW,
@@ -28,6 +29,7 @@ import {
   TCP_MSS_DEFAULT, F_DSACK, F_NOPMTU, TX_DSACKOLDSENT,
   tcpPseudoSum,
 } from './tcp';
+import { sbSkip, sbNextSacked } from './tcp_seq';
 
 /* ---------------- timers (arming only; handlers in tcp_timer.ts) ---------------- */
 
@@ -295,11 +297,19 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
   writeHeader(b, o, tp.lport[t], tp.rport[t], seq, ackFlag ? tp.rcvNxt[t] : 0, hlen, flags, win);
   writeOptions(tp, b, o + TCP_HLEN, mss, ws, sackPerm, ts, s32(tcpTimeStamp(st) + tp.tsOffset[t]),
     tp.tsRecent[t], sackT);
+  // checksum the header, then copy the payload out of the send ring and sum it in the
+  // same pass (csum_partial_copy; an odd first piece of a wrapped copy swaps the second's bytes)
+  let sum = csumPartial(b, o, hlen, tcpPseudoSum(tp.laddr[t], tp.raddr[t], hlen + len));
   if (len > 0) {
     const ring = tp.sndRing[t];
-    copyFromRing(b, o + hlen, ring, (tp.sndHead[t] + seqDiff(seq, tp.sndBase[t])) % ring.length, len);
+    const size = ring.length;
+    const pos = (tp.sndHead[t] + seqDiff(seq, tp.sndBase[t])) % size;
+    let first = size - pos;
+    if (first > len) first = len;
+    sum = csumPartialCopy(b, o + hlen, ring, pos, first, sum);
+    if (len > first) sum = csumBlockAdd(sum, csumPartialCopy(b, o + hlen + first, ring, 0, len - first, 0), first);
   }
-  tcpV4SendCheck(b, o, hlen + len, tp.laddr[t], tp.raddr[t]);
+  put16(b, o + TH_CSUM, csumFinish(sum));
   if (ackFlag) {
     if ((fl & F_DSACK) !== 0 && sackT >= 0) tp.ext[TX_DSACKOLDSENT]++;
     tp.flags[t] &= ~(F_ACK_PENDING | F_ACK_NOW | F_DSACK);
@@ -307,7 +317,16 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
     st.timers.del(tp.tDack[t]);
   }
   tp.mib[TCP_OUTSEGS]++;
-  tp.ops.xmit(st, skb, tp.laddr[t], tp.raddr[t], 0, st.cfg.ipDefaultTtl, (fl & F_NOPMTU) === 0);
+  const r = tp.ops.xmit(st, skb, tp.laddr[t], tp.raddr[t], 0, st.cfg.ipDefaultTtl, (fl & F_NOPMTU) === 0);
+  if (r === -EMSGSIZE) {
+    // our own device MTU is below the segment (it was lowered): as a local frag-needed,
+    // the MSS follows it; the segment counts as lost and is resent at the new size
+    const mtu = tp.ops.mtuTo(st, tp.raddr[t]);
+    if (mtu >= 68 && mtu - 40 < tp.advMss[t]) {
+      tp.advMss[t] = mtu - 40 > 88 ? mtu - 40 : 88;
+      tcpSyncMss(st, t);
+    }
+  }
   return 0;
 }
 
@@ -481,6 +500,12 @@ export function tcpWriteXmit(st: Stack, t: number): void {
   const limited = da > 0 && da < 3 && (tp.flags[t] & F_RENO_RECOV) === 0;
   if (limited) allowance += da * smss;
   for (let guard = 0; guard < 1024; guard++) {
+    // resending after a timeout (sndNxt < sndMax): skip data the receiver SACKed
+    let sackLim = -1;
+    if (tp.sbN[t] > 0 && before(tp.sndNxt[t], tp.sndMax[t])) {
+      tp.sndNxt[t] = sbSkip(tp, t, tp.sndNxt[t]);
+      if (before(tp.sndNxt[t], tp.sndMax[t])) sackLim = seqDiff(sbNextSacked(tp, t, tp.sndNxt[t], tp.sndMax[t]), tp.sndNxt[t]);
+    }
     const avail = tcpUnsent(st, t);
     const fin = tcpFinPending(st, t);
     if (avail === 0 && !fin) return;
@@ -488,6 +513,8 @@ export function tcpWriteXmit(st: Stack, t: number): void {
     const wndRoom = seqDiff(s32(tp.sndUna[t] + tp.sndWnd[t]), tp.sndNxt[t]);
     const cwRoom = allowance - flight;
     let len = avail < smss ? avail : smss;
+    const hole = sackLim > 0 && len > sackLim;
+    if (hole) len = sackLim;
     if (len > wndRoom) len = wndRoom > 0 ? wndRoom : 0;
     if (len > cwRoom) len = cwRoom > 0 ? Math.floor(cwRoom) : 0;
     const all = len === avail;
@@ -496,7 +523,7 @@ export function tcpWriteXmit(st: Stack, t: number): void {
       if (flight === 0 && !st.timers.pending(tp.tRtx[t])) tcpResetProbeTimer(st, t);
       return;
     }
-    if (len < smss && !(all && fin)) {
+    if (len < smss && !(all && fin) && !(hole && len === sackLim)) {
       if (!all) {
         // window- or cwnd-limited runt: RFC 9293 §3.8.6.2.1 sender SWS avoidance
         if (len < Math.floor(tp.maxSndWnd[t] / 2) || flight > 0) {

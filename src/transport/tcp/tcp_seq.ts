@@ -213,7 +213,7 @@ export function sbHighest(tp: TcpState, t: number, una: number): number {
 
 /**
  * RFC 6675 IsLost boundary: every unSACKed byte below the returned
- * sequence has at least DupThresh*SMSS SACKed bytes above it (or
+ * sequence has more than (DupThresh - 1) * SMSS SACKed bytes above it (or
  * DupThresh discontiguous SACKed ranges). Returns una when nothing is lost.
  */
 export function sbLostEdge(tp: TcpState, t: number, una: number, smss: number): number {
@@ -222,7 +222,7 @@ export function sbLostEdge(tp: TcpState, t: number, una: number, smss: number): 
   let acc = 0;
   for (let i = n - 1; i >= 0; i--) {
     acc += seqDiff(tp.sbE[base + i], tp.sbS[base + i]);
-    if (acc >= 3 * smss || n - i >= 3) return tp.sbS[base + i];
+    if (acc > 2 * smss || n - i >= 3) return tp.sbS[base + i];
   }
   return una;
 }

@@ -111,8 +111,9 @@ export function tcpRetransmitTimer(st: Stack, t: number): void {
   const before0 = tp.sndNxt[t];
   tcpWriteXmit(st, t);
   if (tp.sndNxt[t] === before0) {
-    // window closed or Nagle held it: the oldest segment goes anyway
-    tcpXmitAt(st, t, tp.sndUna[t], tp.smss[t], true);
+    // window closed or Nagle held it: the oldest segment goes anyway (within
+    // the peer's window); with no room at all, a window probe asks for an ACK
+    if (tcpXmitAt(st, t, tp.sndUna[t], tp.smss[t], true) <= 0) tcpSendProbe(st, t);
   }
   tcpResetXmitTimer(st, t);
 }
