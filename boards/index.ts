@@ -18,11 +18,12 @@ import { host } from './host';
 import { espruinoPicoEnc28j60 } from './espruino-pico-enc28j60';
 import { espruinoWifiW5500 } from './espruino-wifi-w5500';
 import { espruinoOriginalEnc28j60 } from './espruino-original-enc28j60';
+import { espruinoEsp32W5500 } from './espruino-esp32-w5500';
 
 export type { Board, BoardFeatures, EthChip, SpiWiring } from './board';
-export { host, espruinoPicoEnc28j60, espruinoWifiW5500, espruinoOriginalEnc28j60 };
+export { host, espruinoPicoEnc28j60, espruinoWifiW5500, espruinoOriginalEnc28j60, espruinoEsp32W5500 };
 
-export const BOARDS: Board[] = [host, espruinoPicoEnc28j60, espruinoWifiW5500, espruinoOriginalEnc28j60];
+export const BOARDS: Board[] = [host, espruinoPicoEnc28j60, espruinoWifiW5500, espruinoOriginalEnc28j60, espruinoEsp32W5500];
 
 /** The board with this id, or null. */
 export function findBoard(id: string): Board | null {

@@ -32,6 +32,8 @@ export class TimerWheel {
   private registered = 0;
   private curTick = 0;
   private started = false;
+  /** earliest tick armed before the first run(), so that run starts its walk there */
+  private firstTick = -1;
   private runTick = -1;
   active = 0;
   fired = 0;
@@ -69,6 +71,7 @@ export class TimerWheel {
     if (this.slotOf[id] !== NIL) this.unlink(id);
     let tick = Math.floor(at / this.tickMs);
     if (this.started && tick < this.curTick) tick = this.curTick;
+    if (!this.started && (this.firstTick < 0 || tick < this.firstTick)) this.firstTick = tick;
     // re-armed from a callback for a slot already walked: the next slot,
     // so a timer that keeps re-arming itself in the past cannot spin.
     if (this.runTick >= 0 && tick <= this.runTick) tick = this.runTick + 1;
@@ -105,7 +108,9 @@ export class TimerWheel {
     const nowTick = Math.floor(now / this.tickMs);
     if (!this.started) {
       this.started = true;
-      this.curTick = nowTick;
+      // timers armed before the first run may sit in slots behind "now":
+      // start the walk at the earliest of them (bounded to one revolution below)
+      this.curTick = this.firstTick >= 0 && this.firstTick < nowTick ? this.firstTick : nowTick;
     }
     let count = 0;
     if (this.active === 0) {

@@ -20,6 +20,8 @@ import { Enc28j60Mock, connectBackToBack } from '../../drivers/enc28j60/mock';
 import { attachEnc28j60 as tsAttachEnc28j60 } from '../../drivers/enc28j60/driver';
 import { W5500Mock } from '../../drivers/w5500/mock';
 import { attachW5500 as tsAttachW5500 } from '../../drivers/w5500/driver';
+import * as tsSock from '../../src/socket/socket';
+import { SOCK_STREAM as TS_SOCK_STREAM } from '../../src/socket/sock';
 
 interface Finding {
   construct: string;
@@ -321,7 +323,7 @@ describe('npm run build', () => {
     expect(pico.length).toBeLessThan(generic.length);
   });
 
-  const bundles = ['slabnet', 'espruino-pico-enc28j60', 'espruino-wifi-w5500', 'espruino-original-enc28j60'];
+  const bundles = ['slabnet', 'espruino-pico-enc28j60', 'espruino-wifi-w5500', 'espruino-original-enc28j60', 'espruino-esp32-w5500'];
   for (const name of bundles) {
     it(`${name}.min.js runs: ARP, ping both ways, UDP in and out, all skbs back`, () => {
       const net = loadBundle(join(root, 'dist', 'espruino', name + '.min.js'));
@@ -340,7 +342,11 @@ describe('npm run build', () => {
   // The board's own driver, minified and renamed inside the bundle, against
   // the TypeScript chip model (outside the bundle: every call crosses the
   // SpiBus/IrqLine names), cabled to a stack built from the sources.
-  const CHIPS: [string, string][] = [['espruino-pico-enc28j60', 'enc28j60'], ['espruino-wifi-w5500', 'w5500']];
+  const CHIPS: [string, string][] = [
+    ['espruino-pico-enc28j60', 'enc28j60'],
+    ['espruino-wifi-w5500', 'w5500'],
+    ['espruino-esp32-w5500', 'w5500'],
+  ];
   for (const [name, chip] of CHIPS) {
     it(`${name}.min.js: its ${chip} driver pings a source-built stack through the chip models`, () => {
       const net = loadBundle(join(root, 'dist', 'espruino', name + '.min.js'));
@@ -387,4 +393,159 @@ describe('npm run build', () => {
       expect(b.pool.inUse()).toBe(0);
     });
   }
+  // TCP compiled in (boards with features.tcp on): the board bundle's
+  // SOCK_STREAM calls and its W5500 driver, minified and renamed, open a
+  // connection to a source-built stack through the chip models, move data
+  // both ways (more than one segment, less than a 4 KB ring) and close.
+  it('TCP is compiled out of the Pico/WiFi bundles and into the ESP32 one', () => {
+    const esp = loadBundle(join(root, 'dist', 'espruino', 'espruino-esp32-w5500.min.js'));
+    const wifi = loadBundle(join(root, 'dist', 'espruino', 'espruino-wifi-w5500.min.js'));
+    for (const k of ['listen', 'accept', 'shutdown', 'netConnect', 'netCreateServer', 'networkJs']) {
+      expect(typeof esp[k], k).toBe('function');
+      expect(wifi[k], k).toBeUndefined();
+    }
+    expect(esp.BOARD.features.tcp).toBe(true);
+    // the TCP tables are sized from the board config, not zeroed
+    const st = esp.createBoardStack(null, null, new ManualClock(0));
+    expect(st.cfg.tcpMaxSockets).toBe(esp.BOARD.config.tcpMaxSockets);
+    expect(st.pool.inUse()).toBe(0);
+  });
+
+  it('espruino-esp32-w5500.min.js: TCP through its W5500 driver to a source-built stack, both ways, then closed', () => {
+    const net = loadBundle(join(root, 'dist', 'espruino', 'espruino-esp32-w5500.min.js'));
+    const clock = new ManualClock(1000);
+    const a = net.createBoardStack(null, null, clock);
+    const b = new Stack('b', { seed: 9 }, clock, undefined);
+    const ca = new W5500Mock();
+    const cb = new W5500Mock();
+    ca.attachWire(cb);
+    cb.attachWire(ca);
+    const da = net.attachW5500(a, ca, ca, Uint8Array.from(OUR_MAC), 'eth0');
+    const db = tsAttachW5500(b, cb, cb, Uint8Array.from(PEER_MAC), 'eth0');
+    expect(net.ifconfig(a, da, '192.0.2.2/24', null)).toBe(0);
+    expect(tsIfconfig(b, db, '192.0.2.1/24', null)).toBe(0);
+    expect(net.devOpen(a, da)).toBe(0);
+    tsDevOpen(b, db);
+    const run = (ms: number) => {
+      for (let i = 0; i < ms / 10; i++) {
+        clock.advance(10);
+        a.poll();
+        b.poll();
+      }
+    };
+    // b listens (source API); a connects (the bundle's API)
+    const lfd = tsSock.socket(b, TS_SOCK_STREAM, 0);
+    expect(tsSock.bind(b, lfd, 0, 7007)).toBe(0);
+    expect(tsSock.listen(b, lfd, 2)).toBe(0);
+    const cfd = net.socket(a, net.SOCK_STREAM, 0);
+    expect(cfd).toBeGreaterThanOrEqual(0);
+    const rc = net.connect(a, cfd, net.parseIp('192.0.2.1'), 7007);
+    expect(rc === 0 || rc === -net.EINPROGRESS).toBe(true);
+    run(200);
+    const peer = new Uint32Array(2);
+    const sfd = tsSock.accept(b, lfd, peer);
+    expect(sfd).toBeGreaterThanOrEqual(0);
+    expect(peer[0]).toBe(0xc0000202);
+    // a → b: 3000 bytes (three segments), b echoes them back reversed
+    const out = new Uint8Array(3000);
+    for (let i = 0; i < out.length; i++) out[i] = (i * 7 + 3) & 0xff;
+    let sent = 0;
+    const got = new Uint8Array(3000);
+    let gotB = 0;
+    for (let round = 0; round < 100 && gotB < out.length; round++) {
+      if (sent < out.length) {
+        const n = net.send(a, cfd, out, sent, out.length - sent);
+        if (n > 0) sent += n;
+        else expect(n).toBe(-net.EAGAIN);
+      }
+      run(20);
+      const n = tsSock.recv(b, sfd, got, gotB, got.length - gotB);
+      if (n > 0) gotB += n;
+    }
+    expect(gotB).toBe(out.length);
+    expect(Array.from(got)).toEqual(Array.from(out));
+    const back = new Uint8Array(3000);
+    for (let i = 0; i < back.length; i++) back[i] = got[back.length - 1 - i];
+    let sentB = 0;
+    const rx = new Uint8Array(3000);
+    let gotA = 0;
+    for (let round = 0; round < 100 && gotA < back.length; round++) {
+      if (sentB < back.length) {
+        const n = tsSock.send(b, sfd, back, sentB, back.length - sentB);
+        if (n > 0) sentB += n;
+      }
+      run(20);
+      const n = net.recv(a, cfd, rx, gotA, rx.length - gotA);
+      if (n > 0) gotA += n;
+    }
+    expect(gotA).toBe(back.length);
+    expect(Array.from(rx)).toEqual(Array.from(back));
+    // orderly close from both sides; the peer sees EOF (recv 0)
+    expect(net.close(a, cfd)).toBe(0);
+    run(200);
+    expect(tsSock.recv(b, sfd, rx, 0, 16)).toBe(0);
+    expect(tsSock.close(b, sfd)).toBe(0);
+    expect(tsSock.close(b, lfd)).toBe(0);
+    run(200);
+    expect(a.pool.inUse()).toBe(0);
+    expect(b.pool.inUse()).toBe(0);
+  });
+  it('espruino-esp32-w5500.min.js: its net facade serves a TCP echo to a source-built client', () => {
+    const net = loadBundle(join(root, 'dist', 'espruino', 'espruino-esp32-w5500.min.js'));
+    const clock = new ManualClock(1000);
+    const a = net.createBoardStack(null, null, clock);
+    const b = new Stack('b', { seed: 13 }, clock, undefined);
+    const ca = new W5500Mock();
+    const cb = new W5500Mock();
+    ca.attachWire(cb);
+    cb.attachWire(ca);
+    const da = net.attachW5500(a, ca, ca, Uint8Array.from(OUR_MAC), 'eth0');
+    const db = tsAttachW5500(b, cb, cb, Uint8Array.from(PEER_MAC), 'eth0');
+    expect(net.ifconfig(a, da, '192.0.2.2/24', null)).toBe(0);
+    expect(tsIfconfig(b, db, '192.0.2.1/24', null)).toBe(0);
+    expect(net.devOpen(a, da)).toBe(0);
+    tsDevOpen(b, db);
+    const run = (ms: number) => {
+      for (let i = 0; i < ms / 10; i++) {
+        clock.advance(10);
+        a.poll();
+        b.poll();
+      }
+    };
+    // a board program polls from setInterval before it serves; the first
+    // poll starts the timer wheel (a timer armed before it can wait a
+    // whole wheel revolution: see the report on src/core/timer.ts)
+    run(10);
+    const events: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const server = net.netCreateServer(a, (sock: any) => {
+      events.push('connection');
+      sock.on('data', (d: Uint8Array) => sock.write(d));
+      sock.on('end', () => {
+        events.push('end');
+        sock.end();
+      });
+    });
+    server.listen(8007, () => events.push('listening'));
+    expect(events).toEqual(['listening']);
+    const fd = tsSock.socket(b, TS_SOCK_STREAM, 0);
+    const rc = tsSock.connect(b, fd, net.parseIp('192.0.2.2'), 8007);
+    expect(rc === 0 || rc === -115).toBe(true);
+    run(200);
+    const msg = Uint8Array.from([104, 101, 108, 108, 111, 32, 101, 115, 112, 51, 50]); // 'hello esp32'
+    expect(tsSock.send(b, fd, msg, 0, msg.length)).toBe(msg.length);
+    run(200);
+    const rx = new Uint8Array(64);
+    expect(tsSock.recv(b, fd, rx, 0, 64)).toBe(msg.length);
+    expect(Array.from(rx.subarray(0, msg.length))).toEqual(Array.from(msg));
+    expect(tsSock.shutdown(b, fd, 1)).toBe(0); // SHUT_WR: the server sees 'end' and ends too
+    run(300);
+    expect(tsSock.recv(b, fd, rx, 0, 64)).toBe(0);
+    expect(events).toEqual(['listening', 'connection', 'end']);
+    expect(tsSock.close(b, fd)).toBe(0);
+    server.close();
+    run(300);
+    expect(a.pool.inUse()).toBe(0);
+    expect(b.pool.inUse()).toBe(0);
+  });
 });

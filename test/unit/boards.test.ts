@@ -40,13 +40,15 @@ function measure(root: object): { bytes: number; arrays: number } {
 }
 
 describe('boards', () => {
-  it('lists the host and three Espruino boards with unique ids', () => {
+  it('lists the host and four Espruino boards with unique ids', () => {
     const ids = BOARDS.map((b) => b.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain('host');
     expect(ids).toContain('espruino-pico-enc28j60');
     expect(ids).toContain('espruino-wifi-w5500');
     expect(ids).toContain('espruino-original-enc28j60');
+    expect(ids).toContain('espruino-esp32-w5500');
+    expect(findBoard('espruino-esp32-w5500')!.features!.tcp).toBe(true);
     expect(findBoard('espruino-wifi-w5500')!.chip).toBe('w5500');
     expect(findBoard('nope')).toBeNull();
   });

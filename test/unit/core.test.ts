@@ -217,6 +217,26 @@ describe('TimerWheel', () => {
     expect(w.nextExpiry()).toBe(-1);
   });
 
+  it('a timer armed before the first run() fires on the first run at or after its expiry', () => {
+    // regression: the first run() used to start its walk at "now", so a timer
+    // armed earlier for a tick already behind waited a whole revolution
+    const clock = new ManualClock(5000);
+    const w = new TimerWheel(4, 16, 10);
+    const r = new Rec(clock);
+    const a = w.register(r, 1);
+    const b = w.register(r, 2);
+    w.mod(a, 5000); // due immediately
+    w.mod(b, 5020);
+    clock.set(5030);
+    expect(w.run(5030)).toBe(2);
+    expect(r.log.map((x) => x[0])).toEqual([1, 2]);
+    // and one armed "now" on a fresh wheel fires on the first run at now
+    const w2 = new TimerWheel(4, 16, 10);
+    const c = w2.register(r, 3);
+    w2.mod(c, 123456);
+    expect(w2.run(123456)).toBe(1);
+  });
+
   it('does not fire a timer within the same tick before its expiry', () => {
     const clock = new ManualClock(0);
     const w = new TimerWheel(4, 8, 10);
