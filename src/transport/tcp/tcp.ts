@@ -425,6 +425,15 @@ export class TcpState {
   segLen = 0;
   /** payload offset in the skb's buffer */
   segOff = 0;
+  /**
+   * Receive fast path (tcpV4Rcv): the payload was already copied into
+   * the free space of TCB segPreTcb's receive ring at segPrePos while its
+   * checksum was verified; segPreLen bytes (0 = not copied). tcpDataQueue
+   * commits them instead of copying again.
+   */
+  segPreTcb = -1;
+  segPrePos = 0;
+  segPreLen = 0;
   optMss = 0;
   optWs = -1;
   optSackOk = false;

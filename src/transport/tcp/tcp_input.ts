@@ -286,7 +286,12 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
   }
   if (len > 0) {
     const ring = tp.rcvRing[t];
-    copyToRing(ring, (tp.rcvHead[t] + tp.rcvCount[t] + ahead) % ring.length, b, off, len);
+    const pos = (tp.rcvHead[t] + tp.rcvCount[t] + ahead) % ring.length;
+    // tcpV4Rcv's fast path may have put these very bytes there while checksumming them
+    if (
+      tp.segPreLen !== len || tp.segPreTcb !== t || tp.segPrePos !== pos || ahead !== 0 || off !== tp.segOff
+    ) copyToRing(ring, pos, b, off, len);
+    tp.segPreLen = 0;
     if (len > tp.rcvMss[t]) tp.rcvMss[t] = len < tp.smss[t] + 12 ? len : tp.smss[t] + 12;
     if (ahead === 0) {
       let nxt = s32(tp.rcvNxt[t] + len);

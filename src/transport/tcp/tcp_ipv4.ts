@@ -15,7 +15,7 @@
 import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
 import { get16 } from '../../core/bytes';
-import { csumPartial, csumFold } from '../../core/checksum';
+import { csumPartial, csumPartialCopy, csumBlockAdd, csumFold } from '../../core/checksum';
 import { EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED } from '../../core/errno';
 import { ipBuildAndSend, ipSelectSource, ipRouteOutput } from '../../ipv4/ip_output';
 import { inetAddProtocol } from '../../ipv4/protocol';
@@ -162,8 +162,18 @@ export function tcpV4Rcv(st: Stack, skb: number): void {
   const saddr = getAddr(b, nh + 12);
   const daddr = getAddr(b, nh + 16);
   // RFC 9293 §3.1: the checksum covers the pseudo-header
-  const sum = csumPartial(b, o, len, tcpPseudoSum(saddr, daddr, len));
+  let sum = csumPartial(b, o, hlen, tcpPseudoSum(saddr, daddr, len));
+  const plen = len - hlen;
+  tp.segPreLen = 0;
+  let t = -2; // not looked up yet
+  if (plen > 0) {
+    // in-order data for an ESTABLISHED TCB: checksum while copying into the ring's free space
+    t = tcpLookupEstablished(st, saddr, get16(b, o + TH_SPORT), daddr, get16(b, o + TH_DPORT));
+    sum = t >= 0 ? tcpRcvPrecopy(tp, t, b, o, hlen, plen, sum) : csumPartial(b, o + hlen, plen, sum);
+  }
   if (csumFold(sum) !== 0xffff) {
+    // nothing is committed: bytes written beyond rcvCount are free space
+    tp.segPreLen = 0;
     tp.mib[TCP_INCSUMERRORS]++;
     tp.mib[TCP_INERRS]++;
     p.free(skb);
@@ -175,17 +185,20 @@ export function tcpV4Rcv(st: Stack, skb: number): void {
     saddr === 0 || st.ifaddr.isBroadcast(p.dev[skb], daddr)
   ) {
     tp.mib[TCP_INERRS]++;
+    tp.segPreLen = 0;
     p.free(skb);
     return;
   }
   const flags = b[o + TH_FLAGS];
   if (!tcpParseOptions(tp, b, o, hlen, (flags & TCPF_SYN) !== 0)) {
     tp.mib[TCP_INERRS]++;
+    tp.segPreLen = 0;
     p.free(skb);
     return;
   }
   if (get16(b, o + TH_SPORT) === 0 || get16(b, o + TH_DPORT) === 0) {
     tp.mib[TCP_INERRS]++;
+    tp.segPreLen = 0;
     p.free(skb);
     return;
   }
@@ -201,17 +214,55 @@ export function tcpV4Rcv(st: Stack, skb: number): void {
   tp.segSynWnd = (flags & TCPF_SYN) !== 0;
   tp.segLen = len - hlen;
   tp.segOff = o + hlen;
-  tcpV4Dispatch(st, skb);
+  tcpV4Dispatch(st, skb, t);
+  tp.segPreLen = 0;
   p.free(skb);
 }
 
-function tcpV4Dispatch(st: Stack, skb: number): void {
+/**
+ * The receive fast path's copy (csum_and_copy_to_user on the way in,
+ * tcp_v4_rcv + tcp_rcv_established): when the payload is the next
+ * in-order data of an ESTABLISHED TCB and fits the ring's free space,
+ * copy it to where tcpDataQueue would put it (rcvHead + rcvCount) and
+ * add it to the running checksum `sum` in the same pass. Nothing is
+ * committed here: rcvCount/rcvNxt move only in tcpDataQueue, after the
+ * checksum has been verified and the header processed; a bad segment
+ * leaves the bytes in free space. Out-of-order data also lives beyond
+ * rcvCount, so a payload reaching into a held range takes the plain
+ * path. Returns the sum including the payload.
+ */
+function tcpRcvPrecopy(tp: TcpState, t: number, b: Uint8Array, o: number, hlen: number, plen: number, sum: number): number {
+  const soff = o + hlen;
+  if (
+    tp.state[t] !== TCP_ESTABLISHED || (b[o + TH_FLAGS] & (TCPF_SYN | TCPF_RST)) !== 0 ||
+    plen > tp.rcvLimit[t] - tp.rcvCount[t] || getSeq(b, o + TH_SEQ) !== tp.rcvNxt[t]
+  ) return csumPartial(b, soff, plen, sum);
+  const end = s32(tp.rcvNxt[t] + plen);
+  const base = t * tp.K;
+  for (let i = 0; i < tp.oooN[t]; i++) {
+    if (after(end, tp.oooS[base + i])) return csumPartial(b, soff, plen, sum);
+  }
+  const ring = tp.rcvRing[t];
+  const size = ring.length;
+  const pos = (tp.rcvHead[t] + tp.rcvCount[t]) % size;
+  let first = size - pos;
+  if (first > plen) first = plen;
+  // hlen is a multiple of 4: the payload starts at an even offset of the checksummed range
+  let s = csumPartialCopy(ring, pos, b, soff, first, sum);
+  if (plen > first) s = csumBlockAdd(s, csumPartialCopy(ring, 0, b, soff + first, plen - first, 0), first);
+  tp.segPreTcb = t;
+  tp.segPrePos = pos;
+  tp.segPreLen = plen;
+  return s;
+}
+
+function tcpV4Dispatch(st: Stack, skb: number, t0: number): void {
   const tp = st.tcp;
   const sa = tp.segSaddr;
   const sp = tp.segSport;
   const da = tp.segDaddr;
   const dp = tp.segDport;
-  const t = tcpLookupEstablished(st, sa, sp, da, dp);
+  const t = t0 !== -2 ? t0 : tcpLookupEstablished(st, sa, sp, da, dp);
   if (t >= 0) {
     if (tp.state[t] === TCP_ESTABLISHED) tcpRcvEstablished(st, t, skb);
     else tcpRcvStateProcess(st, t, skb);
