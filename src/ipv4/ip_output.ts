@@ -111,8 +111,9 @@ export function ipRouteOutput(st: Stack, daddr0: number, oif: number): number {
 
 /**
  * inet_select_addr for a destination: the source used to reach daddr, 0
- * when unroutable. Returns the UNSIGNED form (the TCP layer still uses
- * unsigned addresses); use ipSelectSrc for the internal s32 form.
+ * when unroutable. Returns the UNSIGNED form (the public contract of
+ * docs/ARCHITECTURE.md, for applications and tests); inside the stack use
+ * ipSelectSrc (s32: an unsigned result >= 2^31 is a boxed HeapNumber on V8).
  */
 export function ipSelectSource(st: Stack, daddr: number): number {
   const r = ipRouteOutput(st, daddr, -1);

@@ -19,7 +19,7 @@
  */
 import type { Stack } from '../../stack';
 import { MibBlock } from '../../core/mib';
-import { u32, s32, after, before } from '../../core/bits';
+import { s32, after, before } from '../../core/bits';
 
 
 /* ---- header (RFC 9293 §3.1) ---- */
@@ -243,7 +243,7 @@ export interface TcpIpOps {
    * df: set Don't Fragment (RFC 1191 path MTU discovery on this segment).
    */
   xmit(st: Stack, skb: number, saddr: number, daddr: number, tos: number, ttl: number, df: boolean): number;
-  /** local address used to reach daddr, 0 when unroutable */
+  /** local address used to reach daddr (s32), 0 when unroutable */
   selectSource(st: Stack, daddr: number): number;
   /** MTU of the device used to reach daddr (0 when unroutable) */
   mtuTo(st: Stack, daddr: number): number;
@@ -597,22 +597,48 @@ export class TcpState {
 
 /* ---- small helpers used by every TCP file ---- */
 
-/** 32-bit multiply modulo 2^32 without Math.imul (portable to Lua). */
-export function mul32(a: number, b: number): number {
-  const lo = (a & 0xffff) * b;
-  const hi = u32((a >>> 16) * (b & 0xffff)) * 65536;
-  return u32(u32(lo) + u32(hi));
+/*
+ * 32-bit hash arithmetic that never leaves the Smi range on V8 (every
+ * intermediate is below 2^26 in magnitude, results are s32): an
+ * unsigned value >= 2^31 returned from or passed to a function that is
+ * not inlined is boxed into a HeapNumber (an allocation). No Math.imul
+ * (Espruino), no `| 0` wrapping (Lua); the operands may be in either
+ * form (only their low 32 bits are read), in Lua too.
+ */
+
+/** Low 16 bits of x * y, for 0 <= x, y < 2^16 (products < 2^24). */
+function mulLo16(x: number, y: number): number {
+  return (x * (y & 0xff) + (((x * (y >>> 8)) & 0xff) << 8)) & 0xffff;
 }
 
-/** A good 32-bit mix (murmur3 fmix32). */
+/** 32-bit multiply modulo 2^32 (s32 result) without Math.imul (portable to Lua). */
+export function mul32(a: number, b: number): number {
+  const al = a & 0xffff;
+  const ah = (a >>> 16) & 0xffff;
+  const bl = b & 0xffff;
+  const bh = (b >>> 16) & 0xffff;
+  // al * bl = al * bl0 + al * bl1 * 256, split so nothing exceeds 2^25
+  const p0 = al * (bl & 0xff);
+  const p1 = al * (bl >>> 8);
+  const lo = p0 + ((p1 & 0xff) << 8);
+  const hi = ((p1 >>> 8) + (lo >>> 16) + mulLo16(ah, bl) + mulLo16(al, bh)) & 0xffff;
+  return s32((hi << 16) | (lo & 0xffff));
+}
+
+/** a + b modulo 2^32 (s32 result), in 16-bit halves. */
+export function add32(a: number, b: number): number {
+  const lo = (a & 0xffff) + (b & 0xffff);
+  const hi = (((a >>> 16) & 0xffff) + ((b >>> 16) & 0xffff) + (lo >>> 16)) & 0xffff;
+  return s32((hi << 16) | (lo & 0xffff));
+}
+
+/** A good 32-bit mix (murmur3 fmix32), s32 result. */
 export function fmix32(x0: number): number {
-  let x = u32(x0);
-  x = u32(x ^ (x >>> 16));
+  let x = x0 ^ ((x0 >>> 16) & 0xffff);
   x = mul32(x, 0x85ebca6b);
-  x = u32(x ^ (x >>> 13));
+  x = x ^ ((x >>> 13) & 0x7ffff);
   x = mul32(x, 0xc2b2ae35);
-  x = u32(x ^ (x >>> 16));
-  return x;
+  return s32(x ^ ((x >>> 16) & 0xffff));
 }
 
 /** max of two sequence numbers */
@@ -827,12 +853,17 @@ export function tcpSecureIsn(st: Stack, laddr: number, lport: number, raddr: num
   const tp = st.tcp;
   if (tp.isnOverride >= 0) return s32(tp.isnOverride);
   const k = tp.secret;
-  let h = fmix32(u32(k[0] ^ laddr));
-  h = fmix32(u32(h ^ raddr ^ k[1]));
-  h = fmix32(u32(h ^ (((lport & 0xffff) * 65536 + (rport & 0xffff)) ^ k[2])));
-  h = fmix32(u32(h + k[3]));
-  const m = Math.floor(st.now() * 250) % 4294967296;
-  return s32(h + m);
+  let h = fmix32(k[0] ^ laddr);
+  h = fmix32(h ^ raddr ^ k[1]);
+  h = fmix32(h ^ (((lport & 0xffff) << 16) | (rport & 0xffff)) ^ k[2]);
+  h = fmix32(add32(h, k[3]));
+  // M = floor(now * 250) mod 2^32 (4 µs ticks) from the whole milliseconds n
+  // (n * 250 in 16-bit halves) and the fraction: nothing leaves the Smi range
+  const now = st.now();
+  const n = Math.floor(now);
+  const lo = (n & 0xffff) * 250 + Math.floor((now - n) * 250);
+  const m = ((((((n >>> 16) & 0xffff) * 250) & 0xffff) + (lo >>> 16)) & 0xffff) << 16 | (lo & 0xffff);
+  return add32(h, m);
 }
 
 /**
@@ -842,5 +873,5 @@ export function tcpSecureIsn(st: Stack, laddr: number, lport: number, raddr: num
  */
 export function tcpTsOffset(st: Stack, laddr: number, raddr: number): number {
   const k = st.tcp.secret;
-  return s32(fmix32(u32(fmix32(u32(laddr ^ k[2])) ^ raddr ^ k[3])));
+  return fmix32(fmix32(laddr ^ k[2]) ^ raddr ^ k[3]);
 }

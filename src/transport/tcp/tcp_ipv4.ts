@@ -17,7 +17,7 @@ import { s32, after, before } from '../../core/bits';
 import { get16 } from '../../core/bytes';
 import { csumPartial, csumPartialCopy, csumBlockAdd, csumFold } from '../../core/checksum';
 import { EADDRNOTAVAIL, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED } from '../../core/errno';
-import { ipBuildAndSend, ipSelectSource, ipRouteOutput } from '../../ipv4/ip_output';
+import { ipBuildAndSend, ipSelectSrc, ipRouteOutput } from '../../ipv4/ip_output';
 import { inetAddProtocol } from '../../ipv4/protocol';
 import { getAddr, inAddr, isMulticast, isLimitedBroadcast } from '../../core/inaddr';
 import { getDev } from '../../link/dev';
@@ -54,7 +54,7 @@ class IpOps implements TcpIpOps {
     return ipBuildAndSend(st, skb, saddr, daddr, IPPROTO_TCP, ttl, tos, df);
   }
   selectSource(st: Stack, daddr: number): number {
-    return ipSelectSource(st, daddr);
+    return ipSelectSrc(st, daddr); // s32: an unsigned result would be boxed (HeapNumber) per connect
   }
   mtuTo(st: Stack, daddr: number): number {
     const r = ipRouteOutput(st, daddr, -1);

@@ -18,7 +18,7 @@ import type { Stack } from '../../stack';
 import { u32, s32, after } from '../../core/bits';
 import {
   TCPF_SYN, TCPF_ACK, F_TS, F_SACK, F_WS, TX_SYNCOOKIESSENT, TX_SYNCOOKIESRECV, TX_SYNCOOKIESFAILED,
-  TX_REQQFULLDOCOOKIES, TX_LISTENOVERFLOWS, TX_LISTENDROPS, TCP_MSS_DEFAULT, fmix32, tcpTimeStamp,
+  TX_REQQFULLDOCOOKIES, TX_LISTENOVERFLOWS, TX_LISTENDROPS, TCP_MSS_DEFAULT, fmix32, add32, tcpTimeStamp,
   tcpTsOffset, tcbAlloc,
 } from './tcp';
 import { tcpSendCtl, tcpWscaleFor } from './tcp_output';
@@ -51,10 +51,10 @@ function cookieHash(st: Stack, saddr: number, daddr: number, sport: number, dpor
   const k = st.tcp.secret;
   const k0 = c === 0 ? k[0] : k[2];
   const k1 = c === 0 ? k[1] : k[3];
-  let h = fmix32(u32(k0 ^ saddr));
-  h = fmix32(u32(h ^ daddr ^ k1));
-  h = fmix32(u32(h ^ ((sport & 0xffff) * 65536 + (dport & 0xffff))));
-  return fmix32(u32(h + count + c));
+  let h = fmix32(k0 ^ saddr);
+  h = fmix32(h ^ daddr ^ k1);
+  h = fmix32(h ^ (((sport & 0xffff) << 16) | (dport & 0xffff)));
+  return fmix32(add32(h, count + c)); // s32: stays a Smi
 }
 
 function cookieCount(st: Stack): number {
