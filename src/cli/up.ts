@@ -3,7 +3,7 @@
  *
  *   slabnet up --ip 192.0.2.2/24 [--gw 192.0.2.1] --frames udp:LPORT:RPORT
  *              [--serve echo,discard] [--pcap FILE] [--mac aa:bb:cc:dd:ee:ff]
- *              [--loss P [--loss-seed N]]
+ *              [--loss P [--loss-seed N]] [--send tcp:ADDR:PORT:BYTES[,...]]...
  *
  * Ethernet frames travel one per UDP datagram (drivers/host/udpframes.ts):
  * in on 127.0.0.1:LPORT, out to 127.0.0.1:RPORT — what socat's TUN address
@@ -21,6 +21,14 @@
  * directions inside the frame driver (seeded PRNG, --loss-seed N, default 1):
  * loss tests against the kernel without sch_netem. Counted as Driver.lostRx /
  * Driver.lostTx in the JSON; the ready line then ends with ` loss=P seed=N`.
+ *
+ * --send tcp:ADDR:PORT:BYTES (repeatable, or comma-separated) opens a TCP
+ * connection to ADDR:PORT SEND_DELAY_MS after the interface is up and sends
+ * BYTES bytes of the /bytes/N pattern (src/apps/tcp_send.ts), half-closes,
+ * reads until EOF, closes; prints `send: done N bytes to ADDR:PORT in T ms`
+ * or `send: error ENAME to ADDR:PORT after T ms (N bytes sent)`. Its
+ * counters are Services.tcp-send (then tcp-send-2, ...) in the JSON; the
+ * ready line then ends with ` send=tcp:ADDR:PORT:BYTES[,...]`.
  */
 import { Stack } from '../stack';
 import type { Clock } from '../core/clock';
@@ -38,11 +46,13 @@ import { TcpDiscardService, TCP_DISCARD_PORT } from '../apps/tcp_discard';
 import { HttpService, HTTP_PORT, defaultHttpOptions } from '../apps/http';
 import type { StackConfig } from '../config';
 import { PcapFile } from '../host/pcapfile';
+import { TcpSendService } from '../apps/tcp_send';
+import { errnoName } from '../core/errno';
 
 const USAGE =
   'usage: slabnet up --ip A.B.C.D/N [--gw A.B.C.D] --frames udp:LPORT:RPORT\n' +
   '                  [--serve SVC[,SVC...]] [--pcap FILE] [--mac aa:bb:cc:dd:ee:ff] [--mtu N]\n' +
-  '                  [--loss P [--loss-seed N]]\n' +
+  '                  [--loss P [--loss-seed N]] [--send tcp:ADDR:PORT:BYTES[,...]]...\n' +
   '  Ethernet frames travel one per UDP datagram: received on 127.0.0.1:LPORT,\n' +
   '  sent to 127.0.0.1:RPORT (socat TUN / QEMU -netdev dgram framing).\n' +
   '  services: ' +
@@ -50,11 +60,29 @@ const USAGE =
   '\n' +
   '  --loss P: lose each frame with probability P (0 <= P < 1) in both directions\n' +
   '  (seeded PRNG, --loss-seed N, default ' + LOSS_SEED_DEFAULT + '; counted as Driver.lostRx/lostTx).\n' +
+  '  --send tcp:ADDR:PORT:BYTES: connect to ADDR:PORT, send BYTES bytes of the /bytes/N pattern,\n' +
+  '  half-close, read until EOF; prints `send: done ...` or `send: error ...` (repeatable).\n' +
   '  SIGTERM/SIGINT: print the counters as one line of JSON and exit 0.\n';
 
 /** concurrent connections per TCP service; idle connections closed after TCP_IDLE_MS */
 const TCP_SERVICE_CONNS = 16;
 const TCP_IDLE_MS = 60000;
+/** --send: connect this long after the interface is up (its gratuitous ARP out first) */
+const SEND_DELAY_MS = 100;
+/** --send: give up (ETIMEDOUT) after this long without progress */
+const SEND_IDLE_MS = 30000;
+/** --send: bytes of pattern generated per send() */
+const SEND_CHUNK = 16384;
+/** --send: BYTES at most (2^48, as HTTP's Content-Length) */
+const SEND_MAX_BYTES = 281474976710656;
+
+/** One --send target. */
+export interface SendTarget {
+  /** destination address (s32) */
+  addr: number;
+  port: number;
+  bytes: number;
+}
 
 /** A service name → the services it starts (UDP and TCP on the same port for echo and discard). */
 export type ServiceFactory = (st: Stack) => NetService[];
@@ -111,6 +139,8 @@ export interface UpOptions {
   loss: number;
   /** seed of the loss PRNG */
   lossSeed: number;
+  /** --send targets, in order */
+  send: SendTarget[];
 }
 
 function parsePort(s: string): number {
@@ -121,6 +151,19 @@ function parsePort(s: string): number {
 
 function validIp(s: string): boolean {
   return /^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(s) && s.split('.').every((x) => parseInt(x, 10) <= 255);
+}
+
+/** One --send item `tcp:ADDR:PORT:BYTES`: the target or null when malformed. */
+export function parseSendTarget(s: string): SendTarget | null {
+  const m = /^tcp:([0-9.]+):([0-9]{1,5}):([0-9]{1,15})$/.exec(s);
+  if (m === null || !validIp(m[1])) return null;
+  const addr = parseIp(m[1]);
+  if (addr === null || addr === 0 || addr === -1 || ((addr >>> 28) & 0xf) >= 0xe) return null; // unicast only
+  const port = parsePort(m[2]);
+  if (port < 0) return null;
+  const bytes = parseInt(m[3], 10);
+  if (!(bytes >= 0 && bytes <= SEND_MAX_BYTES)) return null;
+  return { addr, port, bytes };
 }
 
 /** Parse `up` flags. Returns the options or an error message. */
@@ -134,6 +177,7 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
   let mtu = 1500;
   let loss = 0;
   let lossSeed = LOSS_SEED_DEFAULT;
+  const send: SendTarget[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let key = a;
@@ -160,6 +204,7 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
       case '--mtu':
       case '--loss':
       case '--loss-seed':
+      case '--send':
         v = need();
         if (v === null) return 'missing value for ' + key;
         break;
@@ -183,6 +228,13 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
     } else if (key === '--loss-seed') {
       if (!/^[0-9]{1,10}$/.test(v) || parseInt(v, 10) > 4294967295) return 'bad --loss-seed (0..4294967295): ' + v;
       lossSeed = parseInt(v, 10);
+    } else if (key === '--send') {
+      const items = v.split(',');
+      for (let k = 0; k < items.length; k++) {
+        const t = parseSendTarget(items[k].trim());
+        if (t === null) return 'bad --send (want tcp:ADDR:PORT:BYTES): ' + items[k];
+        send.push(t);
+      }
     }
   }
   if (ip === null) return 'missing --ip A.B.C.D/N';
@@ -223,7 +275,7 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
     // locally administered, derived from the address: 02:73:6c:xx:xx:xx
     macBytes = new Uint8Array([0x02, 0x73, 0x6c, (addr >>> 16) & 0xff, (addr >>> 8) & 0xff, addr & 0xff]);
   }
-  return { addr, prefixLen, gw: gwAddr, lport, rport, serve: services, pcap, mac: macBytes, mtu, loss, lossSeed };
+  return { addr, prefixLen, gw: gwAddr, lport, rport, serve: services, pcap, mac: macBytes, mtu, loss, lossSeed, send };
 }
 
 class HostClock implements Clock {
@@ -305,6 +357,29 @@ export async function runUp(argv: string[]): Promise<number> {
     const ss = SERVICE_TABLE[o.serve[i]](st);
     for (let j = 0; j < ss.length; j++) mux.add(ss[j]);
   }
+  const senders: TcpSendService[] = [];
+  for (let i = 0; i < o.send.length; i++) {
+    const t = o.send[i];
+    const s = new TcpSendService(st, t.addr, t.port, t.bytes, SEND_DELAY_MS, SEND_IDLE_MS, SEND_CHUNK,
+      i === 0 ? 'tcp-send' : 'tcp-send-' + (i + 1));
+    senders.push(s);
+    mux.add(s);
+  }
+  const reported: boolean[] = senders.map(() => false);
+  const reportSends = (): void => {
+    for (let i = 0; i < senders.length; i++) {
+      const s = senders[i];
+      if (reported[i] || !s.finished()) continue;
+      reported[i] = true;
+      const to = formatIp(s.addr) + ':' + s.port;
+      const ms = s.elapsedMs().toFixed(1);
+      process.stdout.write(
+        s.errno === 0
+          ? 'send: done ' + s.bytesSent + ' bytes to ' + to + ' in ' + ms + ' ms\n'
+          : 'send: error ' + errnoName(s.errno) + ' to ' + to + ' after ' + ms + ' ms (' + s.bytesSent + ' bytes sent)\n',
+      );
+    }
+  };
   const src = mux.start();
   if (src < 0) {
     process.stderr.write('slabnet up: starting services failed: ' + src + '\n');
@@ -333,6 +408,7 @@ export async function runUp(argv: string[]): Promise<number> {
       st.poll();
       schedule();
     }
+    if (senders.length > 0) reportSends();
     if (pcap !== null && clock.now() - lastFlush >= 1000) {
       lastFlush = clock.now();
       pcap.flush();
@@ -361,6 +437,9 @@ export async function runUp(argv: string[]): Promise<number> {
       ' serve=' + (o.serve.length > 0 ? o.serve.join(',') : '-') +
       (o.pcap !== null ? ' pcap=' + o.pcap : '') +
       (o.loss > 0 ? ' loss=' + o.loss + ' seed=' + o.lossSeed : '') +
+      (o.send.length > 0
+        ? ' send=' + o.send.map((t) => 'tcp:' + formatIp(t.addr) + ':' + t.port + ':' + t.bytes).join(',')
+        : '') +
       '\n',
   );
 

@@ -7,10 +7,11 @@
 #             ◄─► 127.0.0.1:RPORT / 127.0.0.1:LPORT ◄─► `slabnet up` 192.0.2.2/24
 #
 # then drives slabnet with the kernel's own tools (ping, ip neigh, socat/nc
-# UDP, nc and curl over TCP) and checks the capture with tshark; last, TCP
-# again against a second slabnet started with `--loss 0.03` (3% of frames lost
-# each way in its frame driver: retransmission and recovery against the
-# kernel's TCP). Every command has a timeout; the
+# UDP, nc and curl over TCP) and checks the capture with tshark; then slabnet
+# as the TCP client (a short run with `--send`: an active open to the kernel's
+# nc, and one to a closed port); last, TCP again against a slabnet started
+# with `--loss 0.03` (3% of frames lost each way in its frame driver:
+# retransmission and recovery against the kernel's TCP). Every command has a timeout; the
 # namespace and every process we started are removed on exit (trap).
 # Needs root, iproute2, socat, tshark, ping, nc (netcat-openbsd), curl. Prints PASS/FAIL per check and
 # "N passed, M failed"; exits non-zero when anything failed.
@@ -29,6 +30,7 @@ WORK=$(mktemp -d /tmp/slabnet-interop.XXXXXX)
 SLAB_PID=""
 SOCAT_PID=""
 TSHARK_PID=""
+NC_PID=""
 PASSED=0
 FAILED=0
 T0=$(date +%s)
@@ -52,6 +54,7 @@ stop_pid() { # pid signal seconds: signal, then wait up to seconds, then KILL
 
 cleanup() {
   stop_pid "$TSHARK_PID" INT 3
+  stop_pid "$NC_PID" TERM 2
   stop_pid "$SLAB_PID" TERM 3
   stop_pid "$SOCAT_PID" TERM 2
   ip netns del "$NS" 2>/dev/null
@@ -399,6 +402,73 @@ if [ -s "$WORK/slabnet.pcap" ]; then
 else
   fail "slabnet --pcap wrote nothing"
 fi
+
+# ---- 8b. slabnet as the TCP client (active open) to the kernel's nc ----------
+# A short slabnet run on the same frame ports (the first one is gone; socat and
+# the tap stay) with --send: connect to nc listening on $HOST_IP, send the
+# /bytes/N pattern, half-close, read until nc closes; and connect to a closed
+# port, which the kernel answers with RST,ACK (ECONNREFUSED).
+SEND_BYTES=1500000
+SEND_PORT=5555
+SEND_CLOSED=5556
+log "== slabnet --send tcp:$HOST_IP:$SEND_PORT:$SEND_BYTES,tcp:$HOST_IP:$SEND_CLOSED:1000 (active open)"
+want=$(node "$ROOT/test/interop/pattern.mjs" "$SEND_BYTES")
+ip netns exec "$NS" timeout 30 nc -l "$HOST_IP" "$SEND_PORT" </dev/null >"$WORK/nc-recv.bin" 2>"$WORK/nc-recv.err" &
+NC_PID=$!
+wait_for 5 sh -c "ip netns exec '$NS' ss -Hltn 'sport = :$SEND_PORT' | grep -q LISTEN" || log "note: nc not listening on $SEND_PORT yet"
+t1=$(date +%s.%N)
+ip netns exec "$NS" node "$ROOT/bin/slabnet.js" up --ip "$SLAB_IP/24" --gw "$HOST_IP" --frames "udp:$LPORT:$RPORT" \
+  --mac "$SLAB_MAC" --send "tcp:$HOST_IP:$SEND_PORT:$SEND_BYTES,tcp:$HOST_IP:$SEND_CLOSED:1000" \
+  >"$WORK/send-slabnet.out" 2>"$WORK/send-slabnet.err" &
+SLAB_PID=$!
+if wait_for 30 sh -c "[ \$(grep -c '^send: ' '$WORK/send-slabnet.out') -ge 2 ]"; then
+  t2=$(date +%s.%N)
+  log "   $(grep ready "$WORK/send-slabnet.out")"
+  log "   slabnet up --send: both connections finished in $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.2f s", b-a}') (process start included)"
+else
+  fail "slabnet up --send: no two 'send:' lines in 30 s"; cat "$WORK/send-slabnet.out" "$WORK/send-slabnet.err"
+fi
+# nc exits once slabnet's FIN arrived and it wrote everything out
+for ((i = 0; i < 50; i++)); do kill -0 "$NC_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$NC_PID" 2>/dev/null; then
+  fail "nc -l $HOST_IP $SEND_PORT still running 5 s after slabnet's send"
+  stop_pid "$NC_PID" TERM 2
+else
+  wait "$NC_PID"; rc=$?
+  [ "$rc" = 0 ] || log "note: nc exit status $rc: $(head -c 200 "$WORK/nc-recv.err")"
+fi
+NC_PID=""
+line=$(grep "^send: .* $HOST_IP:$SEND_PORT" "$WORK/send-slabnet.out" | head -1)
+size=$(stat -c %s "$WORK/nc-recv.bin" 2>/dev/null || echo 0)
+got=$(sha256sum <"$WORK/nc-recv.bin" 2>/dev/null | cut -c1-64)
+if printf '%s\n' "$line" | grep -q "^send: done $SEND_BYTES bytes to $HOST_IP:$SEND_PORT in " && [ "$size" = "$SEND_BYTES" ] && [ "$got" = "$want" ]; then
+  ms=$(printf '%s\n' "$line" | sed 's/.* in \([0-9.]*\) ms.*/\1/')
+  pass "slabnet → nc -l $HOST_IP:$SEND_PORT: '$line'; nc got $size bytes, sha256 matches the pattern ${want:0:16}…, $(awk -v n="$SEND_BYTES" -v t="$ms" 'BEGIN{if (t <= 0) t = 0.001; printf "%.2f MB/s", n/t/1000}')"
+else
+  fail "slabnet → nc -l $HOST_IP:$SEND_PORT: '$line'; nc got $size bytes, sha256 ${got:0:16} want ${want:0:16}"
+  cat "$WORK/send-slabnet.err" "$WORK/nc-recv.err"
+fi
+line=$(grep "^send: .* $HOST_IP:$SEND_CLOSED" "$WORK/send-slabnet.out" | head -1)
+if printf '%s\n' "$line" | grep -q "^send: error ECONNREFUSED to $HOST_IP:$SEND_CLOSED after "; then
+  pass "slabnet → closed port $HOST_IP:$SEND_CLOSED: the kernel's RST,ACK refuses it: '$line'"
+else
+  fail "slabnet → closed port $HOST_IP:$SEND_CLOSED: '$line'"
+fi
+kill -TERM "$SLAB_PID" 2>/dev/null
+for ((i = 0; i < 100; i++)); do kill -0 "$SLAB_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$SLAB_PID" 2>/dev/null; then
+  fail "slabnet --send did not exit within 10 s of SIGTERM"
+  stop_pid "$SLAB_PID" KILL 1
+else
+  wait "$SLAB_PID"; rc=$?
+  if [ "$rc" = 0 ]; then pass "slabnet --send exited 0 on SIGTERM"; else fail "slabnet --send exit status $rc on SIGTERM"; cat "$WORK/send-slabnet.err"; fi
+fi
+SLAB_PID=""
+tail -n 1 "$WORK/send-slabnet.out" >"$WORK/send-counters.json"
+node "$ROOT/test/interop/counters_send.mjs" "$WORK/send-counters.json" "$SEND_BYTES" >"$WORK/send-counters.log" 2>&1
+cat "$WORK/send-counters.log"
+PASSED=$((PASSED + $(grep -c '^PASS' "$WORK/send-counters.log")))
+FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/send-counters.log")))
 
 # ---- 9. TCP under loss: a second slabnet that loses frames ------------------
 # The kernel's TCP against slabnet's when LOSS of the frames are lost each way.

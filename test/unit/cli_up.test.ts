@@ -20,7 +20,7 @@ import { UdpFramesDriver, LOSS_SEED_DEFAULT, TAP_RX, TAP_TX } from '../../driver
 import { SimRng } from '../../src/sim/prng';
 import { DEV_RX_ERRORS } from '../../src/core/mib';
 import { put16, get16 } from '../../src/core/bytes';
-import { ipCompute, csumPartial, csumFinish } from '../../src/core/checksum';
+import { ipCompute, csumPartial, csumFinish, csumTcpUdpMagic } from '../../src/core/checksum';
 import { readPcap } from '../../src/sim/pcap';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -139,6 +139,29 @@ describe('slabnet up: arguments', () => {
       const r = parseUpArgs(base.concat(bad));
       expect(typeof r, bad.join(' ')).toBe('string');
       expect(r as string, bad.join(' ')).toContain('--loss');
+    }
+  });
+
+  it('parses --send (repeatable and comma-separated) and rejects bad forms', () => {
+    const base = ['--ip', '192.0.2.2/24', '--frames', 'udp:1:2'];
+    expect((parseUpArgs(base) as UpOptions).send).toEqual([]);
+    const o = parseUpArgs(base.concat(['--send', 'tcp:192.0.2.1:5555:1500000,tcp:192.0.2.1:5556:0',
+      '--send=tcp:10.0.0.255:65535:281474976710656'])) as UpOptions;
+    expect(typeof o).toBe('object');
+    expect(o.send.length).toBe(3);
+    expect(o.send[0]).toEqual({ addr: -1073741311, port: 5555, bytes: 1500000 }); // 192.0.2.1 as s32
+    expect(o.send[1]).toEqual({ addr: -1073741311, port: 5556, bytes: 0 });
+    expect(o.send[2].addr).toBe(0x0a0000ff);
+    expect(o.send[2].port).toBe(65535);
+    expect(o.send[2].bytes).toBe(281474976710656);
+    for (const bad of [['--send'], ['--send', ''], ['--send', 'udp:192.0.2.1:5555:10'], ['--send', 'tcp:192.0.2.1:5555'],
+      ['--send', 'tcp:192.0.2.1:0:10'], ['--send', 'tcp:192.0.2.1:65536:10'], ['--send', 'tcp:192.0.2.256:1:10'],
+      ['--send', 'tcp:0.0.0.0:1:10'], ['--send', 'tcp:255.255.255.255:1:10'], ['--send', 'tcp:224.0.0.1:1:10'],
+      ['--send', 'tcp:192.0.2.1:1:-5'], ['--send', 'tcp:192.0.2.1:1:1e6'], ['--send', 'tcp:192.0.2.1:1:281474976710657'],
+      ['--send', 'tcp:host:1:10'], ['--send', 'tcp:192.0.2.1:5555:10,'], ['--send', 'tcp:192.0.2.1:5555:10:extra']]) {
+      const r = parseUpArgs(base.concat(bad));
+      expect(typeof r, bad.join(' ')).toBe('string');
+      expect(r as string, bad.join(' ')).toContain('--send');
     }
   });
 
@@ -386,6 +409,103 @@ describe('slabnet up: the process', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       peer.s.close();
     }
+  }, 30000);
+
+  it('--send: resolves the peer by ARP, connects, prints `send: error ECONNREFUSED` for a RST, reports it in the JSON', async () => {
+    const peer = await peerSocket();
+    const lport = await freePort();
+    const mac = SLAB_MAC.map((b) => b.toString(16).padStart(2, '0')).join(':');
+    const child = spawn(process.execPath, [
+      path.join(ROOT, 'bin/slabnet.js'), 'up', '--ip', '192.0.2.2/24', '--frames', `udp:${lport}:${peer.port}`,
+      '--mac', mac, '--send', 'tcp:192.0.2.1:5556:1000',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // the peer 192.0.2.1: answers ARP for itself, resets every SYN (a closed port)
+    let syns = 0;
+    peer.s.on('message', (m: Buffer) => {
+      if (get16(m, 12) === 0x0806 && get16(m, 20) === 1 && m.subarray(38, 42).equals(Buffer.from(PEER_IP))) {
+        const r = Buffer.alloc(60);
+        for (let i = 0; i < 6; i++) {
+          r[i] = m[6 + i];
+          r[6 + i] = PEER_MAC[i];
+          r[22 + i] = PEER_MAC[i];
+          r[32 + i] = m[22 + i];
+        }
+        put16(r, 12, 0x0806);
+        put16(r, 14, 1);
+        put16(r, 16, 0x0800);
+        r[18] = 6;
+        r[19] = 4;
+        put16(r, 20, 2);
+        for (let i = 0; i < 4; i++) {
+          r[28 + i] = PEER_IP[i];
+          r[38 + i] = m[28 + i];
+        }
+        peer.s.send(r, lport, '127.0.0.1');
+      } else if (get16(m, 12) === 0x0800 && m[23] === 6 && (m[14 + 20 + 13] & 0x02) !== 0) {
+        syns++;
+        const th = 14 + (m[14] & 0xf) * 4;
+        const f = Buffer.alloc(14 + 20 + 20);
+        for (let i = 0; i < 6; i++) {
+          f[i] = m[6 + i];
+          f[6 + i] = PEER_MAC[i];
+        }
+        put16(f, 12, 0x0800);
+        f[14] = 0x45;
+        put16(f, 16, 40);
+        f[22] = 64;
+        f[23] = 6;
+        for (let i = 0; i < 4; i++) {
+          f[26 + i] = m[30 + i];
+          f[30 + i] = m[26 + i];
+        }
+        put16(f, 24, ipCompute(f, 14, 20));
+        put16(f, 34, get16(m, th + 2));
+        put16(f, 36, get16(m, th));
+        const ack = (m.readUInt32BE(th + 4) + 1) >>> 0;
+        f.writeUInt32BE(ack, 42);
+        f[46] = 0x50;
+        f[47] = 0x14; // RST | ACK
+        const sum = csumTcpUdpMagic(f.readUInt32BE(26), f.readUInt32BE(30), 20, 6);
+        put16(f, 50, csumFinish(csumPartial(f, 34, 20, sum)));
+        peer.s.send(f, lport, '127.0.0.1');
+      }
+    });
+    try {
+      expect(await until(() => out.includes('ready'), 15000), err).toBe(true);
+      expect(out.split('\n')[0]).toMatch(/ serve=- send=tcp:192\.0\.2\.1:5556:1000$/);
+      expect(await until(() => out.includes('send: '), 10000), err).toBe(true);
+      expect(out).toMatch(/\nsend: error ECONNREFUSED to 192\.0\.2\.1:5556 after [0-9.]+ ms \(0 bytes sent\)\n/);
+      expect(syns).toBe(1);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const lines = out.trim().split('\n');
+      const c = JSON.parse(lines[lines.length - 1]);
+      expect(c.Tcp.ActiveOpens).toBe(1);
+      expect(c.Tcp.AttemptFails).toBeGreaterThanOrEqual(1);
+      expect(c.Services['tcp-send'].errno).toBe(111);
+      expect(c.Services['tcp-send'].done).toBe(0);
+      expect(c.Services['tcp-send'].connected).toBe(0);
+      expect(c.Pool.InUse).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      peer.s.close();
+    }
+  }, 30000);
+
+  it('exits 2 with usage on a bad --send', async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/slabnet.js'), 'up', '--ip', '192.0.2.2/24',
+      '--frames', 'udp:1:2', '--send', 'tcp:192.0.2.1:5555'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(2);
+    expect(err).toContain('bad --send');
+    expect(err).toContain('--send tcp:ADDR:PORT:BYTES');
   }, 30000);
 
   it('exits 2 with usage on bad flags', async () => {
