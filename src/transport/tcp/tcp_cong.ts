@@ -172,8 +172,13 @@ export function tcpSackRescue(st: Stack, t: number): number {
   const base = t * tp.K;
   if (n > 0 && tp.sbE[base + n - 1] === h) h = tp.sbS[base + n - 1];
   if (!after(h, una)) return 0;
+  // never rescue what this recovery already resent (<= HighRxt, possibly earlier in
+  // this same tcpSackXmit pass), nor data first sent after loss was detected (above
+  // RecoveryPoint): both gave duplicate transmissions (tcp_repro.md R3)
+  if (!after(h, tp.highRxt[t]) || after(h, tp.recover[t])) return 0;
   let s = s32(h - tp.smss[t]);
   if (before(s, una)) s = una;
+  if (before(s, tp.highRxt[t])) s = tp.highRxt[t];
   // start after the SACKed data below it (sorted ascending: the range just under h)
   for (let i = 0; i < n; i++) {
     const e = tp.sbE[base + i];
