@@ -1,31 +1,11 @@
 // test/interop/counters.mjs — checks the one-line JSON counters `slabnet up`
 // prints on SIGTERM after run.sh's traffic. Prints PASS/FAIL per check.
 // usage: node counters.mjs COUNTERS.json DISCARDS_SENT [TCP_ECHO_BYTES TCP_DISCARD_BYTES UPLOAD_BYTES]
-import { readFileSync } from 'node:fs';
+import { counterChecks } from './check.mjs';
 
 const [file, discardsArg, tcpEchoArg, tcpDiscardArg, uploadArg] = process.argv.slice(2);
 const discards = Number(discardsArg);
-let failed = 0;
-const say = (ok, what) => {
-  if (!ok) failed++;
-  console.log((ok ? 'PASS ' : 'FAIL ') + what);
-};
-
-let c;
-try {
-  c = JSON.parse(readFileSync(file, 'utf8'));
-} catch (e) {
-  say(false, 'counters: last stdout line of slabnet is not JSON: ' + e.message);
-  process.exit(1);
-}
-const get = (path) => path.split('.').reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), c);
-const check = (path, op, want) => {
-  const v = get(path);
-  let ok = typeof v === 'number';
-  if (ok && op === '>=') ok = v >= want;
-  if (ok && op === '==') ok = v === want;
-  say(ok, `counters: ${path} = ${v} (want ${op} ${want})`);
-};
+const { check, done } = counterChecks(file, 'counters', 'slabnet');
 
 // 3 + 2 pings answered
 check('Icmp.InEchos', '>=', 5);
@@ -74,4 +54,4 @@ if (tcpEchoArg !== undefined) {
 check('Driver.txErrors', '==', 0);
 check('Pool.BadFrees', '==', 0);
 check('Pool.InUse', '==', 0);
-process.exit(failed === 0 ? 0 : 1);
+done();

@@ -4,34 +4,13 @@
 // recovered by retransmitting, nothing arrived corrupted, every byte counted,
 // every skb back in the pool. Prints PASS/FAIL per check.
 // usage: node counters_loss.mjs COUNTERS.json TCP_ECHO_BYTES GET_BYTES UPLOAD_BYTES
-import { readFileSync } from 'node:fs';
+import { counterChecks } from './check.mjs';
 
 const [file, echoArg, getArg, upArg] = process.argv.slice(2);
 const echo = Number(echoArg);
 const get = Number(getArg);
 const up = Number(upArg);
-let failed = 0;
-const say = (ok, what) => {
-  if (!ok) failed++;
-  console.log((ok ? 'PASS ' : 'FAIL ') + what);
-};
-
-let c;
-try {
-  c = JSON.parse(readFileSync(file, 'utf8'));
-} catch (e) {
-  say(false, 'loss counters: last stdout line of slabnet --loss is not JSON: ' + e.message);
-  process.exit(1);
-}
-const val = (path) => path.split('.').reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), c);
-const check = (path, op, want) => {
-  const v = val(path);
-  let ok = typeof v === 'number';
-  if (ok && op === '>=') ok = v >= want;
-  if (ok && op === '>') ok = v > want;
-  if (ok && op === '==') ok = v === want;
-  say(ok, `loss counters: ${path} = ${v} (want ${op} ${want})`);
-};
+const { val, check, done } = counterChecks(file, 'loss counters', 'slabnet --loss');
 
 // the driver really lost frames both ways, and TCP had to retransmit
 check('Driver.lostRx', '>', 0);
@@ -65,4 +44,4 @@ if (typeof rx === 'number' && typeof tx === 'number' && rx > 0) {
       `TCPTimeouts ${val('TcpExt.TCPTimeouts')}, TCPOFOQueue ${val('TcpExt.TCPOFOQueue')}`,
   );
 }
-process.exit(failed === 0 ? 0 : 1);
+done();

@@ -2,31 +2,11 @@
 // `slabnet up --send` run in run.sh (slabnet as the TCP client: an active
 // open to the kernel's nc, and one to a closed port). Prints PASS/FAIL per check.
 // usage: node counters_send.mjs COUNTERS.json SENT_BYTES
-import { readFileSync } from 'node:fs';
+import { counterChecks } from './check.mjs';
 
 const [file, bytesArg] = process.argv.slice(2);
 const bytes = Number(bytesArg);
-let failed = 0;
-const say = (ok, what) => {
-  if (!ok) failed++;
-  console.log((ok ? 'PASS ' : 'FAIL ') + what);
-};
-
-let c;
-try {
-  c = JSON.parse(readFileSync(file, 'utf8'));
-} catch (e) {
-  say(false, 'send counters: last stdout line of slabnet is not JSON: ' + e.message);
-  process.exit(1);
-}
-const get = (path) => path.split('.').reduce((o, k) => (o === undefined || o === null ? undefined : o[k]), c);
-const check = (path, op, want) => {
-  const v = get(path);
-  let ok = typeof v === 'number';
-  if (ok && op === '>=') ok = v >= want;
-  if (ok && op === '==') ok = v === want;
-  say(ok, `send counters: ${path} = ${v} (want ${op} ${want})`);
-};
+const { check, done } = counterChecks(file, 'send counters', 'slabnet');
 
 // two connects (nc, the closed port); the closed one failed
 check('Tcp.ActiveOpens', '>=', 2);
@@ -49,4 +29,4 @@ check('Services.tcp-send-2.connected', '==', 0);
 check('Driver.txErrors', '==', 0);
 check('Pool.BadFrees', '==', 0);
 check('Pool.InUse', '==', 0);
-process.exit(failed === 0 ? 0 : 1);
+done();

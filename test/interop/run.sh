@@ -73,6 +73,31 @@ wait_for() { # seconds command...: poll until the command succeeds
   return 1
 }
 
+stop_slabnet() { # prefix label: SIGTERM to $SLAB_PID, wait up to 10 s, check it exited 0
+  # (its stderr: $WORK/${prefix}slabnet.err); $SLAB_PID stays set when it is still running
+  local prefix=$1 label=$2 rc i
+  kill -TERM "$SLAB_PID" 2>/dev/null
+  for ((i = 0; i < 100; i++)); do kill -0 "$SLAB_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$SLAB_PID" 2>/dev/null; then
+    fail "$label did not exit within 10 s of SIGTERM"
+  else
+    wait "$SLAB_PID"; rc=$?
+    SLAB_PID=""
+    if [ "$rc" = 0 ]; then pass "$label exited 0 on SIGTERM"; else fail "$label exit status $rc on SIGTERM"; cat "$WORK/${prefix}slabnet.err"; fi
+  fi
+}
+
+check_counters() { # prefix script args...: test/interop/SCRIPT checks the JSON counters (the last line of
+  # $WORK/${prefix}slabnet.out); its PASS/FAIL lines are printed and counted here
+  local prefix=$1 script=$2
+  shift 2
+  tail -n 1 "$WORK/${prefix}slabnet.out" >"$WORK/${prefix}counters.json"
+  node "$ROOT/test/interop/$script" "$WORK/${prefix}counters.json" "$@" >"$WORK/${prefix}counters.log" 2>&1
+  cat "$WORK/${prefix}counters.log"
+  PASSED=$((PASSED + $(grep -c '^PASS' "$WORK/${prefix}counters.log")))
+  FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/${prefix}counters.log")))
+}
+
 # ---- preconditions ----------------------------------------------------------
 for t in ip socat tshark ping node nc curl sha256sum; do
   if ! command -v "$t" >/dev/null; then fail "setup: '$t' not installed"; log "0 passed, 1 failed"; exit 1; fi
@@ -176,13 +201,17 @@ fi
 # ---- 5b. TCP: echo, discard, http (the kernel's TCP against slabnet's) -------
 # TCP echo (port 7): 200 KB of random data, nc half-closes after EOF (-N)
 TCP_ECHO_BYTES=204800
-head -c "$TCP_ECHO_BYTES" /dev/urandom >"$WORK/tcpecho.in"
-t1=$(date +%s.%N)
-nsx timeout 30 nc -N -w 10 "$SLAB_IP" 7 <"$WORK/tcpecho.in" >"$WORK/tcpecho.out" 2>"$WORK/tcpecho.err"
-rc=$?
-t2=$(date +%s.%N)
-a=$(sha256sum <"$WORK/tcpecho.in" | cut -c1-64)
-b=$(sha256sum <"$WORK/tcpecho.out" | cut -c1-64)
+tcp_echo() { # name timeout wait: $TCP_ECHO_BYTES random bytes ($WORK/NAME.in) to port 7 and back (NAME.out) with
+  # nc -N -w WAIT; sets rc (nc's exit status), a and b (sha256 of what went out and came back), t1 and t2
+  head -c "$TCP_ECHO_BYTES" /dev/urandom >"$WORK/$1.in"
+  t1=$(date +%s.%N)
+  nsx timeout "$2" nc -N -w "$3" "$SLAB_IP" 7 <"$WORK/$1.in" >"$WORK/$1.out" 2>"$WORK/$1.err"
+  rc=$?
+  t2=$(date +%s.%N)
+  a=$(sha256sum <"$WORK/$1.in" | cut -c1-64)
+  b=$(sha256sum <"$WORK/$1.out" | cut -c1-64)
+}
+tcp_echo tcpecho 30 10
 if [ "$rc" = 0 ] && [ "$a" = "$b" ]; then
   pass "TCP echo (nc -N) $TCP_ECHO_BYTES bytes: sha256 identical ${a:0:16}…, $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.2f s", b-a}')"
 else
@@ -348,24 +377,8 @@ else
 fi
 
 # ---- 7. counters: SIGTERM → one line of JSON ---------------------------------
-kill -TERM "$SLAB_PID" 2>/dev/null
-rc=""
-for ((i = 0; i < 100; i++)); do
-  if ! kill -0 "$SLAB_PID" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-if kill -0 "$SLAB_PID" 2>/dev/null; then
-  fail "slabnet did not exit within 10 s of SIGTERM"
-else
-  wait "$SLAB_PID"; rc=$?
-  SLAB_PID=""
-  if [ "$rc" = 0 ]; then pass "slabnet exited 0 on SIGTERM"; else fail "slabnet exit status $rc on SIGTERM"; cat "$WORK/slabnet.err"; fi
-fi
-tail -n 1 "$WORK/slabnet.out" >"$WORK/counters.json"
-node "$ROOT/test/interop/counters.mjs" "$WORK/counters.json" "$DISCARDS" "$TCP_ECHO_BYTES" "$TCP_DISCARD_BYTES" "$UP" >"$WORK/counters.log" 2>&1
-cat "$WORK/counters.log"
-PASSED=$((PASSED + $(grep -c '^PASS' "$WORK/counters.log")))
-FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/counters.log")))
+stop_slabnet "" slabnet
+check_counters "" counters.mjs "$DISCARDS" "$TCP_ECHO_BYTES" "$TCP_DISCARD_BYTES" "$UP"
 
 # ---- 8. slabnet's own capture (--pcap) ---------------------------------------
 if [ -s "$WORK/slabnet.pcap" ]; then
@@ -454,21 +467,10 @@ if printf '%s\n' "$line" | grep -q "^send: error ECONNREFUSED to $HOST_IP:$SEND_
 else
   fail "slabnet → closed port $HOST_IP:$SEND_CLOSED: '$line'"
 fi
-kill -TERM "$SLAB_PID" 2>/dev/null
-for ((i = 0; i < 100; i++)); do kill -0 "$SLAB_PID" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$SLAB_PID" 2>/dev/null; then
-  fail "slabnet --send did not exit within 10 s of SIGTERM"
-  stop_pid "$SLAB_PID" KILL 1
-else
-  wait "$SLAB_PID"; rc=$?
-  if [ "$rc" = 0 ]; then pass "slabnet --send exited 0 on SIGTERM"; else fail "slabnet --send exit status $rc on SIGTERM"; cat "$WORK/send-slabnet.err"; fi
-fi
+stop_slabnet send- "slabnet --send"
+stop_pid "$SLAB_PID" KILL 1 # only when it outlived SIGTERM (stop_slabnet then leaves $SLAB_PID set)
 SLAB_PID=""
-tail -n 1 "$WORK/send-slabnet.out" >"$WORK/send-counters.json"
-node "$ROOT/test/interop/counters_send.mjs" "$WORK/send-counters.json" "$SEND_BYTES" >"$WORK/send-counters.log" 2>&1
-cat "$WORK/send-counters.log"
-PASSED=$((PASSED + $(grep -c '^PASS' "$WORK/send-counters.log")))
-FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/send-counters.log")))
+check_counters send- counters_send.mjs "$SEND_BYTES"
 
 # ---- 9. TCP under loss: a second slabnet that loses frames ------------------
 # The kernel's TCP against slabnet's when LOSS of the frames are lost each way.
@@ -509,13 +511,7 @@ if [ "$loss_ok" = 1 ]; then
   mbs() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN{d=b-a; if (d <= 0) d=0.001; printf "%.2f s, %.2f MB/s", d, n/d/1e6}'; }
 
   # TCP echo: 200 KB of random data through the lossy link and back, byte-exact
-  head -c "$TCP_ECHO_BYTES" /dev/urandom >"$WORK/loss-echo.in"
-  t1=$(date +%s.%N)
-  nsx timeout 40 nc -N -w 15 "$SLAB_IP" 7 <"$WORK/loss-echo.in" >"$WORK/loss-echo.out" 2>"$WORK/loss-echo.err"
-  rc=$?
-  t2=$(date +%s.%N)
-  a=$(sha256sum <"$WORK/loss-echo.in" | cut -c1-64)
-  b=$(sha256sum <"$WORK/loss-echo.out" | cut -c1-64)
+  tcp_echo loss-echo 40 15
   if [ "$rc" = 0 ] && [ "$a" = "$b" ]; then
     pass "loss $LOSS: TCP echo (nc -N) $TCP_ECHO_BYTES bytes: sha256 identical ${a:0:16}…, $(mbs "$TCP_ECHO_BYTES" "$t1" "$t2") each way"
   else
@@ -568,24 +564,8 @@ if [ "$loss_ok" = 1 ]; then
   fi
 
   # counters: lost frames, retransmissions, no checksum errors, every byte, every skb
-  kill -TERM "$SLAB_PID" 2>/dev/null
-  for ((i = 0; i < 100; i++)); do
-    if ! kill -0 "$SLAB_PID" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  if kill -0 "$SLAB_PID" 2>/dev/null; then
-    fail "slabnet --loss did not exit within 10 s of SIGTERM"
-  else
-    wait "$SLAB_PID"; rc=$?
-    SLAB_PID=""
-    if [ "$rc" = 0 ]; then pass "slabnet --loss exited 0 on SIGTERM"; else fail "slabnet --loss exit status $rc on SIGTERM"; cat "$WORK/loss-slabnet.err"; fi
-  fi
-  tail -n 1 "$WORK/loss-slabnet.out" >"$WORK/loss-counters.json"
-  node "$ROOT/test/interop/counters_loss.mjs" "$WORK/loss-counters.json" "$TCP_ECHO_BYTES" "$LOSS_GET" "$LOSS_UP" \
-    >"$WORK/loss-counters.log" 2>&1
-  cat "$WORK/loss-counters.log"
-  PASSED=$((PASSED + $(grep -c '^PASS' "$WORK/loss-counters.log")))
-  FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/loss-counters.log")))
+  stop_slabnet loss- "slabnet --loss"
+  check_counters loss- counters_loss.mjs "$TCP_ECHO_BYTES" "$LOSS_GET" "$LOSS_UP"
 fi
 
 log "== $(( $(date +%s) - T0 )) s"
