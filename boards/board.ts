@@ -78,4 +78,6 @@ export interface BoardFeatures {
   arpDump?: boolean;
   udpServices?: boolean;
   tcp?: boolean;
+  /** MIB counter names (FEATURE_MIB_NAMES); off: generic "c0", "c1", ... */
+  mibNames?: boolean;
 }

@@ -87,6 +87,7 @@ export const espruinoOriginalEnc28j60: Board = {
     arpDump: false,
     udpServices: false,
     tcp: false,
+    mibNames: false,
   },
   enforceBudget: false,
   budgetNote:

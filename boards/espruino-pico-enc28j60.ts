@@ -93,5 +93,8 @@ export const espruinoPicoEnc28j60: Board = {
     // board's 48 KB saved-code area. UDP/ICMP only until TCP is trimmed
     // or loaded from Storage (see the issue notes).
     tcp: false,
+    // MIB counter names (~1.2 KB of strings): the counters stay, at the same
+    // indexes, and read out as "c0", "c1", ... (src/core/mib.ts nameOf)
+    mibNames: false,
   },
 };

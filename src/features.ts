@@ -61,3 +61,12 @@ export const FEATURE_UDP_SERVICES: boolean = true;
  *  API with it; off = socket(SOCK_STREAM) returns -EPROTONOSUPPORT and TCP
  *  segments get ICMP protocol unreachable (no handler), as today. */
 export const FEATURE_TCP: boolean = true;
+
+/** counter names of the MIB blocks (src/core/mib.ts IP_NAMES ..., TCP_NAMES
+ *  and TCPEXT_NAMES in src/transport/tcp/tcp.ts; ~1.2 KB of strings). Off:
+ *  every block keeps all its counters at the same indexes (st.mib.ip[IP_X]
+ *  is unchanged) but carries no names: MibBlock.names is null, nameOf(i),
+ *  toObject(), get() and the HTTP status page use generic names "c0", "c1",
+ *  ... ("c" + the counter index): get('c1') reads counter 1, get('InHdrErrors')
+ *  returns -1 as for any unknown name. Node, the tests and Lua keep the names. */
+export const FEATURE_MIB_NAMES: boolean = true;

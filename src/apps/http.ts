@@ -469,15 +469,16 @@ export class HttpService extends TcpService {
     for (let k = 0; k < blocks.length; k++) {
       const blk: MibBlock = blocks[k];
       if (blk instanceof IntMibBlock) blk.sync();
-      const names = blk.names;
       const v = blk.v;
-      for (let j = 0; j < names.length; j++) {
+      for (let j = 0; j < v.length; j++) {
         if (v[j] === 0) continue;
+        // counter name, or "c<j>" without FEATURE_MIB_NAMES
+        const cn = blk.nameOf(j);
         // room for the longest line: name lengths + 16 digits + separators
-        if (p + blk.name.length + names[j].length + 20 > max) return p;
+        if (p + blk.name.length + cn.length + 20 > max) return p;
         p = putStr(b, p, blk.name);
         b[p++] = 0x2e;
-        p = putStr(b, p, names[j]);
+        p = putStr(b, p, cn);
         b[p++] = 0x20;
         p = putDec(b, p, v[j]);
         b[p++] = 0x0a;

@@ -3,24 +3,46 @@
  * names), one Float64Array per block, indexed by the constants below.
  * Incrementing is `stack.mib.ip[IP_INRECEIVES]++`: no allocation.
  * Only the dump helpers (for printing) allocate.
+ *
+ * Each block's size is its *_COUNT constant, not the length of its names
+ * array: with FEATURE_MIB_NAMES off (src/features.ts) the name arrays are
+ * not referenced and the minifier drops them. Adding a counter: its name at
+ * the END of the list, its index constant, and bump the block's *_COUNT
+ * (test/unit/mib.test.ts checks that they agree).
  */
+import { FEATURE_MIB_NAMES } from '../features';
 
 export class MibBlock {
   readonly v: Float64Array;
+  /**
+   * The counter names (index i is v[i]), or null when FEATURE_MIB_NAMES is
+   * off (small Espruino boards): the counters are all there, at the same
+   * indexes, but go by the generic names nameOf(i) = "c" + i.
+   */
+  readonly names: string[] | null;
+  /** count: the number of counters (a *_COUNT constant, never names.length). */
   constructor(
     readonly name: string,
-    readonly names: string[],
+    names: string[] | null,
+    count: number,
   ) {
-    this.v = new Float64Array(names.length);
+    this.names = names;
+    this.v = new Float64Array(count);
+  }
+  /** The name of counter i: names[i], or "c" + i without names. */
+  nameOf(i: number): string {
+    const n = this.names;
+    return n !== null && i < n.length ? n[i] : 'c' + i;
   }
   /** Snapshot as a plain object (allocates: for reports and tests). */
   toObject(): { [k: string]: number } {
     const o: { [k: string]: number } = {};
-    for (let i = 0; i < this.names.length; i++) o[this.names[i]] = this.v[i];
+    for (let i = 0; i < this.v.length; i++) o[this.nameOf(i)] = this.v[i];
     return o;
   }
+  /** Counter value by name (nameOf: "c3" without names), -1 when unknown. */
   get(name: string): number {
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] === name) return this.v[i];
+    for (let i = 0; i < this.v.length; i++) if (this.nameOf(i) === name) return this.v[i];
     return -1;
   }
 }
@@ -53,6 +75,7 @@ export const IP_INTRUNCATEDPKTS = 17;
 export const IP_INCSUMERRORS = 18;
 export const IP_REASMOVERLAPS = 19;
 export const IP_OUTFORWDATAGRAMS = 20;
+export const IP_COUNT = IP_OUTFORWDATAGRAMS + 1;
 
 /* ---- Icmp: ---- */
 export const ICMP_NAMES = [
@@ -82,6 +105,7 @@ export const ICMP_OUTECHOS = 17;
 export const ICMP_OUTECHOREPS = 18;
 export const ICMP_OUTRATELIMITGLOBAL = 19;
 export const ICMP_INUNKNOWNTYPES = 20;
+export const ICMP_COUNT = ICMP_INUNKNOWNTYPES + 1;
 
 /* ---- Udp: ---- */
 export const UDP_NAMES = [
@@ -97,6 +121,7 @@ export const UDP_SNDBUFERRORS = 5;
 export const UDP_INCSUMERRORS = 6;
 export const UDP_IGNOREDMULTI = 7;
 export const UDP_MEMERRORS = 8;
+export const UDP_COUNT = UDP_MEMERRORS + 1;
 
 /* ---- Link: Ethernet, ARP/neighbour, RX ring, qdisc (slabnet's own names) ---- */
 export const LINK_NAMES = [
@@ -130,6 +155,7 @@ export const LINK_TXTOOBIG = 21;
 /** ARP from another host claiming one of our addresses (RFC 5227 conflict), dropped */
 export const LINK_ARPCONFLICTS = 22;
 export const LINK_RXTOOBIG = 23;
+export const LINK_COUNT = LINK_RXTOOBIG + 1;
 
 /* ---- Raw: ---- */
 export const RAW_NAMES = ['InDatagrams', 'OutDatagrams', 'RcvbufErrors', 'InErrors', 'OutErrors'];
@@ -138,6 +164,7 @@ export const RAW_OUTDATAGRAMS = 1;
 export const RAW_RCVBUFERRORS = 2;
 export const RAW_INERRORS = 3;
 export const RAW_OUTERRORS = 4;
+export const RAW_COUNT = RAW_OUTERRORS + 1;
 
 /** Per-device statistics (struct rtnl_link_stats64 names). */
 export const DEV_NAMES = [
@@ -153,13 +180,14 @@ export const DEV_TX_PACKETS = 5;
 export const DEV_TX_BYTES = 6;
 export const DEV_TX_DROPPED = 7;
 export const DEV_TX_ERRORS = 8;
+export const DEV_COUNT = DEV_TX_ERRORS + 1;
 
 export class Mib {
-  readonly ipB = new MibBlock('Ip', IP_NAMES);
-  readonly icmpB = new MibBlock('Icmp', ICMP_NAMES);
-  readonly udpB = new MibBlock('Udp', UDP_NAMES);
-  readonly linkB = new MibBlock('Link', LINK_NAMES);
-  readonly rawB = new MibBlock('Raw', RAW_NAMES);
+  readonly ipB = new MibBlock('Ip', FEATURE_MIB_NAMES ? IP_NAMES : null, IP_COUNT);
+  readonly icmpB = new MibBlock('Icmp', FEATURE_MIB_NAMES ? ICMP_NAMES : null, ICMP_COUNT);
+  readonly udpB = new MibBlock('Udp', FEATURE_MIB_NAMES ? UDP_NAMES : null, UDP_COUNT);
+  readonly linkB = new MibBlock('Link', FEATURE_MIB_NAMES ? LINK_NAMES : null, LINK_COUNT);
+  readonly rawB = new MibBlock('Raw', FEATURE_MIB_NAMES ? RAW_NAMES : null, RAW_COUNT);
   /* direct arrays for the hot path */
   readonly ip = this.ipB.v;
   readonly icmp = this.icmpB.v;

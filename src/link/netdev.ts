@@ -10,7 +10,8 @@
  * Receive: the driver copies each frame into an skb (stack.link.rxFrame),
  * which goes onto the RX ring (netif_rx) for net_rx_action to process.
  */
-import { MibBlock, DEV_NAMES } from '../core/mib';
+import { MibBlock, DEV_NAMES, DEV_COUNT } from '../core/mib';
+import { FEATURE_MIB_NAMES } from '../features';
 import { SkbQueue, SkbPool } from '../core/skb';
 
 export const NETDEV_TX_OK = 0;
@@ -41,7 +42,7 @@ export class NetDevice {
     pool: SkbPool,
     txQueueLen: number,
   ) {
-    this.stats = new MibBlock(name, DEV_NAMES);
+    this.stats = new MibBlock(name, FEATURE_MIB_NAMES ? DEV_NAMES : null, DEV_COUNT);
     this.qdisc = new SkbQueue(pool, txQueueLen);
   }
 }

@@ -323,6 +323,20 @@ describe('npm run build', () => {
     expect(pico.length).toBeLessThan(generic.length);
   });
 
+  it('the MIB counter names are compiled out of the Pico/Original bundles (mibNames: false), kept elsewhere', () => {
+    const read = (n: string): string => readFileSync(join(root, 'dist', 'espruino', n + '.min.js'), 'utf8');
+    const pico = read('espruino-pico-enc28j60');
+    const original = read('espruino-original-enc28j60');
+    const wifi = read('espruino-wifi-w5500');
+    for (const name of ['"InHdrErrors"', '"ArpConflicts"', '"rx_packets"']) {
+      expect(pico).not.toContain(name);
+      expect(original).not.toContain(name);
+      expect(wifi).toContain(name);
+    }
+    // counters without names go by "c" + index (MibBlock.nameOf)
+    expect(pico).toContain('"c"+');
+  });
+
   const bundles = ['slabnet', 'espruino-pico-enc28j60', 'espruino-wifi-w5500', 'espruino-original-enc28j60', 'espruino-esp32-w5500'];
   for (const name of bundles) {
     it(`${name}.min.js runs: ARP, ping both ways, UDP in and out, all skbs back`, () => {

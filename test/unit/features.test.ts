@@ -18,6 +18,7 @@ vi.mock('../../src/features', () => ({
   FEATURE_ARP_DUMP: false,
   FEATURE_UDP_SERVICES: false,
   FEATURE_TCP: false,
+  FEATURE_MIB_NAMES: false,
 }));
 
 import * as features from '../../src/features';
@@ -30,8 +31,17 @@ import { EINVAL, EMSGSIZE } from '../../src/core/errno';
 import { dgramError } from '../../src/socket/dgram';
 import { arpDump } from '../../src/link/arp';
 import { parseIpU } from './addr_util';
+import {
+  MibBlock, IP_NAMES, ICMP_NAMES, UDP_NAMES, LINK_NAMES, RAW_NAMES, DEV_NAMES,
+  IP_COUNT, ICMP_COUNT, UDP_COUNT, LINK_COUNT, RAW_COUNT, DEV_COUNT,
+  IP_INADDRERRORS, IP_FORWDATAGRAMS, IP_OUTNOROUTES, IP_REASMREQDS, IP_REASMFAILS, IP_REASMOKS,
+  IP_FRAGFAILS, IP_FRAGCREATES, IP_INHDRERRORS, ICMP_INECHOS, ICMP_OUTECHOREPS, LINK_RXFRAMES,
+  DEV_RX_PACKETS,
+} from '../../src/core/mib';
+import { IntMibBlock, TCP_NAMES, TCPEXT_NAMES, TCP_COUNT, TCPEXT_COUNT, TCP_INSEGS } from '../../src/transport/tcp/tcp';
 
-const ipc = (e: Two, n: string): number => e.b.mib.ipB.get(n);
+/* counter names are compiled out too (FEATURE_MIB_NAMES): read by index */
+const ipc = (e: Two, i: number): number => e.b.mib.ip[i];
 
 function done(e: Two): void {
   settle(e, 50);
@@ -53,9 +63,9 @@ describe('compile-time features off (src/features.ts)', () => {
     inject(e.b, e.link.devB, ipFrame({ dstMac: MAC_B, srcMac: MAC_A, saddr: IP_A, daddr: IP_B, id: 5, offset: 1480, mf: false, payload: d.subarray(1480) }));
     settle(e, 20);
     expect(t.got.length).toBe(0);
-    expect(ipc(e, 'ReasmReqds')).toBe(2);
-    expect(ipc(e, 'ReasmFails')).toBe(2);
-    expect(ipc(e, 'ReasmOKs')).toBe(0);
+    expect(ipc(e, IP_REASMREQDS)).toBe(2);
+    expect(ipc(e, IP_REASMFAILS)).toBe(2);
+    expect(ipc(e, IP_REASMOKS)).toBe(0);
     expect(e.b.ip.reasm.active).toBe(0);
     // an unfragmented datagram still goes through
     inject(e.b, e.link.devB, ipFrame({ dstMac: MAC_B, srcMac: MAC_A, saddr: IP_A, daddr: IP_B, payload: d.subarray(0, 100) }));
@@ -69,8 +79,8 @@ describe('compile-time features off (src/features.ts)', () => {
     const rec = new EchoRec();
     e.a.icmp.echoHandler = rec;
     expect(icmpPing(e.a, IP_B, 1, 1, 3000)).toBe(-EMSGSIZE);
-    expect(e.a.mib.ipB.get('FragFails')).toBe(1);
-    expect(e.a.mib.ipB.get('FragCreates')).toBe(0);
+    expect(e.a.mib.ip[IP_FRAGFAILS]).toBe(1);
+    expect(e.a.mib.ip[IP_FRAGCREATES]).toBe(0);
     // one that fits is sent and answered
     expect(icmpPing(e.a, IP_B, 1, 2, 1000)).toBe(0);
     settle(e, 50);
@@ -101,9 +111,9 @@ describe('compile-time features off (src/features.ts)', () => {
     const t = addTestProto(e.b);
     inject(e.b, e.link.devB, ipFrame({ dstMac: MAC_B, srcMac: MAC_A, saddr: IP_A, daddr: parseIpU('198.18.0.1'), payload: pattern(64, 1) }));
     settle(e, 20);
-    expect(ipc(e, 'InAddrErrors')).toBe(1);
-    expect(ipc(e, 'ForwDatagrams')).toBe(0);
-    expect(ipc(e, 'OutNoRoutes')).toBe(0);
+    expect(ipc(e, IP_INADDRERRORS)).toBe(1);
+    expect(ipc(e, IP_FORWDATAGRAMS)).toBe(0);
+    expect(ipc(e, IP_OUTNOROUTES)).toBe(0);
     expect(t.got.length).toBe(0);
     done(e);
   });
@@ -138,5 +148,67 @@ describe('compile-time features off (src/features.ts)', () => {
     expect(rec.replies.length).toBe(1);
     expect(arpDump(e.a)).toEqual([]);
     done(e);
+  });
+
+  it('MIB names off: every block keeps its counters (same count, same index) under "c<i>" names', () => {
+    const e = twoStacks();
+    const m = e.b.mib;
+    const sizes: [MibBlock, number][] = [[m.ipB, IP_COUNT], [m.icmpB, ICMP_COUNT], [m.udpB, UDP_COUNT], [m.linkB, LINK_COUNT], [m.rawB, RAW_COUNT]];
+    for (const [blk, n] of sizes) {
+      expect(blk.names).toBe(null);
+      expect(blk.v.length).toBe(n);
+      const keys = Object.keys(blk.toObject());
+      expect(keys.length).toBe(n);
+      expect(keys[0]).toBe('c0');
+      expect(keys[n - 1]).toBe('c' + (n - 1));
+    }
+    const dev = e.b.link.devs[e.link.devB].stats;
+    expect(dev.names).toBe(null);
+    expect(dev.v.length).toBe(DEV_COUNT);
+    // the counters still count, at their usual indexes
+    const rec = new EchoRec();
+    e.a.icmp.echoHandler = rec;
+    expect(icmpPing(e.a, IP_B, 3, 1, 16)).toBe(0);
+    settle(e, 50);
+    expect(rec.replies.length).toBe(1);
+    expect(m.icmp[ICMP_INECHOS]).toBe(1);
+    expect(m.icmpB.get('c' + ICMP_INECHOS)).toBe(1);
+    expect(m.icmpB.toObject()['c' + ICMP_OUTECHOREPS]).toBe(1);
+    expect(m.linkB.get('c' + LINK_RXFRAMES)).toBeGreaterThan(0);
+    expect(dev.get('c' + DEV_RX_PACKETS)).toBe(dev.v[DEV_RX_PACKETS]);
+    expect(dev.v[DEV_RX_PACKETS]).toBeGreaterThan(0);
+    // a real name is unknown (-1), as is an index past the block
+    expect(m.icmpB.get('InEchos')).toBe(-1);
+    expect(m.ipB.get('c' + IP_COUNT)).toBe(-1);
+    expect(m.toObject().Icmp['c' + ICMP_INECHOS]).toBe(1);
+    done(e);
+  });
+
+  it('MIB names off: MibBlock/IntMibBlock built with null names and a count', () => {
+    const b = new MibBlock('X', null, 3);
+    b.v[IP_INHDRERRORS] = 7;
+    expect(b.toObject()).toEqual({ c0: 0, c1: 7, c2: 0 });
+    expect(b.get('c1')).toBe(7);
+    expect(b.get('InHdrErrors')).toBe(-1);
+    expect(b.nameOf(2)).toBe('c2');
+    const t = new IntMibBlock('Tcp', null, TCP_COUNT);
+    expect(t.iv.length).toBe(TCP_COUNT);
+    expect(t.v.length).toBe(TCP_COUNT);
+    t.iv[TCP_INSEGS] = 5;
+    expect(t.get('c' + TCP_INSEGS)).toBe(5);
+    expect(Object.keys(t.toObject()).length).toBe(TCP_COUNT);
+    // with names (the default build) the same block reads by name
+    const named = new MibBlock('Ip', IP_NAMES, IP_COUNT);
+    named.v[IP_INHDRERRORS] = 4;
+    expect(named.get('InHdrErrors')).toBe(4);
+    expect(named.nameOf(IP_INHDRERRORS)).toBe('InHdrErrors');
+  });
+
+  it('every *_COUNT matches its names list (the block size never comes from the names)', () => {
+    const pairs: [string[], number][] = [
+      [IP_NAMES, IP_COUNT], [ICMP_NAMES, ICMP_COUNT], [UDP_NAMES, UDP_COUNT], [LINK_NAMES, LINK_COUNT],
+      [RAW_NAMES, RAW_COUNT], [DEV_NAMES, DEV_COUNT], [TCP_NAMES, TCP_COUNT], [TCPEXT_NAMES, TCPEXT_COUNT],
+    ];
+    for (const [names, n] of pairs) expect(names.length).toBe(n);
   });
 });
