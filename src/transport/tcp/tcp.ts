@@ -19,6 +19,7 @@
  */
 import type { Stack } from '../../stack';
 import { MibBlock } from '../../core/mib';
+import { FEATURE_MIB_NAMES } from '../../features';
 import { s32, after, before } from '../../core/bits';
 
 
@@ -140,6 +141,8 @@ export const TCP_RETRANSSEGS = 7;
 export const TCP_INERRS = 8;
 export const TCP_OUTRSTS = 9;
 export const TCP_INCSUMERRORS = 10;
+/** counters in the Tcp block (the MibBlock size; see src/core/mib.ts) */
+export const TCP_COUNT = TCP_INCSUMERRORS + 1;
 
 /* ---- TcpExt: (/proc/net/netstat) ---- */
 export const TCPEXT_NAMES = [
@@ -152,7 +155,7 @@ export const TCPEXT_NAMES = [
   'TCPFromZeroWindowAdv', 'TCPPureAcks', 'TCPNoSkb', 'TCPLimitedTransmit', 'TCPPartialAcks',
   'TCPDSACKRecv', 'OutOfWindowIcmps', 'TCPTimeWaitKilled', 'TCPAbortFailed', 'TCPSackBlocksRecv',
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPACKSkippedSeq',
-  'TCPACKSkippedPAWS', 'TCPSACKRescue', 'TCPDSACKOldSent', 'TCPSpuriousRTOs',
+  'TCPACKSkippedPAWS', 'TCPSACKRescue', 'TCPDSACKOldSent', 'TCPSpuriousRTOs', 'TCPSACKReneging',
 ];
 export const TX_LISTENOVERFLOWS = 0;
 export const TX_LISTENDROPS = 1;
@@ -207,6 +210,10 @@ export const TX_SACKRESCUE = 47;
 export const TX_DSACKOLDSENT = 48;
 /** an RTO retransmission was not needed: the ACK echoes a timestamp from before it (RFC 3522 detection) */
 export const TX_SPURIOUSRTOS = 49;
+/** the receiver reneged on SACKed data (or may have): the kept scoreboard was cleared */
+export const TX_SACKRENEGING = 50;
+/** counters in the TcpExt block (the MibBlock size; see src/core/mib.ts) */
+export const TCPEXT_COUNT = TX_SACKRENEGING + 1;
 
 /**
  * A MibBlock whose counters live in an Int32Array (tp.mib / tp.ext). On
@@ -216,9 +223,9 @@ export const TX_SPURIOUSRTOS = 49;
  */
 export class IntMibBlock extends MibBlock {
   readonly iv: Int32Array;
-  constructor(name: string, names: string[]) {
-    super(name, names);
-    this.iv = new Int32Array(names.length);
+  constructor(name: string, names: string[] | null, count: number) {
+    super(name, names, count);
+    this.iv = new Int32Array(count);
   }
   sync(): void {
     for (let i = 0; i < this.iv.length; i++) this.v[i] = this.iv[i];
@@ -462,8 +469,8 @@ export class TcpState {
     this.n = n;
     this.K = K;
     this.ops = ops;
-    this.mibB = new IntMibBlock('Tcp', TCP_NAMES);
-    this.extB = new IntMibBlock('TcpExt', TCPEXT_NAMES);
+    this.mibB = new IntMibBlock('Tcp', FEATURE_MIB_NAMES ? TCP_NAMES : null, TCP_COUNT);
+    this.extB = new IntMibBlock('TcpExt', FEATURE_MIB_NAMES ? TCPEXT_NAMES : null, TCPEXT_COUNT);
     this.mib = this.mibB.iv;
     this.ext = this.extB.iv;
     this.state = new Uint8Array(n);

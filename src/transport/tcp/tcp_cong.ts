@@ -16,7 +16,7 @@ import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
 import {
   F_RENO_RECOV, F_SACK_RECOV, F_SACK, TX_SACKRECOVERY, TX_RENORECOVERY, TX_FASTRETRANS,
-  TX_PARTIALACKS, TX_SACKRESCUE, seqDiff,
+  TX_PARTIALACKS, TX_SACKRESCUE, TX_SACKRENEGING, F_PROBE, seqDiff,
 } from './tcp';
 import { sbSacked, sbSackedIn, sbLostEdge, sbSkip, sbNextSacked, sbHighest } from './tcp_seq';
 import {
@@ -288,7 +288,37 @@ export function tcpFastRetransAlert(st: Stack, t: number, acked: number, dup: bo
   tcpWriteXmit(st, t); // limited transmit (RFC 3042) for the first two
 }
 
-/** tcp_enter_loss: the retransmission timer expired (RFC 5681 §3.1 eq. 4, RFC 6582 §4). */
+/**
+ * tcp_check_sack_reneging: a cumulative ACK that ends at (or inside) data
+ * the scoreboard holds as SACKed is inconsistent with it: a receiver that
+ * still held that data would have acknowledged past it, so it has reneged
+ * (RFC 2018 §8 allows it to discard SACKed data). As Linux does, the RTO is
+ * brought forward (max(SRTT/16, 10 ms), so a reordered later ACK can still
+ * cancel it); tcpEnterLoss then sees the SACKed head and clears the
+ * scoreboard. Called by tcpAck after SND.UNA advanced. Returns true when
+ * reneging is suspected.
+ */
+export function tcpCheckSackReneging(st: Stack, t: number): boolean {
+  const tp = st.tcp;
+  if (tp.sbN[t] === 0 || after(tp.sbS[t * tp.K], tp.sndUna[t])) return false;
+  let d = Math.floor(tp.srtt8[t] / 128);
+  if (d < 10) d = 10;
+  if (d < st.cfg.timerTickMs) d = st.cfg.timerTickMs;
+  tp.flags[t] &= ~F_PROBE;
+  st.timers.mod(tp.tRtx[t], st.now() + d);
+  return true;
+}
+
+/**
+ * tcp_enter_loss: the retransmission timer expired (RFC 5681 §3.1 eq. 4,
+ * RFC 6582 §4). The SACK scoreboard is kept (RFC 6675 §5.1, RFC 2018
+ * errata 1610, Linux tcp_timeout_mark_lost): the go-back-N resend
+ * (tcpWriteXmit) then fills only the holes from SND.UNA and skips what the
+ * receiver reported holding. It is cleared when reneging is suspected: the
+ * range at SND.UNA is marked SACKed (the peer acknowledged up to SACKed data
+ * without covering it), or this is a further timeout with no cumulative
+ * progress since the previous one (what the scoreboard claims may be gone).
+ */
 export function tcpEnterLoss(st: Stack, t: number): void {
   const tp = st.tcp;
   tp.ssthresh[t] = halfFlight(st, t);
@@ -296,10 +326,10 @@ export function tcpEnterLoss(st: Stack, t: number): void {
   tp.flags[t] &= ~(F_RENO_RECOV | F_SACK_RECOV);
   tp.dupAcks[t] = 0;
   tp.recover[t] = tp.sndMax[t];
-  // RFC 2018 §8: after a timeout the receiver may have reneged, so prior
-  // SACK information is forgotten. The go-back-N resend (tcpWriteXmit)
-  // skips only what the receiver SACKs again after the timeout.
-  tp.sbN[t] = 0;
+  if (tp.sbN[t] > 0 && (!after(tp.sbS[t * tp.K], tp.sndUna[t]) || tp.retransmits[t] > 1)) {
+    tp.sbN[t] = 0;
+    tp.ext[TX_SACKRENEGING]++;
+  }
   tp.sndNxt[t] = tp.sndUna[t];
   tp.highRxt[t] = tp.sndUna[t];
 }

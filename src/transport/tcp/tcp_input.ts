@@ -36,7 +36,7 @@ import {
   tcpSendAck, tcpSendSyn, tcpWriteXmit, tcpAckSndCheck, tcpResetXmitTimer, tcpClearXmitTimer,
   tcpSendActiveReset, tcpV4SendReset, tcpSyncMss,
 } from './tcp_output';
-import { tcpInitCwnd, tcpRttEstimator, tcpFastRetransAlert } from './tcp_cong';
+import { tcpInitCwnd, tcpRttEstimator, tcpFastRetransAlert, tcpCheckSackReneging } from './tcp_cong';
 import { tcpTimeWait } from './tcp_minisocks';
 
 /* RFC 7323 §5.5: ts_recent older than 24 days is invalid for PAWS */
@@ -426,7 +426,7 @@ function tcpAck(st: Stack, t: number): boolean {
     tp.retransmits[t] = 0;
     tp.rtxStart[t] = 0;
     if (tp.sndUna[t] === tp.sndMax[t]) tcpClearXmitTimer(st, t);
-    else tcpResetXmitTimer(st, t);
+    else if (!tcpCheckSackReneging(st, t)) tcpResetXmitTimer(st, t);
     if (wasFull || d > 0) tcpEmit(st, t, TEV_WRITABLE);
   } else {
     acked = 0;
