@@ -4,19 +4,28 @@
  *
  *   slabnet sim [--seed N] [--loss P] [--pcap FILE | --no-pcap] [--json]
  *
- * Three stacks on one virtual switch: "host" (the PC board config) and
- * two boards named after real Espruino boards with their per-board pool
- * configs (boards/). Script: interfaces up (gratuitous ARP) → ARP
+ * Four stacks on one virtual switch: "host" (the PC board config) and
+ * three boards named after real Espruino boards with their per-board pool
+ * configs (boards/): pico, wifi (TCP compiled out of their bundles: no
+ * TCBs) and esp32 (the ESP32 + W5500 board, whose bundle has TCP; its
+ * config is boardConfig()). Script: interfaces up (gratuitous ARP) → ARP
  * resolution → pings between every pair → one 3000-byte ping (fragmented
- * and reassembled) → UDP echo from two clients to a server on a board.
- * The cable of one board (the W5500 one) loses `--loss` of its frames
- * (default 0.05) in each direction; pings and datagrams are retried.
+ * and reassembled) → UDP echo from two clients to a server on a board →
+ * HTTP/1.1 over TCP: the esp32 runs the HTTP service (src/apps/http.ts)
+ * on port 80, the host connects with the socket API and, on one
+ * keep-alive connection, GETs /bytes/200000 (length and pattern checked)
+ * and PUTs 100000 bytes to /upload, then closes.
+ * The cable of the wifi board loses `--loss` of its frames (default 0.05)
+ * in each direction, the esp32's 1% (ESP32_LOSS); pings and datagrams are
+ * retried, TCP retransmits.
  *
- * Prints a timeline (virtual ms), per-host counters, pool use and
- * high-water marks, ARP tables, link/switch statistics, and where the
+ * Prints a timeline (virtual ms), per-host counters (Tcp too on hosts
+ * with TCP), pool use and high-water marks, TCBs, the esp32's socket
+ * listing while the HTTP connection was open, ARP tables, link/switch statistics, and where the
  * pcap of the whole switch was written (default: os.tmpdir()/slabnet-sim.pcap).
  * --json prints one JSON object instead. Exit 0 when every step succeeded
- * and every skb is back in its pool, 1 otherwise, 2 on bad flags.
+ * (HTTP requests included), every skb is back in its pool and every TCB
+ * is free (TIME_WAIT run out), 1 otherwise, 2 on bad flags.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -24,24 +33,34 @@ import { Sim, SimHost, SimTicker } from '../sim/world';
 import { FEV_SWITCH, SimPort } from '../sim/switch';
 import { PcapFile } from '../host/pcapfile';
 import type { StackConfig } from '../config';
-import { findBoard } from '../../boards/index';
+import { findBoard, boardConfig } from '../../boards/index';
 import { ifconfig } from '../ipv4/devinet';
 import { icmpPing } from '../ipv4/icmp';
 import { parseIpStrict, formatIp } from '../link/ifaddr';
 import { formatMac } from '../link/ether';
 import { arpDump, neighFlushAll } from '../link/arp';
-import { socket, bind, sendto, recvfrom, close } from '../socket/socket';
-import { SOCK_DGRAM } from '../socket/sock';
+import { socket, bind, sendto, recvfrom, close, connect, send, recv, shutdown, poll, SHUT_WR } from '../socket/socket';
+import { SOCK_DGRAM, SOCK_STREAM, SK_EV_WRITABLE, SK_EV_ERROR, SK_EV_CLOSED } from '../socket/sock';
+import { ServiceMux } from '../apps/service';
+import { HttpService, HTTP_PORT, defaultHttpOptions } from '../apps/http';
+import { patternByte, fillPattern } from '../apps/http_parse';
+import { socketList, formatSocketList } from '../socket/netstat';
+import type { Stack } from '../stack';
+import { EAGAIN, EINPROGRESS } from '../core/errno';
 
 const USAGE =
   'usage: slabnet sim [--seed N] [--loss P] [--pcap FILE | --no-pcap] [--json]\n' +
   '  Simulate a LAN of boards in virtual time: ARP, ping (incl. a fragmented\n' +
-  '  3000-byte ping), UDP echo; prints a timeline and per-host statistics.\n' +
+  '  3000-byte ping), UDP echo, HTTP GET/PUT over TCP to an ESP32 board;\n' +
+  '  prints a timeline and per-host statistics.\n' +
   '  --seed N     PRNG seed (default 1): the same seed replays the same run\n' +
   '  --loss P     frame loss probability on one board\'s cable (default 0.05)\n' +
   '  --pcap FILE  capture the switch to FILE (default: <tmpdir>/slabnet-sim.pcap)\n' +
   '  --no-pcap    no capture\n' +
   '  --json       print the report as JSON\n';
+
+/** frame loss on the ESP32's cable (each direction) */
+const ESP32_LOSS = 0.01;
 
 interface Opts {
   seed: number;
@@ -152,6 +171,104 @@ class EchoServer implements SimTicker {
   }
 }
 
+/** A complete HTTP/1.1 response head at the start of b[0..len): status, body offset and Content-Length; null while incomplete. */
+function parseHead(b: Uint8Array, len: number): { status: number; hdrEnd: number; cl: number } | null {
+  let end = -1;
+  for (let i = 3; i < len; i++) {
+    if (b[i - 3] === 13 && b[i - 2] === 10 && b[i - 1] === 13 && b[i] === 10) {
+      end = i + 1;
+      break;
+    }
+  }
+  if (end < 0) return null;
+  let head = '';
+  for (let i = 0; i < end - 4; i++) head += String.fromCharCode(b[i]);
+  const lines = head.split('\r\n');
+  const m = /^HTTP\/1\.1 (\d{3}) /.exec(lines[0]);
+  if (m === null) return { status: -1, hdrEnd: end, cl: 0 };
+  let cl = 0;
+  for (let i = 1; i < lines.length; i++) {
+    const k = lines[i].indexOf(':');
+    if (k > 0 && lines[i].slice(0, k).toLowerCase() === 'content-length') cl = Number(lines[i].slice(k + 1).trim());
+  }
+  return { status: Number(m[1]), hdrEnd: end, cl: Number.isInteger(cl) && cl >= 0 ? cl : 0 };
+}
+
+/**
+ * HTTP/1.1 client on a SOCK_STREAM socket (the zero-allocation socket
+ * API), run as a ticker: sends the queued request head and a body of
+ * /bytes/N pattern bytes as the send buffer allows, and collects what
+ * comes back into a fixed buffer.
+ */
+class HttpClient implements SimTicker {
+  fd = -1;
+  readonly rx = new Uint8Array(256 * 1024);
+  rxLen = 0;
+  eof = false;
+  err = 0;
+  private head = new Uint8Array(0);
+  private headSent = 0;
+  private bodyRem = 0;
+  private bodyPos = 0;
+  private readonly chunk = new Uint8Array(4096);
+  constructor(readonly st: Stack) {}
+  request(head: string, bodyLen: number): void {
+    const h = new Uint8Array(head.length);
+    for (let i = 0; i < head.length; i++) h[i] = head.charCodeAt(i) & 0xff;
+    this.head = h;
+    this.headSent = 0;
+    this.bodyRem = bodyLen;
+    this.bodyPos = 0;
+  }
+  /** drop the first k received bytes (a response that was read) */
+  consume(k: number): void {
+    this.rx.copyWithin(0, k, this.rxLen);
+    this.rxLen -= k;
+  }
+  onTick(): number {
+    if (this.fd < 0) return 0;
+    const st = this.st;
+    let k = 0;
+    for (;;) {
+      let r = -1;
+      if (this.headSent < this.head.length) {
+        r = send(st, this.fd, this.head, this.headSent, this.head.length - this.headSent);
+        if (r > 0) this.headSent += r;
+      } else if (this.bodyRem > 0) {
+        const n = this.bodyRem < this.chunk.length ? this.bodyRem : this.chunk.length;
+        fillPattern(this.chunk, 0, n, this.bodyPos);
+        r = send(st, this.fd, this.chunk, 0, n);
+        if (r > 0) {
+          this.bodyPos += r;
+          this.bodyRem -= r;
+        }
+      }
+      if (r <= 0) break;
+      k++;
+    }
+    while (this.rxLen < this.rx.length) {
+      const r = recv(st, this.fd, this.rx, this.rxLen, this.rx.length - this.rxLen);
+      if (r > 0) {
+        this.rxLen += r;
+        k++;
+        continue;
+      }
+      if (r === 0) {
+        if (!this.eof) k++;
+        this.eof = true;
+      } else if (r !== -EAGAIN) {
+        this.err = r;
+      }
+      break;
+    }
+    return k;
+  }
+}
+
+function h0tcbs<T extends { tcbs: { size: number; inUse: number; timeWait: number; synRecv: number } | null }>(hs: T[]): (T & { tcbs: { size: number; inUse: number; timeWait: number; synRecv: number } })[] {
+  return hs.filter((h) => h.tcbs !== null) as (T & { tcbs: { size: number; inUse: number; timeWait: number; synRecv: number } })[];
+}
+
 export async function runSim(argv: string[]): Promise<number> {
   const opts = parseArgs(argv);
   if (typeof opts === 'string') {
@@ -172,11 +289,20 @@ export async function runSim(argv: string[]): Promise<number> {
     { name: 'host', board: 'host', addr: '192.0.2.1' },
     { name: 'pico', board: 'espruino-pico-enc28j60', addr: '192.0.2.20' },
     { name: 'wifi', board: 'espruino-wifi-w5500', addr: '192.0.2.21' },
+    { name: 'esp32', board: 'espruino-esp32-w5500', addr: '192.0.2.22' },
   ];
   const nodes: Node[] = [];
   for (const s of spec) {
     const b = findBoard(s.board);
     let cfg: Partial<StackConfig> | undefined = b !== null ? b.config : undefined;
+    if (b !== null && b.features !== undefined && b.features.tcp === true) {
+      // the TCP board: its full bundle config (compiled-out features size their tables 0)
+      cfg = boardConfig(b);
+    } else if (b !== null && b.features !== undefined && b.features.tcp === false) {
+      // TCP compiled out of this board's bundle: no TCBs, request socks or TIME_WAIT slots
+      // (its other tables as in the board file: the 3000-byte pings still reassemble here)
+      cfg = Object.assign({}, b.config, { tcpMaxSockets: 0, tcpSynQueue: 0, tcpTimeWaitSlots: 0 });
+    }
     if (b === null && s.board !== 'host') {
       // no board file: a small pool config
       cfg = { skbSmallCount: 8, skbLargeCount: 1, skbLargeSize: 4096 + 128, reasmSlots: 1, reasmMaxBytes: 4096 };
@@ -191,12 +317,14 @@ export async function runSim(argv: string[]): Promise<number> {
       },
     };
   }
-  const [host, pico, wifi] = nodes;
+  const [host, pico, wifi, esp] = nodes;
   // cables: the ENC28J60 is 10BASE-T, the W5500 and the PC 100BASE-TX;
   // a few microseconds of propagation and switch latency, a little jitter
   sim.setFaults(host.h, { rateBps: 100000000, delayMs: 0.005 });
   sim.setFaults(pico.h, { rateBps: 10000000, delayMs: 0.005, jitterMs: 0.05 });
   sim.setFaults(wifi.h, { rateBps: 100000000, delayMs: 0.005, jitterMs: 0.05, loss: opts.loss });
+  // the ESP32's cable loses a little (ESP32_LOSS) so the TCP transfer shows its recovery
+  sim.setFaults(esp.h, { rateBps: 100000000, delayMs: 0.005, jitterMs: 0.05, loss: ESP32_LOSS });
 
   const names = new Map<number, string>();
   for (const n of nodes) names.set(n.ip, n.h.name);
@@ -312,12 +440,114 @@ export async function runSim(argv: string[]): Promise<number> {
   close(pico.h.st, srv.fd);
   sim.removeTicker(srv);
 
+  // ---- TCP: HTTP server on esp32:80 (the only board with TCP), client on host ----
+  const GET_LEN = 200000;
+  const PUT_LEN = 100000;
+  const http: { method: string; path: string; bytes: number; status: number; ok: boolean; ms: number; reply?: string }[] = [];
+  const tcpConn = { connected: false, closed: false, connectMs: -1 };
+  let esp32Sockets: string[] = [];
+  const mux = new ServiceMux(esp.h.st);
+  const ho = defaultHttpOptions();
+  ho.maxConns = 2; // the listener + 2 connections of the board's 4 TCBs
+  ho.hdrMax = 1024;
+  ho.outMax = 1024;
+  ho.scratch = 4096;
+  mux.add(new HttpService(esp.h.st, HTTP_PORT, ho));
+  const mrc = mux.start();
+  const muxTicker: SimTicker = { onTick: () => mux.run() };
+  if (mrc < 0) failures.push('http: server on esp32: ' + mrc);
+  else {
+    sim.addTicker(muxTicker);
+    log(`esp32: HTTP server on port ${HTTP_PORT}`);
+  }
+  const cl = new HttpClient(host.h.st);
+  const hst = host.h.st;
+  cl.fd = socket(hst, SOCK_STREAM, 0);
+  if (cl.fd < 0) failures.push('tcp: socket on host: ' + cl.fd);
+  else {
+    sim.addTicker(cl);
+    const t0 = sim.now();
+    const crc = connect(hst, cl.fd, esp.ip, HTTP_PORT);
+    log(`host: TCP connect ${esp.addr}:${HTTP_PORT}${crc !== -EINPROGRESS && crc !== 0 ? ' (error ' + crc + ')' : ''}`);
+    sim.runUntil(() => (poll(hst, cl.fd) & (SK_EV_WRITABLE | SK_EV_ERROR | SK_EV_CLOSED)) !== 0, 10000);
+    const ev = poll(hst, cl.fd);
+    tcpConn.connected = (ev & SK_EV_WRITABLE) !== 0 && (ev & (SK_EV_ERROR | SK_EV_CLOSED)) === 0;
+    if (tcpConn.connected) {
+      tcpConn.connectMs = Math.round((sim.now() - t0) * 1000) / 1000;
+      log(`host: TCP established ${esp.addr}:${HTTP_PORT} in ${(sim.now() - t0).toFixed(3)} ms`);
+    } else {
+      log(`host: TCP connect ${esp.addr}:${HTTP_PORT} failed`);
+      failures.push('tcp connect host -> esp32:' + HTTP_PORT);
+    }
+    // one request on the keep-alive connection: the response (status, body) or null
+    const request = (method: string, pth: string, bodyLen: number, maxMs: number): { status: number; body: Uint8Array; ms: number } | null => {
+      const t1 = sim.now();
+      cl.request(`${method} ${pth} HTTP/1.1\r\nHost: ${esp.addr}\r\n` + (bodyLen > 0 ? `Content-Length: ${bodyLen}\r\n` : '') + '\r\n', bodyLen);
+      let res: { status: number; hdrEnd: number; cl: number } | null = null;
+      const done = sim.runUntil(() => {
+        res = parseHead(cl.rx, cl.rxLen);
+        if (res !== null && res.status >= 0 && cl.rxLen >= res.hdrEnd + res.cl) return true;
+        return cl.eof || cl.err !== 0 || (res !== null && res.status < 0);
+      }, maxMs);
+      const r = res as { status: number; hdrEnd: number; cl: number } | null;
+      if (!done || r === null || r.status < 0 || cl.rxLen < r.hdrEnd + r.cl) return null;
+      const body = cl.rx.slice(r.hdrEnd, r.hdrEnd + r.cl);
+      cl.consume(r.hdrEnd + r.cl);
+      return { status: r.status, body, ms: sim.now() - t1 };
+    };
+    if (tcpConn.connected) {
+      const g = request('GET', '/bytes/' + GET_LEN, 0, 30000);
+      let gok = g !== null && g.status === 200 && g.body.length === GET_LEN;
+      if (g !== null && gok) for (let i = 0; i < GET_LEN && gok; i++) if (g.body[i] !== patternByte(i)) gok = false;
+      if (g === null) log(`host: GET /bytes/${GET_LEN} → no complete response${cl.err !== 0 ? ' (error ' + cl.err + ')' : ''}`);
+      else {
+        const mbps = g.ms > 0 ? (g.body.length * 8) / (g.ms * 1000) : 0;
+        log(`host: GET /bytes/${GET_LEN} → ${g.status}, ${g.body.length} bytes in ${g.ms.toFixed(3)} ms (${mbps.toFixed(1)} Mbit/s virtual)${gok ? '' : ' (BAD: length or pattern)'}`);
+      }
+      http.push({ method: 'GET', path: '/bytes/' + GET_LEN, bytes: g !== null ? g.body.length : 0, status: g !== null ? g.status : 0, ok: gok, ms: g !== null ? Math.round(g.ms * 1000) / 1000 : -1 });
+      if (!gok) failures.push(`http GET /bytes/${GET_LEN}`);
+
+      const p = gok ? request('PUT', '/upload', PUT_LEN, 30000) : null;
+      let reply = '';
+      if (p !== null) for (let i = 0; i < p.body.length; i++) reply += String.fromCharCode(p.body[i]);
+      reply = reply.trim(); // the body is the decimal count and a newline
+      const pok = p !== null && p.status === 200 && reply === String(PUT_LEN);
+      if (p === null) log(`host: PUT /upload ${PUT_LEN} bytes → no complete response`);
+      else log(`host: PUT /upload ${PUT_LEN} bytes → ${p.status === 200 ? '' : p.status + ' '}"${reply}" in ${p.ms.toFixed(3)} ms`);
+      http.push({ method: 'PUT', path: '/upload', bytes: PUT_LEN, status: p !== null ? p.status : 0, ok: pok, ms: p !== null ? Math.round(p.ms * 1000) / 1000 : -1, reply });
+      if (!pok) failures.push(`http PUT /upload ${PUT_LEN} bytes`);
+      // the ESP32's sockets while the connection is open
+      esp32Sockets = formatSocketList(socketList(esp.h.st)).split('\n').filter((l) => l.length > 0);
+    }
+    // orderly close: our FIN, then the server's (it closes when the client is done)
+    const t2 = sim.now();
+    shutdown(hst, cl.fd, SHUT_WR);
+    const closed = sim.runUntil(() => cl.eof || cl.err !== 0, 10000);
+    sim.removeTicker(cl);
+    close(hst, cl.fd);
+    cl.fd = -1;
+    tcpConn.closed = closed && cl.err === 0;
+    if (tcpConn.closed) log(`host: TCP closed (FIN both ways in ${(sim.now() - t2).toFixed(3)} ms)`);
+    else {
+      log(`host: TCP close ${esp.addr}:${HTTP_PORT} failed${cl.err !== 0 ? ' (error ' + cl.err + ')' : ''}`);
+      failures.push('tcp close host -> esp32');
+    }
+  }
+  sim.run(100);
+  mux.stop();
+  sim.removeTicker(muxTicker);
+
   // ---- settle: let reassembly/ARP timers run, flush ARP queues ----
   sim.run(200);
   const arpTables: { [k: string]: { ip: string; mac: string; state: string }[] } = {};
   for (const n of nodes) arpTables[n.h.name] = arpDump(n.h.st).map((e) => ({ ip: e.ip, mac: e.mac, state: e.state }));
   let maxReasm = 0;
   for (const n of nodes) if (n.h.st.cfg.reasmTimeoutMs > maxReasm) maxReasm = n.h.st.cfg.reasmTimeoutMs;
+  // TIME_WAIT (2 MSL) and orphans' FIN timeouts end too, so every TCB is free at the end
+  for (const n of nodes) {
+    const c = n.h.st.cfg;
+    if (c.tcpMaxSockets > 0 && 2 * c.tcpMslMs + 1000 > maxReasm) maxReasm = 2 * c.tcpMslMs + 1000;
+  }
   sim.run(maxReasm + 100);
   for (const n of nodes) neighFlushAll(n.h.st, false);
   sim.run(10);
@@ -343,6 +573,9 @@ export async function runSim(argv: string[]): Promise<number> {
       icmp: pick(m.icmpB.toObject(), ['InMsgs', 'InEchos', 'InEchoReps', 'OutEchos', 'OutEchoReps', 'InErrors']),
       udp: pick(m.udpB.toObject(), ['InDatagrams', 'OutDatagrams', 'NoPorts', 'InErrors']),
       link: pick(m.linkB.toObject(), ['RxFrames', 'TxFrames', 'RxNotForUs', 'ArpInRequests', 'ArpInReplies', 'ArpOutRequests', 'ArpOutReplies', 'ArpGratuitousOut', 'ArpQueueDrops']),
+      tcp: st.cfg.tcpMaxSockets > 0 && st.tcp !== undefined ? pick(st.tcp.mibB.toObject(), ['ActiveOpens', 'PassiveOpens', 'AttemptFails', 'EstabResets', 'CurrEstab', 'InSegs', 'OutSegs', 'RetransSegs', 'InErrs', 'OutRsts']) : null,
+      tcpExt: st.cfg.tcpMaxSockets > 0 && st.tcp !== undefined ? pick(st.tcp.extB.toObject(), ['TCPFastRetrans', 'TCPTimeouts', 'TCPSackRecovery', 'TCPOFOQueue', 'DelayedACKs', 'TW']) : null,
+      tcbs: st.cfg.tcpMaxSockets > 0 && st.tcp !== undefined ? { size: st.tcp.n, inUse: st.tcp.inUse(), timeWait: st.tcp.twCount, synRecv: st.tcp.rqCount } : null,
       nic: { txFrames: nic.txFrames, rxFrames: nic.rxFrames, txBytes: nic.txBytes, rxBytes: nic.rxBytes },
       pool: {
         small: p.smallCount,
@@ -365,6 +598,10 @@ export async function runSim(argv: string[]): Promise<number> {
   let leaked = 0;
   for (const h of hosts) leaked += h.pool.inUse;
   if (leaked !== 0) failures.push(`skbs still in use: ${leaked}`);
+  for (const h of hosts) {
+    const t = h.tcbs;
+    if (t !== null && (t.inUse !== 0 || t.timeWait !== 0 || t.synRecv !== 0)) failures.push(`TCBs still in use on ${h.name}: ${t.inUse} (+${t.timeWait} TIME_WAIT, ${t.synRecv} SYN_RECV)`);
+  }
   const report = {
     seed: opts.seed,
     loss: opts.loss,
@@ -374,6 +611,8 @@ export async function runSim(argv: string[]): Promise<number> {
     failures,
     pings,
     udp: udps,
+    http,
+    tcp: { from: 'host', to: 'esp32:' + HTTP_PORT, connected: tcpConn.connected, connectMs: tcpConn.connectMs, closed: tcpConn.closed, esp32Sockets },
     hosts,
     links,
     switch: { received: sw.received, forwarded: sw.forwarded, flooded: sw.flooded, filtered: sw.filtered, learned: sw.learned },
@@ -401,6 +640,9 @@ export async function runSim(argv: string[]): Promise<number> {
   w('results:');
   for (const p of pings) w(`  ping ${p.from} -> ${p.to} ${p.len} bytes: ${p.ok}/${p.count}`);
   for (const u of udps) w(`  udp echo ${u.from} -> pico:7: ${u.ok}/${u.count}`);
+  w(`  tcp connect host -> esp32:${HTTP_PORT}: ${tcpConn.connected ? 'ok' : 'FAILED'}`);
+  for (const x of http) w(`  http ${x.method} ${x.bytes} bytes: ${x.ok ? 'ok' : 'FAILED'}`);
+  w(`  tcp close host -> esp32:${HTTP_PORT}: ${tcpConn.closed ? 'ok' : 'FAILED'}`);
   w('');
   w('counters:');
   const fmt = (o: { [k: string]: number }): string =>
@@ -413,6 +655,8 @@ export async function runSim(argv: string[]): Promise<number> {
     w(`    Icmp: ${fmt(h.icmp)}`);
     w(`    Udp:  ${fmt(h.udp)}`);
     w(`    Link: ${fmt(h.link)}`);
+    if (h.tcp !== null) w(`    Tcp:  ${fmt(h.tcp)}`);
+    if (h.tcpExt !== null) w(`    TcpExt: ${fmt(h.tcpExt)}`);
   }
   w('');
   w('skb pools (in use now / high-water / size):');
@@ -420,6 +664,15 @@ export async function runSim(argv: string[]): Promise<number> {
     const p = h.pool;
     w(`  ${h.name.padEnd(5)} in use ${p.inUse}; small high ${p.highSmall}/${p.small}; large high ${p.highLarge}/${p.large}; allocs ${p.allocs}, failed ${p.allocFails}`);
   }
+  w('');
+  if (h0tcbs(hosts).length > 0) {
+    w('TCBs (in use now / size):');
+    for (const h of h0tcbs(hosts)) w(`  ${h.name.padEnd(5)} in use ${h.tcbs.inUse}/${h.tcbs.size}; TIME_WAIT ${h.tcbs.timeWait}; SYN_RECV ${h.tcbs.synRecv}`);
+    w('');
+  }
+  w('esp32 sockets while the HTTP connection was open (ss):');
+  if (esp32Sockets.length === 0) w('  (none captured)');
+  for (const l of esp32Sockets) w('  ' + l);
   w('');
   w('ARP tables (before the final flush):');
   for (const h of hosts) {
@@ -438,7 +691,7 @@ export async function runSim(argv: string[]): Promise<number> {
   if (report.pcap !== null) w(`pcap: ${report.pcap.file} (${report.pcap.frames} frames, the whole switch; open with wireshark or tshark -r)`);
   else w('pcap: not written (--no-pcap)');
   w(`virtual time ${report.virtualMs.toFixed(1)} ms, wall time ${report.wallMs} ms`);
-  w(report.ok ? 'OK: every ping and datagram answered, every skb back in its pool' : 'FAILED: ' + failures.join('; '));
+  w(report.ok ? 'OK: every ping and datagram answered, HTTP GET and PUT over TCP complete, every skb back in its pool, every TCB free' : 'FAILED: ' + failures.join('; '));
   process.stdout.write(out.join('\n') + '\n');
   return report.ok ? 0 : 1;
 }
