@@ -86,7 +86,7 @@ describe('tcp states', () => {
     expect(tcpShutdown(e.a, k.c, SHUT_WR)).toBe(0);
     expect(e.a.tcp.state[k.c]).toBe(TCP_FIN_WAIT1);
     expect(tcpSend(e.a, k.c, d1, 0, 10)).toBe(-EPIPE);
-    run(e, 5);
+    run(e, 50); // B ACKs the FIN when its delayed-ACK timer fires (tcpDelAckMs; R4)
     expect(e.a.tcp.state[k.c]).toBe(TCP_FIN_WAIT2);
     expect(e.b.tcp.state[k.s]).toBe(TCP_CLOSE_WAIT);
     const buf = new Uint8Array(10);
@@ -198,7 +198,7 @@ describe('tcp states', () => {
     const e = tcpPair();
     const k = connectPair(e, 85);
     expect(tcpShutdown(e.a, k.c, SHUT_WR)).toBe(0);
-    run(e, 10);
+    run(e, 50); // B ACKs the FIN when its delayed-ACK timer fires (tcpDelAckMs; R4)
     expect(e.a.tcp.state[k.c]).toBe(TCP_FIN_WAIT2);
     const d = pattern(100000, 4);
     expect(sameBytes(transfer(e, e.b, k.s, e.a, k.c, d, 20000), d)).toBe(true);
@@ -214,7 +214,7 @@ describe('tcp states', () => {
     const e = tcpPair({ tcpFinTimeoutMs: 5000 });
     const k = connectPair(e, 86);
     expect(tcpClose(e.a, k.c)).toBe(0);
-    run(e, 10);
+    run(e, 50); // B ACKs the FIN when its delayed-ACK timer fires (tcpDelAckMs; R4)
     expect(e.a.tcp.state[k.c]).toBe(TCP_FIN_WAIT2);
     run(e, 4900, 10);
     expect(e.a.tcp.state[k.c]).toBe(TCP_FIN_WAIT2);

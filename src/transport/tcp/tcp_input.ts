@@ -224,12 +224,18 @@ export function tcpDelackTimer(st: Stack, t: number): void {
 function tcpFin(st: Stack, t: number): void {
   const tp = st.tcp;
   tp.rcvNxt[t] = s32(tp.rcvNxt[t] + 1);
-  tp.flags[t] = (tp.flags[t] | F_RCV_SHUT | F_ACK_NOW) & ~F_OOO_FIN;
+  tp.flags[t] = (tp.flags[t] | F_RCV_SHUT) & ~F_OOO_FIN;
   tp.oooN[t] = 0;
   const s = tp.state[t];
   if (s === TCP_SYN_RECV || s === TCP_ESTABLISHED) {
     tcpSetState(st, t, TCP_CLOSE_WAIT);
+    // Linux tcp_fin enters pingpong mode here: the FIN's ACK is delayed, so an application
+    // that closes at once sends one FIN+ACK (tcpTransmitSkb cancels the delayed ACK) instead
+    // of a pure ACK followed by the FIN — a pair a jittery path may deliver in swapped order,
+    // drawing a TIME_WAIT re-ACK and then our RST (bug R4, test/unit/tcp_r4.test.ts)
+    tcpScheduleAck(st, t, false);
   } else if (s === TCP_FIN_WAIT1) {
+    tp.flags[t] |= F_ACK_NOW;
     tcpSetState(st, t, TCP_CLOSING);
   } else if (s === TCP_FIN_WAIT2) {
     tcpSendAck(st, t);
