@@ -57,7 +57,8 @@
  * No allocation after construction.
  */
 import type { SpiBus, IrqLine } from '../spi';
-import type { Fabric, SimPort, PortEndpoint } from '../../src/sim/switch';
+import type { Fabric, SimPort } from '../../src/sim/switch';
+import { ChipSimPort } from '../sim/chipport';
 import type { Clock } from '../../src/core/clock';
 import {
   OP_SRC, ARG_BM, ADDR_MASK, COMMON_FIRST,
@@ -762,34 +763,8 @@ export function connectBackToBack(a: Enc28j60Mock, b: Enc28j60Mock): void {
  * frames the switch delivers are copied into the chip's receive ring at
  * once (the slot goes back to the fabric's pool).
  */
-export class Enc28j60SimPort implements WirePeer, PortEndpoint {
-  txFrames = 0;
-  txDropped = 0;
-  constructor(
-    readonly chip: Enc28j60Mock,
-    readonly fabric: Fabric,
-    readonly port: SimPort,
-    readonly clock: Clock,
-  ) {
-    port.endpoint = this;
-    chip.attachWire(this);
-  }
-
-  /** chip → cable → switch */
-  receiveFromWire(buf: Uint8Array, off: number, len: number): boolean {
-    this.txFrames++;
-    if (this.fabric.hostTransmit(this.port, this.clock.now(), buf, off, len) === 0) {
-      this.txDropped++;
-      return false;
-    }
-    return true;
-  }
-
-  /** switch → cable → chip */
-  deliverFrame(fabric: Fabric, slot: number): boolean {
-    const pool = fabric.pool;
-    if (!this.chip.receiveFromWire(pool.data, pool.off(slot), pool.len[slot])) return false;
-    pool.free(slot);
-    return true;
+export class Enc28j60SimPort extends ChipSimPort {
+  constructor(chip: Enc28j60Mock, fabric: Fabric, port: SimPort, clock: Clock) {
+    super(fabric, port, chip, clock);
   }
 }

@@ -542,37 +542,32 @@ export function getsockopt(st: Stack, fd: number, level: number, opt: number, ou
   return v;
 }
 
-/** getsockname(2): out[0] = local address, out[1] = local port. */
-export function getsockname(st: Stack, fd: number, out: Uint32Array | Int32Array): number {
+/** getsockname / getpeername: out[0] = address (written unsigned), out[1] = port. */
+function sockName(st: Stack, fd: number, out: Uint32Array | Int32Array, peer: boolean): number {
   if (!validFd(st, fd)) return -EBADF;
   if (out === null || out === undefined || out.length < 2) return -EINVAL;
-  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) {
-    const r = tcpGetsockname(st, st.sock.tcb[fd], nameScratch);
+  const s = st.sock;
+  if (FEATURE_TCP && s.type[fd] === SOCK_STREAM) {
+    const r = peer ? tcpGetpeername(st, s.tcb[fd], nameScratch) : tcpGetsockname(st, s.tcb[fd], nameScratch);
     if (r < 0) return r;
     out[0] = u32(nameScratch[0]);
     out[1] = nameScratch[1];
     return 0;
   }
-  out[0] = u32(st.sock.laddr[fd]);
-  out[1] = st.sock.lport[fd];
+  if (peer && s.connected[fd] === 0) return -ENOTCONN;
+  out[0] = u32(peer ? s.raddr[fd] : s.laddr[fd]);
+  out[1] = peer ? s.rport[fd] : s.lport[fd];
   return 0;
+}
+
+/** getsockname(2): out[0] = local address, out[1] = local port. */
+export function getsockname(st: Stack, fd: number, out: Uint32Array | Int32Array): number {
+  return sockName(st, fd, out, false);
 }
 
 /** getpeername(2): out[0] = peer address, out[1] = peer port; -ENOTCONN when not connected. */
 export function getpeername(st: Stack, fd: number, out: Uint32Array | Int32Array): number {
-  if (!validFd(st, fd)) return -EBADF;
-  if (out === null || out === undefined || out.length < 2) return -EINVAL;
-  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) {
-    const r = tcpGetpeername(st, st.sock.tcb[fd], nameScratch);
-    if (r < 0) return r;
-    out[0] = u32(nameScratch[0]);
-    out[1] = nameScratch[1];
-    return 0;
-  }
-  if (st.sock.connected[fd] === 0) return -ENOTCONN;
-  out[0] = u32(st.sock.raddr[fd]);
-  out[1] = st.sock.rport[fd];
-  return 0;
+  return sockName(st, fd, out, true);
 }
 
 /**
