@@ -209,6 +209,28 @@ function reserveChunkNames(reserved) {
  * expression, classes are classes); keep_fargs false (unused trailing
  * parameters go; nothing reads Function.length). Measured on the Pico
  * bundle: passes 3 -16 bytes, unsafe_arrows -490, property renaming ~ -11%.
+ *
+ * `inline: 1` (default 3), because Espruino 2v29 does not hoist `var`
+ * (../shared/espruino/README.md): a binding exists only once its `var`
+ * statement has run. Inlining a function that has parameters (level 2) or
+ * vars (level 3) turns them into `var` declarations that terser 5
+ * (inline.js flatten_fn) inserts AFTER the statement holding the inlined
+ * call: `c=Xs(n(p=o,d=e.tr[s])?p:d, ...);var p,d;` (seqMin in tcpAck,
+ * mssIndex in tcpSendCookieSynAck). There `p=o` assigned the bundle's
+ * top-level `const p`: TypeError "Assignment to a constant" at the first
+ * TCP handshake. Level 1 inlines only functions whose parameters are unused
+ * and that declare no vars, so it never adds a `var`. scripts/check-espruino.js
+ * ("use before declaration") rejects any such bundle. Tried, measured with
+ * `npm run build` (bytes: generic / Pico / WiFi / Original / ESP32):
+ *   inline 3 (default)     134126 / 47816 / 59203 / 48056 / 117266: 14 findings
+ *                          (p, d, f; generic and ESP32 bundles, the TCP ones)
+ *   inline 2               identical to 3, the same 14 findings
+ *   hoist_vars: true       byte-identical, 14 findings (terser hoists a scope's
+ *                          vars before it optimizes the body, where inlining adds
+ *                          them; and only with 2+ var statements)
+ *   collapse_vars: false   +334 / +142 / +129 / +142 / +327, 20 findings
+ *   join_vars: false       +2764 / +916 / +1210 / +916 / +2460, 14 findings
+ *   inline 1 (chosen)      +10 / +36 / +36 / +36 / +30: clean
  */
 export function terserOptions(mangleProps, reserved) {
   return {
@@ -216,7 +238,7 @@ export function terserOptions(mangleProps, reserved) {
     module: false,
     toplevel: true,
     compress: {
-      passes: 3, ecma: 2015, unsafe_math: false, unsafe_arrows: true, pure_getters: false, keep_fargs: false,
+      passes: 3, ecma: 2015, unsafe_math: false, unsafe_arrows: true, pure_getters: false, keep_fargs: false, inline: 1,
     },
     mangle: mangleProps
       ? { toplevel: true, properties: { builtins: false, keep_quoted: 'strict', reserved } }

@@ -38,6 +38,23 @@
  *                           index loops (typed arrays) or `substring` (strings).
  *   .apply()                EVERY `.apply(` call (Espruino caps the argument count at 256
  *                           and cannot tell at parse time): call functions directly.
+ *   use before declaration  Espruino does not hoist `var` nor function declarations: a
+ *                           binding exists only once its declaring statement has run, so
+ *                           `p=o;...var p` assigns an OUTER `p` (a top-level const: TypeError)
+ *                           and `f();function f(){}` is a ReferenceError. Rejected: a read,
+ *                           assignment (`x=`, `x++`, `x+=`, for-in/of target), typeof or call
+ *                           of a name at a source position before the `var` declarator or
+ *                           function declaration that declares it in the SAME function scope
+ *                           (or at the script's top level). A `var`/function declaration in a
+ *                           block or loop belongs to the enclosing function. Per declarator,
+ *                           as in Espruino: in `var a = q, q = 1` the `q` in a's initializer
+ *                           is a finding; `var q = q` is not (the binding exists before its
+ *                           initializer runs). Not findings: parameters (bound at entry),
+ *                           names a let/const/class/catch parameter of an enclosing block
+ *                           shadows (their TDZ is JavaScript's own rule), and uses inside a
+ *                           nested function, arrow or method (they run later; each nested
+ *                           function body is checked as its own scope). Only source order
+ *                           is checked: a `var` in a branch that did not run is not caught.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +103,226 @@ function isReference(node, parent) {
     default:
       return true;
   }
+}
+
+/* ---- use before declaration: Espruino 2v29 does not hoist var / function declarations ---- */
+
+const HOIST_MESSAGE = ' used before its declaration (Espruino does not hoist var/function)';
+const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+
+/** Calls fn on each child node of n (any property holding a node or an array of nodes). */
+function forEachChild(n, fn) {
+  for (const k of Object.keys(n)) {
+    if (k === 'loc') continue;
+    const v = n[k];
+    if (Array.isArray(v)) {
+      for (const c of v) if (c !== null && typeof c === 'object' && typeof c.type === 'string') fn(c);
+    } else if (v !== null && typeof v === 'object' && typeof v.type === 'string') fn(v);
+  }
+}
+
+/** The Identifier nodes a binding pattern declares. */
+function patternIds(p, out) {
+  if (p === null || p === undefined) return out;
+  switch (p.type) {
+    case 'Identifier':
+      out.push(p);
+      break;
+    case 'AssignmentPattern':
+      patternIds(p.left, out);
+      break;
+    case 'RestElement':
+      patternIds(p.argument, out);
+      break;
+    case 'ArrayPattern':
+      for (const e of p.elements) patternIds(e, out);
+      break;
+    case 'ObjectPattern':
+      for (const pr of p.properties) patternIds(pr.type === 'RestElement' ? pr : pr.value, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/**
+ * The var and function-declaration bindings of one function body (or the
+ * program), nested functions excluded, blocks and loops included: name →
+ * source position where Espruino creates it (the var declarator's name, the
+ * `function` keyword), the earliest when declared more than once.
+ */
+function hoistedDecls(body) {
+  const decls = new Map();
+  const note = (name, pos) => {
+    const p = decls.get(name);
+    if (p === undefined || pos < p) decls.set(name, pos);
+  };
+  const visit = (n) => {
+    if (n.type === 'FunctionDeclaration') {
+      if (n.id) note(n.id.name, n.start);
+      return;
+    }
+    if (FUNCTION_TYPES.has(n.type)) return;
+    if (n.type === 'VariableDeclaration' && n.kind === 'var') {
+      for (const d of n.declarations) for (const id of patternIds(d.id, [])) note(id.name, id.start);
+    }
+    forEachChild(n, visit);
+  };
+  visit(body);
+  return decls;
+}
+
+/** Adds the let/const/class names declared directly in a statement list to `set`. */
+function lexicalNames(stmts, set) {
+  for (const s of stmts) {
+    if (s.type === 'VariableDeclaration' && s.kind !== 'var') {
+      for (const d of s.declarations) for (const id of patternIds(d.id, [])) set.add(id.name);
+    } else if (s.type === 'ClassDeclaration' && s.id) set.add(s.id.name);
+  }
+  return set;
+}
+
+/**
+ * Calls report(identifier) for every reference to a var / function
+ * declaration of the same function scope that comes before the declaration
+ * in the source. ctx: decls (this function's hoistedDecls), params (bound at
+ * entry), blocks (the lexical names of the enclosing blocks inside this
+ * function, innermost last).
+ */
+function findUseBeforeDeclaration(ast, report) {
+  const ref = (id, ctx) => {
+    const name = id.name;
+    for (let i = ctx.blocks.length - 1; i >= 0; i--) if (ctx.blocks[i].has(name)) return;
+    if (ctx.params.has(name)) return;
+    const pos = ctx.decls.get(name);
+    if (pos !== undefined && id.start < pos) report(id);
+  };
+  const inBlock = (ctx, names, fn) => {
+    ctx.blocks.push(names);
+    fn();
+    ctx.blocks.pop();
+  };
+  // a binding pattern (declaration): its names are not references, its defaults and computed keys are
+  const binding = (p, ctx) => {
+    if (p === null || p === undefined) return;
+    switch (p.type) {
+      case 'Identifier':
+        break;
+      case 'AssignmentPattern':
+        binding(p.left, ctx);
+        walk(p.right, ctx);
+        break;
+      case 'RestElement':
+        binding(p.argument, ctx);
+        break;
+      case 'ArrayPattern':
+        for (const e of p.elements) binding(e, ctx);
+        break;
+      case 'ObjectPattern':
+        for (const pr of p.properties) {
+          if (pr.type === 'RestElement') binding(pr, ctx);
+          else {
+            if (pr.computed) walk(pr.key, ctx);
+            binding(pr.value, ctx);
+          }
+        }
+        break;
+      default:
+        walk(p, ctx);
+    }
+  };
+  const fnScope = (fn) => {
+    const params = new Set();
+    for (const p of fn.params) for (const id of patternIds(p, [])) params.add(id.name);
+    // parameter defaults cannot see the body's vars
+    const pctx = { decls: new Map(), params, blocks: [] };
+    for (const p of fn.params) binding(p, pctx);
+    const ctx = { decls: fn.body.type === 'BlockStatement' ? hoistedDecls(fn.body) : new Map(), params, blocks: [] };
+    walk(fn.body, ctx);
+  };
+  const walk = (n, ctx) => {
+    switch (n.type) {
+      case 'Identifier':
+        ref(n, ctx);
+        return;
+      case 'FunctionDeclaration':
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+        fnScope(n); // runs later: its uses of this scope's names do not count here
+        return;
+      case 'VariableDeclaration':
+        for (const d of n.declarations) {
+          binding(d.id, ctx);
+          if (d.init) walk(d.init, ctx);
+        }
+        return;
+      case 'MemberExpression':
+        walk(n.object, ctx);
+        if (n.computed) walk(n.property, ctx);
+        return;
+      case 'Property':
+      case 'MethodDefinition':
+      case 'PropertyDefinition':
+        if (n.computed) walk(n.key, ctx);
+        if (n.value) walk(n.value, ctx);
+        return;
+      case 'LabeledStatement':
+        walk(n.body, ctx);
+        return;
+      case 'BreakStatement':
+      case 'ContinueStatement':
+      case 'MetaProperty':
+      case 'ImportSpecifier':
+      case 'ImportDefaultSpecifier':
+      case 'ImportNamespaceSpecifier':
+      case 'ExportSpecifier':
+        return;
+      case 'BlockStatement':
+      case 'StaticBlock':
+        inBlock(ctx, lexicalNames(n.body, new Set()), () => {
+          for (const s of n.body) walk(s, ctx);
+        });
+        return;
+      case 'ForStatement':
+      case 'ForInStatement':
+      case 'ForOfStatement': {
+        const d = n.type === 'ForStatement' ? n.init : n.left;
+        const names = d && d.type === 'VariableDeclaration' ? lexicalNames([d], new Set()) : new Set();
+        inBlock(ctx, names, () => forEachChild(n, (c) => walk(c, ctx)));
+        return;
+      }
+      case 'SwitchStatement': {
+        walk(n.discriminant, ctx);
+        const names = new Set();
+        for (const c of n.cases) lexicalNames(c.consequent, names);
+        inBlock(ctx, names, () => {
+          for (const c of n.cases) forEachChild(c, (x) => walk(x, ctx));
+        });
+        return;
+      }
+      case 'CatchClause': {
+        const names = new Set();
+        for (const id of patternIds(n.param, [])) names.add(id.name);
+        inBlock(ctx, names, () => {
+          if (n.param) binding(n.param, ctx);
+          walk(n.body, ctx);
+        });
+        return;
+      }
+      case 'ClassDeclaration':
+      case 'ClassExpression': {
+        if (n.superClass) walk(n.superClass, ctx);
+        inBlock(ctx, new Set(n.id ? [n.id.name] : []), () => walk(n.body, ctx));
+        return;
+      }
+      default:
+        forEachChild(n, (c) => walk(c, ctx));
+    }
+  };
+  // the top level of the script is a scope of its own (its function declarations are not hoisted either)
+  const top = { decls: hoistedDecls(ast), params: new Set(), blocks: [lexicalNames(ast.body, new Set())] };
+  for (const s of ast.body) walk(s, top);
 }
 
 /**
@@ -210,13 +447,21 @@ export function checkCode(code, sourceType) {
         break;
     }
   });
+  findUseBeforeDeclaration(ast, (id) => {
+    add(id, id.name + HOIST_MESSAGE);
+    findings[findings.length - 1].message = id.name + HOIST_MESSAGE;
+  });
   findings.sort((a, b) => a.pos - b.pos);
   return findings;
 }
 
-/** Format findings as `file:line:col: construct  | text`. */
+/**
+ * Format findings as `file:line:col: Espruino 2v29 lacks: construct   near: text`,
+ * or `file:line:col: message   near: text` for a finding with a message
+ * (`x used before its declaration (Espruino does not hoist var/function)`).
+ */
 export function formatFindings(file, findings) {
-  return findings.map((f) => `${file}:${f.line}:${f.column}: Espruino 2v29 lacks: ${f.construct}   near: ${f.text.replace(/\s+/g, ' ')}`);
+  return findings.map((f) => `${file}:${f.line}:${f.column}: ${f.message || 'Espruino 2v29 lacks: ' + f.construct}   near: ${f.text.replace(/\s+/g, ' ')}`);
 }
 
 /** Check a file; prints findings to stderr; returns the number of findings. */

@@ -127,6 +127,94 @@ describe('check-espruino: accepts what Espruino 2v29 supports', () => {
   });
 });
 
+/*
+ * Espruino 2v29 does not hoist `var` nor function declarations (../shared/espruino/README.md):
+ * a binding exists only once its declaring statement has run. Checked on the real
+ * interpreter (../shared/espruino/bin/espruino, one file per case):
+ *   - the minimal repro throws `Uncaught TypeError: Assignment to a constant` (exit 1);
+ *     so does the terser shape below (`const c=n(p=o,d=e)?p:d;var p,d;`), which is
+ *     what the old generic bundle did in tcpAck at the first handshake;
+ *   - read before var: `Uncaught ReferenceError: "y" is not defined`; call before a
+ *     function declaration, at top level and in a function: `ReferenceError: "f" is not
+ *     defined`; `x++` before var: ReferenceError;
+ *   - assignment before var with no outer binding: no error but the value goes to a
+ *     new global and the local stays undefined (`x=1;if(c){var x}return x` → undefined,
+ *     typeof x === "number" outside); same in nested functions, arrows, class methods;
+ *   - `var a = q, q = 3` with an outer `var q = 7` gives a === 7 (Node: undefined): the
+ *     binding is created per declarator;
+ *   - every USE_AFTER case runs and prints what Node prints (`var x = x || 7` → 7,
+ *     `var q = q` → undefined, a parameter re-declared by var keeps its value, a catch
+ *     parameter and a block `let` shadow the later var, a nested function reads a var
+ *     declared after it once it runs).
+ */
+const HOIST = /used before its declaration \(Espruino does not hoist var\/function\)/;
+const USE_BEFORE: [string, string, string][] = [
+  ['the minimal repro (assignment to an outer const)', 'const p=1; function g(){ p=5; var p; } g()', 'p'],
+  ['assignment before var', 'function g() { x = 5; var x; return x; }', 'x'],
+  ['assignment before a var in a later block', 'function g(c) { x = 1; if (c) { var x; } return x; }', 'x'],
+  ['read before var', 'function g() { print(y); var y = 3; }', 'y'],
+  ['typeof before var', 'function g() { return typeof t; var t; }', 't'],
+  ['x++ before var', 'function g() { x++; var x; }', 'x'],
+  ['x += before var', 'function g() { y += 1; var y = 0; }', 'y'],
+  ['for-in target before var', 'function g(o) { for (k in o) {} var k; }', 'k'],
+  ['for-of target before var', 'function g(o) { for (k of o) {} var k; }', 'k'],
+  ['use inside a block before the var', 'function g() { { x = 1; } var x; }', 'x'],
+  ['an earlier declarator of the same var statement', 'function g() { var a = q, q = 3; return a; }', 'q'],
+  ['the terser shape (seqMin inlined into tcpAck)', 'const p=1,d=2;function n(a,b){return a<b}function t(e,o){const c=n(p=o,d=e)?p:d;var p,d;return c}', 'p'],
+  ['call before a function declaration at top level', 'f(); function f() {}', 'f'],
+  ['call before a function declaration in a function', 'function h() { f(); function f() {} }', 'f'],
+  ['call before a function declaration in a block', 'function h() { f(); { function f() {} } }', 'f'],
+  ['a nested function body is its own scope', 'function outer() { function inner() { z = 1; var z; return z; } return inner; }', 'z'],
+  ['arrow body', 'const f = () => { w = 1; var w; return w; };', 'w'],
+  ['class method body', 'class A { m() { v = 1; var v; return v; } }', 'v'],
+];
+const USE_AFTER = [
+  'const p=1; function g(){ var p; p=5; return p; } g()',
+  'function g() { var x; x = 5; x++; x += 1; return x; }',
+  'function f() { return 1; } f(); function h() { function k() { return 2; } return k(); }',
+  'function g() { var n = function () { return v; }; var v = 4; return n(); }',
+  'function a() { return b(); } function b() { return 1; } a();',
+  'function g() { const n = () => w + 1; var w = 1; return n(); }',
+  'class B { m() { return C; } } var C = 1;',
+  'function g() { var x = x || 7; var q = q; return x + "/" + q; }',
+  'function g(x) { x = 5; var x; return x; }',
+  'function g() { try { throw 2; } catch (e) { e = 1; } var e; return typeof e; }',
+  'function g() { { let x = 1; x++; } var x; return typeof x; }',
+  'function g(o) { o.x = 1; const r = { x: 2 }; var x; return r.x + o.x; }',
+  'function g() { let s = 0; for (var i = 0; i < 3; i++) { var t = i; s += t; } return s + t + i; }',
+  'function g(o) { for (var k in o) k; return k; }',
+  'var top = 1; function g() { return top; }',
+];
+
+describe('check-espruino: use before a var / function declaration (Espruino does not hoist)', () => {
+  for (const [name, code, id] of USE_BEFORE) {
+    it(name, () => {
+      const f = check(code);
+      expect(f.length, JSON.stringify(f)).toBeGreaterThan(0);
+      expect(f.every((x) => HOIST.test(x.construct)), JSON.stringify(f)).toBe(true);
+      expect(f[0].construct).toBe(id + ' used before its declaration (Espruino does not hoist var/function)');
+    });
+  }
+  for (const code of USE_AFTER) {
+    it('passes: ' + code.slice(0, 60), () => {
+      expect(check(code)).toEqual([]);
+    });
+  }
+
+  it('reports each use at its position, in the format of the other findings', async () => {
+    const f = check('const p=1; function g(){ p=5; var p; } g()');
+    expect(f.length).toBe(1);
+    expect(f[0].line).toBe(1);
+    expect(f[0].column).toBe(26);
+    // @ts-expect-error plain JavaScript module without type declarations
+    const { formatFindings } = await import('../../scripts/check-espruino.js');
+    expect((formatFindings as (file: string, f: Finding[]) => string[])('b.js', f)[0]).toMatch(/^b\.js:1:26: p used before its declaration \(Espruino does not hoist var\/function\)/);
+    const t = check('const p=1,d=2;function n(a,b){return a<b}function t(e,o){const c=n(p=o,d=e)?p:d;var p,d;return c}');
+    expect(t.map((x) => x.construct.split(' ')[0])).toEqual(['p', 'd', 'p', 'd']);
+    expect(t.every((x) => HOIST.test(x.construct))).toBe(true);
+  });
+});
+
 /* ---- the real build: per-board bundles, budgets, and the bundles RUN (in Node) ---- */
 
 interface BuiltBoard {
