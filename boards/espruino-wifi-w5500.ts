@@ -5,9 +5,11 @@
  *
  * Figures from the Espruino firmware board file boards/ESPRUINOWIFI.py
  * (github.com/espruino/Espruino, commit 27d9572c): part STM32F411CEU6,
- * 'ram': 128 (KB), 'flash': 512 (KB), 'variables': 7148, saved_code 1 page
- * x 65536 bytes at 0x08010000 (64 KB for saved JavaScript). JsVars are 16
- * bytes (7148 x 16 = 114 KB of the 128 KB RAM).
+ * 'ram': 128 (KB), 'flash': 512 (KB), 'variables': 8190 in 2v29 (RELEASE_2V29),
+ * saved_code 1 page x 65536 bytes at 0x08010000 (64 KB for saved
+ * JavaScript). JsVars are 13 bytes in that build (13-bit references; the
+ * board-sized interpreter of ../shared/espruino reports blocksize 13):
+ * 8190 x 13 = 104 KB of the 128 KB RAM.
  *
  * Wiring (ours): SPI2 on PB13 SCK, PB14 MISO, PB15 MOSI (left header);
  * CS B10, INT B1 (active low), RESET A10. SPI at 12 MHz (APB1 is 50 MHz on
@@ -15,10 +17,13 @@
  * guaranteed, 80 MHz nominal). The W5500's own 16 KB RX buffer absorbs
  * bursts, so fewer skbs are needed than its 32 KB of socket memory suggests.
  *
- * Memory: the stack may use 72 KB of the 114 KB JsVar area. Pools: 12
- * small skbs of 1600 bytes and 1 large skb of 8320 bytes: one reassembly
- * at a time of a datagram up to 8192 bytes. TCP: 3 connections with 4 KB
- * send and receive rings.
+ * Memory, as measured in the board-sized interpreter (`npm run budget`):
+ * the bundle's module costs ~2,800 JsVars with its code in flash, and
+ * each 1600-byte skb ~126; a fitting board leaves 25% (2,048) of its
+ * 8,190 JsVars to the user. Pools: 6 small skbs of 1600 bytes (the
+ * W5500's own 16 KB RX buffer absorbs bursts) and 1 large skb of 4224
+ * bytes: one reassembly at a time of a datagram up to 4096 bytes. TCP
+ * (not in this board's bundle yet): 3 connections with 4 KB rings.
  */
 import type { Board } from './board';
 
@@ -33,33 +38,33 @@ export const espruinoWifiW5500: Board = {
   resetPin: 'A10',
   ramBytes: 128 * 1024,
   flashBytes: 512 * 1024,
-  jsVars: 7148,
-  jsVarBytes: 16,
+  jsVars: 8190,
+  jsVarBytes: 13,
   codeFlashBytes: 65536,
   stackRamBudget: 72 * 1024,
   config: {
-    skbSmallCount: 12,
+    skbSmallCount: 6,
     skbSmallSize: 1600,
     skbLargeCount: 1,
-    skbLargeSize: 8192 + 128,
+    skbLargeSize: 4096 + 128,
     skbHeadroom: 64,
     maxDevices: 1,
-    rxRingSize: 16,
-    napiBudget: 8,
-    txQueueLen: 8,
-    timerMax: 48,
-    timerSlots: 64,
+    rxRingSize: 8,
+    napiBudget: 4,
+    txQueueLen: 6,
+    timerMax: 32,
+    timerSlots: 32,
     timerTickMs: 10,
     arpTableSize: 8,
     arpQueueLen: 3,
     routeTableSize: 4,
     ipAddrMax: 2,
     reasmSlots: 1,
-    reasmMaxBytes: 8192,
+    reasmMaxBytes: 4096,
     reasmMaxFrags: 16,
     nfHookSlots: 2,
-    maxSockets: 12,
-    sockRcvQueueLen: 6,
+    maxSockets: 8,
+    sockRcvQueueLen: 4,
     sockRcvBufBytes: 8192,
     tcpMaxSockets: 3,
     tcpSndBuf: 4096,

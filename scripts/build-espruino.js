@@ -6,6 +6,11 @@
  *      → terser (mangle + compress, ES2015 output), once per target:
  *        generic  src/espruino.ts → dist/espruino/slabnet.min.js
  *                 (every feature, every board; no flash budget)
+ *        testkit  src/testkit/espruino_testkit.ts → dist/espruino/testkit.min.js
+ *                 (chip models + scenario for `npm run test:espruino`)
+ *        selftest src/testkit/selftest.ts → dist/selftest.js (generic +
+ *                 scenario through two ENC28J60 models; needs no wiring)
+ *                 — both test bundles keep every property name
  *        <board>  a generated entry over src/espruino_board.ts with that
  *                 board, its chip driver (drivers/<chip>/driver.ts when
  *                 present) and its compile-time features (boards/*.ts
@@ -44,18 +49,23 @@ const mangleProps = !args.includes('--no-mangle-props');
 process.chdir(root);
 
 /** Bundle one target to `file`; returns the code or null (error printed). */
-async function bundle(target, file) {
+async function bundle(target, file, entry) {
   const t0 = Date.now();
   let b;
   try {
-    b = await rollup(espruinoInputOptions(laxTypes, target));
+    const opts = espruinoInputOptions(laxTypes, target);
+    // a test entry (test kit, selftest): every feature, its own input
+    if (entry !== undefined) opts.input = entry;
+    b = await rollup(opts);
   } catch (e) {
     process.stderr.write(`build: FAILED: ${file}: rollup: ${e.message}\n`);
     if (e.loc) process.stderr.write(`  at ${e.loc.file}:${e.loc.line}:${e.loc.column}\n`);
     if (e.frame) process.stderr.write(e.frame + '\n');
     return null;
   }
-  const { output } = await b.generate(espruinoOutputOptions(file, mangleProps));
+  // test entries keep every property name: they meet Espruino's http/net
+  // objects and, for the test kit, a board bundle's objects by public names only
+  const { output } = await b.generate(espruinoOutputOptions(file, entry === undefined ? mangleProps : false));
   await b.close();
   const code = output[0].code;
   mkdirSync(dirname(join(root, file)), { recursive: true });
@@ -79,6 +89,12 @@ function check(file, code) {
   for (const l of formatFindings(file, findings)) process.stderr.write(l + '\n');
   return findings.length;
 }
+
+/** [entry, output, note]: bundles for testing in Espruino's interpreter, never flashed as the stack */
+const TEST_BUNDLES = [
+  ['src/testkit/espruino_testkit.ts', 'dist/espruino/testkit.min.js', 'test kit: chip models + scenario (npm run test:espruino)'],
+  ['src/testkit/selftest.ts', 'dist/selftest.js', 'selftest: two stacks through two ENC28J60 models, no wiring'],
+];
 
 async function loadBoards() {
   const { register } = await import('tsx/esm/api');
@@ -119,6 +135,15 @@ async function main() {
   if (generic === null) return 1;
   failed += check(ESPRUINO_OUT, generic) > 0 ? 1 : 0;
   rows.push({ id: 'generic (slabnet.min.js)', size: Buffer.byteLength(generic), gz: gzipSync(generic).length, budget: 0, enforce: false, note: 'every feature and board; no budget' });
+
+  // the test kit (chip models + scenario, beside a board bundle in
+  // `npm run test:espruino`) and dist/selftest.js (generic + kit, no wiring)
+  for (const [entry, file, note] of TEST_BUNDLES) {
+    const code = await bundle(undefined, file, entry);
+    if (code === null) return 1;
+    failed += check(file, code) > 0 ? 1 : 0;
+    rows.push({ id: file.replace(/^dist\//, ''), size: Buffer.byteLength(code), gz: gzipSync(code).length, budget: 0, enforce: false, note });
+  }
 
   for (const t of boards) {
     const b = t.board;

@@ -57,6 +57,7 @@
  * No allocation after construction.
  */
 import type { SpiBus, IrqLine } from '../spi';
+import { burstCopy } from '../spi';
 import type { Fabric, SimPort } from '../../src/sim/switch';
 import { ChipSimPort } from '../sim/chipport';
 import type { Clock } from '../../src/core/clock';
@@ -110,6 +111,12 @@ function ri(reg: number): number {
 export class Enc28j60Mock implements SpiBus, IrqLine, WirePeer {
   /** SPI bytes clocked since creation */
   bytes = 0;
+  /**
+   * Copy buffer-memory bursts with subarray views and set() (allocates a
+   * view per burst; for interpreters such as Espruino, where a byte loop
+   * costs ~100x a native copy) instead of a byte loop (no allocation).
+   */
+  nativeCopy = false;
   /** CS assertions (transactions) */
   selects = 0;
   /** control registers, 4 banks × 32; the common ones live in bank 0's slots */
@@ -239,11 +246,54 @@ export class Enc28j60Mock implements SpiBus, IrqLine, WirePeer {
 
   transfer(tx: Uint8Array | null, txOff: number, rx: Uint8Array | null, rxOff: number, len: number): void {
     this.bytes += len;
-    for (let i = 0; i < len; i++) {
+    let i = 0;
+    while (i < len) {
+      // RBM/WBM data bytes in bulk (same effect as clocking them one by one,
+      // with native copies: an interpreter runs a byte loop ~100x slower)
+      if (this.state === S_RBM || this.state === S_WBM) {
+        this.bufBulk(tx, txOff + i, rx, rxOff + i, len - i);
+        return;
+      }
       const b = tx !== null ? tx[txOff + i] : 0;
       const out = this.clock(b & 0xff);
       if (rx !== null) rx[rxOff + i] = out & 0xff;
+      i++;
     }
+  }
+
+  /**
+   * n bytes of an RBM (into rx) or WBM (from tx) transaction: the pointer
+   * auto-increments with the §7.2.3 ERXND → ERXST wrap on reads and the
+   * 8 KB wrap on writes, exactly as readBufByte/writeBufByte do per byte.
+   */
+  private bufBulk(tx: Uint8Array | null, txOff: number, rx: Uint8Array | null, rxOff: number, n: number): void {
+    const read = this.state === S_RBM;
+    const inc = (this.reg[ECON2] & ECON2_AUTOINC) !== 0;
+    const ptrReg = read ? ri(ERDPTL) : ri(EWRPTL);
+    let p = this.get16(ptrReg) & BUF_END;
+    if (!inc) {
+      // no auto-increment: every byte hits the same address
+      if (read) {
+        if (rx !== null) rx.fill(this.mem[p], rxOff, rxOff + n);
+      } else if (n > 0) this.mem[p] = tx !== null ? tx[txOff + n - 1] & 0xff : 0;
+      return;
+    }
+    const nd = this.get16(ri(ERXNDL)) & BUF_END;
+    let done = 0;
+    while (done < n) {
+      // run up to the wrap point: ERXND (reads inside the ring) or the end of memory
+      const end = read && p <= nd ? nd : BUF_END;
+      let k = end - p + 1;
+      if (k > n - done) k = n - done;
+      if (read) {
+        if (rx !== null) burstCopy(this.mem, p, rx, rxOff + done, k, this.nativeCopy);
+      } else if (tx !== null) burstCopy(tx, txOff + done, this.mem, p, k, this.nativeCopy);
+      else this.mem.fill(0, p, p + k);
+      done += k;
+      if (p + k - 1 === end) p = read && end === nd ? this.get16(ri(ERXSTL)) & BUF_END : 0;
+      else p = p + k;
+    }
+    this.set16(ptrReg, p);
   }
 
   /** One SPI byte: MOSI in, MISO out. */

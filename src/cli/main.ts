@@ -3,6 +3,8 @@
  *   slabnet sim     a simulated LAN of boards (npm start)
  *   slabnet up      one stack on a real network via UDP-framed Ethernet
  *   slabnet bench   benchmarks (npm run bench [-- --json])
+ *   slabnet budget  flash and JsVars per board, measured in Espruino's
+ *                   interpreter (npm run budget; scripts/budget.js)
  */
 export async function main(argv: string[]): Promise<number> {
   const cmd = argv.length > 0 ? argv[0] : 'help';
@@ -20,13 +22,23 @@ export async function main(argv: string[]): Promise<number> {
       const m = await import('../../bench/index');
       return m.runBench(rest);
     }
+    case 'budget': {
+      // scripts/budget.js runs the board-sized interpreters (ESPRUINO_DIR)
+      const { spawnSync } = await import('node:child_process');
+      const { fileURLToPath } = await import('node:url');
+      const script = fileURLToPath(new URL('../../scripts/budget.js', import.meta.url));
+      const r = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' });
+      return r.status === null ? 1 : r.status;
+    }
     default:
       process.stdout.write(
         'usage: slabnet <command>\n' +
           '  sim                       simulate a LAN of boards (what `npm start` runs)\n' +
           '  up --ip A/N [--gw G] --frames udp:LPORT:RPORT [--serve echo,discard] [--pcap F] [--mac M]\n' +
           '                            run one stack whose Ethernet frames travel over UDP\n' +
-          '  bench [--json]            run the benchmarks\n',
+          '  bench [--json]            run the benchmarks\n' +
+          '  budget [--board ID] [--json] [--measure]\n' +
+          '                            flash and JsVars per board, measured in its Espruino build\n',
       );
       return cmd === 'help' || cmd === '--help' ? 0 : 2;
   }

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+/*
+ * budget.js — `npm run budget` / `npx slabnet budget [--board ID] [--json]`:
+ * what each board's bundle costs the board, as the board counts it.
+ *
+ * Per board (and the profile its features give: `full` with TCP, `tiny`
+ * without): the bundle's bytes against its saved-code flash, and the JsVars
+ * measured in its board-sized Espruino interpreter (module + default stack
+ * + the peak during the traffic of `npm run test:espruino`, see
+ * scripts/espruino-run.js) against its JsVars; what is left for the user's
+ * program in bytes of flash and in JsVars; and whether it fits
+ * (scripts/boards-load.js: 4 KB of flash and 25% of the JsVars left, and
+ * the module and stack come up in its own build).
+ *
+ * The measurements come from dist/espruino/measured.json when they were
+ * made on the current bundle (same sha256; `npm run test:espruino` writes
+ * it), else they are made now (ESPRUINO_DIR, as for test:espruino).
+ * `--measure` always measures anew.
+ *
+ * The static estimate (boards/index.ts estimateStackJsVars) is checked
+ * against the measured default stack: more than 10% apart fails.
+ *
+ * Exit status: 0 when every board whose file does not say `cannotFitYet`
+ * fits and every estimate is within 10%; 1 otherwise; 2 on bad use.
+ * --json: one object per board and profile:
+ *   {"board","profile","bytes","flash_bytes","jsvars_peak","jsvars_total","fits", ...}
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { interpreterDir } from './espruino-run.js';
+import { fitOf, fileSha, profileOf } from './boards-load.js';
+import { targets, runTarget, figureLines, measuredFile } from './espruino-measure.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const remeasure = args.includes('--measure');
+const bi = args.indexOf('--board');
+const boardArg = bi >= 0 ? args[bi + 1] : null;
+/** the estimate may miss the measurement by this share */
+const ESTIMATE_TOLERANCE = 0.1;
+
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === '--json' || a === '--measure') continue;
+  if (a === '--board' && i + 1 < args.length) {
+    i++;
+    continue;
+  }
+  process.stderr.write(`budget: unknown option '${a}'\nusage: budget [--board ID] [--json] [--measure]\n`);
+  process.exit(2);
+}
+
+async function loadBoardsModule() {
+  const { register } = await import('tsx/esm/api');
+  const unregister = register();
+  try {
+    return await import(pathToFileURL(join(root, 'boards', 'index.ts')).href);
+  } finally {
+    await unregister();
+  }
+}
+
+async function main() {
+  const bm = await loadBoardsModule();
+  let list = targets(bm.BOARDS).filter((t) => t.id !== 'generic');
+  if (boardArg !== null) {
+    list = list.filter((t) => t.id === boardArg);
+    if (list.length === 0) {
+      process.stderr.write(`budget: no board '${boardArg}' with a saved-code flash area; boards: ${targets(bm.BOARDS).filter((t) => t.id !== 'generic').map((t) => t.id).join(', ')}\n`);
+      return 2;
+    }
+  }
+  const missing = list.map((t) => join(root, t.file)).concat([join(root, 'dist', 'espruino', 'testkit.min.js')]).filter((f) => !existsSync(f));
+  if (missing.length > 0) {
+    if (!json) process.stdout.write('budget: bundles missing, running npm run build\n');
+    const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-espruino.js'), '--no-budget'], { cwd: root, stdio: json ? 'ignore' : 'inherit' });
+    if (b.status !== 0) {
+      process.stderr.write('budget: the build failed\n');
+      return 1;
+    }
+  }
+  const file = measuredFile(root);
+  const measured = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  let dir = null;
+  let fresh = false;
+  for (const t of list) {
+    const m = measured[t.id];
+    if (!remeasure && m && m.bundleSha === fileSha(join(root, t.file)) && m.jsvarsModule !== undefined) continue;
+    if (dir === null) {
+      try {
+        dir = interpreterDir();
+      } catch (e) {
+        process.stderr.write(`budget: ${t.id} needs measuring: ${e.message}\n`);
+        return 2;
+      }
+    }
+    if (!json) process.stdout.write(`budget: measuring ${t.id} in Espruino's interpreter ...\n`);
+    const { r, ownBuildOom } = await runTarget(root, dir, t);
+    measured[t.id] = {
+      board: t.id, interpreter: r.interpreter, mode: r.mode, ok: r.ok, ownBuildOom, checks: r.checks, figures: figureLines(t, r),
+      jsvarsModule: r.jsvarsModule, jsvarsStack: r.jsvarsStack, jsvarsAfter: r.jsvarsAfter, jsvarsPeak: r.jsvarsPeak,
+      bundle: t.file, bundleSha: fileSha(join(root, t.file)), at: new Date().toISOString(),
+    };
+    fresh = true;
+  }
+  if (fresh) writeFileSync(file, JSON.stringify(measured, null, 1) + '\n');
+
+  let failures = 0;
+  const rows = [];
+  for (const t of list) {
+    const m = measured[t.id];
+    const b = t.board0;
+    const fit = fitOf(t, m, m.ownBuildOom === true, root);
+    const est = bm.estimateStackJsVars(bm.boardConfig(b), b.jsVarBytes);
+    const estOff = m.jsvarsStack !== undefined ? (est - m.jsvarsStack) / m.jsvarsStack : null;
+    const estOk = estOff !== null && Math.abs(estOff) <= ESTIMATE_TOLERANCE;
+    const row = {
+      board: t.id,
+      profile: profileOf(b),
+      bytes: fit.bytes,
+      flash_bytes: t.flash,
+      flash_left: fit.flashLeft,
+      jsvars_module: m.jsvarsModule,
+      jsvars_stack: m.jsvarsStack,
+      jsvars_peak: m.jsvarsPeak !== undefined ? m.jsvarsPeak : null,
+      jsvars_total: t.jsVars,
+      jsvars_left: fit.jsvarsLeft,
+      fits: fit.fits,
+      must_fit: t.mustFit,
+      jsvars_stack_estimate: est,
+      interpreter: m.interpreter,
+      why: fit.why,
+    };
+    if (!t.mustFit) row.cannot_fit_yet = t.cannotFitYet;
+    if (!m.ok) row.scenario = 'failed';
+    rows.push(row);
+    if (t.mustFit && !fit.fits) failures++;
+    if (!estOk) failures++;
+    row.estimate_ok = estOk;
+  }
+  if (json) {
+    for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
+  } else {
+    const pad = (s, n) => String(s === null || s === undefined ? '-' : s).padStart(n);
+    process.stdout.write('budget: per board, measured in its board-sized Espruino 2v29 interpreter\n');
+    process.stdout.write(`  ${'board'.padEnd(28)} ${'profile'.padEnd(7)} ${'bytes'.padStart(6)}/${'flash'.padEnd(6)} ${'left'.padStart(6)}  ${'module'.padStart(6)} ${'stack'.padStart(6)} ${'peak'.padStart(6)}/${'total'.padEnd(6)} ${'left'.padStart(6)}  fits\n`);
+    for (const r of rows) {
+      const status = r.fits ? 'yes' : r.must_fit ? 'NO (must fit)' : 'no (cannot fit yet)';
+      process.stdout.write(
+        `  ${r.board.padEnd(28)} ${r.profile.padEnd(7)} ${pad(r.bytes, 6)}/${String(r.flash_bytes).padEnd(6)} ${pad(r.flash_left, 6)}  ${pad(r.jsvars_module, 6)} ${pad(r.jsvars_stack, 6)} ${pad(r.jsvars_peak, 6)}/${String(r.jsvars_total).padEnd(6)} ${pad(r.jsvars_left, 6)}  ${status}\n`,
+      );
+      process.stdout.write(`  ${''.padEnd(28)} ${r.why}\n`);
+      if (r.cannot_fit_yet) process.stdout.write(`  ${''.padEnd(28)} marked in its board file: ${r.cannot_fit_yet}\n`);
+      const off = r.jsvars_stack !== undefined ? (((r.jsvars_stack_estimate - r.jsvars_stack) / r.jsvars_stack) * 100).toFixed(1) + '%' : 'no measurement';
+      process.stdout.write(`  ${''.padEnd(28)} stack estimate ${r.jsvars_stack_estimate} JsVars vs measured ${r.jsvars_stack ?? '-'} (${off})${r.estimate_ok ? '' : ': MORE THAN 10% OFF'}\n`);
+    }
+    process.stdout.write(failures === 0 ? 'budget: ok\n' : `budget: FAILED (${failures} problem(s))\n`);
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+main().then(
+  (rc) => process.exit(rc),
+  (e) => {
+    process.stderr.write(`budget: ${e && e.stack ? e.stack : e}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,150 @@
+/*
+ * espruino-measure.js — what `npm run test:espruino` and `npm run budget`
+ * run for each bundle in Espruino's interpreter (scripts/espruino-run.js):
+ * the targets (one per board bundle, plus the generic bundle), the peer's
+ * configuration, the fallbacks when a build has no room, and the JSON
+ * figure lines. dist/espruino/measured.json keeps the last results, keyed
+ * by target, with the sha256 of the bundle they were measured on.
+ */
+import { join } from 'node:path';
+import { interpreterFor, runInEspruino, INTERPRETERS } from './espruino-run.js';
+import { profileOf } from './boards-load.js';
+
+/** where the last measurements are kept */
+export function measuredFile(root) {
+  return join(root, 'dist', 'espruino', 'measured.json');
+}
+
+/** ms a step may take (a 64 KB transfer in a 32-bit board build on a loaded machine) */
+export const STEP_MS = 120000;
+/** ms one interpreter run may take */
+export const RUN_MS = 600000;
+
+
+/** The peer: small pools, room for the scenario's connections (not counted against the board). */
+function peerConfig(tcp, frag) {
+  return {
+    skbSmallCount: 6, skbSmallSize: 1600, skbLargeCount: frag ? 1 : 0, skbLargeSize: 4224, rxRingSize: 8, napiBudget: 4,
+    txQueueLen: 4, timerMax: 32, timerSlots: 32, arpTableSize: 2, arpQueueLen: 2, routeTableSize: 2, ipAddrMax: 1,
+    reasmSlots: frag ? 1 : 0, reasmMaxBytes: 4096, reasmMaxFrags: 8, maxSockets: 8, sockRcvQueueLen: 4, sockRcvBufBytes: 4096,
+    tcpMaxSockets: tcp ? 5 : 0, tcpSndBuf: 2048, tcpRcvBuf: 2048, tcpSynQueue: tcp ? 2 : 0, tcpAcceptQueue: 2,
+    tcpTimeWaitSlots: tcp ? 4 : 0, tcpWindowScaling: false,
+  };
+}
+
+/** The generic bundle runs the Pico's pools with what its board bundle leaves out (large skb, reassembly, TCP). */
+const GENERIC_OVER = { skbLargeCount: 1, reasmSlots: 1, tcpMaxSockets: 3, tcpSynQueue: 2, tcpTimeWaitSlots: 3 };
+
+/** The targets: one per board bundle, plus the generic bundle. */
+export function targets(boards) {
+  const out = [];
+  out.push({
+    id: 'generic', file: 'dist/espruino/slabnet.min.js', chip: 'enc28j60', board: 'espruino-pico-enc28j60', boardOver: GENERIC_OVER,
+    tcp: true, frag: true, jsVars: 0, spiHz: 10000000, mustFit: false, profile: 'full', flash: 0,
+  });
+  for (const b of boards) {
+    if (b.codeFlashBytes <= 0) continue;
+    const f = b.features || {};
+    const tcp = f.tcp !== false;
+    out.push({
+      id: b.id, file: `dist/espruino/${b.id}.min.js`, chip: b.chip, board: null, boardOver: null, tcp,
+      frag: f.reassembly !== false && f.fragmentOut !== false, jsVars: b.jsVars, spiHz: b.spi ? b.spi.baud : 10000000,
+      mustFit: typeof b.cannotFitYet !== 'string', cannotFitYet: b.cannotFitYet, profile: profileOf(b), flash: b.codeFlashBytes,
+      board0: b,
+    });
+  }
+  return out;
+}
+
+/**
+ * The next larger board-sized build, preferring one with the same JsVar
+ * size (blocksize) as `interp`; null when there is none. A different
+ * blocksize changes how many JsVars a typed array's bytes take (about
+ * bytes / (blocksize - 1.5)), so the row says which build measured it.
+ */
+function largerBuild(interp) {
+  const i = INTERPRETERS.findIndex((x) => x.file === interp);
+  const bs = (f) => (f === 'espruino_v16383' ? 14 : f === 'espruino' ? 27 : 13);
+  for (let k = i + 1; k < INTERPRETERS.length; k++) if (bs(INTERPRETERS[k].file) === bs(interp)) return INTERPRETERS[k].file;
+  for (let k = i + 1; k < INTERPRETERS.length; k++) if (INTERPRETERS[k].jsVars > 0) return INTERPRETERS[k].file;
+  return null;
+}
+
+/**
+ * Run target t. Board builds: first a load run in the board's own build
+ * (module, chip model, default stack brought up, no traffic): the module
+ * and stack JsVars, and whether they fit there at all (`ownBuildOom`).
+ * Then the traffic: board and peer in the board's build; out of memory →
+ * the peer in a second interpreter; still out of memory → in a larger
+ * build. The board's peak = module + stack (own build) + the traffic's
+ * transient JsVars (from whichever build ran it).
+ */
+export async function runTarget(root, dir, t) {
+  const interp = t.jsVars > 0 ? interpreterFor(t.jsVars) : 'espruino';
+  const opts = (role) => ({
+    chip: t.chip, board: t.board, boardOver: t.boardOver, peerOver: peerConfig(t.tcp, t.frag), frag: t.frag, tcp: t.tcp,
+    tcpBytes: 65536, httpBytes: 16384, stepMs: STEP_MS, spiHz: t.spiHz, role, wirePorts: null,
+  });
+  const bundle = join(root, t.file);
+  const KIT = join(root, 'dist', 'espruino', 'testkit.min.js');
+  const tries = [];
+  let load = null;
+  if (t.jsVars > 0) {
+    load = await runInEspruino(dir, interp, bundle, KIT, opts('load'), RUN_MS);
+    load.interpreter = interp;
+    load.mode = 'load only';
+    tries.push(load);
+  }
+  const ownBuildOom = load !== null && !load.ok;
+  // 1. the board and the peer in the board's build
+  let r = await runInEspruino(dir, interp, bundle, KIT, opts('both'), RUN_MS);
+  r.interpreter = interp;
+  r.mode = 'one interpreter';
+  tries.push(r);
+  // 2. out of memory: the peer in a second interpreter
+  if (r.oom) {
+    r = await runInEspruino(dir, interp, bundle, KIT, opts('board'), RUN_MS, 'espruino');
+    r.interpreter = interp;
+    r.mode = 'peer in a second interpreter';
+    tries.push(r);
+  }
+  // 3. still out of memory (the board with the test kit and its chip model): larger builds
+  let cur = interp;
+  while (r.oom) {
+    const big = largerBuild(cur);
+    if (big === null) break;
+    cur = big;
+    r = await runInEspruino(dir, big, bundle, KIT, opts('board'), RUN_MS, 'espruino');
+    r.interpreter = big;
+    r.mode = 'peer in a second interpreter, in a larger build (no room for the test kit in its own)';
+    tries.push(r);
+  }
+  // the board's own figures: module and createBoardStack from the load run
+  // in its own build, what the driver and bring-up add from the traffic run
+  if (load !== null && load.ok) {
+    const transient = r.jsvarsPeak !== undefined ? r.jsvarsPeak - r.jsvarsModule - r.jsvarsStack : undefined;
+    const after = r.jsvarsAfter !== undefined ? r.jsvarsAfter - r.jsvarsModule - r.jsvarsStack : undefined;
+    r.jsvarsModule = load.jsvarsModule;
+    r.jsvarsStack = load.jsvarsStack + (r.jsvarsAttach !== undefined ? r.jsvarsAttach : 0);
+    r.jsvarsPeak = transient !== undefined ? load.jsvarsModule + load.jsvarsStack + transient : undefined;
+    r.jsvarsAfter = after !== undefined ? load.jsvarsModule + load.jsvarsStack + after : undefined;
+    r.memFrom = `module and stack: ${interp}; traffic: ${r.interpreter}`;
+  }
+  return { r, tries, interp, ownBuildOom };
+}
+
+export function figureLines(t, r) {
+  const base = { board: t.id, interpreter: r.interpreter };
+  const out = [];
+  for (const f of r.figures) out.push(Object.assign({ name: f.name, value: f.value, unit: f.unit }, base));
+  const j = (name, v) => {
+    if (v !== undefined) out.push(Object.assign({ name, value: v, unit: 'jsvars' }, base));
+  };
+  j('espruino_jsvars_module', r.jsvarsModule);
+  j('espruino_jsvars_stack', r.jsvarsStack);
+  j('espruino_jsvars_after_traffic', r.jsvarsAfter);
+  j('espruino_jsvars_peak', r.jsvarsPeak);
+  if (t.jsVars > 0) j('espruino_jsvars_total', t.jsVars);
+  return out;
+}
+

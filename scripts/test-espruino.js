@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+/*
+ * test-espruino.js — `npm run test:espruino`: every Espruino bundle judged
+ * by Espruino 2v29's own interpreter (../shared/espruino/README.md), in its
+ * board's memory size, loaded from Storage as the board loads it.
+ *
+ * For each board bundle (dist/espruino/<board>.min.js, from `npm run build`)
+ * and the generic one (dist/espruino/slabnet.min.js, stock build):
+ *   - the module and the board's default stack load; JsVars are reported
+ *     after load, after stack creation, after the traffic, and the peak
+ *     (scripts/espruino-run.js says what counts against the board);
+ *   - the board's stack and a peer from the same module, joined through two
+ *     register-level models of the board's chip, run the scenario
+ *     (src/testkit/scenario.ts): ARP, ping, a fragmented ping where the
+ *     profile has fragmentation, UDP echo, a 64 KB TCP transfer checked byte
+ *     for byte, Espruino's own http (server and client) and net through the
+ *     NetworkJS adapter where the profile has TCP.
+ * Where the peer does not fit beside the board in the board's build, it
+ * runs in a second interpreter (stock build) and the chips' wire is a UDP
+ * datagram per frame on 127.0.0.1 (no http/net then: Espruino has one
+ * network, and that one is the wire). Where the board itself does not fit
+ * its build, it is measured in a larger build with the same JsVar size.
+ *
+ * Output: a line per check and per figure, then JSON lines in the bench
+ * format ({"name","value","unit","board","interpreter"}): espruino_ping_ms,
+ * espruino_tcp_segment_ms, espruino_http_get_16k_ms (the board's share:
+ * time in its stack, driver and adapter less its chip model's, plus its SPI
+ * bytes at its bus clock) and their *_elapsed_ms (the wall time of the
+ * whole loop in the interpreter), espruino_jsvars_module, _stack,
+ * _after_traffic, _peak, _total. The results are also written to
+ * dist/espruino/measured.json for `npm run budget`.
+ *
+ * Fails (exit 1) when a bundle's scenario fails in any build, or when a
+ * board that must fit (its file has no `cannotFitYet`) runs out of memory
+ * in its own build or misses the fit rule (scripts/budget.js).
+ *
+ * Options: --board ID[,ID] (those boards only; `generic` = the generic
+ * bundle), --json (only the JSON lines). ESPRUINO_DIR names the folder with
+ * the interpreters (CI: ../shared/espruino/bin).
+ */
+import { existsSync, writeFileSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { interpreterDir } from './espruino-run.js';
+import { loadBoards, fitOf, fileSha } from './boards-load.js';
+import { targets, runTarget, figureLines, measuredFile, RUN_MS } from './espruino-measure.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const boardArg = args.indexOf('--board') >= 0 ? args[args.indexOf('--board') + 1].split(',') : null;
+const MEASURED = measuredFile(root);
+const say = (s) => {
+  if (!json) process.stdout.write(s + '\n');
+};
+
+async function main() {
+  let dir;
+  try {
+    dir = interpreterDir();
+  } catch (e) {
+    process.stderr.write(`test:espruino: ${e.message}\n`);
+    return 2;
+  }
+  const boards = await loadBoards(root);
+  let list = targets(boards);
+  if (boardArg !== null) list = list.filter((t) => boardArg.includes(t.id));
+  if (list.length === 0) {
+    process.stderr.write(`test:espruino: no such board (${boardArg}); ids: generic, ${boards.map((b) => b.id).join(', ')}\n`);
+    return 2;
+  }
+  const missing = [join(root, 'dist', 'espruino', 'testkit.min.js'), ...list.map((t) => join(root, t.file))].filter((f) => !existsSync(f));
+  if (missing.length > 0) {
+    say('test:espruino: bundles missing, running npm run build');
+    const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-espruino.js')], { cwd: root, stdio: json ? 'ignore' : 'inherit' });
+    if (b.status !== 0) {
+      process.stderr.write('test:espruino: the build failed\n');
+      return 1;
+    }
+  }
+  // two at a time (the machine has 2 cores; a run is one interpreter, or two when the peer is separate)
+  const results = new Array(list.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const i = next++;
+      results[i] = await runTarget(root, dir, list[i]);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+
+  let failures = 0;
+  const measured = existsSync(MEASURED) ? JSON.parse(readFileSync(MEASURED, 'utf8')) : {};
+  for (let i = 0; i < list.length; i++) {
+    const t = list[i];
+    const { r, tries, ownBuildOom } = results[i];
+    say(`\n== ${t.id}: ${t.file} in ${r.interpreter} (${r.mode}; ${(r.ms / 1000).toFixed(1)} s)`);
+    for (const x of tries.slice(0, -1)) say(`   ${x.interpreter}, ${x.mode}: ${x.ok ? 'ok' : x.oom ? 'OUT OF MEMORY' : 'failed'}, JsVars ${JSON.stringify(x.mem)}`);
+    if (r.memFrom) say(`   JsVars of the ${r.memFrom}`);
+    for (const c of r.checks) say(`   ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(10)} ${String(c.ms).padStart(6)} ms  ${c.detail}`);
+    for (const e of r.errors) say(`   ERROR ${e}`);
+    if (r.oom) say('   OUT OF MEMORY');
+    if (r.killed) say(`   TIMED OUT after ${RUN_MS} ms`);
+    const fit = fitOf(t, r, ownBuildOom, root);
+    const lines = figureLines(t, r);
+    for (const l of lines) {
+      if (json) process.stdout.write(JSON.stringify(l) + '\n');
+      else say(`   ${l.name.padEnd(34)} ${String(l.value).padStart(9)} ${l.unit}`);
+    }
+    let bad = '';
+    if (!r.ok) bad = 'the scenario failed in the real interpreter';
+    else if (t.mustFit && !fit.fits) bad = `must fit but does not: ${fit.why}`;
+    if (t.mustFit && t.tcp && r.mode !== 'one interpreter') bad = bad || 'http/net through NetworkJS not run: the peer did not fit beside the board';
+    if (bad !== '') {
+      failures++;
+      say(`   FAILED: ${bad}`);
+    } else if (t.jsVars > 0) say(`   ${fit.fits ? 'fits' : 'does not fit'}: ${fit.why}${t.mustFit ? '' : ` (marked in its board file: ${t.cannotFitYet})`}`);
+    if (!r.ok && !json) process.stdout.write(r.out.slice(-2500).replace(/\r/g, '') + '\n');
+    measured[t.id] = {
+      board: t.id, interpreter: r.interpreter, mode: r.mode, ok: r.ok, ownBuildOom, checks: r.checks, figures: lines,
+      jsvarsModule: r.jsvarsModule, jsvarsStack: r.jsvarsStack, jsvarsAfter: r.jsvarsAfter, jsvarsPeak: r.jsvarsPeak,
+      bundle: t.file, bundleSha: fileSha(join(root, t.file)), at: new Date().toISOString(),
+    };
+  }
+  writeFileSync(MEASURED, JSON.stringify(measured, null, 1) + '\n');
+  say(`\ntest:espruino: ${list.length - failures} passed, ${failures} failed`);
+  return failures === 0 ? 0 : 1;
+}
+
+main().then(
+  (rc) => process.exit(rc),
+  (e) => {
+    process.stderr.write(`test:espruino: ${e && e.stack ? e.stack : e}\n`);
+    process.exit(1);
+  },
+);
