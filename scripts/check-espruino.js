@@ -55,6 +55,34 @@
  *                           nested function, arrow or method (they run later; each nested
  *                           function body is checked as its own scope). Only source order
  *                           is checked: a `var` in a branch that did not run is not caught.
+ *   keyword-spelled names   Espruino's lexer turns 36 words into keyword tokens (LEX_R_*:
+ *                           if else do while for break continue function return var let
+ *                           const this throw try catch finally true false null undefined
+ *                           new in instanceof switch case default delete typeof void
+ *                           debugger class extends super static of), even where JavaScript
+ *                           takes any name. Checked one case per file on the real 2v29
+ *                           interpreter (test/build/espruino-check.test.ts lists the table):
+ *                           rejected only where that fails:
+ *                           - a class method, static method, getter or setter named by one
+ *                             of the 36 (`class X{of(t){}}`: "Got of expected '}'"); a class
+ *                             member with a string or number key (`class X{"a"(){}}`, any
+ *                             name); a static method named `constructor` (Espruino makes it
+ *                             the constructor);
+ *                           - an object-literal getter/setter named by one of the 36
+ *                             (`{get of(){}}`) or with a string/number key (`{get "a"(){}}`);
+ *                             a shorthand property of one of them (`{of}`, `{undefined}`);
+ *                           - `.name` followed by `/` or `/=` for the 36 except true, false,
+ *                             null, undefined (`a.of/2`, `a.in/b/2`): the lexer reads a regex
+ *                             after a keyword, so it is a SyntaxError or silently another value
+ *                             (`a.of/b/2` gives a.of); likewise `this/2`;
+ *                           - `of`, `let`, `static` as any identifier (variable, parameter,
+ *                             function/class name, catch parameter, reference); `undefined`
+ *                             as a binding (except a top-level `var` statement, a no-op in
+ *                             both); `arguments` as an arrow-function parameter.
+ *                           Allowed, as they work: `a.of`, `a.of = 1`, `a.of()`, `a.if*2`,
+ *                           `{of: 1}`, `{of() {}}`, `{"of"() {}}`, `a.true/2`, and `get`, `set`,
+ *                           `async`, `await`, `yield`, `with`, `constructor` wherever JavaScript
+ *                           allows them (but a static method named `constructor`).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +95,72 @@ const BANNED_MEMBERS = {
   Number: new Set(['isInteger', 'isFinite', 'isNaN', 'isSafeInteger']),
   Array: new Set(['from']),
 };
+
+/* ---- names Espruino's lexer reads as keywords (jslex.c, RELEASE_2V29: LEX_R_IF ... LEX_R_OF) ---- */
+
+const ESPRUINO_KEYWORDS = new Set([
+  'if', 'else', 'do', 'while', 'for', 'break', 'continue', 'function', 'return', 'var', 'let', 'const',
+  'this', 'throw', 'try', 'catch', 'finally', 'true', 'false', 'null', 'undefined', 'new', 'in',
+  'instanceof', 'switch', 'case', 'default', 'delete', 'typeof', 'void', 'debugger', 'class', 'extends',
+  'super', 'static', 'of',
+]);
+/** After these keyword tokens a `/` is still a division (Espruino #2424); after the others it starts a regex. */
+const KEYWORD_VALUES = new Set(['true', 'false', 'null', 'undefined']);
+/** JavaScript identifiers (sloppy script) that Espruino's lexer reads as keywords: they fail as any identifier. */
+const KEYWORD_IDENTIFIERS = new Set(['of', 'let', 'static']);
+const KEYWORD_NOTE = " (Espruino's lexer reads it as a keyword)";
+
+/** The first character after pos that is not white space or inside a comment ('' at the end). */
+function nextSignificantChar(code, pos) {
+  let i = pos;
+  for (;;) {
+    while (i < code.length && /\s/.test(code[i])) i++;
+    if (code.startsWith('//', i)) {
+      while (i < code.length && code[i] !== '\n' && code[i] !== '\r' && code[i] !== '\u2028' && code[i] !== '\u2029') i++;
+    } else if (code.startsWith('/*', i)) {
+      const e = code.indexOf('*/', i + 2);
+      i = e < 0 ? code.length : e + 2;
+    } else return i < code.length ? code[i] : '';
+  }
+}
+
+/** Is this Identifier the name a declaration binds (var/let/const, parameter, function, class, catch)? */
+function isBindingName(node, parent) {
+  if (parent === undefined) return false;
+  switch (parent.type) {
+    case 'VariableDeclarator':
+      return parent.id === node;
+    case 'FunctionDeclaration':
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+      return parent.id === node || parent.params.includes(node);
+    case 'ClassDeclaration':
+    case 'ClassExpression':
+      return parent.id === node;
+    case 'CatchClause':
+      return parent.param === node;
+    default:
+      return false;
+  }
+}
+
+/**
+ * `var undefined` as a statement at the top level of the script: a no-op in
+ * JavaScript (the global is read-only) and in Espruino alike. ancestors ends
+ * with the Identifier, its VariableDeclarator, its VariableDeclaration.
+ */
+function isTopLevelVarStatement(ancestors) {
+  const n = ancestors.length;
+  const decl = ancestors[n - 3];
+  if (decl === undefined || decl.type !== 'VariableDeclaration' || decl.kind !== 'var') return false;
+  const holder = ancestors[n - 4];
+  if (holder !== undefined && /^For/.test(holder.type) && (holder.init === decl || holder.left === decl)) return false;
+  for (let i = 0; i < n - 3; i++) {
+    const t = ancestors[i].type;
+    if (FUNCTION_TYPES.has(t) || t === 'StaticBlock' || t === 'PropertyDefinition') return false;
+  }
+  return true;
+}
 
 function propName(mem) {
   if (!mem.computed && mem.property.type === 'Identifier') return mem.property.name;
@@ -339,14 +433,20 @@ export function checkCode(code, sourceType) {
     const loc = e.loc || { line: 0, column: 0 };
     return [{ construct: 'parse error: ' + e.message, line: loc.line, column: loc.column, pos: e.pos || 0, text: '' }];
   }
-  const add = (node, construct) => {
+  // end: where the `near:` text stops (default: the node's end), at most 60 characters on
+  const add = (node, construct, end) => {
     findings.push({
       construct,
       line: node.loc.start.line,
       column: node.loc.start.column + 1,
       pos: node.start,
-      text: code.slice(node.start, Math.min(node.end, node.start + 60)),
+      text: code.slice(node.start, Math.min(end === undefined ? node.end : end, node.start + 60)),
     });
+  };
+  // a name Espruino cannot take in that position: the finding reads as its own message
+  const addName = (node, construct, end) => {
+    add(node, construct, end);
+    findings[findings.length - 1].message = construct;
   };
   const fnCheck = (node) => {
     if (node.async) add(node, 'async function');
@@ -399,9 +499,28 @@ export function checkCode(code, sourceType) {
         break;
       case 'Property':
         if (node.computed) add(node, 'computed key');
+        else if (node.kind === 'get' || node.kind === 'set') {
+          const what = node.kind === 'get' ? 'getter' : 'setter';
+          if (node.key.type === 'Literal') addName(node.key, what + ' with a ' + typeof node.key.value + ' key (Espruino takes only a plain name after get/set)', node.end);
+          else if (ESPRUINO_KEYWORDS.has(node.key.name)) addName(node.key, what + " name '" + node.key.name + "'" + KEYWORD_NOTE, node.end);
+        } else if (node.shorthand && node.key.type === 'Identifier' && ESPRUINO_KEYWORDS.has(node.key.name)) {
+          addName(node, "shorthand property '" + node.key.name + "'" + KEYWORD_NOTE);
+        }
         break;
       case 'MethodDefinition':
         if (node.computed) add(node, 'computed key');
+        else if (node.key.type === 'Literal') {
+          addName(node.key, 'class member with a ' + typeof node.key.value + ' key (Espruino takes only a plain name)', node.end);
+        } else if (node.key.type === 'Identifier') {
+          const what = (node.static ? 'static ' : '') + (node.kind === 'get' ? 'getter' : node.kind === 'set' ? 'setter' : 'method');
+          if (ESPRUINO_KEYWORDS.has(node.key.name)) addName(node.key, what + " name '" + node.key.name + "'" + KEYWORD_NOTE, node.end);
+          else if (node.static && node.kind === 'method' && node.key.name === 'constructor') {
+            addName(node.key, "static method named 'constructor' (Espruino makes it the class constructor)", node.end);
+          }
+        }
+        break;
+      case 'ThisExpression':
+        if (nextSignificantChar(code, node.end) === '/') addName(node, "'this' followed by '/' (Espruino's lexer reads a regex after a keyword, not a division)", node.end + 20);
         break;
       case 'PropertyDefinition':
         add(node, node.computed ? 'computed key' : 'class field');
@@ -429,6 +548,13 @@ export function checkCode(code, sourceType) {
       }
       case 'Identifier':
         if (BANNED_GLOBALS.has(node.name) && isReference(node, parent)) add(node, node.name);
+        if (KEYWORD_IDENTIFIERS.has(node.name) && isReference(node, parent) && !(parent && parent.type === 'Property' && parent.shorthand)) {
+          addName(node, "identifier '" + node.name + "'" + KEYWORD_NOTE);
+        } else if (node.name === 'undefined' && isBindingName(node, parent) && !isTopLevelVarStatement(ancestors)) {
+          addName(node, "binding named 'undefined'" + KEYWORD_NOTE);
+        } else if (node.name === 'arguments' && parent && parent.type === 'ArrowFunctionExpression' && parent.params.includes(node)) {
+          addName(node, "arrow parameter named 'arguments' (Espruino rejects it)");
+        }
         break;
       case 'MemberExpression': {
         const name = propName(node);
@@ -437,6 +563,9 @@ export function checkCode(code, sourceType) {
           if (BANNED_MEMBERS[node.object.name].has(name)) add(node, node.object.name + '.' + name);
         }
         if (name === 'copyWithin') add(node, 'copyWithin');
+        if (!node.computed && ESPRUINO_KEYWORDS.has(name) && !KEYWORD_VALUES.has(name) && nextSignificantChar(code, node.property.end) === '/') {
+          addName(node.property, "'." + name + "' followed by '/' (Espruino's lexer reads a regex after a keyword, not a division)", node.end + 20);
+        }
         if (parent !== undefined && parent.type === 'CallExpression' && parent.callee === node) {
           if (name === 'slice' && !isStringExpr(node.object)) add(node, '.slice() on a value not provably a string (typed-array slice returns an Array on Espruino)');
           if (name === 'apply') add(node, '.apply() (argument count limited on Espruino)');
@@ -458,7 +587,8 @@ export function checkCode(code, sourceType) {
 /**
  * Format findings as `file:line:col: Espruino 2v29 lacks: construct   near: text`,
  * or `file:line:col: message   near: text` for a finding with a message
- * (`x used before its declaration (Espruino does not hoist var/function)`).
+ * (`x used before its declaration (Espruino does not hoist var/function)`,
+ * `method name 'of' (Espruino's lexer reads it as a keyword)`).
  */
 export function formatFindings(file, findings) {
   return findings.map((f) => `${file}:${f.line}:${f.column}: ${f.message || 'Espruino 2v29 lacks: ' + f.construct}   near: ${f.text.replace(/\s+/g, ' ')}`);

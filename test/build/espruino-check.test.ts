@@ -7,7 +7,7 @@
  * public API in Node (ARP, ping, UDP; all skbs back in the pool).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error plain JavaScript module without type declarations
@@ -215,6 +215,191 @@ describe('check-espruino: use before a var / function declaration (Espruino does
   });
 });
 
+/*
+ * Names Espruino's lexer reads as keywords. jslex.c (RELEASE_2V29) turns 36 words into
+ * LEX_R_* tokens wherever they appear; the parser then accepts a keyword token in some
+ * name positions (`a.x`, object keys) and not in others. Checked on the real interpreter
+ * (../shared/espruino/bin/espruino), one file per word and position, each compared with
+ * Node running the same file as a script (a case Node rejects is not JavaScript and was
+ * not counted). KW = all 36: if else do while for break continue function return var let
+ * const this throw try catch finally true false null undefined new in instanceof switch
+ * case default delete typeof void debugger class extends super static of.
+ *
+ *   position                                   fails on Espruino for              error
+ *   a.W, a.W = 1, a.W(), a.W.b, new a.W(),     none (all 36 work)
+ *     a.W * 2, this.W, {W: 1}, {W() {}},
+ *     {"W"() {}}
+ *   a.W / 2, a.W /= 2 (also across a space,    KW minus true false null undefined  UNFINISHED REGEX, or
+ *     newline or comment; `this / 2` too)                                           silently another value:
+ *                                                                                   `a.of/b/2` gives a.of
+ *   (a.of) / 2, a.true / 2                     -                                   works
+ *   {get W() {}}, {set W(v) {}}                KW                                  Got of expected ':'
+ *   {get "x"() {}}, {get 1() {}}               any string / number key             Got String:'x' expected ':'
+ *   class { W() {} } (also after a            KW                                  Got of expected '}'
+ *     constructor), static W, get W, set W,
+ *     static get W
+ *   class { "x"() {} }, { 1() {} },            any string / number key             Got String:'x' expected '}'
+ *     { static "x"() {} }, { get "x"() {} }
+ *   class { static constructor() {} }          -                                   silently replaces the
+ *                                                                                   constructor
+ *   class { static get constructor() {} }      -                                   works
+ *   shorthand {W}                              of let static undefined (the only   Got '}' expected ':'
+ *                                              KW JavaScript allows there)
+ *   var/let/const W, W = 1, reading W,         of let static                       Got of expected EOF, ...
+ *     function f(W), W => 1, (W) => 1,
+ *     function W() {}, function W() {} as an
+ *     expression, catch (W), for (var W in/of),
+ *     class W {}
+ *   the same bindings of `undefined`           undefined (reading `undefined`     Got undefined expected ID;
+ *                                              works; a top-level `var undefined`  in a function `var
+ *                                              statement is a no-op in both)       undefined = 11` reads
+ *                                                                                   back undefined
+ *   (arguments) => 1, arguments => 1           `arguments`                         Can only use 'arguments'
+ *                                                                                   variable inside a function
+ *   get set async await yield with import export enum constructor arguments: work in every
+ *   position above (except `arguments` as an arrow parameter and `static constructor`).
+ */
+const KW = ['if', 'else', 'do', 'while', 'for', 'break', 'continue', 'function', 'return', 'var', 'let', 'const', 'this', 'throw', 'try', 'catch', 'finally', 'true', 'false', 'null', 'undefined', 'new', 'in', 'instanceof', 'switch', 'case', 'default', 'delete', 'typeof', 'void', 'debugger', 'class', 'extends', 'super', 'static', 'of'];
+const KW_VALUES = ['true', 'false', 'null', 'undefined'];
+const KW_SLASH = KW.filter((w) => !KW_VALUES.includes(w));
+/** the KW that JavaScript (sloppy script) allows as identifiers */
+const KW_IDS = ['of', 'let', 'static'];
+/** not Espruino tokens: work everywhere */
+const NOT_KW = ['get', 'set', 'async', 'await', 'yield', 'with', 'constructor', 'ofa', 'lets', 'in2', 'undefinedx'];
+const KEYWORD_NOTE = "(Espruino's lexer reads it as a keyword)";
+
+/** [position, template (W = the name), words, expected construct (W = the name)] */
+const KEYWORD_REJECTED: [string, string, string[], string][] = [
+  ['class method', 'class C { W() { return 5; } }', KW, `method name 'W' ${KEYWORD_NOTE}`],
+  ['class method after a constructor (the minified repro)', 'class X{constructor(t,s){this.board=t,this.peer=s}W(t){return t}}', KW, `method name 'W' ${KEYWORD_NOTE}`],
+  ['class static method', 'class C { static W() { return 6; } }', KW, `static method name 'W' ${KEYWORD_NOTE}`],
+  ['class getter', 'class C { get W() { return 7; } }', KW, `getter name 'W' ${KEYWORD_NOTE}`],
+  ['class setter', 'class C { set W(v) { this.z = v; } }', KW, `setter name 'W' ${KEYWORD_NOTE}`],
+  ['class static getter', 'class C { static get W() { return 10; } }', KW, `static getter name 'W' ${KEYWORD_NOTE}`],
+  ['class static setter', 'class C { static set W(v) {} }', KW, `static setter name 'W' ${KEYWORD_NOTE}`],
+  ['object getter', 'var o = { get W() { return 3; } };', KW, `getter name 'W' ${KEYWORD_NOTE}`],
+  ['object setter', 'var o = { set W(v) { this.z = v; } };', KW, `setter name 'W' ${KEYWORD_NOTE}`],
+  ['a.W / 2', 'var r = a.W / 2;', KW_SLASH, "'.W' followed by '/' (Espruino's lexer reads a regex after a keyword, not a division)"],
+  ['a.W/b/2 (no space)', 'var r = a.W/b/2;', KW_SLASH, "'.W' followed by '/' (Espruino's lexer reads a regex after a keyword, not a division)"],
+  ['a.W /= 2', 'a.W /= 2;', KW_SLASH, "'.W' followed by '/' (Espruino's lexer reads a regex after a keyword, not a division)"],
+  ['a.W, a comment, then /', 'var r = a.W/**/ /2;', KW_SLASH, "'.W' followed by '/' (Espruino's lexer reads a regex after a keyword, not a division)"],
+  ['a.W, a newline, then /', 'var r = a.W\n/2;', KW_SLASH, "'.W' followed by '/' (Espruino's lexer reads a regex after a keyword, not a division)"],
+  ['shorthand property', 'var o = { W };', [...KW_IDS, 'undefined'], `shorthand property 'W' ${KEYWORD_NOTE}`],
+  ['var', 'var W = 11;', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['let', 'let W = 11;', ['of', 'static'], `identifier 'W' ${KEYWORD_NOTE}`],
+  ['const', 'const W = 11;', ['of', 'static'], `identifier 'W' ${KEYWORD_NOTE}`],
+  ['read', 'print(W);', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['assignment', 'W = 12;', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['parameter', 'function f(W) { return 13; }', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['arrow parameter', 'var f = (W) => 14;', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['arrow parameter, no parentheses', 'var f = W => 14;', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['function name', 'function W() { return 15; }', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['function expression name', 'var f = function W() { return 15; };', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['catch parameter', 'try { throw 16; } catch (W) {}', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['for (var W in o)', 'for (var W in o) {}', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['for (var W of a)', 'for (var W of [1]) {}', KW_IDS, `identifier 'W' ${KEYWORD_NOTE}`],
+  ['class name', 'class W { m() { return 1; } }', ['of'], `identifier 'W' ${KEYWORD_NOTE}`],
+  ['class expression name', 'var K = class W { m() { return 1; } };', ['of', 'undefined'], ''],
+  ['var in a function', 'function g() { var W = 11; return W; } var r = g();', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+  ['let in a function', 'function g() { let W = 11; return W; } var r = g();', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+  ['const in a function', 'function g() { const W = 11; return W; } var r = g();', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+  ['parameter (undefined)', 'function f(W) { return W; }', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+  ['arrow parameter (undefined)', 'var f = W => 1;', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+  ['function name (undefined)', 'function g() { function W() { return 1; } return W(); } var r = g();', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+  ['catch parameter (undefined)', 'try { throw 16; } catch (W) {}', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+  ['top-level for (var W in o)', 'for (var W in o) {}', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+  ['top-level for (var W = 0; ...)', 'for (var W = 0; W < 1; W++) {}', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+  ['class name in a function', 'function g() { class W { m() { return 3; } } return new W().m(); } var r = g();', ['undefined'], `binding named 'W' ${KEYWORD_NOTE}`],
+];
+/** [what, code, expected construct]: the other name-position failures found with the table */
+const NAME_REJECTED: [string, string, string][] = [
+  ['class method with a string key', 'class C { "x"() { return 1; } }', 'class member with a string key (Espruino takes only a plain name)'],
+  ['class method with a number key', 'class C { 1() { return 1; } }', 'class member with a number key (Espruino takes only a plain name)'],
+  ['class static method with a string key', 'class C { static "x"() { return 1; } }', 'class member with a string key (Espruino takes only a plain name)'],
+  ['class getter with a string key', 'class C { get "x"() { return 1; } }', 'class member with a string key (Espruino takes only a plain name)'],
+  ['object getter with a string key', 'var o = { get "x"() { return 1; } };', 'getter with a string key (Espruino takes only a plain name after get/set)'],
+  ['object getter with a number key', 'var o = { get 1() { return 1; } };', 'getter with a number key (Espruino takes only a plain name after get/set)'],
+  ['object setter with a string key', 'var o = { set "x"(v) {} };', 'setter with a string key (Espruino takes only a plain name after get/set)'],
+  ['class static method named constructor', 'class C { constructor() { this.v = 2; } static constructor() { return 1; } } var r = new C().v;', "static method named 'constructor' (Espruino makes it the class constructor)"],
+  ['arrow parameter named arguments', 'var f = (arguments) => 1;', "arrow parameter named 'arguments' (Espruino rejects it)"],
+  ['arrow parameter named arguments, no parentheses', 'function g() { var f = arguments => 1; return f(4); } var r = g();', "arrow parameter named 'arguments' (Espruino rejects it)"],
+  ['this / 2', 'var o = { m: function () { return this / 2; } };', "'this' followed by '/' (Espruino's lexer reads a regex after a keyword, not a division)"],
+];
+/** [position, template, words]: what works on Espruino (no finding) */
+const KEYWORD_ACCEPTED: [string, string, string[]][] = [
+  ['a.W', 'var v = a.W;', [...KW, ...NOT_KW]],
+  ['a.W = 1', 'a.W = 1;', [...KW, ...NOT_KW]],
+  ['a.W()', 'var v = a.W();', [...KW, ...NOT_KW]],
+  ['a.W * 2, a.W.b, new a.W()', 'var v = a.W * 2 + a.W.b; var n = new a.W();', [...KW, ...NOT_KW]],
+  ['this.W in a method', 'var o = { m: function () { this.W = 19; return this.W; } };', [...KW, ...NOT_KW]],
+  ['(a.W) / 2', 'var r = (a.W) / 2;', [...KW, ...NOT_KW]],
+  ['a.W / 2 after a value keyword', 'var r = a.W / 2; a.W /= 2;', [...KW_VALUES, ...NOT_KW]],
+  ['{W: 1}', 'var o = { x: 0, W: 1 };', [...KW, ...NOT_KW]],
+  ['{W() {}}', 'var o = { W() { return 2; } };', [...KW, ...NOT_KW]],
+  ['{"W"() {}}', 'var o = { "W"() { return 2; } };', [...KW, ...NOT_KW]],
+  ['{"W": 1}, a["W"]', 'var o = { "W": 1 }; o["W"] = 2;', [...KW, ...NOT_KW]],
+  ['{get W() {}}, {set W(v) {}}', 'var o = { get W() { return 3; }, set W(v) { this.z = v; } };', NOT_KW],
+  ['class method, static, getter, setter', 'class C { W() {} static W() {} get W() { return 1; } set W(v) {} static get W() { return 1; } }', NOT_KW.filter((w) => w !== 'constructor')],
+  ['shorthand {W}', 'var W = 1; var o = { W };', NOT_KW.filter((w) => w !== 'with')],
+  ['var / param / function / catch names', 'var W = 1; W = 2; print(W); function f(W) { return W; } function W() {} try {} catch (W) {} for (var W in o) {}', NOT_KW.filter((w) => w !== 'with' && w !== 'await' && w !== 'yield')],
+];
+const NAME_ACCEPTED = [
+  'var v = undefined; var w = x === undefined ? 1 : 2;',
+  'var undefined = 5; { var undefined; }',
+  'class C { static get constructor() { return 1; } static set constructor(v) {} get(){} set(){} static get(){} static set(){} get get() { return 1; } set set(v) {} }',
+  'var o = { get: 1, set: 2, static: 3, of: 4 }; var p = { get get() { return 1; }, set set(v) {}, static() {}, constructor() { return 1; } };',
+  'function f(arguments) { return arguments; } var g = () => { var arguments = 3; return arguments; };',
+  'var n = 0; for (var x of /a/.exec("a")) n++; if (a in /x/) n++;',
+  'var r = a.off / 2 + a.in2 / 3 + a.dolly / 4;',
+];
+
+describe("check-espruino: names Espruino's lexer reads as keywords", () => {
+  for (const [pos, tpl, words, want] of KEYWORD_REJECTED) {
+    it(`rejects ${pos}: ${words.length > 4 ? words.length + ' words' : words.join(', ')}`, () => {
+      for (const w of words) {
+        const code = tpl.replace(/W/g, w);
+        const f = check(code);
+        const expected = want === '' ? (w === 'undefined' ? `binding named 'undefined' ${KEYWORD_NOTE}` : `identifier '${w}' ${KEYWORD_NOTE}`) : want.replace(/W/g, w);
+        expect(f.map((x) => x.construct), code).toContain(expected);
+        expect(f.every((x) => !/parse error/.test(x.construct)), code).toBe(true);
+      }
+    });
+  }
+  for (const [what, code, want] of NAME_REJECTED) {
+    it('rejects ' + what, () => {
+      const f = check(code);
+      expect(f.map((x) => x.construct)).toEqual([want]);
+    });
+  }
+  for (const [pos, tpl, words] of KEYWORD_ACCEPTED) {
+    it(`accepts ${pos}: ${words.length > 4 ? words.length + ' words' : words.join(', ')}`, () => {
+      for (const w of words) {
+        const code = tpl.replace(/W/g, w);
+        expect(check(code), code).toEqual([]);
+      }
+    });
+  }
+  for (const code of NAME_ACCEPTED) {
+    it('accepts ' + code.slice(0, 60), () => {
+      expect(check(code)).toEqual([]);
+    });
+  }
+
+  it('reports the name at its position, in the format of the other findings', async () => {
+    const code = 'class X{constructor(t,s){this.board=t,this.peer=s}of(t){return t}}';
+    const f = check(code);
+    expect(f.length).toBe(1);
+    expect(f[0].column).toBe(code.indexOf('of(') + 1);
+    // @ts-expect-error plain JavaScript module without type declarations
+    const { formatFindings } = await import('../../scripts/check-espruino.js');
+    expect((formatFindings as (file: string, f: Finding[]) => string[])('b.js', f)[0]).toBe(
+      "b.js:1:51: method name 'of' (Espruino's lexer reads it as a keyword)   near: of(t){return t}",
+    );
+    const g = check('var r=a.of/b/2,s=a.of*2,t=a.get/2;');
+    expect(g.map((x) => [x.construct.split(' ')[0], x.column])).toEqual([["'.of'", 9]]);
+  });
+});
+
 /* ---- the real build: per-board bundles, budgets, and the bundles RUN (in Node) ---- */
 
 interface BuiltBoard {
@@ -364,12 +549,20 @@ describe('npm run build', () => {
   let status: number | null = -1;
 
   beforeAll(async () => {
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-espruino.js')], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 180000,
+    // asynchronous, so the worker keeps answering vitest while the build runs (a spawnSync
+    // of a minute or more blocked it: "Timeout calling onTaskUpdate", an unhandled error)
+    const r = await new Promise<{ status: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, [join(root, 'scripts', 'build-espruino.js')], { cwd: root });
+      let o = '';
+      p.stdout.setEncoding('utf8').on('data', (d: string) => (o += d));
+      p.stderr.setEncoding('utf8').on('data', (d: string) => (o += d));
+      const timer = setTimeout(() => p.kill('SIGTERM'), 180000);
+      p.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ status: code, out: o });
+      });
     });
-    out = r.stdout + r.stderr;
+    out = r.out;
     status = r.status;
     const m = await import('../../boards/index');
     boards = (m.BOARDS as BuiltBoard[]).filter((b) => b.codeFlashBytes > 0);
