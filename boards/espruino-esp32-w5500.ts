@@ -33,19 +33,20 @@
  * guaranteed SCLK and under the ESP32's 26.7 MHz limit for full-duplex
  * reads through the GPIO matrix (should the pins ever be re-routed).
  *
- * Memory: the JsVar area is 16383 x 14 = 229,362 bytes. The stack may
- * use 96 KB (~7,000 JsVars: typed arrays are flat storage), which leaves
- * ~128 KB (~9,400 JsVars) for the interpreter and the user program: the
- * bundle's function objects, closures and exports (its source text stays
- * in flash: the 'storage' partition is memory-mapped, main.c), Espruino's
- * own net/http objects per connection (NetworkJS), and the application.
- * Pools: 16 small skbs of 1600 bytes and 1 large skb of 8320 bytes (one
- * reassembly at a time of a datagram up to 8192 bytes). TCP: 4 TCBs with
- * 4 KB send and receive rings (no window scaling: the window fits 16
- * bits), SACK on, 3 out-of-order ranges. The W5500's 16 KB RX buffer
+ * Memory: the JsVar area is 16383 x 14 = 229,362 bytes. Measured in the
+ * board-sized interpreter (`npm run budget`): the bundle's module costs
+ * ~4,500 JsVars with its code in flash (the 'storage' partition is
+ * memory-mapped, main.c) and this config's stack ~6,000; with the peak of
+ * the traffic of `npm run test:espruino` (Espruino's own http/net objects
+ * per connection included) that leaves more than the 25% (4,096 JsVars)
+ * a fitting board keeps for the user's program. Pools: 10 small skbs of
+ * 1600 bytes and 1 large skb of 4224 bytes (one reassembly at a time of a
+ * datagram up to 4096 bytes). TCP: 3 TCBs with 4 KB send and receive
+ * rings (no window scaling: the window fits 16 bits), SACK on, 3
+ * out-of-order ranges. The W5500's 16 KB RX buffer
  * (MACRAW socket 0) absorbs bursts between polls. Static RAM of this
- * config: ~83 KB estimated (boards/index.ts), ~85 KB measured on a real
- * Stack (test/unit/boards.test.ts), against the 96 KB budget.
+ * config (typed-array bytes, boards/index.ts) is checked against the 96 KB
+ * budget by test/unit/boards.test.ts.
  */
 import type { Board } from './board';
 
@@ -65,10 +66,10 @@ export const espruinoEsp32W5500: Board = {
   codeFlashBytes: 64 * 4096,
   stackRamBudget: 96 * 1024,
   config: {
-    skbSmallCount: 16,
+    skbSmallCount: 10,
     skbSmallSize: 1600,
     skbLargeCount: 1,
-    skbLargeSize: 8192 + 128,
+    skbLargeSize: 4096 + 128,
     skbHeadroom: 64,
     maxDevices: 1,
     rxRingSize: 16,
@@ -82,13 +83,13 @@ export const espruinoEsp32W5500: Board = {
     routeTableSize: 4,
     ipAddrMax: 2,
     reasmSlots: 1,
-    reasmMaxBytes: 8192,
+    reasmMaxBytes: 4096,
     reasmMaxFrags: 16,
     nfHookSlots: 1,
     maxSockets: 12,
     sockRcvQueueLen: 6,
     sockRcvBufBytes: 8192,
-    tcpMaxSockets: 4,
+    tcpMaxSockets: 3,
     tcpSndBuf: 4096,
     tcpRcvBuf: 4096,
     tcpSynQueue: 4,

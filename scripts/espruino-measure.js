@@ -24,10 +24,10 @@ export const RUN_MS = 600000;
 /** The peer: small pools, room for the scenario's connections (not counted against the board). */
 function peerConfig(tcp, frag) {
   return {
-    skbSmallCount: 6, skbSmallSize: 1600, skbLargeCount: frag ? 1 : 0, skbLargeSize: 4224, rxRingSize: 8, napiBudget: 4,
+    skbSmallCount: 5, skbSmallSize: 1600, skbLargeCount: frag ? 1 : 0, skbLargeSize: 4224, rxRingSize: 8, napiBudget: 4,
     txQueueLen: 4, timerMax: 32, timerSlots: 32, arpTableSize: 2, arpQueueLen: 2, routeTableSize: 2, ipAddrMax: 1,
     reasmSlots: frag ? 1 : 0, reasmMaxBytes: 4096, reasmMaxFrags: 8, maxSockets: 8, sockRcvQueueLen: 4, sockRcvBufBytes: 4096,
-    tcpMaxSockets: tcp ? 5 : 0, tcpSndBuf: 2048, tcpRcvBuf: 2048, tcpSynQueue: tcp ? 2 : 0, tcpAcceptQueue: 2,
+    tcpMaxSockets: tcp ? 3 : 0, tcpSndBuf: 1024, tcpRcvBuf: 2048, tcpSynQueue: tcp ? 2 : 0, tcpAcceptQueue: 2,
     tcpTimeWaitSlots: tcp ? 4 : 0, tcpWindowScaling: false,
   };
 }
@@ -79,7 +79,7 @@ function largerBuild(interp) {
  * build. The board's peak = module + stack (own build) + the traffic's
  * transient JsVars (from whichever build ran it).
  */
-export async function runTarget(root, dir, t) {
+export async function runTarget(root, dir, t, onCheck) {
   const interp = t.jsVars > 0 ? interpreterFor(t.jsVars) : 'espruino';
   const opts = (role) => ({
     chip: t.chip, board: t.board, boardOver: t.boardOver, peerOver: peerConfig(t.tcp, t.frag), frag: t.frag, tcp: t.tcp,
@@ -97,13 +97,13 @@ export async function runTarget(root, dir, t) {
   }
   const ownBuildOom = load !== null && !load.ok;
   // 1. the board and the peer in the board's build
-  let r = await runInEspruino(dir, interp, bundle, KIT, opts('both'), RUN_MS);
+  let r = await runInEspruino(dir, interp, bundle, KIT, opts('both'), RUN_MS, undefined, onCheck);
   r.interpreter = interp;
   r.mode = 'one interpreter';
   tries.push(r);
   // 2. out of memory: the peer in a second interpreter
   if (r.oom) {
-    r = await runInEspruino(dir, interp, bundle, KIT, opts('board'), RUN_MS, 'espruino');
+    r = await runInEspruino(dir, interp, bundle, KIT, opts('board'), RUN_MS, 'espruino', onCheck);
     r.interpreter = interp;
     r.mode = 'peer in a second interpreter';
     tries.push(r);
@@ -114,7 +114,7 @@ export async function runTarget(root, dir, t) {
     const big = largerBuild(cur);
     if (big === null) break;
     cur = big;
-    r = await runInEspruino(dir, big, bundle, KIT, opts('board'), RUN_MS, 'espruino');
+    r = await runInEspruino(dir, big, bundle, KIT, opts('board'), RUN_MS, 'espruino', onCheck);
     r.interpreter = big;
     r.mode = 'peer in a second interpreter, in a larger build (no room for the test kit in its own)';
     tries.push(r);

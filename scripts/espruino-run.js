@@ -159,7 +159,7 @@ function startInterpreter(dir, interp, bundle, kit, opts, timeoutMs) {
  * usage}, peak, total, blocksize, oom, errors[], passed, failed, out, ms,
  * jsvarsModule, jsvarsStack, jsvarsPeak, jsvarsAfter }.
  */
-export async function runInEspruino(dir, interp, bundle, kit, opts, timeoutMs, peerInterp) {
+export async function runInEspruino(dir, interp, bundle, kit, opts, timeoutMs, peerInterp, onCheck) {
   const t0 = Date.now();
   let peer = null;
   if (opts.role === 'board') {
@@ -190,6 +190,17 @@ export async function runInEspruino(dir, interp, bundle, kit, opts, timeoutMs, p
     }
   }
   const h = startInterpreter(dir, interp, bundle, kit, opts, timeoutMs);
+  if (onCheck) {
+    // each @@check line as it comes (progress of a long run)
+    let seen = 0;
+    h.listeners.push((out) => {
+      const lines = out.split('\n');
+      for (; seen < lines.length - 1; seen++) {
+        const i = lines[seen].indexOf('@@check ');
+        if (i >= 0) onCheck(JSON.parse(lines[seen].substring(i + 8).trim()));
+      }
+    });
+  }
   const res = await h.done;
   if (peer !== null) {
     peer.stop();

@@ -85,7 +85,9 @@ async function main() {
   const worker = async () => {
     while (next < list.length) {
       const i = next++;
-      results[i] = await runTarget(root, dir, list[i]);
+      const id = list[i].id;
+      say(`test:espruino: ${id} ...`);
+      results[i] = await runTarget(root, dir, list[i], (c) => say(`  [${id}] ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} ${c.ms} ms ${c.detail}`));
     }
   };
   await Promise.all([worker(), worker()]);
