@@ -268,6 +268,8 @@ export class Enc28j60Mock implements SpiBus, IrqLine, WirePeer {
    */
   private bufBulk(tx: Uint8Array | null, txOff: number, rx: Uint8Array | null, rxOff: number, n: number): void {
     const read = this.state === S_RBM;
+    // a WBM data byte reads back 0 on MISO (as clock() answers it)
+    if (!read && rx !== null) rx.fill(0, rxOff, rxOff + n);
     const inc = (this.reg[ECON2] & ECON2_AUTOINC) !== 0;
     const ptrReg = read ? ri(ERDPTL) : ri(EWRPTL);
     let p = this.get16(ptrReg) & BUF_END;

@@ -208,6 +208,8 @@ export class W5500Mock implements SpiBus, IrqLine, WireReceiver {
     const mem = bsb === BSB_S0_TX ? this.txMem : this.rxMem;
     const size = bsb === BSB_S0_TX ? this.txSize : this.rxSize;
     const write = (this.ctrl & CTRL_RWB_WRITE) !== 0;
+    // a write's data bytes read back 0 on MISO (as clockByte() answers them)
+    if (write && rx !== null) rx.fill(0, rxOff, rxOff + n);
     if (size === 0) {
       // no memory given to the socket: reads are 0, writes vanish (as readByte/writeByte)
       if (!write && rx !== null) rx.fill(0, rxOff, rxOff + n);
