@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
 import { sourceReservedNames, stringLiteralNames } from './scripts/mangle-reserved.js';
+import { ESPRUINO_KEYWORDS, KEYWORD_IDENTIFIERS } from './scripts/check-espruino.js';
 
 export const ESPRUINO_ENTRY = 'src/espruino.ts';
 export const ESPRUINO_OUT = 'dist/espruino/slabnet.min.js';
@@ -232,6 +233,12 @@ function reserveChunkNames(reserved) {
  *   join_vars: false       +2764 / +916 / +1210 / +916 / +2460, 14 findings
  *   inline 1 (chosen)      +10 / +36 / +36 / +36 / +30: clean
  */
+/** reserved plus Espruino's keywords, in place (reserveChunkNames fills the same array later). */
+function withKeywords(reserved) {
+  for (const k of ESPRUINO_KEYWORDS) reserved.push(k);
+  return reserved;
+}
+
 export function terserOptions(mangleProps, reserved) {
   return {
     ecma: 2015,
@@ -240,9 +247,11 @@ export function terserOptions(mangleProps, reserved) {
     compress: {
       passes: 3, ecma: 2015, unsafe_math: false, unsafe_arrows: true, pure_getters: false, keep_fargs: false, inline: 1,
     },
+    // never produce a name Espruino's lexer reads as a keyword (scripts/check-espruino.js
+    // would reject it): `x.of`/`{of(){}}` as a property, `of`/`let`/`static` as a variable
     mangle: mangleProps
-      ? { toplevel: true, properties: { builtins: false, keep_quoted: 'strict', reserved } }
-      : { toplevel: true },
+      ? { toplevel: true, reserved: Array.from(KEYWORD_IDENTIFIERS), properties: { builtins: false, keep_quoted: 'strict', reserved: withKeywords(reserved) } }
+      : { toplevel: true, reserved: Array.from(KEYWORD_IDENTIFIERS) },
     format: { comments: false, ecma: 2015 },
   };
 }
@@ -260,6 +269,8 @@ export function espruinoOutputOptions(file, mangleProps) {
     exports: 'named',
     esModule: false,
     strict: false,
+    // a namespace import (selftest's `import * as`) would be Object.freeze({...}): Espruino has no Object.freeze
+    freeze: false,
     generatedCode: { preset: 'es5', symbols: false },
     plugins: props ? [reserveChunkNames(reserved), terser(terserOptions(true, reserved))] : [terser(terserOptions(false, reserved))],
   };

@@ -26,7 +26,8 @@
  *                           (not in the list, but Espruino has no class-field syntax)
  *   BigInt, import()        BigInt literals, dynamic import, new.target / import.meta
  *   Array.from, copyWithin  `Array.from(...)`, `.copyWithin(...)` on anything
- *   Math.imul/clz32/trunc, Number.isInteger/isFinite/isNaN/isSafeInteger
+ *   Math.imul/clz32/trunc, Number.isInteger/isFinite/isNaN/isSafeInteger,
+ *   Object.freeze/seal/isFrozen/preventExtensions/is
  *                           also matched through computed access `Math["imul"]`
  *   class extends Error     `extends` of Error or any *Error global (TypeError, ...)
  *   .slice()                EVERY `.slice(` call is rejected unless its receiver is
@@ -94,11 +95,13 @@ const BANNED_MEMBERS = {
   Math: new Set(['imul', 'clz32', 'trunc']),
   Number: new Set(['isInteger', 'isFinite', 'isNaN', 'isSafeInteger']),
   Array: new Set(['from']),
+  // measured on 2v29: typeof Object.freeze/seal/isFrozen/preventExtensions/is === 'undefined'
+  Object: new Set(['freeze', 'seal', 'isFrozen', 'preventExtensions', 'is']),
 };
 
 /* ---- names Espruino's lexer reads as keywords (jslex.c, RELEASE_2V29: LEX_R_IF ... LEX_R_OF) ---- */
 
-const ESPRUINO_KEYWORDS = new Set([
+export const ESPRUINO_KEYWORDS = new Set([
   'if', 'else', 'do', 'while', 'for', 'break', 'continue', 'function', 'return', 'var', 'let', 'const',
   'this', 'throw', 'try', 'catch', 'finally', 'true', 'false', 'null', 'undefined', 'new', 'in',
   'instanceof', 'switch', 'case', 'default', 'delete', 'typeof', 'void', 'debugger', 'class', 'extends',
@@ -107,7 +110,7 @@ const ESPRUINO_KEYWORDS = new Set([
 /** After these keyword tokens a `/` is still a division (Espruino #2424); after the others it starts a regex. */
 const KEYWORD_VALUES = new Set(['true', 'false', 'null', 'undefined']);
 /** JavaScript identifiers (sloppy script) that Espruino's lexer reads as keywords: they fail as any identifier. */
-const KEYWORD_IDENTIFIERS = new Set(['of', 'let', 'static']);
+export const KEYWORD_IDENTIFIERS = new Set(['of', 'let', 'static']);
 const KEYWORD_NOTE = " (Espruino's lexer reads it as a keyword)";
 
 /** The first character after pos that is not white space or inside a comment ('' at the end). */

@@ -27,7 +27,7 @@ function peerConfig(tcp, frag) {
     skbSmallCount: 5, skbSmallSize: 1600, skbLargeCount: frag ? 1 : 0, skbLargeSize: 4224, rxRingSize: 8, napiBudget: 4,
     txQueueLen: 4, timerMax: 32, timerSlots: 32, arpTableSize: 2, arpQueueLen: 2, routeTableSize: 2, ipAddrMax: 1,
     reasmSlots: frag ? 1 : 0, reasmMaxBytes: 4096, reasmMaxFrags: 8, maxSockets: 8, sockRcvQueueLen: 4, sockRcvBufBytes: 4096,
-    tcpMaxSockets: tcp ? 3 : 0, tcpSndBuf: 1024, tcpRcvBuf: 2048, tcpSynQueue: tcp ? 2 : 0, tcpAcceptQueue: 2,
+    tcpMaxSockets: tcp ? 5 : 0, tcpSndBuf: 1024, tcpRcvBuf: 2048, tcpSynQueue: tcp ? 2 : 0, tcpAcceptQueue: 2,
     tcpTimeWaitSlots: tcp ? 4 : 0, tcpWindowScaling: false,
   };
 }
@@ -83,7 +83,7 @@ export async function runTarget(root, dir, t, onCheck) {
   const interp = t.jsVars > 0 ? interpreterFor(t.jsVars) : 'espruino';
   const opts = (role) => ({
     chip: t.chip, board: t.board, boardOver: t.boardOver, peerOver: peerConfig(t.tcp, t.frag), frag: t.frag, tcp: t.tcp,
-    tcpBytes: 65536, httpBytes: 16384, stepMs: STEP_MS, spiHz: t.spiHz, role, wirePorts: null,
+    tcpBytes: 65536, httpBytes: 16384, stepMs: STEP_MS, spiHz: t.spiHz, role, wireDirs: null,
   });
   const bundle = join(root, t.file);
   const KIT = join(root, 'dist', 'espruino', 'testkit.min.js');

@@ -32,7 +32,7 @@
  * a larger build with the same JsVar size (blocksize), and its row says so.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -154,7 +154,7 @@ function startInterpreter(dir, interp, bundle, kit, opts, timeoutMs) {
  * Run `bundle` (a file) with the test kit `kit` in interpreter `interp`
  * (a file name in dir). opts: ScenarioOptions. With opts.role 'board' the
  * peer runs in a second interpreter (`peerInterp`, the stock build), the
- * two chip models joined by one UDP datagram per frame on 127.0.0.1.
+ * two chip models joined by a file per frame (FileWire) in a temporary folder.
  * Resolves to the parsed result: { ok, checks[], figures[], mem{phase:
  * usage}, peak, total, blocksize, oom, errors[], passed, failed, out, ms,
  * jsvarsModule, jsvarsStack, jsvarsPeak, jsvarsAfter }.
@@ -162,10 +162,16 @@ function startInterpreter(dir, interp, bundle, kit, opts, timeoutMs) {
 export async function runInEspruino(dir, interp, bundle, kit, opts, timeoutMs, peerInterp, onCheck) {
   const t0 = Date.now();
   let peer = null;
+  let wireDir = null;
   if (opts.role === 'board') {
-    const base = 20000 + 2 * Math.floor(Math.random() * 15000);
-    opts = Object.assign({}, opts, { wirePorts: [base, base + 1] });
-    const popts = Object.assign({}, opts, { role: 'peer', wirePorts: [base + 1, base] });
+    // the cable: a file per frame, one folder each way (FileWire)
+    wireDir = mkdtempSync(join(tmpdir(), 'slabnet-wire-'));
+    const a2b = join(wireDir, 'a2b');
+    const b2a = join(wireDir, 'b2a');
+    mkdirSync(a2b);
+    mkdirSync(b2a);
+    opts = Object.assign({}, opts, { wireDirs: [a2b, b2a] });
+    const popts = Object.assign({}, opts, { role: 'peer', wireDirs: [b2a, a2b] });
     peer = startInterpreter(dir, peerInterp || 'espruino', bundle, kit, popts, timeoutMs);
     const ready = await new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), 30000);
@@ -183,6 +189,7 @@ export async function runInEspruino(dir, interp, bundle, kit, opts, timeoutMs, p
     if (!ready) {
       peer.stop();
       const pr = await peer.done;
+      rmSync(wireDir, { recursive: true, force: true });
       const r = parseRun('', 1, false, Date.now() - t0);
       r.errors.push('the peer interpreter did not come up: ' + pr.out.slice(-800));
       r.ok = false;
@@ -206,6 +213,7 @@ export async function runInEspruino(dir, interp, bundle, kit, opts, timeoutMs, p
     peer.stop();
     await peer.done;
   }
+  if (wireDir !== null) rmSync(wireDir, { recursive: true, force: true });
   const r = parseRun(res.out, res.code, res.killed, Date.now() - t0);
   r.twoInterpreters = peer !== null;
   return r;
@@ -251,4 +259,29 @@ export function parseRun(out, code, killed, ms) {
   }
   r.ok = r.finished === true && r.failed === 0 && r.errors.length === 0 && !r.oom && !killed;
   return r;
+}
+
+/**
+ * Run dist/selftest.js as a user runs it (`espruino selftest.js` in an
+ * empty folder). Resolves to { ok, lines (its 'selftest:' lines), out, ms }:
+ * ok when it printed `selftest: N passed, 0 failed` with N > 0.
+ */
+export function runSelftestFile(dir, file, timeoutMs) {
+  const work = mkdtempSync(join(tmpdir(), 'slabnet-selftest-'));
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const p = spawn(join(dir, 'espruino'), [file], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.on('data', (d) => (out += d.toString('latin1')));
+    p.stderr.on('data', (d) => (out += d.toString('latin1')));
+    p.on('close', () => {
+      clearTimeout(timer);
+      rmSync(work, { recursive: true, force: true });
+      const lines = out.split(/\r?\n/).map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/^>/, '')).filter((l) => l.startsWith('selftest:'));
+      const m = /selftest: (\d+) passed, (\d+) failed/.exec(lines.join('\n'));
+      const ok = m !== null && +m[1] > 0 && +m[2] === 0 && !/Uncaught|OUT OF MEMORY/.test(out);
+      resolve({ ok, lines, out, ms: Date.now() - t0 });
+    });
+  });
 }

@@ -16,10 +16,11 @@
  *     for byte, Espruino's own http (server and client) and net through the
  *     NetworkJS adapter where the profile has TCP.
  * Where the peer does not fit beside the board in the board's build, it
- * runs in a second interpreter (stock build) and the chips' wire is a UDP
- * datagram per frame on 127.0.0.1 (no http/net then: Espruino has one
- * network, and that one is the wire). Where the board itself does not fit
- * its build, it is measured in a larger build with the same JsVar size.
+ * runs in a second interpreter (stock build) and the chips' wire is a file
+ * per frame (src/testkit/espruino_testkit.ts FileWire: Espruino's one
+ * network stays the board's). The board's module and default stack are
+ * always measured in its own build (a load run); where the traffic does
+ * not fit there beside the test kit, it runs in a larger build.
  *
  * Output: a line per check and per figure, then JSON lines in the bench
  * format ({"name","value","unit","board","interpreter"}): espruino_ping_ms,
@@ -34,15 +35,18 @@
  * board that must fit (its file has no `cannotFitYet`) runs out of memory
  * in its own build or misses the fit rule (scripts/budget.js).
  *
- * Options: --board ID[,ID] (those boards only; `generic` = the generic
- * bundle), --json (only the JSON lines). ESPRUINO_DIR names the folder with
+ * Also dist/selftest.js, run as a user runs it in the stock build: it must
+ * print `selftest: N passed, 0 failed`.
+ *
+ * Options: --board ID[,ID] (those only; `generic` = the generic bundle,
+ * `selftest` = dist/selftest.js), --json (only the JSON lines). ESPRUINO_DIR names the folder with
  * the interpreters (CI: ../shared/espruino/bin).
  */
 import { existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { interpreterDir } from './espruino-run.js';
+import { interpreterDir, runSelftestFile } from './espruino-run.js';
 import { loadBoards, fitOf, fileSha } from './boards-load.js';
 import { targets, runTarget, figureLines, measuredFile, RUN_MS } from './espruino-measure.js';
 
@@ -65,12 +69,15 @@ async function main() {
   }
   const boards = await loadBoards(root);
   let list = targets(boards);
-  if (boardArg !== null) list = list.filter((t) => boardArg.includes(t.id));
-  if (list.length === 0) {
-    process.stderr.write(`test:espruino: no such board (${boardArg}); ids: generic, ${boards.map((b) => b.id).join(', ')}\n`);
-    return 2;
+  if (boardArg !== null) {
+    const unknown = boardArg.filter((id) => id !== 'selftest' && !list.some((t) => t.id === id));
+    if (unknown.length > 0) {
+      process.stderr.write(`test:espruino: no such board: ${unknown.join(', ')}; ids: selftest, ${list.map((t) => t.id).join(', ')}\n`);
+      return 2;
+    }
+    list = list.filter((t) => boardArg.includes(t.id));
   }
-  const missing = [join(root, 'dist', 'espruino', 'testkit.min.js'), ...list.map((t) => join(root, t.file))].filter((f) => !existsSync(f));
+  const missing = [join(root, 'dist', 'espruino', 'testkit.min.js'), join(root, 'dist', 'selftest.js'), ...list.map((t) => join(root, t.file))].filter((f) => !existsSync(f));
   if (missing.length > 0) {
     say('test:espruino: bundles missing, running npm run build');
     const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-espruino.js')], { cwd: root, stdio: json ? 'ignore' : 'inherit' });
@@ -79,10 +86,22 @@ async function main() {
       return 1;
     }
   }
+  // dist/selftest.js in the stock build, as a user runs it
+  const wantSelftest = boardArg === null || boardArg.includes('selftest');
+  let selftest = null;
+  const runSelftest = async () => {
+    say('test:espruino: selftest ...');
+    selftest = await runSelftestFile(dir, join(root, 'dist', 'selftest.js'), RUN_MS);
+  };
   // two at a time (the machine has 2 cores; a run is one interpreter, or two when the peer is separate)
   const results = new Array(list.length);
   let next = 0;
+  let selftestTaken = !wantSelftest;
   const worker = async () => {
+    if (!selftestTaken) {
+      selftestTaken = true;
+      await runSelftest();
+    }
     while (next < list.length) {
       const i = next++;
       const id = list[i].id;
@@ -113,7 +132,10 @@ async function main() {
     let bad = '';
     if (!r.ok) bad = 'the scenario failed in the real interpreter';
     else if (t.mustFit && !fit.fits) bad = `must fit but does not: ${fit.why}`;
-    if (t.mustFit && t.tcp && r.mode !== 'one interpreter') bad = bad || 'http/net through NetworkJS not run: the peer did not fit beside the board';
+    const ran = new Set(r.checks.map((c) => c.name));
+    const want = ['link', 'arp+ping', 'ping', 'udp-echo', 'quiesce'].concat(t.frag ? ['ping-frag'] : [], t.tcp ? ['tcp', 'http-srv', 'http-cli', 'net'] : []);
+    const notRun = want.filter((n) => !ran.has(n));
+    if (bad === '' && notRun.length > 0) bad = `steps not run: ${notRun.join(', ')}`;
     if (bad !== '') {
       failures++;
       say(`   FAILED: ${bad}`);
@@ -125,8 +147,18 @@ async function main() {
       bundle: t.file, bundleSha: fileSha(join(root, t.file)), at: new Date().toISOString(),
     };
   }
+  if (selftest !== null) {
+    const ok = selftest.ok;
+    say(`\n== selftest: dist/selftest.js in espruino (${(selftest.ms / 1000).toFixed(1)} s): ${ok ? 'ok' : 'FAILED'}`);
+    for (const l of selftest.lines) say(`   ${l}`);
+    if (!ok) {
+      failures++;
+      if (!json) process.stdout.write(selftest.out.slice(-2500).replace(/\r/g, '') + '\n');
+    }
+  }
   writeFileSync(MEASURED, JSON.stringify(measured, null, 1) + '\n');
-  say(`\ntest:espruino: ${list.length - failures} passed, ${failures} failed`);
+  const total = list.length + (selftest !== null ? 1 : 0);
+  say(`\ntest:espruino: ${total - failures} passed, ${failures} failed`);
   return failures === 0 ? 0 : 1;
 }
 

@@ -13,7 +13,7 @@ import type { TestkitEnv } from './scenario';
 
 export { Enc28j60Mock, connectBackToBack } from '../../drivers/enc28j60/mock';
 export { W5500Mock } from '../../drivers/w5500/mock';
-export { runScenario, NetMux } from './scenario';
+export { runScenario, NetMeter } from './scenario';
 export type { TestkitEnv, ScenarioOptions, ChipKit } from './scenario';
 
 /* Espruino built-ins */
@@ -21,7 +21,7 @@ declare function getTime(): number;
 declare function print(s: string): void;
 declare function setTimeout(fn: () => void, ms: number): unknown;
 declare function require(name: string): any;
-declare const E: { toString(b: Uint8Array): string; toUint8Array(s: string): Uint8Array };
+declare const E: { toString(b: Uint8Array): string | undefined; toUint8Array(s: string): Uint8Array };
 declare const process: { memory(gc?: boolean): { usage: number; total: number } };
 
 /**
@@ -40,9 +40,7 @@ export function espruinoEnv(onDone: (passed: number, failed: number) => void): T
     print: function (line: string): void {
       print(line);
     },
-    str: function (b: Uint8Array, off: number, len: number): string {
-      return E.toString(b.subarray(off, off + len));
-    },
+    str: binary,
     later: function (fn: () => void): void {
       setTimeout(fn, 0);
     },
@@ -60,89 +58,68 @@ export function espruinoEnv(onDone: (passed: number, failed: number) => void): T
     get net(): any {
       return require('net');
     },
-    get dgram(): any {
-      return require('dgram');
+    get fs(): any {
+      return require('fs');
     },
     clock: null,
     done: onDone,
   };
 }
 
-/** payload bytes per datagram: Espruino's sockets move at most 536 (net->chunkSize) */
-const WIRE_CHUNK = 512;
+/** b[off..off+len) as a binary string: natively, or byte by byte when Espruino has no room for a flat string. */
+function binary(b: Uint8Array, off: number, len: number): string {
+  const s = E.toString(b.subarray(off, off + len));
+  if (typeof s === 'string') return s;
+  let r = '';
+  for (let i = 0; i < len; i++) r += String.fromCharCode(b[off + i]);
+  return r;
+}
 
 /**
- * The cable between two chip models in two interpreters, over UDP on
- * 127.0.0.1 through Espruino's dgram. Espruino's sockets carry at most 536
- * bytes a datagram, so a frame goes as up to 3 chunks, each with a 2-byte
- * header: the frame's sequence number (mod 256) and (index << 4 | count);
- * the receiver joins them and hands whole frames to its chip (a chunk out
- * of order drops the frame, counted: the stacks above recover, as from
- * loss). For a board whose build has no room for the peer: its
- * interpreter holds only its chip, its stack and this.
+ * The cable between two chip models in two interpreters: one file per
+ * frame. The sender writes <outbox>/<n> (a 2-byte length, then the frame)
+ * for n = 0, 1, 2, ...; the receiver's poll() reads <inbox>/<n> in order,
+ * hands the frame to its chip and deletes the file (a file shorter than its
+ * length says is still being written: it is read again on the next poll).
+ * No socket: Espruino has one network, and in the board's interpreter that
+ * is the board's NetworkJS adapter. For a board whose build has no room for
+ * the peer: its interpreter holds only its chip, its stack and this.
  */
-export class DgramWire {
-  private readonly sock: any;
-  private readonly frame = new Uint8Array(1600);
-  private readonly chunk = new Uint8Array(WIRE_CHUNK + 2);
+export class FileWire {
   private txSeq = 0;
-  private rxSeq = -1;
-  private rxNext = 0;
-  private rxLen = 0;
-  /** frames sent and delivered, chunks dropped */
+  private rxSeq = 0;
+  private readonly hdr = new Uint8Array(2);
+  /** frames sent and delivered */
   sent = 0;
   received = 0;
-  dropped = 0;
-  constructor(dgram: any, private readonly chip: { receiveFromWire(b: Uint8Array, off: number, len: number): boolean }, localPort: number, private readonly remotePort: number) {
-    const self = this;
-    this.sock = dgram.createSocket('udp4');
-    this.sock.on('message', function (msg: string): void {
-      self.rxChunk(E.toUint8Array(msg));
-    });
-    this.sock.bind(localPort);
-  }
-  private rxChunk(u: Uint8Array): void {
-    if (u.length < 3) {
-      this.dropped++;
-      return;
-    }
-    const seq = u[0];
-    const idx = u[1] >> 4;
-    const count = u[1] & 15;
-    if (idx === 0) {
-      this.rxSeq = seq;
-      this.rxNext = 0;
-      this.rxLen = 0;
-    }
-    if (seq !== this.rxSeq || idx !== this.rxNext || this.rxLen + u.length - 2 > this.frame.length) {
-      this.dropped++;
-      this.rxSeq = -1;
-      return;
-    }
-    this.frame.set(u.subarray(2), this.rxLen);
-    this.rxLen += u.length - 2;
-    this.rxNext++;
-    if (this.rxNext === count) {
-      this.received++;
-      this.rxSeq = -1;
-      this.chip.receiveFromWire(this.frame, 0, this.rxLen);
-    }
-  }
+  constructor(
+    private readonly fs: any,
+    private readonly chip: { receiveFromWire(b: Uint8Array, off: number, len: number): boolean },
+    private readonly outbox: string,
+    private readonly inbox: string,
+  ) {}
   /** WirePeer / WireReceiver: a frame the chip puts on the cable */
   receiveFromWire(buf: Uint8Array, off: number, len: number): boolean {
-    const count = Math.ceil(len / WIRE_CHUNK);
-    const c = this.chunk;
-    c[0] = this.txSeq;
-    this.txSeq = (this.txSeq + 1) & 0xff;
-    for (let i = 0; i < count; i++) {
-      const o = i * WIRE_CHUNK;
-      const n = len - o < WIRE_CHUNK ? len - o : WIRE_CHUNK;
-      c[1] = (i << 4) | count;
-      c.set(buf.subarray(off + o, off + o + n), 2);
-      const s = E.toString(c.subarray(0, n + 2));
-      this.sock.send(s, 0, s.length, this.remotePort, '127.0.0.1');
-    }
+    this.hdr[0] = len >>> 8;
+    this.hdr[1] = len & 0xff;
+    this.fs.writeFileSync(this.outbox + '/' + this.txSeq, binary(this.hdr, 0, 2) + binary(buf, off, len));
+    this.txSeq++;
     this.sent++;
     return true;
+  }
+  /** Deliver the frames that have arrived (at most 4 a call). */
+  poll(): void {
+    for (let k = 0; k < 4; k++) {
+      const name = this.inbox + '/' + this.rxSeq;
+      if (!this.fs.statSync(name)) return; // undefined (Espruino) or null: not there yet
+      const s: string | undefined = this.fs.readFileSync(name);
+      // empty (undefined) or shorter than it says: still being written
+      if (typeof s !== 'string' || s.length < 2 || s.length !== 2 + ((s.charCodeAt(0) << 8) | s.charCodeAt(1))) return;
+      this.fs.unlinkSync(name);
+      this.rxSeq++;
+      this.received++;
+      const u = E.toUint8Array(s.substring(2));
+      this.chip.receiveFromWire(u, 0, u.length);
+    }
   }
 }

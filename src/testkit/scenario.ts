@@ -17,15 +17,15 @@
  *   tcp        64 KB board → peer over SOCK_STREAM, every byte checked
  *              (espruino_tcp_segment_ms per 1448-byte segment)
  *   http-srv   Espruino's require("http") server on the board, fetched by
- *              Espruino's http client on the peer (espruino_http_get_16k_ms)
+ *              the peer's HTTP client (espruino_http_get_16k_ms)
  *   http-cli   Espruino's http client on the board, served by the peer
- *   net        Espruino's require("net") client on the board, echoed by a
- *              net server on the peer
+ *   net        Espruino's require("net") client on the board, echoed by
+ *              the peer
  *   quiesce    everything closed, every skb back in both pools
  * The http/net steps run where the profile has TCP and the host gives
- * Espruino's modules (env.http/env.net): one NetworkJS object (`NetMux`)
- * routes each Espruino socket to the board's or the peer's adapter
- * (src/socket/networkjs.ts), so both ends run Espruino's own code.
+ * Espruino's modules (env.http/env.net): Espruino's network is the board's
+ * NetworkJS adapter (src/socket/networkjs.ts), timed (NetMeter); the
+ * peer's services (src/testkit/peer.ts) are on the socket API.
  *
  * Results go through env.print as lines the harness parses:
  *   @@check {"name","ok","ms","detail"}   one per step
@@ -35,6 +35,9 @@
  * It allocates freely (closures, strings): it is a test, not the stack.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import {
+  PeerServices, PAT_PERIOD, ECHO_PORT, SINK_PORT, PEER_HTTP_PORT, PEER_ECHO_PORT, CONTROL_PORT, BOARD_HTTP_PORT,
+} from './peer';
 
 /** What the scenario needs from the host runtime (Espruino or Node). */
 export interface TestkitEnv {
@@ -53,8 +56,8 @@ export interface TestkitEnv {
   networkJsCreate: ((obj: unknown) => void) | null;
   http: any;
   net: any;
-  /** Espruino's require("dgram") (the wire of a two-interpreter run), or null */
-  dgram: any;
+  /** Espruino's require("fs") (the wire of a two-interpreter run), or null */
+  fs: any;
   /** the stacks' clock (null: the bundle's own, Espruino's getTime) */
   clock: unknown;
   /** called once with the totals when every step has run */
@@ -84,13 +87,12 @@ export interface ScenarioOptions {
   spiHz: number;
   /**
    * 'both': board and peer in this interpreter; 'board' / 'peer': this
-   * interpreter runs one side and the chips' wire is a UDP datagram per
-   * frame between two interpreters (Espruino's dgram on 127.0.0.1,
-   * wirePorts = [this side's port, the other side's port]): for a board
-   * whose build has no room for the peer. http/net steps need 'both'.
+   * interpreter runs one side and the chips' wire is a file per frame
+   * between two interpreters (FileWire; wireDirs = [this side's outbox,
+   * its inbox]): for a board whose build has no room for the peer.
    */
   role: string;
-  wirePorts: number[] | null;
+  wireDirs: string[] | null;
 }
 
 /** The chip models (the test kit's exports). */
@@ -98,24 +100,15 @@ export interface ChipKit {
   Enc28j60Mock: any;
   connectBackToBack: any;
   W5500Mock: any;
-  /** the datagram wire (espruino_testkit.ts), for a two-interpreter run */
-  DgramWire?: any;
+  /** the file wire (espruino_testkit.ts), for a two-interpreter run */
+  FileWire?: any;
 }
 
 export const BOARD_IP = '192.0.2.2';
 export const PEER_IP = '192.0.2.1';
 const PREFIX = '/24';
-const ECHO_PORT = 7;
-const TCP_PORT = 5001;
-const HTTP_PORT = 80;
-const PEER_HTTP_PORT = 8080;
-const PEER_NET_PORT = 8007;
 /** the TCP figure's unit: an MSS of 1448 (MTU 1500 with timestamps) */
 const SEGMENT = 1448;
-/** the payload pattern: byte at stream offset i is i % PAT_PERIOD */
-const PAT_PERIOD = 251;
-/** socket numbers of the peer's adapter seen through NetMux */
-const PEER_FD_BASE = 100;
 /** UDP echo datagram sizes */
 const UDP_SIZES = [64, 512, 1400];
 
@@ -134,57 +127,43 @@ interface Step {
 }
 
 /**
- * One NetworkJS object over two adapters: Espruino has one network, and
- * here both ends of each connection should run Espruino's own http/net.
- * Servers on ports >= 8000 and clients to the board's address live on the
- * peer's stack; everything else on the board's.
+ * Espruino's network: the board's NetworkJS adapter, with the time spent
+ * in it measured (boardMs: the board's share of Espruino's socket work).
  */
-export class NetMux {
-  /** ms spent in the board's adapter (its share of Espruino's socket work) */
+export class NetMeter {
   boardMs = 0;
   constructor(
-    readonly board: any,
-    readonly peer: any,
+    readonly nj: any,
     private readonly now: () => number,
   ) {}
-  private pick(s: number): any {
-    return s >= PEER_FD_BASE ? this.peer : this.board;
-  }
-  private fd(s: number): number {
-    return s >= PEER_FD_BASE ? s - PEER_FD_BASE : s;
-  }
   create(host: string | undefined | null, port: number, socketType?: number, options?: unknown): number {
-    const onPeer = host === undefined || host === null ? port >= 8000 : host === BOARD_IP;
     const t = this.now();
-    const r = (onPeer ? this.peer : this.board).create(host, port, socketType, options);
-    if (!onPeer) this.boardMs += this.now() - t;
-    return r >= 0 && onPeer ? r + PEER_FD_BASE : r;
+    const r = this.nj.create(host, port, socketType, options);
+    this.boardMs += this.now() - t;
+    return r;
   }
   close(s: number): void {
     const t = this.now();
-    this.pick(s).close(this.fd(s));
-    this.meter(s, t);
+    this.nj.close(s);
+    this.boardMs += this.now() - t;
   }
   accept(s: number): number {
     const t = this.now();
-    const r = this.pick(s).accept(this.fd(s));
-    this.meter(s, t);
-    return r >= 0 && s >= PEER_FD_BASE ? r + PEER_FD_BASE : r;
+    const r = this.nj.accept(s);
+    this.boardMs += this.now() - t;
+    return r;
   }
   recv(s: number, maxLen: number, socketType?: number): string | number {
     const t = this.now();
-    const r = this.pick(s).recv(this.fd(s), maxLen, socketType);
-    this.meter(s, t);
+    const r = this.nj.recv(s, maxLen, socketType);
+    this.boardMs += this.now() - t;
     return r;
   }
   send(s: number, data: string, socketType?: number): number {
     const t = this.now();
-    const r = this.pick(s).send(this.fd(s), data, socketType);
-    this.meter(s, t);
+    const r = this.nj.send(s, data, socketType);
+    this.boardMs += this.now() - t;
     return r;
-  }
-  private meter(s: number, t0: number): void {
-    if (s < PEER_FD_BASE) this.boardMs += this.now() - t0;
   }
 }
 
@@ -199,6 +178,7 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
   // ---- the chips (harness), then the board's stack, then the peer
   let ca: any = null;
   let cb: any = null;
+  let wire: any = null;
   const w5500 = o.chip === 'w5500';
   if (local) {
     ca = w5500 ? new kit.W5500Mock(4, 2) : new kit.Enc28j60Mock('board');
@@ -212,8 +192,9 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
   } else {
     const c = w5500 ? new kit.W5500Mock(4, 2) : new kit.Enc28j60Mock(isPeer ? 'peer' : 'board');
     c.nativeCopy = true;
-    const ports = o.wirePorts as number[];
-    c.attachWire(new kit.DgramWire(env.dgram, c, ports[0], ports[1]));
+    const dirs = o.wireDirs as string[];
+    wire = new kit.FileWire(env.fs, c, dirs[0], dirs[1]);
+    c.attachWire(wire);
     if (isPeer) cb = c;
     else ca = c;
   }
@@ -262,6 +243,7 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
   /** ms in the board's code: a.poll() and the steps' calls (checking excluded) */
   let boardMs = 0;
   function pump(): void {
+    if (wire !== null) wire.poll();
     if (a !== null) {
       const t = env.now();
       a.poll();
@@ -269,63 +251,15 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
     }
     if (b !== null) {
       b.poll();
-      serve();
+      services.serve();
     }
     const u = env.mem();
     if (u > peak) peak = u;
   }
 
-  // ---- the peer's services: UDP echo on port 7; a TCP sink on port 5001
-  // that checks every byte and answers 'K' (all tcpBytes right) or 'E'
-  // after the sender's FIN, then closes
-  let ub = -1;
-  let lb = -1;
-  let tb = -1;
-  let sinkN = 0;
-  let sinkBad = false;
-  let sinkReplied = false;
-  const peerBuf = new Uint8Array(2048);
-  const status = new Uint8Array(1);
-  if (b !== null) {
-    ub = m.socket(b, m.SOCK_DGRAM, 0);
-    if (ub < 0 || m.bind(b, ub, m.INADDR_ANY, ECHO_PORT) !== 0) upB = false;
-    if (o.tcp) {
-      lb = m.socket(b, m.SOCK_STREAM, 0);
-      if (lb < 0 || m.bind(b, lb, m.INADDR_ANY, TCP_PORT) !== 0 || m.listen(b, lb, 2) !== 0) upB = false;
-    }
-  }
-  function serve(): void {
-    const n = m.recvfrom(b, ub, peerBuf, 0, peerBuf.length, from);
-    if (n > 0) m.sendto(b, ub, peerBuf, 0, n, from[0], from[1]);
-    if (lb < 0) return;
-    if (tb < 0) {
-      tb = m.accept(b, lb, null);
-      if (tb < 0) return;
-      sinkN = 0;
-      sinkBad = false;
-      sinkReplied = false;
-    }
-    for (let k = 0; k < 4; k++) {
-      const r = m.recv(b, tb, peerBuf, 0, peerBuf.length);
-      if (r > 0) {
-        if (!sinkBad && verify(peerBuf, r, sinkN) >= 0) sinkBad = true;
-        sinkN += r;
-        continue;
-      }
-      if (r === 0 && !sinkReplied) {
-        status[0] = !sinkBad && sinkN === o.tcpBytes ? 0x4b : 0x45; // 'K' / 'E'
-        if (m.send(b, tb, status, 0, 1) === 1) {
-          sinkReplied = true;
-          m.close(b, tb);
-          tb = -1;
-        }
-      } else if (r !== -EAGAIN) {
-        m.close(b, tb);
-        tb = -1;
-      }
-      break;
-    }
-  }
+  // ---- the peer's services (src/testkit/peer.ts)
+  const services: PeerServices = b !== null ? new PeerServices(m, b, pat, m.parseIp(BOARD_IP), o.tcpBytes, o.httpBytes, o.tcp) : (null as any);
+  if (b !== null && !services.ok) upB = false;
 
   /** bytes r[0..n) against the pattern at stream offset pos; returns the first bad index or -1 */
   function verify(r: Uint8Array, n: number, pos: number): number {
@@ -386,7 +320,7 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
    * fast peer, on this CPU); elapsed(snapshot) = wall ms, checking excluded.
    */
   function snap(): number[] {
-    return [env.now(), boardMs + (mux !== null ? mux.boardMs : 0), chipMs, ca !== null ? ca.bytes : 0, verifyMs];
+    return [env.now(), boardMs + (meter !== null ? meter.boardMs : 0), chipMs, ca !== null ? ca.bytes : 0, verifyMs];
   }
   function share(s0: number[]): number {
     const n = snap();
@@ -397,14 +331,10 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
     return n[0] - s0[0] - (n[4] - s0[4]);
   }
 
-  /* ---- Espruino's http server on the board, its http client on the peer */
+  /* ---- Espruino's http server on the board; the peer GETs from it when told ('G' on its control port) */
   function httpServerStep(): Step {
     let server: any = null;
-    let got = 0;
-    let status = 0;
-    let fin = 0;
-    let t0 = 0;
-    let v0 = 0;
+    let cfd = -1;
     const s: Step = {
       name: 'http-srv',
       detail: '',
@@ -429,47 +359,32 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
           more();
           req.on('data', function () {});
         });
-        server.listen(HTTP_PORT);
-        t0 = env.now();
-        v0 = verifyMs;
-        env.http.get('http://' + BOARD_IP + '/bytes/' + o.httpBytes, function (res: any) {
-          status = res.statusCode;
-          res.on('data', function (d: string) {
-            if (fin === 0 && verifyStr(d, got) >= 0) fin = -1;
-            got += d.length;
-          });
-          res.on('close', function () {
-            if (fin === 0) fin = 1;
-          });
-        }).on('error', function (e: any) {
-          s.detail = 'client error ' + e;
-          fin = -1;
-        });
-        return true;
+        server.listen(BOARD_HTTP_PORT);
+        cfd = m.socket(a, m.SOCK_DGRAM, 0);
+        rbuf[0] = 0x47; // 'G'
+        return cfd >= 0 && m.sendto(a, cfd, rbuf, 0, 1, peerAddr, CONTROL_PORT) === 1;
       },
       poll: function (): number {
-        if (fin === 0) return 0;
+        const n = m.recvfrom(a, cfd, rbuf, 0, 1, from);
+        if (n === -EAGAIN) return 0;
         server.close();
-        const ms = env.now() - t0 - (verifyMs - v0);
-        if (fin < 0 || got !== o.httpBytes || String(status) !== '200') {
-          s.detail = (s.detail ? s.detail + '; ' : '') + 'status ' + status + ', ' + got + ' bytes' + (fin < 0 ? ', content differs' : '');
+        m.close(a, cfd);
+        if (n !== 1 || rbuf[0] !== 0x4b) {
+          s.detail = n === 1 ? "the peer's GET failed (status or content)" : 'control answer ' + n;
           return -1;
         }
-        s.detail = 'GET ' + o.httpBytes + ' bytes checked in ' + ms.toFixed(0) + ' ms';
+        s.detail = 'the peer got ' + o.httpBytes + ' bytes, checked';
         return 1;
       },
     };
     return s;
   }
 
-  /* ---- Espruino's http client on the board, its http server on the peer */
+  /* ---- Espruino's http client on the board, served by the peer */
   function httpClientStep(): Step {
-    let server: any = null;
     let got = 0;
     let status = 0;
     let fin = 0;
-    let t0 = 0;
-    let v0 = 0;
     const s: Step = {
       name: 'http-cli',
       detail: '',
@@ -477,76 +392,46 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
         fig('espruino_http_client_get_16k_ms', (shareMs * 16384) / o.httpBytes, (elapsedMs * 16384) / o.httpBytes);
       },
       start: function (): boolean {
-        server = env.http.createServer(function (req: any, res: any) {
-          let off = 0;
-          res.writeHead(200, { 'Content-Length': String(o.httpBytes) });
-          const more = function (): void {
-            if (off >= o.httpBytes) {
-              res.end();
-              return;
-            }
-            let k = o.httpBytes - off;
-            if (k > 1024) k = 1024;
-            res.write(env.str(pat, off % PAT_PERIOD, k));
-            off += k;
-          };
-          res.on('drain', more);
-          more();
-          req.on('data', function () {});
-        });
-        server.listen(PEER_HTTP_PORT);
-        t0 = env.now();
-        v0 = verifyMs;
-        env.http.get('http://' + PEER_IP + ':' + PEER_HTTP_PORT + '/bytes/' + o.httpBytes, function (res: any) {
-          status = res.statusCode;
-          res.on('data', function (d: string) {
-            if (fin === 0 && verifyStr(d, got) >= 0) fin = -1;
-            got += d.length;
+        env.http
+          .get('http://' + PEER_IP + ':' + PEER_HTTP_PORT + '/bytes/' + o.httpBytes, function (res: any) {
+            status = res.statusCode;
+            res.on('data', function (d: string) {
+              if (fin === 0 && verifyStr(d, got) >= 0) fin = -1;
+              got += d.length;
+            });
+            res.on('close', function () {
+              if (fin === 0) fin = 1;
+            });
+          })
+          .on('error', function (e: any) {
+            s.detail = 'client error ' + e;
+            fin = -1;
           });
-          res.on('close', function () {
-            if (fin === 0) fin = 1;
-          });
-        }).on('error', function (e: any) {
-          s.detail = 'client error ' + e;
-          fin = -1;
-        });
         return true;
       },
       poll: function (): number {
         if (fin === 0) return 0;
-        server.close();
-        const ms = env.now() - t0 - (verifyMs - v0);
         if (fin < 0 || got !== o.httpBytes || String(status) !== '200') {
           s.detail = (s.detail ? s.detail + '; ' : '') + 'status ' + status + ', ' + got + ' bytes' + (fin < 0 ? ', content differs' : '');
           return -1;
         }
-        s.detail = 'GET ' + o.httpBytes + ' bytes checked in ' + ms.toFixed(0) + ' ms';
+        s.detail = 'GET ' + o.httpBytes + ' bytes, checked';
         return 1;
       },
     };
     return s;
   }
 
-  /* ---- Espruino's net: a client on the board, an echo server on the peer */
+  /* ---- Espruino's net client on the board, echoed by the peer */
   function netStep(): Step {
     const N = 2048;
-    let server: any = null;
     let got = 0;
     let fin = 0;
     const s: Step = {
       name: 'net',
       detail: '',
       start: function (): boolean {
-        server = env.net.createServer(function (c: any) {
-          c.on('data', function (d: string) {
-            c.write(d);
-          });
-          c.on('end', function () {
-            c.end();
-          });
-        });
-        server.listen(PEER_NET_PORT);
-        const c = env.net.connect({ host: PEER_IP, port: PEER_NET_PORT }, function () {
+        const c = env.net.connect({ host: PEER_IP, port: PEER_ECHO_PORT }, function () {
           c.write(env.str(pat, 0, 1024));
           c.write(env.str(pat, 1024 % PAT_PERIOD, N - 1024));
         });
@@ -566,7 +451,6 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
       },
       poll: function (): number {
         if (fin === 0) return 0;
-        server.close();
         if (fin < 0 || got !== N) {
           s.detail = (s.detail ? s.detail + '; ' : '') + got + ' of ' + N + ' bytes echoed' + (fin < 0 ? ', content differs' : '');
           return -1;
@@ -577,7 +461,6 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
     };
     return s;
   }
-
 
   const steps: Step[] = [];
   let pingSeq = 0;
@@ -678,7 +561,7 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
     },
     start: function (): boolean {
       ta = m.socket(a, m.SOCK_STREAM, 0);
-      const rc = m.connect(a, ta, peerAddr, TCP_PORT);
+      const rc = m.connect(a, ta, peerAddr, SINK_PORT);
       tcpT0 = env.now();
       tcpV0 = verifyMs;
       sentN = 0;
@@ -739,7 +622,7 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
     },
   };
 
-  let mux: NetMux | null = null;
+  let meter: NetMeter | null = null;
   // ---- the steps of this side, in order
   if (!isPeer) {
     steps.push(linkStep);
@@ -748,10 +631,10 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
     if (o.frag) steps.push(pingStep('ping-frag', 3000, 1, false));
     steps.push(udpStep);
     if (o.tcp) steps.push(tcpStep);
-    if (local && o.tcp && env.networkJsCreate !== null && typeof m.networkJs === 'function') {
+    if (o.tcp && env.networkJsCreate !== null && typeof m.networkJs === 'function') {
       const nj = env.networkJsCreate as (obj: unknown) => void;
-      mux = new NetMux(m.networkJs(a), m.networkJs(b), env.now);
-      nj(mux);
+      meter = new NetMeter(m.networkJs(a), env.now);
+      nj(meter);
       steps.push(httpServerStep());
       steps.push(httpClientStep());
       steps.push(netStep());

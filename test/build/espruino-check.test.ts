@@ -64,6 +64,8 @@ const BANNED: [string, string, RegExp][] = [
   ['Array.from', 'const a = Array.from(b);', /Array\.from/],
   ['copyWithin', 'u.copyWithin(0, 1, 2);', /copyWithin/],
   ['Math.imul', 'const v = Math.imul(a, b);', /Math\.imul/],
+  ['Object.freeze (rollup namespace objects)', 'var ns = Object.freeze({ a: 1 });', /Object\.freeze/],
+  ['Object.seal', 'Object.seal(o);', /Object\.seal/],
   ['Math.clz32', 'const v = Math.clz32(a);', /Math\.clz32/],
   ['Math.trunc', 'const v = Math.trunc(a);', /Math\.trunc/],
   ['Math["trunc"]', 'const v = Math["trunc"](a);', /Math\.trunc/],

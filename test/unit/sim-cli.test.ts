@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runSim } from '../../src/cli/sim';
 import { readPcap } from '../../src/sim/pcap';
+import { espruinoEsp32W5500 } from '../../boards/espruino-esp32-w5500';
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -49,7 +50,7 @@ describe('slabnet sim (npm start)', () => {
     for (const h of rep.hosts) byName[h.name] = h;
     expect(byName.pico.tcbs).toBeNull();
     expect(byName.wifi.tcbs).toBeNull();
-    expect(byName.esp32.tcbs.size).toBe(4);
+    expect(byName.esp32.tcbs.size).toBe(espruinoEsp32W5500.config.tcpMaxSockets);
     for (const n of ['host', 'esp32']) {
       const h = byName[n];
       expect(h.tcbs.inUse).toBe(0);
