@@ -218,7 +218,8 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
   if (!isPeer) {
     a = m.createBoardStack(o.board, o.boardOver, clock);
     env.mark('created');
-    const da = attach(m, o.chip, a, ca, macA);
+    // an unknown board gives null: every step then fails (the link step says so)
+    const da = a !== null ? attach(m, o.chip, a, ca, macA) : -1;
     upA = da >= 0 && m.ifconfig(a, da, BOARD_IP + PREFIX, null) === 0 && m.devOpen(a, da) === 0;
   }
   env.mark('stack');
@@ -226,7 +227,7 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
   let upB = true;
   if (cb !== null) {
     b = m.createBoardStack(o.board, o.peerOver, clock);
-    const db = attach(m, o.chip, b, cb, macB);
+    const db = b !== null ? attach(m, o.chip, b, cb, macB) : -1;
     upB = db >= 0 && m.ifconfig(b, db, PEER_IP + PREFIX, null) === 0 && m.devOpen(b, db) === 0;
   }
 
@@ -508,6 +509,8 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
     name: 'link',
     detail: '',
     start: function (): boolean {
+      if (!upA) linkStep.detail = "the board's stack, driver or address did not come up";
+      else if (!upB) linkStep.detail = "the peer's stack or services did not come up";
       return upA && upB;
     },
     poll: function (): number {
