@@ -57,8 +57,9 @@ export function targets(boards) {
 }
 
 /**
- * The next larger board-sized build, preferring one with the same JsVar
- * size (blocksize) as `interp`; null when there is none. A different
+ * The next larger build, preferring a board-sized one with the same JsVar
+ * size (blocksize) as `interp`, then any larger board-sized one, then the
+ * stock build; null when there is none. A different
  * blocksize changes how many JsVars a typed array's bytes take (about
  * bytes / (blocksize - 1.5)), so the row says which build measured it.
  */
@@ -67,7 +68,10 @@ function largerBuild(interp) {
   const bs = (f) => (f === 'espruino_v16383' ? 14 : f === 'espruino' ? 27 : 13);
   for (let k = i + 1; k < INTERPRETERS.length; k++) if (bs(INTERPRETERS[k].file) === bs(interp)) return INTERPRETERS[k].file;
   for (let k = i + 1; k < INTERPRETERS.length; k++) if (INTERPRETERS[k].jsVars > 0) return INTERPRETERS[k].file;
-  return null;
+  // last: the stock build (its store grows; its JsVars are 27 bytes, so a
+  // typed array's bytes take about half as many: the transient JsVars of the
+  // traffic, mostly small strings and objects, are what is taken from it)
+  return interp !== 'espruino' ? 'espruino' : null;
 }
 
 /**
