@@ -514,10 +514,10 @@ describe('DNS resolver fuzz', () => {
     }
     r.cancelAll();
     expect(r.active).toBe(0);
-    expect(calls.slice(0, -1).every((n) => n === 1)).toBe(true);
-    expect(calls.length).toBeGreaterThan(2000);
+    expect(calls.slice(0, -1).every((n) => n === 1), 'seed=' + seed).toBe(true);
+    expect(calls.length, 'seed=' + seed).toBeGreaterThan(2000);
     sim.run(100);
-    expect(c.h.st.sock.open).toBe(0);
+    expect(c.h.st.sock.open, 'seed=' + seed).toBe(0);
     // resolutions of every kind happened
     for (const e of [EAI_OK, EAI_NONAME, EAI_FAIL, EAI_NODATA, EAI_TRUNCATED]) expect(outcomes.get(e) ?? 0, 'outcome ' + e).toBeGreaterThan(0);
     console.log('dns resolver fuzz: seed=' + seed + ' requests=' + calls.length + ' ' + JSON.stringify(r.stats()));
@@ -558,7 +558,13 @@ describe('DNS resolver fuzz', () => {
     let started = 0;
     const rx = new Uint8Array(600);
     const from = new Int32Array(2);
-    for (let k = 0; k < 3000; k++) {
+    let k = 0;
+    try {
+      for (; k < 3000; k++) step(k);
+    } catch (err) {
+      throw new Error('seed=' + seed + ' case=' + k + ': ' + String(err));
+    }
+    function step(k: number): void {
       const b = buildResponse(g);
       const m = g.chance(0.3) ? randomMessage(g) : mutate(g, b.msg);
       if (g.chance(0.5)) m[2] &= 0x7f; // a query
@@ -583,10 +589,10 @@ describe('DNS resolver fuzz', () => {
       if (k % 4 === 0) sim.run(5);
     }
     sim.runUntil(() => calls === started, 10000);
-    expect(calls).toBe(started);
-    expect(srv.queries + srv.formerr).toBeGreaterThan(1000);
+    expect(calls, 'seed=' + seed).toBe(started);
+    expect(srv.queries + srv.formerr, 'seed=' + seed).toBeGreaterThan(1000);
     expect(close(ev.h.st, efd)).toBe(0);
-    expect(c.h.st.sock.open).toBe(0);
+    expect(c.h.st.sock.open, 'seed=' + seed).toBe(0);
     expectAllFree(sim);
   });
 });

@@ -61,7 +61,10 @@ class Env {
     this.r = new DnsResolver(this.a, { queryTimeoutMs: 500, attempts: 2 });
     const servers = new Int32Array(1);
     servers[0] = this.ipB;
-    check(this.r.setServers(servers) === 1, 'servers');
+    // a plain array (a Lua table indexed from 1 after typescript-to-lua) and a typed array (from 0)
+    const list: number[] = [0, this.ipB, this.ipB, s32(0xc0000203)];
+    check(this.r.setServers(list) === 2 && this.r.server(1) === s32(0xc0000203), 'servers from an array');
+    check(this.r.setServers(servers) === 1 && this.r.server(0) === this.ipB, 'servers');
   }
   step(): void {
     this.clock.advance(1);
