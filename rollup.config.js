@@ -112,6 +112,10 @@ export function boardEntrySource(board, exportName, values) {
     lines.push(`export { createServer as netCreateServer, connect as netConnect, createConnection as netCreateConnection } from ${f('src/socket/net.ts')};`);
     lines.push(`export { networkJs, NetworkJs } from ${f('src/socket/networkjs.ts')};`);
   }
+  if (values.FEATURE_DHCP) {
+    lines.push(`export { DhcpClient, DHCP_EV_BOUND, DHCP_EV_RENEWED, DHCP_EV_LOST, DHCP_EV_CONFLICT, DHCP_EV_NAK, DHCP_EV_RELEASED } from ${f('src/apps/dhcp_client.ts')};`);
+  }
+  if (values.FEATURE_DNS) lines.push(`export { DnsResolver } from ${f('src/apps/dns_resolver.ts')};`);
   if (values.FEATURE_UDP_SERVICES) {
     lines.push(`export { ServiceMux } from ${f('src/apps/service.ts')};`);
     lines.push(`export { UdpEchoService, ECHO_PORT } from ${f('src/apps/echo.ts')};`);

@@ -88,4 +88,8 @@ export interface BoardFeatures {
   tcp?: boolean;
   /** MIB counter names (FEATURE_MIB_NAMES); off: generic "c0", "c1", ... */
   mibNames?: boolean;
+  /** DHCP client (FEATURE_DHCP) */
+  dhcp?: boolean;
+  /** DNS stub resolver (FEATURE_DNS) */
+  dns?: boolean;
 }

@@ -94,6 +94,9 @@ export const espruinoOriginalEnc28j60: Board = {
     udpServices: false,
     tcp: false,
     mibNames: false,
+    // DHCP client and DNS resolver: not yet (no room at all; issue: the boards it is for)
+    dhcp: false,
+    dns: false,
   },
   enforceBudget: false,
   budgetNote:

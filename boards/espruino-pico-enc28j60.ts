@@ -103,5 +103,8 @@ export const espruinoPicoEnc28j60: Board = {
     // MIB counter names (~1.2 KB of strings): the counters stay, at the same
     // indexes, and read out as "c0", "c1", ... (src/core/mib.ts nameOf)
     mibNames: false,
+    // DHCP client and DNS resolver: not yet (the 48 KB flash has ~1 KB left; issue: the boards it is for)
+    dhcp: false,
+    dns: false,
   },
 };

@@ -89,5 +89,8 @@ export const espruinoWifiW5500: Board = {
     // board's 64 KB saved-code area. UDP/ICMP only until TCP is trimmed
     // or loaded from Storage (see the issue notes).
     tcp: false,
+    // DHCP client and DNS resolver: not yet (the 64 KB flash must keep 4 KB for the user: ~6 KB left; issue: the boards it is for)
+    dhcp: false,
+    dns: false,
   },
 };

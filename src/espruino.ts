@@ -89,3 +89,5 @@ export { createPairLink, PairLink, PairEnd } from '../drivers/pair/pairlink';
 export { EspruinoSpiBus, EspruinoIrqLine, espruinoSpiBus, espruinoIrqLine } from '../drivers/espruino/spi';
 export { attachEnc28j60, Enc28j60Driver } from '../drivers/enc28j60/driver';
 export { attachW5500, W5500Driver } from '../drivers/w5500/driver';
+export { DhcpClient, DHCP_EV_BOUND, DHCP_EV_RENEWED, DHCP_EV_LOST, DHCP_EV_CONFLICT, DHCP_EV_NAK, DHCP_EV_RELEASED } from './apps/dhcp_client';
+export { DnsResolver } from './apps/dns_resolver';

@@ -70,3 +70,11 @@ export const FEATURE_TCP: boolean = true;
  *  ... ("c" + the counter index): get('c1') reads counter 1, get('InHdrErrors')
  *  returns -1 as for any unknown name. Node, the tests and Lua keep the names. */
 export const FEATURE_MIB_NAMES: boolean = true;
+
+/** DHCP client (src/apps/dhcp_client.ts, RFC 2131/2132, RFC 5227 probe)
+ *  exported by the Espruino bundle. Off: addresses are static (ifconfig). */
+export const FEATURE_DHCP: boolean = true;
+
+/** DNS stub resolver (src/apps/dns_resolver.ts, RFC 1035) exported by the
+ *  Espruino bundle. Off: only dotted quads. */
+export const FEATURE_DNS: boolean = true;

@@ -28,7 +28,17 @@
  * reads until EOF, closes; prints `send: done N bytes to ADDR:PORT in T ms`
  * or `send: error ENAME to ADDR:PORT after T ms (N bytes sent)`. Its
  * counters are Services.tcp-send (then tcp-send-2, ...) in the JSON; the
- * ready line then ends with ` send=tcp:ADDR:PORT:BYTES[,...]`.
+ * ready line then ends with ` send=tcp:ADDR:PORT:BYTES[,...]`. ADDR may be
+ * a host name: it is resolved (src/apps/dns_resolver.ts) once the interface
+ * has its address, and `dns: NAME A.B.C.D ttl=T` (or `dns: NAME error E`)
+ * is printed first.
+ *
+ * Without --ip the address comes from DHCP (src/apps/dhcp_client.ts,
+ * --hostname NAME as option 12): the ready line is printed only once
+ * bound, with the leased address, and ends with ` dhcp=SERVER lease=SECs
+ * dns=A,B`; then `dhcp: renewed ip=A/N lease=SECs` on each renewal and
+ * `dhcp: lost` when the lease ends. --dns A.B.C.D[,...] sets the resolver's
+ * servers with a static --ip (DHCP's option 6 otherwise).
  */
 import { Stack } from '../stack';
 import type { Clock } from '../core/clock';
@@ -48,9 +58,12 @@ import type { StackConfig } from '../config';
 import { PcapFile } from '../host/pcapfile';
 import { TcpSendService } from '../apps/tcp_send';
 import { errnoName } from '../core/errno';
+import { DhcpClient, DHCP_EV_BOUND, DHCP_EV_RENEWED, DHCP_EV_LOST } from '../apps/dhcp_client';
+import { DnsResolver } from '../apps/dns_resolver';
 
 const USAGE =
-  'usage: slabnet up --ip A.B.C.D/N [--gw A.B.C.D] --frames udp:LPORT:RPORT\n' +
+  'usage: slabnet up [--ip A.B.C.D/N [--gw A.B.C.D] [--dns A.B.C.D[,...]]] [--hostname NAME]\n' +
+  '                  --frames udp:LPORT:RPORT\n' +
   '                  [--serve SVC[,SVC...]] [--pcap FILE] [--mac aa:bb:cc:dd:ee:ff] [--mtu N]\n' +
   '                  [--loss P [--loss-seed N]] [--send tcp:ADDR:PORT:BYTES[,...]]...\n' +
   '  Ethernet frames travel one per UDP datagram: received on 127.0.0.1:LPORT,\n' +
@@ -61,7 +74,9 @@ const USAGE =
   '  --loss P: lose each frame with probability P (0 <= P < 1) in both directions\n' +
   '  (seeded PRNG, --loss-seed N, default ' + LOSS_SEED_DEFAULT + '; counted as Driver.lostRx/lostTx).\n' +
   '  --send tcp:ADDR:PORT:BYTES: connect to ADDR:PORT, send BYTES bytes of the /bytes/N pattern,\n' +
-  '  half-close, read until EOF; prints `send: done ...` or `send: error ...` (repeatable).\n' +
+  '  half-close, read until EOF; prints `send: done ...` or `send: error ...` (repeatable;\n' +
+  '  ADDR may be a host name, resolved by DNS).\n' +
+  '  Without --ip: DHCP (ready once bound; --hostname NAME is sent as option 12).\n' +
   '  SIGTERM/SIGINT: print the counters as one line of JSON and exit 0.\n';
 
 /** concurrent connections per TCP service; idle connections closed after TCP_IDLE_MS */
@@ -78,8 +93,10 @@ const SEND_MAX_BYTES = 281474976710656;
 
 /** One --send target. */
 export interface SendTarget {
-  /** destination address (s32) */
+  /** destination address (s32); 0 while `name` is being resolved */
   addr: number;
+  /** the host name given instead of an address, or null */
+  name: string | null;
   port: number;
   bytes: number;
 }
@@ -126,7 +143,12 @@ export const UP_CONFIG: Partial<StackConfig> = {
 };
 
 export interface UpOptions {
+  /** 0: DHCP (no --ip) */
   addr: number;
+  /** DHCP option 12 */
+  hostName: string;
+  /** --dns servers (s32) */
+  dns: number[];
   prefixLen: number;
   gw: number;
   lport: number;
@@ -153,17 +175,28 @@ function validIp(s: string): boolean {
   return /^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(s) && s.split('.').every((x) => parseInt(x, 10) <= 255);
 }
 
-/** One --send item `tcp:ADDR:PORT:BYTES`: the target or null when malformed. */
+/** A host name: letters, digits, '-', '_' in dot-separated labels of 1..63, at most 253 in all (RFC 1123 §2.1). */
+function validHostName(s: string): boolean {
+  return s.length <= 253 && /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/.test(s) && !/^[0-9.]+$/.test(s);
+}
+
+/** One --send item `tcp:ADDR:PORT:BYTES` (ADDR an address or a host name): the target or null when malformed. */
 export function parseSendTarget(s: string): SendTarget | null {
-  const m = /^tcp:([0-9.]+):([0-9]{1,5}):([0-9]{1,15})$/.exec(s);
-  if (m === null || !validIp(m[1])) return null;
-  const addr = parseIp(m[1]);
-  if (addr === null || addr === 0 || addr === -1 || ((addr >>> 28) & 0xf) >= 0xe) return null; // unicast only
+  const m = /^tcp:([^:]+):([0-9]{1,5}):([0-9]{1,15})$/.exec(s);
+  if (m === null) return null;
+  let addr = 0;
+  let name: string | null = null;
+  if (validIp(m[1])) {
+    const a = parseIp(m[1]);
+    if (a === null || a === 0 || a === -1 || ((a >>> 28) & 0xf) >= 0xe) return null; // unicast only
+    addr = a;
+  } else if (validHostName(m[1])) name = m[1];
+  else return null;
   const port = parsePort(m[2]);
   if (port < 0) return null;
   const bytes = parseInt(m[3], 10);
   if (!(bytes >= 0 && bytes <= SEND_MAX_BYTES)) return null;
-  return { addr, port, bytes };
+  return { addr, name, port, bytes };
 }
 
 /** Parse `up` flags. Returns the options or an error message. */
@@ -177,6 +210,8 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
   let mtu = 1500;
   let loss = 0;
   let lossSeed = LOSS_SEED_DEFAULT;
+  let hostName = 'slabnet';
+  let dnsArg: string | null = null;
   const send: SendTarget[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -205,6 +240,8 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
       case '--loss':
       case '--loss-seed':
       case '--send':
+      case '--hostname':
+      case '--dns':
         v = need();
         if (v === null) return 'missing value for ' + key;
         break;
@@ -215,6 +252,10 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
     else if (key === '--gw') gw = v;
     else if (key === '--frames') frames = v;
     else if (key === '--serve') serve = v;
+    else if (key === '--hostname') {
+      if (!validHostName(v) || v.length > 63) return 'bad --hostname (a host name of at most 63 characters): ' + v;
+      hostName = v;
+    } else if (key === '--dns') dnsArg = v;
     else if (key === '--pcap') pcap = v;
     else if (key === '--mac') mac = v;
     else if (key === '--mtu') {
@@ -237,14 +278,27 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
       }
     }
   }
-  if (ip === null) return 'missing --ip A.B.C.D/N';
   if (frames === null) return 'missing --frames udp:LPORT:RPORT';
-  const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(ip);
-  if (m === null || !validIp(m[1])) return 'bad --ip (want A.B.C.D/N): ' + ip;
-  const prefixLen = parseInt(m[2], 10);
-  if (prefixLen < 1 || prefixLen > 32) return 'bad prefix length in --ip: ' + ip;
-  const addr = parseIp(m[1]);
-  if (addr === null || addr === 0) return 'bad --ip: ' + ip;
+  let addr = 0;
+  let prefixLen = 0;
+  if (ip !== null) {
+    const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(ip);
+    if (m === null || !validIp(m[1])) return 'bad --ip (want A.B.C.D/N): ' + ip;
+    prefixLen = parseInt(m[2], 10);
+    if (prefixLen < 1 || prefixLen > 32) return 'bad prefix length in --ip: ' + ip;
+    const a = parseIp(m[1]);
+    if (a === null || a === 0) return 'bad --ip: ' + ip;
+    addr = a;
+  } else if (gw !== null || dnsArg !== null) return '--gw and --dns go with --ip (DHCP gives both)';
+  const dns: number[] = [];
+  if (dnsArg !== null) {
+    const items = dnsArg.split(',');
+    for (let k = 0; k < items.length; k++) {
+      const d = validIp(items[k].trim()) ? parseIp(items[k].trim()) : null;
+      if (d === null || d === 0) return 'bad --dns (want A.B.C.D[,...]): ' + dnsArg;
+      dns.push(d);
+    }
+  }
   let gwAddr = 0;
   if (gw !== null) {
     const g = validIp(gw) ? parseIp(gw) : null;
@@ -272,10 +326,11 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
     if ((mb[0] & 1) !== 0) return 'bad --mac (multicast): ' + mac;
     macBytes = mb;
   } else {
-    // locally administered, derived from the address: 02:73:6c:xx:xx:xx
-    macBytes = new Uint8Array([0x02, 0x73, 0x6c, (addr >>> 16) & 0xff, (addr >>> 8) & 0xff, addr & 0xff]);
+    // locally administered, derived from the address (with DHCP: from the frame ports): 02:73:6c:xx:xx:xx
+    const k = addr !== 0 ? addr : (lport << 8) ^ rport;
+    macBytes = new Uint8Array([0x02, 0x73, 0x6c, (k >>> 16) & 0xff, (k >>> 8) & 0xff, k & 0xff]);
   }
-  return { addr, prefixLen, gw: gwAddr, lport, rport, serve: services, pcap, mac: macBytes, mtu, loss, lossSeed, send };
+  return { addr, hostName, dns, prefixLen, gw: gwAddr, lport, rport, serve: services, pcap, mac: macBytes, mtu, loss, lossSeed, send };
 }
 
 class HostClock implements Clock {
@@ -337,7 +392,7 @@ export async function runUp(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const rc = ipAddrAdd(st, dev, o.addr, o.prefixLen);
+  const rc = o.addr !== 0 ? ipAddrAdd(st, dev, o.addr, o.prefixLen) : 0;
   if (rc < 0) {
     process.stderr.write('slabnet up: ipAddrAdd failed: ' + rc + '\n');
     drv.close();
@@ -357,19 +412,22 @@ export async function runUp(argv: string[]): Promise<number> {
     const ss = SERVICE_TABLE[o.serve[i]](st);
     for (let j = 0; j < ss.length; j++) mux.add(ss[j]);
   }
-  const senders: TcpSendService[] = [];
-  for (let i = 0; i < o.send.length; i++) {
+  // --send: each target's service once the interface has its address and the target's name its address
+  const senders: (TcpSendService | null)[] = o.send.map(() => null);
+  const reported: boolean[] = o.send.map(() => false);
+  const startSender = (i: number, addr: number): void => {
     const t = o.send[i];
-    const s = new TcpSendService(st, t.addr, t.port, t.bytes, SEND_DELAY_MS, SEND_IDLE_MS, SEND_CHUNK,
+    const s = new TcpSendService(st, addr, t.port, t.bytes, SEND_DELAY_MS, SEND_IDLE_MS, SEND_CHUNK,
       i === 0 ? 'tcp-send' : 'tcp-send-' + (i + 1));
-    senders.push(s);
+    senders[i] = s;
     mux.add(s);
-  }
-  const reported: boolean[] = senders.map(() => false);
+    const r = s.start();
+    if (r < 0) process.stdout.write('send: error ' + errnoName(-r) + ' to ' + formatIp(addr) + ':' + t.port + ' (start)\n');
+  };
   const reportSends = (): void => {
     for (let i = 0; i < senders.length; i++) {
       const s = senders[i];
-      if (reported[i] || !s.finished()) continue;
+      if (s === null || reported[i] || !s.finished()) continue;
       reported[i] = true;
       const to = formatIp(s.addr) + ':' + s.port;
       const ms = s.elapsedMs().toFixed(1);
@@ -388,6 +446,82 @@ export async function runUp(argv: string[]): Promise<number> {
   }
   devOpen(st, dev);
 
+  // DNS: --dns servers, or the lease's (option 6)
+  const resolver = new DnsResolver(st, {});
+  if (o.dns.length > 0) resolver.setServers(o.dns);
+  const sendAll = (): void => {
+    for (let i = 0; i < o.send.length; i++) {
+      const t = o.send[i];
+      if (senders[i] !== null) continue;
+      if (t.name === null) {
+        startSender(i, t.addr);
+        continue;
+      }
+      const name = t.name;
+      const k = i;
+      const h = resolver.resolve(name, (err: number, a: number, ttl: number) => {
+        if (err !== 0) {
+          process.stdout.write('dns: ' + name + ' error ' + err + '\n');
+          process.stdout.write('send: error EHOSTUNREACH to ' + name + ':' + t.port + ' (not resolved)\n');
+          reported[k] = true;
+          return;
+        }
+        process.stdout.write('dns: ' + name + ' ' + formatIp(a) + ' ttl=' + ttl + '\n');
+        startSender(k, a);
+      });
+      if (h < 0) {
+        process.stdout.write('dns: ' + name + ' error ' + h + '\n');
+        reported[k] = true;
+      }
+    }
+  };
+  const sendSuffix = (): string =>
+    o.send.length > 0
+      ? ' send=' + o.send.map((t) => 'tcp:' + (t.name !== null ? t.name : formatIp(t.addr)) + ':' + t.port + ':' + t.bytes).join(',')
+      : '';
+  const readyLine = (addr: number, prefixLen: number, gw: number, extra: string): string =>
+    'slabnet up: ready ip=' + formatIp(addr) + '/' + prefixLen +
+    ' gw=' + (gw !== 0 ? formatIp(gw) : '-') +
+    ' mac=' + formatMac(st.link.devs[dev].mac, 0) +
+    ' mtu=' + o.mtu +
+    ' frames=udp:127.0.0.1:' + o.lport + '->127.0.0.1:' + o.rport +
+    ' serve=' + (o.serve.length > 0 ? o.serve.join(',') : '-') +
+    (o.pcap !== null ? ' pcap=' + o.pcap : '') +
+    (o.loss > 0 ? ' loss=' + o.loss + ' seed=' + o.lossSeed : '') +
+    sendSuffix() + extra + '\n';
+
+  // DHCP when there is no --ip: ready once bound
+  let dhcp: DhcpClient | null = null;
+  let announced = false;
+  if (o.addr === 0) {
+    const c = new DhcpClient(st);
+    dhcp = c;
+    c.handler = {
+      onDhcpEvent(kind: number, _dev: number, addr: number): void {
+        const dnsList: number[] = [];
+        for (let i = 0; i < c.dnsCount; i++) dnsList.push(c.dns[i]);
+        if (kind === DHCP_EV_BOUND) {
+          if (o.dns.length === 0 && dnsList.length > 0) resolver.setServers(dnsList);
+          const extra = ' dhcp=' + formatIp(c.serverId) + ' lease=' + c.leaseSec + 's dns=' + (dnsList.length > 0 ? dnsList.map(formatIp).join(',') : '-');
+          if (!announced) {
+            announced = true;
+            process.stdout.write(readyLine(addr, c.prefixLen, c.router, extra));
+            sendAll();
+          } else process.stdout.write('dhcp: bound ip=' + formatIp(addr) + '/' + c.prefixLen + extra + '\n');
+        } else if (kind === DHCP_EV_RENEWED) {
+          if (o.dns.length === 0 && dnsList.length > 0) resolver.setServers(dnsList);
+          process.stdout.write('dhcp: renewed ip=' + formatIp(addr) + '/' + c.prefixLen + ' lease=' + c.leaseSec + 's\n');
+        } else if (kind === DHCP_EV_LOST) process.stdout.write('dhcp: lost ip=' + formatIp(addr) + '\n');
+      },
+    };
+    const r = c.start(dev, { hostName: o.hostName });
+    if (r < 0) {
+      process.stderr.write('slabnet up: DHCP start failed: ' + r + '\n');
+      drv.close();
+      return 1;
+    }
+  }
+
   const stopSignal = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -403,12 +537,13 @@ export async function runUp(argv: string[]): Promise<number> {
     immediate = null;
     if (stopping) return;
     st.poll();
+    if (dhcp !== null) dhcp.run();
     if (mux.run() > 0) {
       // replies went out; run again soon in case a budget was used up
       st.poll();
       schedule();
     }
-    if (senders.length > 0) reportSends();
+    if (o.send.length > 0) reportSends();
     if (pcap !== null && clock.now() - lastFlush >= 1000) {
       lastFlush = clock.now();
       pcap.flush();
@@ -428,20 +563,10 @@ export async function runUp(argv: string[]): Promise<number> {
   drv.onRx = schedule;
   tick();
 
-  process.stdout.write(
-    'slabnet up: ready ip=' + formatIp(o.addr) + '/' + o.prefixLen +
-      ' gw=' + (o.gw !== 0 ? formatIp(o.gw) : '-') +
-      ' mac=' + formatMac(st.link.devs[dev].mac, 0) +
-      ' mtu=' + o.mtu +
-      ' frames=udp:127.0.0.1:' + o.lport + '->127.0.0.1:' + o.rport +
-      ' serve=' + (o.serve.length > 0 ? o.serve.join(',') : '-') +
-      (o.pcap !== null ? ' pcap=' + o.pcap : '') +
-      (o.loss > 0 ? ' loss=' + o.loss + ' seed=' + o.lossSeed : '') +
-      (o.send.length > 0
-        ? ' send=' + o.send.map((t) => 'tcp:' + formatIp(t.addr) + ':' + t.port + ':' + t.bytes).join(',')
-        : '') +
-      '\n',
-  );
+  if (o.addr !== 0) {
+    process.stdout.write(readyLine(o.addr, o.prefixLen, o.gw, o.dns.length > 0 ? ' dns=' + o.dns.map(formatIp).join(',') : ''));
+    sendAll();
+  }
 
   const sig = await stopSignal;
   stopping = true;
@@ -450,6 +575,13 @@ export async function runUp(argv: string[]): Promise<number> {
   // last drain of anything already received, then shut down
   st.poll();
   mux.run();
+  // a lease is given back (DHCPRELEASE, RFC 2131 §4.4.6) before the interface goes down
+  const dhcpReport = dhcp !== null ? Object.assign({ State: dhcp.stateName(), Addr: formatIp(dhcp.addr) }, dhcp.stats()) : null;
+  if (dhcp !== null) dhcp.stop(true);
+  resolver.cancelAll();
+  st.poll();
+  // let the socket write what was just sent (the DHCPRELEASE) before it closes
+  if (dhcp !== null) await new Promise<void>((resolve) => setTimeout(resolve, 100));
   mux.stop();
   devClose(st, dev);
   st.poll();
@@ -475,6 +607,8 @@ export async function runUp(argv: string[]): Promise<number> {
   const svc: { [k: string]: unknown } = {};
   for (let i = 0; i < mux.services.length; i++) svc[mux.services[i].name] = mux.services[i].stats();
   report.Services = svc;
+  if (dhcpReport !== null) report.Dhcp = dhcpReport;
+  report.Dns = resolver.stats();
   report.Signal = sig;
   await new Promise<void>((resolve) => process.stdout.write(JSON.stringify(report) + '\n', () => resolve()));
   return 0;

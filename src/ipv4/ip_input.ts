@@ -6,6 +6,8 @@
  *     trimmed), martian sources, options (RFC 1122 §3.2.1.8: accepted and
  *     passed up; source routes dropped) ─► [PRE_ROUTING]
  *   ─► ip_rcv_finish / ip_route_input: local or broadcast ─► ip_local_deliver
+ *                                      (also unicast UDP to st.ip.acceptUdpPort on a
+ *                                      device with no address yet: DHCP, RFC 2131 §4.1)
  *                                      else ip_forward (cfg.ipForward) or drop
  *   ─► ip_local_deliver: ip_defrag when MF or offset != 0 ─► [LOCAL_IN]
  *   ─► ip_local_deliver_finish: pull the IP header; raw sockets get a copy;
@@ -30,7 +32,7 @@ import { devAddPack, PacketHandler } from '../link/dev';
 import { ETH_P_IP } from '../link/ether';
 import {
   IP_VERIHL, IP_TOTLEN, IP_FRAGOFF, IP_PROTO, IP_SADDR, IP_DADDR, IP_HLEN, IP_MF, IP_OFFSET,
-  IPOPT_END, IPOPT_NOOP, IPOPT_LSRR, IPOPT_SSRR, INADDR_BROADCAST,
+  IPOPT_END, IPOPT_NOOP, IPOPT_LSRR, IPOPT_SSRR, INADDR_BROADCAST, IPPROTO_UDP,
   ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMP_PARAMETERPROB,
   isMulticastAddr, isLoopbackAddr, isReservedAddr, isZeroNet,
 } from './ip';
@@ -92,6 +94,15 @@ export class Ipv4State {
   loopRx = 0;
   /** datagrams dropped for carrying a source-route option */
   srrDrops = 0;
+  /**
+   * UDP port (0 = off) whose unicast datagrams a device with no address
+   * delivers whatever their destination (lwIP LWIP_IP_ACCEPT_UDP_PORT): a
+   * DHCP server may unicast OFFER/ACK to the offered address before the
+   * client has configured it (RFC 2131 §4.1). Set by src/apps/dhcp_client.ts.
+   */
+  acceptUdpPort = 0;
+  /** datagrams delivered through acceptUdpPort */
+  unconfDelivers = 0;
 
   constructor(st: Stack) {
     for (let i = 0; i < MAX_INET_PROTOS; i++) this.protos.push(null);
@@ -216,12 +227,33 @@ export function ipRcv(st: Stack, skb: number): void {
     ipLocalDeliver(st, skb);
     return;
   }
+  if (st.ip.acceptUdpPort !== 0 && dev >= 0 && ipAcceptUnconfigured(st, skb, dev)) {
+    st.ip.unconfDelivers++;
+    ipLocalDeliver(st, skb);
+    return;
+  }
   if (FEATURE_FORWARD && st.cfg.ipForward && dev >= 0 && !isMulticastAddr(daddr)) {
     ipForward(st, skb);
     return;
   }
   mib[IP_INADDRERRORS]++;
   p.free(skb);
+}
+
+/**
+ * A unicast UDP datagram to st.ip.acceptUdpPort arriving on a device that
+ * has no address yet (a DHCP client's OFFER/ACK sent to the offered
+ * address). First fragments and whole datagrams only. skb data = IP header.
+ */
+function ipAcceptUnconfigured(st: Stack, skb: number, dev: number): boolean {
+  const p = st.pool;
+  const b = p.buf[skb];
+  const d = p.data[skb];
+  if (b[d + IP_PROTO] !== IPPROTO_UDP || (get16(b, d + IP_FRAGOFF) & IP_OFFSET) !== 0) return false;
+  const ihl = (b[d + IP_VERIHL] & 0x0f) * 4;
+  if (p.tail[skb] - d < ihl + 4 || get16(b, d + ihl + 2) !== st.ip.acceptUdpPort) return false;
+  if (isMulticastAddr(getAddr(b, d + IP_DADDR))) return false;
+  return st.ifaddr.primary(dev) === 0;
 }
 
 /**

@@ -36,6 +36,8 @@
  *   - reply → only an existing entry is updated (no entry from an
  *     unsolicited reply: ArpUnsolicitedIgnored);
  *   - request for another host → ArpNotForUs, existing sender entry merged.
+ * Watchers (arpWatchAdd: a DHCP client probing an address, RFC 5227) see
+ * every well-formed packet first; arpProbe sends an RFC 5227 probe.
  * arpRcv never throws and frees every skb exactly once.
  */
 import type { Stack } from '../stack';
@@ -82,6 +84,16 @@ export const NUD_PROBE = 4;
 export const NUD_FAILED = 5;
 export const NUD_PERMANENT = 6;
 
+/**
+ * Sees every well-formed ARP packet a device receives (after the checks
+ * of arpRcv, before it acts): RFC 5227 §2.1.1 conflict detection while an
+ * address is being probed (src/apps/dhcp_client.ts). Called inside the
+ * receive path: note what was seen, do not send from here.
+ */
+export interface ArpWatcher {
+  onArpRcv(dev: number, op: number, sip: number, tip: number): void;
+}
+
 const STATE_NAMES = ['NONE', 'INCOMPLETE', 'REACHABLE', 'STALE', 'PROBE', 'FAILED', 'PERMANENT'];
 
 /** Longest backoff shift (retry interval = arpRetryMs << min(retries-1, MAX_SHIFT)). */
@@ -103,6 +115,8 @@ export class ArpTable implements TimerHandler {
   readonly srcIp: Int32Array;
   readonly timer: Int32Array;
   readonly queue: SkbQueue[] = [];
+  /** arpWatchAdd / arpWatchDel (configuration time) */
+  readonly watchers: ArpWatcher[] = [];
   /** scratch for multicast MAC mapping (RFC 1112 §6.4) */
   readonly scratch: Uint8Array;
 
@@ -491,6 +505,32 @@ export function arpAnnounce(st: Stack, dev: number, addr: number): number {
   return rc;
 }
 
+/**
+ * Send an ARP probe for addr on dev (RFC 5227 §2.1.1): a broadcast request
+ * with sender IP 0 and target addr, so no neighbour cache learns from it.
+ */
+export function arpProbe(st: Stack, dev: number, addr: number): number {
+  return arpSend(st, ARPOP_REQUEST, dev, ETH_BROADCAST, 0, 0, addr, null, 0);
+}
+
+/** Register w to see received ARP packets (configuration time). */
+export function arpWatchAdd(st: Stack, w: ArpWatcher): void {
+  const ws = st.arp.watchers;
+  for (let i = 0; i < ws.length; i++) if (ws[i] === w) return;
+  ws.push(w);
+}
+
+/** Unregister w. */
+export function arpWatchDel(st: Stack, w: ArpWatcher): void {
+  const ws = st.arp.watchers;
+  for (let i = 0; i < ws.length; i++) {
+    if (ws[i] === w) {
+      ws.splice(i, 1);
+      return;
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ */
 /* receive                                                             */
 /* ------------------------------------------------------------------ */
@@ -533,6 +573,8 @@ export function arpRcv(st: Stack, skb: number): void {
     return;
   }
   mib[op === ARPOP_REQUEST ? LINK_ARPINREQUESTS : LINK_ARPINREPLIES]++;
+  const ws = st.arp.watchers;
+  for (let k = 0; k < ws.length; k++) ws[k].onArpRcv(dev, op, sip, tip);
   const forUs = st.ifaddr.onDev(dev, tip);
   if (sip === 0) {
     // RFC 5227 probe: defend our address, learn nothing

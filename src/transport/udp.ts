@@ -4,7 +4,8 @@
  * Place in the packet path:
  *   receive: ip_local_deliver → udpRcv (__udp4_lib_rcv): length and
  *            checksum checks, socket lookup (connected match first, then
- *            bound address, then INADDR_ANY), sockQueueRcv onto the
+ *            bound address, then INADDR_ANY; SO_BINDTODEVICE sockets only
+ *            for their device), sockQueueRcv onto the
  *            socket's bounded receive queue — or NoPorts + ICMP port
  *            unreachable (RFC 1122 §4.1.3.1).
  *            icmp_rcv → udpErr (__udp4_lib_err): hard ICMP errors become
@@ -84,14 +85,20 @@ export function isBroadcastAddr(st: Stack, daddr0: number): boolean {
 }
 
 /**
- * compute_score: how well fd matches a datagram (saddr:sport → daddr:dport),
- * -1 when it does not. A connected match outranks a bound address, which
- * outranks INADDR_ANY.
+ * compute_score: how well fd matches a datagram (saddr:sport → daddr:dport)
+ * that arrived on device dev, -1 when it does not. A connected match
+ * outranks a bound address, which outranks INADDR_ANY; a socket bound to
+ * a device (SO_BINDTODEVICE) takes only what arrives there (sk_bound_dev_if).
  */
-function udpScore(st: Stack, fd: number, saddr: number, sport: number, daddr: number, dport: number): number {
+function udpScore(st: Stack, fd: number, saddr: number, sport: number, daddr: number, dport: number, dev: number): number {
   const s = st.sock;
   if (s.state[fd] !== SS_OPEN || s.type[fd] !== SOCK_DGRAM || s.lport[fd] !== dport) return -1;
   let score = 0;
+  const oif = s.oif[fd];
+  if (oif >= 0) {
+    if (oif !== dev) return -1;
+    score += 1;
+  }
   const la = s.laddr[fd];
   if (la !== 0) {
     if (la !== daddr) return -1;
@@ -104,13 +111,13 @@ function udpScore(st: Stack, fd: number, saddr: number, sport: number, daddr: nu
   return score;
 }
 
-/** __udp4_lib_lookup: the best socket for a unicast datagram, or -1. */
-export function udpLookup(st: Stack, saddr: number, sport: number, daddr: number, dport: number): number {
+/** __udp4_lib_lookup: the best socket for a unicast datagram that arrived on dev (-1 loopback), or -1. */
+export function udpLookup(st: Stack, saddr: number, sport: number, daddr: number, dport: number, dev: number): number {
   let best = -1;
   let bestScore = -1;
   const n = st.sock.max;
   for (let fd = 0; fd < n; fd++) {
-    const sc = udpScore(st, fd, saddr, sport, daddr, dport);
+    const sc = udpScore(st, fd, saddr, sport, daddr, dport, dev);
     if (sc > bestScore) {
       bestScore = sc;
       best = fd;
@@ -169,13 +176,14 @@ export function udpRcv(st: Stack, skb: number): void {
   }
   const sport = get16(b, d + UDP_SPORT);
   const dport = get16(b, d + UDP_DPORT);
+  const dev = p.dev[skb];
 
   if (isBroadcastAddr(st, daddr)) {
     // __udp4_lib_mcast_deliver: every matching socket gets the datagram
     const s = st.sock;
     let first = -1;
     for (let fd = 0; fd < s.max; fd++) {
-      if (udpScore(st, fd, saddr, sport, daddr, dport) < 0) continue;
+      if (udpScore(st, fd, saddr, sport, daddr, dport, dev) < 0) continue;
       if (first < 0) {
         first = fd;
         continue;
@@ -197,7 +205,7 @@ export function udpRcv(st: Stack, skb: number): void {
     return;
   }
 
-  const fd = udpLookup(st, saddr, sport, daddr, dport);
+  const fd = udpLookup(st, saddr, sport, daddr, dport, dev);
   if (fd >= 0) {
     udpQueueRcv(st, fd, skb);
     return;

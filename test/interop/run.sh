@@ -11,9 +11,11 @@
 # as the TCP client (a short run with `--send`: an active open to the kernel's
 # nc, and one to a closed port); last, TCP again against a slabnet started
 # with `--loss 0.03` (3% of frames lost each way in its frame driver:
-# retransmission and recovery against the kernel's TCP). Every command has a timeout; the
+# retransmission and recovery against the kernel's TCP); last, slabnet without
+# --ip leasing its address from the real dnsmasq, resolving a name through it
+# and renewing the lease. Every command has a timeout; the
 # namespace and every process we started are removed on exit (trap).
-# Needs root, iproute2, socat, tshark, ping, nc (netcat-openbsd), curl. Prints PASS/FAIL per check and
+# Needs root, iproute2, socat, tshark, ping, nc (netcat-openbsd), curl, dnsmasq (dnsmasq-base). Prints PASS/FAIL per check and
 # "N passed, M failed"; exits non-zero when anything failed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -53,6 +55,7 @@ stop_pid() { # pid signal seconds: signal, then wait up to seconds, then KILL
 }
 
 cleanup() {
+  stop_pid "${DNSMASQ_PID:-}" TERM 2
   stop_pid "$TSHARK_PID" INT 3
   stop_pid "$NC_PID" TERM 2
   stop_pid "$SLAB_PID" TERM 3
@@ -99,7 +102,7 @@ check_counters() { # prefix script args...: test/interop/SCRIPT checks the JSON 
 }
 
 # ---- preconditions ----------------------------------------------------------
-for t in ip socat tshark ping node nc curl sha256sum; do
+for t in ip socat tshark ping node nc curl sha256sum dnsmasq; do
   if ! command -v "$t" >/dev/null; then fail "setup: '$t' not installed"; log "0 passed, 1 failed"; exit 1; fi
 done
 if [ "$(id -u)" != 0 ]; then fail "setup: needs root (network namespaces, TAP)"; log "0 passed, 1 failed"; exit 1; fi
@@ -567,6 +570,106 @@ if [ "$loss_ok" = 1 ]; then
   stop_slabnet loss- "slabnet --loss"
   check_counters loss- counters_loss.mjs "$TCP_ECHO_BYTES" "$LOSS_GET" "$LOSS_UP"
 fi
+
+# ---- 10. DHCP and DNS from the real dnsmasq ----------------------------------
+# slabnet up WITHOUT --ip: dnsmasq (DHCP range 192.0.2.100-150, lease 120 s so
+# T1 comes after 60 s, router and DNS server = the kernel's side; DNS for
+# peer.test) leases it an address; slabnet resolves peer.test through it and
+# sends to the kernel's nc by that name; the kernel reaches slabnet at the
+# leased address; the lease is renewed at T1 while we wait; on SIGTERM
+# slabnet releases it.
+DHCP_BYTES=200000
+DHCP_PORT=5601
+DNSMASQ_PID=""
+log "== DHCP and DNS: slabnet up without --ip against dnsmasq (lease 120 s), --send tcp:peer.test:$DHCP_PORT:$DHCP_BYTES"
+stop_pid "$SOCAT_PID" TERM 3
+SOCAT_PID=""
+wait_for 5 sh -c "! ip netns exec '$NS' ip link show '$TAP'" || log "note: $TAP still present after socat exited"
+dhcp_ok=1
+ip netns exec "$NS" socat -d UDP4-DATAGRAM:127.0.0.1:$LPORT,bind=127.0.0.1:$RPORT \
+  "TUN:$HOST_IP/24,tun-type=tap,tun-name=$TAP,iff-up,iff-no-pi" 2>"$WORK/dhcp-socat.err" &
+SOCAT_PID=$!
+if ! wait_for 10 nsx ip -4 addr show dev "$TAP" up; then
+  fail "setup: socat did not create $TAP again"; cat "$WORK/dhcp-socat.err"; dhcp_ok=0
+fi
+if [ "$dhcp_ok" = 1 ]; then
+  ip netns exec "$NS" dnsmasq --no-daemon --conf-file=/dev/null --user=root --interface="$TAP" --bind-interfaces \
+    --listen-address="$HOST_IP" --no-resolv --no-hosts --no-poll --dhcp-authoritative \
+    --dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,120s --dhcp-option=option:router,$HOST_IP \
+    --dhcp-option=option:dns-server,$HOST_IP --host-record=peer.test,$HOST_IP --local-ttl=30 \
+    --dhcp-leasefile="$WORK/dnsmasq.leases" --log-dhcp --log-queries --log-facility="$WORK/dnsmasq.log" \
+    >"$WORK/dnsmasq.out" 2>&1 &
+  DNSMASQ_PID=$!
+  if ! wait_for 10 sh -c "ip netns exec '$NS' ss -Hlun 'sport = :67' | grep -q ."; then
+    fail "setup: dnsmasq is not listening on port 67"; cat "$WORK/dnsmasq.out" "$WORK/dnsmasq.log" 2>/dev/null; dhcp_ok=0
+  fi
+fi
+if [ "$dhcp_ok" = 1 ]; then
+  want=$(node "$ROOT/test/interop/pattern.mjs" "$DHCP_BYTES")
+  ip netns exec "$NS" timeout 60 nc -l "$HOST_IP" "$DHCP_PORT" </dev/null >"$WORK/dhcp-nc.bin" 2>"$WORK/dhcp-nc.err" &
+  NC_PID=$!
+  ip netns exec "$NS" node "$ROOT/bin/slabnet.js" up --frames "udp:$LPORT:$RPORT" --serve echo,http --hostname sn-board \
+    --mac "$SLAB_MAC" --send "tcp:peer.test:$DHCP_PORT:$DHCP_BYTES" >"$WORK/dhcp-slabnet.out" 2>"$WORK/dhcp-slabnet.err" &
+  SLAB_PID=$!
+  t_up=$(date +%s)
+  if wait_for 40 grep -q ready "$WORK/dhcp-slabnet.out"; then
+    line=$(grep ready "$WORK/dhcp-slabnet.out")
+    LEASED=$(printf '%s\n' "$line" | sed -n 's/.*ready ip=\([0-9.]*\)\/24 gw=192\.0\.2\.1 .* dhcp=192\.0\.2\.1 lease=120s dns=192\.0\.2\.1.*/\1/p')
+    if [ -n "$LEASED" ] && grep -q " $LEASED " "$WORK/dnsmasq.leases" 2>/dev/null; then
+      pass "DHCP: '$line'; dnsmasq's lease file has $LEASED ($(( $(date +%s) - t_up )) s after start)"
+    else
+      fail "DHCP: ready line '$line' is not a lease from dnsmasq: $(cat "$WORK/dnsmasq.leases" 2>/dev/null)"; dhcp_ok=0
+    fi
+  else
+    fail "DHCP: no 'ready' line in 40 s"; cat "$WORK/dhcp-slabnet.out" "$WORK/dhcp-slabnet.err"; tail -20 "$WORK/dnsmasq.log"; dhcp_ok=0
+  fi
+fi
+if [ "$dhcp_ok" = 1 ]; then
+  # the kernel reaches slabnet at the leased address
+  if nsx ping -c 2 -W 2 "$LEASED" >"$WORK/dhcp-ping.out" 2>&1; then
+    pass "DHCP: ping $LEASED (the leased address): $(grep -o '[0-9]* received' "$WORK/dhcp-ping.out")"
+  else
+    fail "DHCP: ping $LEASED"; cat "$WORK/dhcp-ping.out"
+  fi
+  w=$(nsx timeout 20 curl -sS --max-time 15 -o "$WORK/dhcp-get.bin" -w '%{http_code} %{size_download}' "http://$LEASED/bytes/5000" 2>&1)
+  if [ "$w" = "200 5000" ]; then pass "DHCP: curl http://$LEASED/bytes/5000: $w"; else fail "DHCP: curl http://$LEASED/bytes/5000: '$w'"; fi
+  # DNS: peer.test resolved through dnsmasq, then the send by name
+  if wait_for 30 grep -q '^send: ' "$WORK/dhcp-slabnet.out"; then :; fi
+  for ((i = 0; i < 50; i++)); do kill -0 "$NC_PID" 2>/dev/null || break; sleep 0.1; done
+  stop_pid "$NC_PID" TERM 2
+  NC_PID=""
+  dline=$(grep '^dns: peer.test' "$WORK/dhcp-slabnet.out" | head -1)
+  sline=$(grep "^send: " "$WORK/dhcp-slabnet.out" | head -1)
+  size=$(stat -c %s "$WORK/dhcp-nc.bin" 2>/dev/null || echo 0)
+  got=$(sha256sum <"$WORK/dhcp-nc.bin" 2>/dev/null | cut -c1-64)
+  if printf '%s\n' "$dline" | grep -q "^dns: peer.test $HOST_IP ttl=" && grep -q "query\[A\] peer.test from $LEASED" "$WORK/dnsmasq.log"; then
+    pass "DNS: '$dline' (dnsmasq logged the A query from $LEASED)"
+  else
+    fail "DNS: '$dline'"; grep -i 'query' "$WORK/dnsmasq.log" | head -5
+  fi
+  if printf '%s\n' "$sline" | grep -q "^send: done $DHCP_BYTES bytes to $HOST_IP:$DHCP_PORT" && [ "$size" = "$DHCP_BYTES" ] && [ "$got" = "$want" ]; then
+    pass "DNS: --send tcp:peer.test:$DHCP_PORT:$DHCP_BYTES: '$sline'; nc got $size bytes, sha256 matches"
+  else
+    fail "DNS: --send by name: '$sline'; nc got $size bytes"; cat "$WORK/dhcp-slabnet.err" "$WORK/dhcp-nc.err"
+  fi
+  # the renewal at T1 (60 s into the 120 s lease)
+  if wait_for 80 grep -q '^dhcp: renewed' "$WORK/dhcp-slabnet.out"; then
+    pass "DHCP: $(grep '^dhcp: renewed' "$WORK/dhcp-slabnet.out" | head -1) ($(( $(date +%s) - t_up )) s after start)"
+  else
+    fail "DHCP: no renewal within 80 s of the lease (T1 = 60 s)"; tail -20 "$WORK/dnsmasq.log"
+  fi
+  stop_slabnet dhcp- "slabnet (DHCP)"
+  stop_pid "$SLAB_PID" KILL 1
+  SLAB_PID=""
+  if wait_for 5 grep -q "DHCPRELEASE.* $LEASED" "$WORK/dnsmasq.log"; then
+    pass "DHCP: the lease was released on SIGTERM (dnsmasq logged DHCPRELEASE $LEASED)"
+  else
+    fail "DHCP: no DHCPRELEASE in dnsmasq's log"; tail -10 "$WORK/dnsmasq.log"
+  fi
+  check_counters dhcp- counters_dhcp.mjs "$DHCP_BYTES"
+fi
+stop_pid "$DNSMASQ_PID" TERM 3
+DNSMASQ_PID=""
 
 log "== $(( $(date +%s) - T0 )) s"
 log "$PASSED passed, $FAILED failed"

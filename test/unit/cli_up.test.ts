@@ -149,8 +149,8 @@ describe('slabnet up: arguments', () => {
       '--send=tcp:10.0.0.255:65535:281474976710656'])) as UpOptions;
     expect(typeof o).toBe('object');
     expect(o.send.length).toBe(3);
-    expect(o.send[0]).toEqual({ addr: -1073741311, port: 5555, bytes: 1500000 }); // 192.0.2.1 as s32
-    expect(o.send[1]).toEqual({ addr: -1073741311, port: 5556, bytes: 0 });
+    expect(o.send[0]).toEqual({ addr: -1073741311, name: null, port: 5555, bytes: 1500000 }); // 192.0.2.1 as s32
+    expect(o.send[1]).toEqual({ addr: -1073741311, name: null, port: 5556, bytes: 0 });
     expect(o.send[2].addr).toBe(0x0a0000ff);
     expect(o.send[2].port).toBe(65535);
     expect(o.send[2].bytes).toBe(281474976710656);
@@ -158,17 +158,35 @@ describe('slabnet up: arguments', () => {
       ['--send', 'tcp:192.0.2.1:0:10'], ['--send', 'tcp:192.0.2.1:65536:10'], ['--send', 'tcp:192.0.2.256:1:10'],
       ['--send', 'tcp:0.0.0.0:1:10'], ['--send', 'tcp:255.255.255.255:1:10'], ['--send', 'tcp:224.0.0.1:1:10'],
       ['--send', 'tcp:192.0.2.1:1:-5'], ['--send', 'tcp:192.0.2.1:1:1e6'], ['--send', 'tcp:192.0.2.1:1:281474976710657'],
-      ['--send', 'tcp:host:1:10'], ['--send', 'tcp:192.0.2.1:5555:10,'], ['--send', 'tcp:192.0.2.1:5555:10:extra']]) {
+      ['--send', 'tcp:-host:1:10'], ['--send', 'tcp:a..b:1:10'], ['--send', 'tcp:h st:1:10'],
+      ['--send', 'tcp:192.0.2.1:5555:10,'], ['--send', 'tcp:192.0.2.1:5555:10:extra']]) {
       const r = parseUpArgs(base.concat(bad));
       expect(typeof r, bad.join(' ')).toBe('string');
       expect(r as string, bad.join(' ')).toContain('--send');
     }
   });
 
+  it('a --send host name is kept for DNS (address 0 until resolved)', () => {
+    const o = parseUpArgs(['--ip', '192.0.2.2/24', '--frames', 'udp:1:2', '--dns', '192.0.2.1', '--send', 'tcp:peer.test:7:100,tcp:host_1:9:0']) as UpOptions;
+    expect(o.send[0]).toEqual({ addr: 0, name: 'peer.test', port: 7, bytes: 100 });
+    expect(o.send[1].name).toBe('host_1');
+    expect(o.dns).toEqual([-1073741311]);
+  });
+
+  it('without --ip: DHCP (addr 0), --hostname as option 12; --gw/--dns need --ip', () => {
+    const o = parseUpArgs(['--frames', 'udp:1:2', '--hostname', 'board-7']) as UpOptions;
+    expect(typeof o).toBe('object');
+    expect(o.addr).toBe(0);
+    expect(o.hostName).toBe('board-7');
+    expect((parseUpArgs(['--frames', 'udp:1:2']) as UpOptions).hostName).toBe('slabnet');
+    for (const bad of [['--gw', '192.0.2.1'], ['--dns', '192.0.2.1'], ['--hostname', 'bad name'], ['--hostname', 'x'.repeat(64)]]) {
+      expect(typeof parseUpArgs(['--frames', 'udp:1:2'].concat(bad)), bad.join(' ')).toBe('string');
+    }
+  });
+
   it('rejects bad flags with a message', () => {
     const bad: string[][] = [
       [],
-      ['--frames', 'udp:1:2'],
       ['--ip', '192.0.2.2/24'],
       ['--ip', '192.0.2.2', '--frames', 'udp:1:2'],
       ['--ip', '192.0.2.300/24', '--frames', 'udp:1:2'],
@@ -182,6 +200,7 @@ describe('slabnet up: arguments', () => {
       ['--ip', '192.0.2.2/24', '--frames', 'udp:1:2', '--gw', 'router'],
       ['--ip', '192.0.2.2/24', '--frames', 'udp:1:2', '--mtu', '40'],
       ['--ip', '192.0.2.2/24', '--frames', 'udp:1:2', '--bogus'],
+      ['--ip', '192.0.2.2/24', '--frames', 'udp:1:2', '--dns', '192.0.2'],
       ['--ip'],
     ];
     for (const b of bad) expect(typeof parseUpArgs(b), b.join(' ')).toBe('string');
