@@ -85,7 +85,7 @@ export const espruinoPicoEnc28j60: Board = {
   // stack does not even come up (OUT OF MEMORY) — and a fitting board must
   // leave 1,275 JsVars and 4 KB of flash to the user.
   cannotFitYet:
-    'module ~2,120 + default stack ~2,880 JsVars > the 5,100 the Pico has (out of memory before any traffic; the user needs 1,275 left), and the bundle leaves about 1 KB of the 48 KB flash (the user needs 4 KB): the tiny profile has to shrink in both (issue: the boards it is for)',
+    'module ~2,120 + default stack ~2,880 JsVars > the 5,100 the Pico has (out of memory before any traffic; the user needs 1,275 left), and the bundle leaves under 1 KB of the 48 KB flash (the user needs 4 KB): the tiny profile has to shrink in both (issue: the boards it is for)',
   features: {
     forward: false,
     netfilter: false,
