@@ -7,25 +7,38 @@
  * Four stacks on one virtual switch: "host" (the PC board config) and
  * three boards named after real Espruino boards with their per-board pool
  * configs (boards/): pico, wifi (TCP compiled out of their bundles: no
- * TCBs) and esp32 (the ESP32 + W5500 board, whose bundle has TCP; its
- * config is boardConfig()). Script: interfaces up (gratuitous ARP) → ARP
- * resolution → pings between every pair → one 3000-byte ping (fragmented
- * and reassembled) → UDP echo from two clients to a server on a board →
- * HTTP/1.1 over TCP: the esp32 runs the HTTP service (src/apps/http.ts)
- * on port 80, the host connects with the socket API and, on one
+ * TCBs) and esp32 (the ESP32 + W5500 board, whose bundle has TCP, DHCP and
+ * DNS; its config is boardConfig()). The host is also the LAN's router,
+ * DHCP server (src/apps/dhcp_server.ts: pool 192.0.2.100.., lease
+ * LEASE_SEC), DNS server (src/apps/dns_server.ts: host.lan A 192.0.2.1,
+ * www.lan CNAME host.lan) and web server (src/apps/http.ts on port 80).
+ * Script: interfaces up (pico and wifi static, gratuitous ARP; the esp32
+ * without an address) → the esp32 leases its address with its DHCP client
+ * (DISCOVER/OFFER/REQUEST/ACK, the RFC 5227 ARP probe, BOUND) → it
+ * resolves www.lan with its DNS resolver (the server from the lease; a
+ * CNAME to host.lan) and fetches http://www.lan/bytes/16384 from the host
+ * (Connection: close; length and pattern checked) → ARP resolution and
+ * pings between every pair (the esp32 at its leased address) → one
+ * 3000-byte ping (fragmented and reassembled) → UDP echo from two clients
+ * to a server on a board → HTTP/1.1 over TCP: the esp32 runs the HTTP
+ * service on port 80, the host connects with the socket API and, on one
  * keep-alive connection, GETs /bytes/200000 (length and pattern checked)
- * and PUTs 100000 bytes to /upload, then closes.
+ * and PUTs 100000 bytes to /upload, then closes → the esp32 releases its
+ * lease (DHCPRELEASE) and the host's servers stop.
  * The cable of the wifi board loses `--loss` of its frames (default 0.05)
  * in each direction, the esp32's 1% (ESP32_LOSS); pings and datagrams are
- * retried, TCP retransmits.
+ * retried, DHCP and DNS retransmit, TCP retransmits.
  *
- * Prints a timeline (virtual ms), per-host counters (Tcp too on hosts
- * with TCP), pool use and high-water marks, TCBs, the esp32's socket
- * listing while the HTTP connection was open, ARP tables, link/switch statistics, and where the
- * pcap of the whole switch was written (default: os.tmpdir()/slabnet-sim.pcap).
+ * Prints a timeline (virtual ms; DHCP and DNS messages decoded from the
+ * switch), per-host counters (Tcp too on hosts with TCP, the esp32's DHCP
+ * client and DNS resolver), pool use and high-water marks, TCBs, the
+ * esp32's socket listing while the HTTP connection was open, ARP tables,
+ * link/switch statistics, and where the pcap of the whole switch was
+ * written (default: os.tmpdir()/slabnet-sim.pcap).
  * --json prints one JSON object instead. Exit 0 when every step succeeded
- * (HTTP requests included), every skb is back in its pool and every TCB
- * is free (TIME_WAIT run out), 1 otherwise, 2 on bad flags.
+ * (lease, name resolution and every HTTP request included), every skb is
+ * back in its pool and every TCB is free (TIME_WAIT run out), 1
+ * otherwise, 2 on bad flags.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -45,14 +58,30 @@ import { ServiceMux } from '../apps/service';
 import { HttpService, HTTP_PORT, defaultHttpOptions } from '../apps/http';
 import { patternByte, fillPattern } from '../apps/http_parse';
 import { socketList, formatSocketList } from '../socket/netstat';
+import { eventMux } from '../socket/events';
+import { DhcpServer } from '../apps/dhcp_server';
+import {
+  DhcpClient, DHCP_BOUND, DHCP_EV_BOUND, DHCP_EV_RENEWED, DHCP_EV_LOST, DHCP_EV_CONFLICT, DHCP_EV_NAK, DHCP_EV_RELEASED,
+} from '../apps/dhcp_client';
+import { DnsServer, DNS_PORT } from '../apps/dns_server';
+import { DnsResolver } from '../apps/dns_resolver';
+import {
+  DhcpMsg, dhcpParse, DHCP_SERVER_PORT, DHCP_CLIENT_PORT, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK,
+  DHCPRELEASE, DHCPINFORM,
+} from '../wire/dhcp';
+import { DNS_HLEN, DNS_F_QR, DNS_F_RCODE, DNS_TYPE_A, DNS_TYPE_CNAME, dnsNameCopy, dnsNameEnd, dnsNameToString, dnsTtl, eaiName } from '../wire/dns';
+import { get16 } from '../core/bytes';
+import { getAddr } from '../core/inaddr';
 import type { Stack } from '../stack';
 import { EAGAIN, EINPROGRESS } from '../core/errno';
 
 const USAGE =
   'usage: slabnet sim [--seed N] [--loss P] [--pcap FILE | --no-pcap] [--json]\n' +
-  '  Simulate a LAN of boards in virtual time: ARP, ping (incl. a fragmented\n' +
-  '  3000-byte ping), UDP echo, HTTP GET/PUT over TCP to an ESP32 board;\n' +
-  '  prints a timeline and per-host statistics.\n' +
+  '  Simulate a LAN of boards in virtual time: an ESP32 board leases its\n' +
+  '  address from the PC by DHCP, resolves www.lan through the PC\'s DNS server\n' +
+  '  and fetches http://www.lan/bytes/16384 by name; then ARP, ping (incl. a\n' +
+  '  fragmented 3000-byte ping), UDP echo, HTTP GET/PUT over TCP to the ESP32,\n' +
+  '  and the ESP32 releases its lease; prints a timeline and per-host statistics.\n' +
   '  --seed N     PRNG seed (default 1): the same seed replays the same run\n' +
   '  --loss P     frame loss probability on one board\'s cable (default 0.05)\n' +
   '  --pcap FILE  capture the switch to FILE (default: <tmpdir>/slabnet-sim.pcap)\n' +
@@ -61,6 +90,21 @@ const USAGE =
 
 /** frame loss on the ESP32's cable (each direction) */
 const ESP32_LOSS = 0.01;
+
+/* the host's DHCP and DNS service for the LAN */
+const DHCP_POOL_START = '192.0.2.100';
+const DHCP_POOL_SIZE = 16;
+const LEASE_SEC = 600;
+/** how long the esp32 may take to get its lease (virtual ms; the RFC 5227 probe alone takes 3-6 s) */
+const DHCP_MAX_MS = 30000;
+/** the esp32's address should DHCP fail (so the other steps still run) */
+const ESP32_FALLBACK = '192.0.2.22';
+const DNS_NAME = 'www.lan';
+const DNS_A_NAME = 'host.lan';
+const DNS_A_TTL = 300;
+const DNS_CNAME_TTL = 600;
+/** what the esp32 fetches from the host by name */
+const FETCH_LEN = 16384;
 
 interface Opts {
   seed: number;
@@ -114,11 +158,20 @@ interface TimelineEntry {
   what: string;
 }
 
-/** Decode the frames the switch sees into timeline lines (ARP only; the rest is counted). */
+const DHCP_TYPES = ['', 'DHCPDISCOVER', 'DHCPOFFER', 'DHCPREQUEST', 'DHCPDECLINE', 'DHCPACK', 'DHCPNAK', 'DHCPRELEASE', 'DHCPINFORM'];
+const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+
+/** Decode the frames the switch sees into timeline lines (ARP, DHCP and DNS; the rest is counted). */
 class FrameLog {
   arp = 0;
   ip = 0;
   frags = 0;
+  dhcp = 0;
+  dns = 0;
+  /** the CNAMEs of the last DNS answer seen, in order */
+  lastCnames: string[] = [];
+  private readonly msg = new DhcpMsg();
+  private readonly nb = new Uint8Array(255);
   constructor(
     readonly tl: TimelineEntry[],
     readonly names: Map<number, string>,
@@ -126,21 +179,100 @@ class FrameLog {
   onFrame(ev: number, port: SimPort, t: number, b: Uint8Array, o: number, len: number): void {
     if (ev !== FEV_SWITCH || len < 14) return;
     const type = (b[o + 12] << 8) | b[o + 13];
+    const who = port.name.split('.')[0];
     if (type === 0x0806 && len >= 42) {
       this.arp++;
       const op = (b[o + 20] << 8) | b[o + 21];
       const sip = ((b[o + 28] << 24) | (b[o + 29] << 16) | (b[o + 30] << 8) | b[o + 31]) >>> 0;
       const tip = ((b[o + 38] << 24) | (b[o + 39] << 16) | (b[o + 40] << 8) | b[o + 41]) >>> 0;
       const sha = formatMac(b, o + 22);
-      const who = port.name.split('.')[0];
-      if (op === 1 && sip === tip) this.tl.push({ t, what: `${who}: gratuitous ARP ${formatIp(sip)} is-at ${sha}` });
+      if (op === 1 && sip === 0) this.tl.push({ t, what: `${who}: ARP probe who-has ${formatIp(tip)} (RFC 5227: is it in use?)` });
+      else if (op === 1 && sip === tip) this.tl.push({ t, what: `${who}: gratuitous ARP ${formatIp(sip)} is-at ${sha}` });
       else if (op === 1) this.tl.push({ t, what: `${who}: ARP who-has ${formatIp(tip)} tell ${formatIp(sip)}` });
       else if (op === 2) this.tl.push({ t, what: `${who}: ARP reply ${formatIp(sip)} is-at ${sha}` });
     } else if (type === 0x0800 && len >= 34) {
       this.ip++;
       const frag = (b[o + 20] << 8) | b[o + 21];
       if ((frag & 0x3fff) !== 0) this.frags++;
+      const ihl = (b[o + 14] & 15) * 4;
+      const u = o + 14 + ihl;
+      // whole UDP datagrams only (DHCP and DNS here are never fragmented)
+      if ((frag & 0x3fff) !== 0 || b[o + 23] !== 17 || u + 8 > o + len) return;
+      const sp = get16(b, u);
+      const dp = get16(b, u + 2);
+      let ulen = get16(b, u + 4);
+      if (ulen < 8) return;
+      if (u + ulen > o + len) ulen = o + len - u;
+      if ((sp === DHCP_CLIENT_PORT && dp === DHCP_SERVER_PORT) || (sp === DHCP_SERVER_PORT && dp === DHCP_CLIENT_PORT)) {
+        this.dhcp++;
+        const line = this.dhcpLine(b, u + 8, ulen - 8);
+        if (line !== null) this.tl.push({ t, what: `${who}: ${line}` });
+      } else if (sp === DNS_PORT || dp === DNS_PORT) {
+        this.dns++;
+        const line = this.dnsLine(b, u + 8, ulen - 8);
+        if (line !== null) this.tl.push({ t, what: `${who}: ${line}` });
+      }
     }
+  }
+  private dhcpLine(b: Uint8Array, off: number, len: number): string | null {
+    const m = this.msg;
+    if (dhcpParse(b, off, len, m) !== 0) return 'DHCP (malformed)';
+    const name = m.msgType > 0 && m.msgType <= DHCPINFORM ? DHCP_TYPES[m.msgType] : 'DHCP type ' + m.msgType;
+    switch (m.msgType) {
+      case DHCPDISCOVER:
+        return name;
+      case DHCPOFFER:
+        return `${name} ${formatIp(m.yiaddr)}`;
+      case DHCPREQUEST:
+        return `${name} ${formatIp(m.requestedIp !== 0 ? m.requestedIp : m.ciaddr)}`;
+      case DHCPACK:
+        return `${name} ${formatIp(m.yiaddr)}${m.leaseTime >= 0 ? ' lease ' + m.leaseTime + ' s' : ''}`;
+      case DHCPDECLINE:
+        return `${name} ${formatIp(m.requestedIp)}`;
+      case DHCPRELEASE:
+        return `${name} ${formatIp(m.ciaddr)}`;
+      default: // DHCPNAK, DHCPINFORM
+        return name;
+    }
+  }
+  /** A DNS query or answer at b[m .. m+len) as one line (names decoded, compression followed). */
+  private dnsLine(b: Uint8Array, m: number, len: number): string | null {
+    const end = m + len;
+    if (len < DNS_HLEN || get16(b, m + 4) !== 1) return null;
+    const flags = get16(b, m + 2);
+    const qn = dnsNameCopy(b, m, end, m + DNS_HLEN, this.nb, 0) < 0 ? '?' : dnsNameToString(this.nb, 0);
+    let p = dnsNameEnd(b, m, end, m + DNS_HLEN);
+    if (p < 0 || p + 4 > end) return 'DNS (malformed)';
+    const qtype = get16(b, p);
+    p += 4;
+    const qt = qtype === DNS_TYPE_A ? 'A' : 'type ' + qtype;
+    if ((flags & DNS_F_QR) === 0) return `DNS query ${qt} ${qn}`;
+    const rcode = flags & DNS_F_RCODE;
+    if (rcode !== 0) return `DNS answer ${qn}: ${rcode < DNS_RCODES.length ? DNS_RCODES[rcode] : 'RCODE ' + rcode}`;
+    const parts: string[] = [];
+    const cnames: string[] = [];
+    const an = get16(b, m + 6);
+    for (let i = 0; i < an; i++) {
+      const f = dnsNameEnd(b, m, end, p);
+      if (f < 0 || f + 10 > end) return `DNS answer ${qn}: ${parts.join(', ')} (malformed)`;
+      const rt = get16(b, f);
+      const ttl = dnsTtl(b, f);
+      const rd = f + 10;
+      const rdlen = get16(b, f + 8);
+      if (rd + rdlen > end) return `DNS answer ${qn}: ${parts.join(', ')} (malformed)`;
+      if (rt === DNS_TYPE_CNAME && dnsNameCopy(b, m, end, rd, this.nb, 0) >= 0) {
+        const target = dnsNameToString(this.nb, 0);
+        cnames.push(target);
+        parts.push(`CNAME ${target} (ttl ${ttl})`);
+      } else if (rt === DNS_TYPE_A && rdlen === 4) {
+        parts.push(`A ${formatIp(getAddr(b, rd))} (ttl ${ttl})`);
+      } else {
+        parts.push(`type ${rt}`);
+      }
+      p = rd + rdlen;
+    }
+    this.lastCnames = cnames;
+    return `DNS answer ${qn}: ${parts.length > 0 ? parts.join(', ') : 'no records'}`;
   }
 }
 
@@ -265,6 +397,50 @@ class HttpClient implements SimTicker {
   }
 }
 
+/**
+ * One request on cl's connection: send head (and bodyLen pattern bytes),
+ * run the simulation until the whole response is in (at most maxMs).
+ * The response (status, body, virtual ms) or null.
+ */
+function httpRequest(sim: Sim, cl: HttpClient, head: string, bodyLen: number, maxMs: number): { status: number; body: Uint8Array; ms: number } | null {
+  const t1 = sim.now();
+  cl.request(head, bodyLen);
+  let res: { status: number; hdrEnd: number; cl: number } | null = null;
+  const done = sim.runUntil(() => {
+    res = parseHead(cl.rx, cl.rxLen);
+    if (res !== null && res.status >= 0 && cl.rxLen >= res.hdrEnd + res.cl) return true;
+    return cl.eof || cl.err !== 0 || (res !== null && res.status < 0);
+  }, maxMs);
+  const r = res as { status: number; hdrEnd: number; cl: number } | null;
+  if (!done || r === null || r.status < 0 || cl.rxLen < r.hdrEnd + r.cl) return null;
+  const body = cl.rx.slice(r.hdrEnd, r.hdrEnd + r.cl);
+  cl.consume(r.hdrEnd + r.cl);
+  return { status: r.status, body, ms: sim.now() - t1 };
+}
+
+/** Run until cl's connect() completes (at most maxMs); true when established. */
+function tcpWaitConnected(sim: Sim, cl: HttpClient, maxMs: number): boolean {
+  const st = cl.st;
+  sim.runUntil(() => (poll(st, cl.fd) & (SK_EV_WRITABLE | SK_EV_ERROR | SK_EV_CLOSED)) !== 0, maxMs);
+  const ev = poll(st, cl.fd);
+  return (ev & SK_EV_WRITABLE) !== 0 && (ev & (SK_EV_ERROR | SK_EV_CLOSED)) === 0;
+}
+
+/** Every byte of body is the /bytes/N pattern. */
+function patternOk(body: Uint8Array): boolean {
+  for (let i = 0; i < body.length; i++) if (body[i] !== patternByte(i)) return false;
+  return true;
+}
+
+/** milliseconds rounded to the microsecond (reports) */
+function ms3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** the DHCP client's and the resolver's counters shown in the report */
+const DHCP_COUNTERS = ['discovers', 'offers', 'requests', 'acks', 'naks', 'declines', 'releases', 'retransmits', 'probes', 'conflicts', 'badMsgs', 'sendErrors'];
+const DNS_COUNTERS = ['requests', 'cacheHits', 'queries', 'resends', 'timeouts', 'responses', 'mismatched', 'cnameQueries', 'resolved', 'failures'];
+
 function h0tcbs<T extends { tcbs: { size: number; inUse: number; timeWait: number; synRecv: number } | null }>(hs: T[]): (T & { tcbs: { size: number; inUse: number; timeWait: number; synRecv: number } })[] {
   return hs.filter((h) => h.tcbs !== null) as (T & { tcbs: { size: number; inUse: number; timeWait: number; synRecv: number } })[];
 }
@@ -285,11 +461,12 @@ export async function runSim(argv: string[]): Promise<number> {
   };
 
   // ---- the boards ----
-  const spec: { name: string; board: string; addr: string }[] = [
+  // (addr null: the board gets its address by DHCP)
+  const spec: { name: string; board: string; addr: string | null }[] = [
     { name: 'host', board: 'host', addr: '192.0.2.1' },
     { name: 'pico', board: 'espruino-pico-enc28j60', addr: '192.0.2.20' },
     { name: 'wifi', board: 'espruino-wifi-w5500', addr: '192.0.2.21' },
-    { name: 'esp32', board: 'espruino-esp32-w5500', addr: '192.0.2.22' },
+    { name: 'esp32', board: 'espruino-esp32-w5500', addr: null },
   ];
   const nodes: Node[] = [];
   for (const s of spec) {
@@ -308,7 +485,8 @@ export async function runSim(argv: string[]): Promise<number> {
       cfg = { skbSmallCount: 8, skbLargeCount: 1, skbLargeSize: 4096 + 128, reasmSlots: 1, reasmMaxBytes: 4096 };
     }
     const h = sim.addHost(s.name, cfg);
-    nodes.push({ h, board: b !== null ? b.name : s.board, addr: s.addr, ip: parseIpStrict(s.addr), replies: new Map() });
+    const addr = s.addr !== null ? s.addr : '0.0.0.0';
+    nodes.push({ h, board: b !== null ? b.name : s.board, addr, ip: parseIpStrict(addr), replies: new Map() });
   }
   for (const n of nodes) {
     n.h.st.icmp.echoHandler = {
@@ -327,7 +505,7 @@ export async function runSim(argv: string[]): Promise<number> {
   sim.setFaults(esp.h, { rateBps: 100000000, delayMs: 0.005, jitterMs: 0.05, loss: ESP32_LOSS });
 
   const names = new Map<number, string>();
-  for (const n of nodes) names.set(n.ip, n.h.name);
+  for (const n of nodes) if (n.ip !== 0) names.set(n.ip, n.h.name);
   const frames = new FrameLog(tl, names);
   sim.fabric.observer = frames;
   let pcap: PcapFile | null = null;
@@ -342,14 +520,176 @@ export async function runSim(argv: string[]): Promise<number> {
     sim.captureSwitch(sim.switches[0], pcap);
   }
 
-  // ---- interfaces up ----
+  // ---- interfaces up (the esp32 without an address: it asks DHCP) ----
   for (const n of nodes) {
+    if (n === esp) {
+      sim.up(n.h);
+      log(`${n.h.name}: eth0 up, no address (DHCP) (${n.board})`);
+      continue;
+    }
     const rc = ifconfig(n.h.st, n.h.dev(0), n.addr + '/24', null);
     if (rc < 0) failures.push(`ifconfig ${n.h.name}: ${rc}`);
     sim.up(n.h);
     log(`${n.h.name}: eth0 up ${n.addr}/24 (${n.board})`);
   }
+
+  // ---- the host serves the LAN: DHCP, DNS and HTTP (one ServiceMux, run as a ticker) ----
+  const hst = host.h.st;
+  const hostMux = new ServiceMux(hst);
+  const poolStart = parseIpStrict(DHCP_POOL_START);
+  const dhcpSrv = new DhcpServer(hst, host.h.dev(0), {
+    poolStart,
+    poolSize: DHCP_POOL_SIZE,
+    prefixLen: 24,
+    leaseSec: LEASE_SEC,
+    router: host.ip,
+    dns: [host.ip],
+  });
+  const dnsSrv = new DnsServer(hst, DNS_PORT, 4);
+  if (dnsSrv.addA(DNS_A_NAME, host.ip, DNS_A_TTL) < 0 || dnsSrv.addCname(DNS_NAME, DNS_A_NAME, DNS_CNAME_TTL) < 0) failures.push('dns: zone on host');
+  const hho = defaultHttpOptions();
+  hho.maxConns = 4;
+  const hostHttp = new HttpService(hst, HTTP_PORT, hho);
+  hostMux.add(dhcpSrv);
+  hostMux.add(dnsSrv);
+  hostMux.add(hostHttp);
+  const hostTicker: SimTicker = { onTick: () => hostMux.run() };
+  const hsrc = hostMux.start();
+  if (hsrc < 0) failures.push('host: starting the DHCP, DNS and HTTP servers: ' + hsrc);
+  else {
+    sim.addTicker(hostTicker);
+    log(`host: DHCP server on eth0 (pool ${DHCP_POOL_START}-${formatIp(poolStart + DHCP_POOL_SIZE - 1)}, router and DNS ${host.addr}, lease ${LEASE_SEC} s)`);
+    log(`host: DNS server on port ${DNS_PORT} (${DNS_A_NAME} A ${host.addr}, ${DNS_NAME} CNAME ${DNS_A_NAME})`);
+    log(`host: HTTP server on port ${HTTP_PORT}`);
+  }
+
+  // ---- DHCP: the esp32 leases its address (DISCOVER/OFFER/REQUEST/ACK, then the RFC 5227 probe) ----
+  const est = esp.h.st;
+  const dhcp = new DhcpClient(est);
+  const dhcpT0 = sim.now();
+  const lease = { server: '', addr: '', prefixLen: 0, router: '', dns: [] as string[], leaseSec: 0, boundMs: -1, released: false, serverReleased: false };
+  dhcp.handler = {
+    onDhcpEvent(kind: number, _dev: number, addr: number): void {
+      const a = formatIp(addr);
+      if (kind === DHCP_EV_BOUND) {
+        const dnsList: string[] = [];
+        for (let i = 0; i < dhcp.dnsCount; i++) dnsList.push(formatIp(dhcp.dns[i]));
+        log(
+          `esp32: bound ${a}/${dhcp.prefixLen} router ${dhcp.router !== 0 ? formatIp(dhcp.router) : '-'} dns ${dnsList.length > 0 ? dnsList.join(',') : '-'} ` +
+            `lease ${dhcp.leaseSec} s (dhcp server ${formatIp(dhcp.serverId)})`,
+        );
+      } else if (kind === DHCP_EV_RENEWED) log(`esp32: lease on ${a} renewed (${dhcp.leaseSec} s)`);
+      else if (kind === DHCP_EV_LOST) log(`esp32: lost ${a}`);
+      else if (kind === DHCP_EV_CONFLICT) log(`esp32: ${a} is in use (probe answered): DHCPDECLINE`);
+      else if (kind === DHCP_EV_NAK) log(`esp32: DHCPNAK for ${a}`);
+      else if (kind === DHCP_EV_RELEASED) log(`esp32: released ${a} (address, default route and DNS servers removed)`);
+    },
+  };
+  const drc = dhcp.start(esp.h.dev(0), { hostName: 'esp32' });
+  log(`esp32: DHCP client started (hostname esp32)${drc < 0 ? ' (error ' + drc + ')' : ''}`);
+  // (seconds of mostly idle time: the step cap goes up meanwhile, the timers and frames still set the pace)
+  const stepMs = sim.stepMs;
+  sim.stepMs = 100;
+  const bound = drc >= 0 && sim.runUntil(() => dhcp.state === DHCP_BOUND, DHCP_MAX_MS);
+  sim.stepMs = stepMs;
+  let leaseOk = bound;
+  if (bound) {
+    esp.ip = dhcp.addr;
+    esp.addr = formatIp(dhcp.addr);
+    lease.server = formatIp(dhcp.serverId);
+    lease.addr = esp.addr;
+    lease.prefixLen = dhcp.prefixLen;
+    lease.router = dhcp.router !== 0 ? formatIp(dhcp.router) : '';
+    for (let i = 0; i < dhcp.dnsCount; i++) lease.dns.push(formatIp(dhcp.dns[i]));
+    lease.leaseSec = dhcp.leaseSec;
+    lease.boundMs = ms3(sim.now() - dhcpT0);
+    const inPool = dhcp.addr - poolStart >= 0 && dhcp.addr - poolStart < DHCP_POOL_SIZE;
+    if (!inPool || dhcp.prefixLen !== 24 || dhcp.router !== host.ip || dhcp.serverId !== host.ip || dhcp.leaseSec !== LEASE_SEC) {
+      leaseOk = false;
+      failures.push(`dhcp esp32: unexpected lease ${esp.addr}/${dhcp.prefixLen} router ${lease.router} from ${lease.server}, ${dhcp.leaseSec} s`);
+    }
+  } else {
+    // no lease: a static address, so the other steps still run
+    failures.push(`dhcp esp32: no lease in ${DHCP_MAX_MS} ms (state ${dhcp.stateName()})`);
+    dhcp.stop(false);
+    esp.addr = ESP32_FALLBACK;
+    esp.ip = parseIpStrict(ESP32_FALLBACK);
+    const rc = ifconfig(est, esp.h.dev(0), ESP32_FALLBACK + '/24', null);
+    if (rc < 0) failures.push(`ifconfig esp32: ${rc}`);
+    log(`esp32: no lease in ${DHCP_MAX_MS} ms: static ${ESP32_FALLBACK}/24 instead`);
+  }
+  names.set(esp.ip, esp.h.name);
   sim.run(20);
+
+  // ---- DNS: the esp32 resolves www.lan (a CNAME to host.lan) through the server from its lease ----
+  const resolver = new DnsResolver(est, { maxQueries: 2, cacheSize: 4 });
+  resolver.setServers(dhcp.dns.subarray(0, dhcp.dnsCount));
+  const dnsRes = { done: false, err: 0, addr: 0, ttl: 0 };
+  const dnsT0 = sim.now();
+  log(`esp32: resolve ${DNS_NAME} (DNS server ${lease.dns.length > 0 ? lease.dns.join(',') : 'none'})`);
+  const hq = resolver.resolve(DNS_NAME, (err: number, a: number, ttl: number) => {
+    dnsRes.done = true;
+    dnsRes.err = err;
+    dnsRes.addr = a;
+    dnsRes.ttl = ttl;
+  });
+  if (hq < 0) {
+    dnsRes.done = true;
+    dnsRes.err = hq;
+  }
+  sim.runUntil(() => dnsRes.done, 20000);
+  const dnsMs = ms3(sim.now() - dnsT0);
+  const dnsOk = dnsRes.done && dnsRes.err === 0 && dnsRes.addr === host.ip;
+  const cname = frames.lastCnames.length > 0 ? frames.lastCnames.join(' → ') : '';
+  if (!dnsRes.done) log(`esp32: resolving ${DNS_NAME}: no answer`);
+  else if (dnsRes.err !== 0) log(`esp32: resolving ${DNS_NAME}: ${eaiName(dnsRes.err)}`);
+  else log(`esp32: resolved ${DNS_NAME} → ${formatIp(dnsRes.addr)} (ttl ${dnsRes.ttl} s${cname.length > 0 ? ', via CNAME ' + cname : ''}) in ${dnsMs.toFixed(3)} ms`);
+  if (!dnsOk) failures.push(`dns esp32 ${DNS_NAME}: ${!dnsRes.done ? 'no answer' : dnsRes.err !== 0 ? eaiName(dnsRes.err) : formatIp(dnsRes.addr) + ', expected ' + host.addr}`);
+  const dnsReport = { name: DNS_NAME, addr: dnsRes.done && dnsRes.err === 0 ? formatIp(dnsRes.addr) : '', ttl: dnsRes.done && dnsRes.err === 0 ? dnsRes.ttl : -1, cname, ms: dnsMs, ok: dnsOk };
+
+  // ---- HTTP by name: the esp32 GETs http://www.lan/bytes/16384 from the host (Connection: close:
+  // the server closes first, so the TIME_WAIT is the host's and the board's TCB frees at once) ----
+  const byNameUrl = `http://${DNS_NAME}/bytes/${FETCH_LEN}`;
+  const httpByName = { url: byNameUrl, status: 0, bytes: 0, ok: false, ms: -1 };
+  if (dnsRes.done && dnsRes.err === 0) {
+    const fc = new HttpClient(est);
+    fc.fd = socket(est, SOCK_STREAM, 0);
+    if (fc.fd < 0) failures.push('tcp: socket on esp32: ' + fc.fd);
+    else {
+      sim.addTicker(fc);
+      const to = formatIp(dnsRes.addr);
+      const crc = connect(est, fc.fd, dnsRes.addr, HTTP_PORT);
+      const t0 = sim.now();
+      log(`esp32: TCP connect ${to}:${HTTP_PORT} (${DNS_NAME})${crc !== -EINPROGRESS && crc !== 0 ? ' (error ' + crc + ')' : ''}`);
+      if (tcpWaitConnected(sim, fc, 10000)) {
+        log(`esp32: TCP established ${to}:${HTTP_PORT} in ${(sim.now() - t0).toFixed(3)} ms`);
+        const g = httpRequest(sim, fc, `GET /bytes/${FETCH_LEN} HTTP/1.1\r\nHost: ${DNS_NAME}\r\nConnection: close\r\n\r\n`, 0, 20000);
+        const gok = g !== null && g.status === 200 && g.body.length === FETCH_LEN && patternOk(g.body);
+        if (g === null) log(`esp32: GET ${byNameUrl} → no complete response${fc.err !== 0 ? ' (error ' + fc.err + ')' : ''}`);
+        else log(`esp32: GET ${byNameUrl} → ${g.status}, ${g.body.length} bytes in ${g.ms.toFixed(3)} ms${gok ? ' (pattern ok)' : ' (BAD: length or pattern)'}`);
+        httpByName.status = g !== null ? g.status : 0;
+        httpByName.bytes = g !== null ? g.body.length : 0;
+        httpByName.ok = gok;
+        httpByName.ms = g !== null ? ms3(g.ms) : -1;
+      } else log(`esp32: TCP connect ${to}:${HTTP_PORT} failed`);
+      if (!httpByName.ok) failures.push(`http esp32 GET ${byNameUrl}`);
+      // the server's FIN (Connection: close), then ours after a moment for the application:
+      // the ACKs of the last data and of the FIN leave well before our FIN (the cable's jitter
+      // could put them after it, and the host, in TIME_WAIT by then, would answer each with an
+      // ACK that meets a closed socket: a RST)
+      const fin = sim.runUntil(() => fc.eof || fc.err !== 0, 10000);
+      sim.run(1);
+      sim.removeTicker(fc);
+      close(est, fc.fd);
+      fc.fd = -1;
+      if (fin && fc.err === 0) log(`esp32: TCP closed (the server's FIN after the response, Connection: close; then ours)`);
+      else {
+        log(`esp32: TCP close ${to}:${HTTP_PORT} failed${fc.err !== 0 ? ' (error ' + fc.err + ')' : ''}`);
+        failures.push(`tcp close esp32 -> host:${HTTP_PORT}`);
+      }
+    }
+  }
+  sim.run(100);
 
   // ---- ping ----
   let ident = 0x100;
@@ -453,15 +793,20 @@ export async function runSim(argv: string[]): Promise<number> {
   ho.outMax = 1024;
   ho.scratch = 4096;
   mux.add(new HttpService(esp.h.st, HTTP_PORT, ho));
+  // the DHCP client and the resolver get their socket events through the stack's
+  // EventMux; mux.start() takes st.events, so the EventMux goes back in front
+  // with the mux as its fallback (the HTTP sockets)
+  const espEvents = eventMux(est);
   const mrc = mux.start();
+  espEvents.fallback = mux;
+  est.events = espEvents;
   const muxTicker: SimTicker = { onTick: () => mux.run() };
   if (mrc < 0) failures.push('http: server on esp32: ' + mrc);
   else {
     sim.addTicker(muxTicker);
     log(`esp32: HTTP server on port ${HTTP_PORT}`);
   }
-  const cl = new HttpClient(host.h.st);
-  const hst = host.h.st;
+  const cl = new HttpClient(hst);
   cl.fd = socket(hst, SOCK_STREAM, 0);
   if (cl.fd < 0) failures.push('tcp: socket on host: ' + cl.fd);
   else {
@@ -480,21 +825,8 @@ export async function runSim(argv: string[]): Promise<number> {
       failures.push('tcp connect host -> esp32:' + HTTP_PORT);
     }
     // one request on the keep-alive connection: the response (status, body) or null
-    const request = (method: string, pth: string, bodyLen: number, maxMs: number): { status: number; body: Uint8Array; ms: number } | null => {
-      const t1 = sim.now();
-      cl.request(`${method} ${pth} HTTP/1.1\r\nHost: ${esp.addr}\r\n` + (bodyLen > 0 ? `Content-Length: ${bodyLen}\r\n` : '') + '\r\n', bodyLen);
-      let res: { status: number; hdrEnd: number; cl: number } | null = null;
-      const done = sim.runUntil(() => {
-        res = parseHead(cl.rx, cl.rxLen);
-        if (res !== null && res.status >= 0 && cl.rxLen >= res.hdrEnd + res.cl) return true;
-        return cl.eof || cl.err !== 0 || (res !== null && res.status < 0);
-      }, maxMs);
-      const r = res as { status: number; hdrEnd: number; cl: number } | null;
-      if (!done || r === null || r.status < 0 || cl.rxLen < r.hdrEnd + r.cl) return null;
-      const body = cl.rx.slice(r.hdrEnd, r.hdrEnd + r.cl);
-      cl.consume(r.hdrEnd + r.cl);
-      return { status: r.status, body, ms: sim.now() - t1 };
-    };
+    const request = (method: string, pth: string, bodyLen: number, maxMs: number): { status: number; body: Uint8Array; ms: number } | null =>
+      httpRequest(sim, cl, `${method} ${pth} HTTP/1.1\r\nHost: ${esp.addr}\r\n` + (bodyLen > 0 ? `Content-Length: ${bodyLen}\r\n` : '') + '\r\n', bodyLen, maxMs);
     if (tcpConn.connected) {
       const g = request('GET', '/bytes/' + GET_LEN, 0, 30000);
       let gok = g !== null && g.status === 200 && g.body.length === GET_LEN;
@@ -536,6 +868,29 @@ export async function runSim(argv: string[]): Promise<number> {
   sim.run(100);
   mux.stop();
   sim.removeTicker(muxTicker);
+
+  // ---- the esp32 gives its lease back (DHCPRELEASE); the host's servers stop ----
+  // first every connection of the esp32 ends: an orphan in LAST_ACK whose final ACK was
+  // lost must still retransmit its FIN from the leased address
+  if (est.tcp !== undefined) sim.runUntil(() => est.tcp.inUse() === 0, 30000);
+  if (bound) {
+    const had = dhcp.addr;
+    const releasesBefore = dhcpSrv.releases;
+    dhcp.stop(true);
+    lease.released = dhcp.releases > 0;
+    if (!lease.released) failures.push('dhcp esp32: no DHCPRELEASE sent');
+    sim.runUntil(() => dhcpSrv.releases > releasesBefore, 100);
+    // (a RELEASE lost on the wire is not retried, RFC 2131 §4.4.6: the lease then runs out on the server)
+    lease.serverReleased = dhcpSrv.releases > releasesBefore && dhcpSrv.slotOf(had) >= 0 && dhcpSrv.boundCount() === 0;
+    if (lease.serverReleased) log(`host: ${formatIp(had)} back in the DHCP pool (${dhcpSrv.boundCount()} leases bound)`);
+  }
+  resolver.cancelAll();
+  const dhcpStats = dhcp.stats();
+  const dnsStats = resolver.stats();
+  sim.run(10);
+  hostMux.stop();
+  sim.removeTicker(hostTicker);
+  const hostServices = { dhcp: dhcpSrv.stats(), dns: dnsSrv.stats(), http: hostHttp.stats() };
 
   // ---- settle: let reassembly/ARP timers run, flush ARP queues ----
   sim.run(200);
@@ -613,10 +968,26 @@ export async function runSim(argv: string[]): Promise<number> {
     udp: udps,
     http,
     tcp: { from: 'host', to: 'esp32:' + HTTP_PORT, connected: tcpConn.connected, connectMs: tcpConn.connectMs, closed: tcpConn.closed, esp32Sockets },
+    dhcp: {
+      client: 'esp32',
+      server: lease.server,
+      addr: lease.addr,
+      prefixLen: lease.prefixLen,
+      router: lease.router,
+      dns: lease.dns,
+      leaseSec: lease.leaseSec,
+      boundMs: lease.boundMs,
+      released: lease.released,
+      serverReleased: lease.serverReleased,
+      counters: pick(dhcpStats, DHCP_COUNTERS),
+    },
+    dns: Object.assign(dnsReport, { counters: pick(dnsStats, DNS_COUNTERS) }),
+    httpByName,
+    hostServices,
     hosts,
     links,
     switch: { received: sw.received, forwarded: sw.forwarded, flooded: sw.flooded, filtered: sw.filtered, learned: sw.learned },
-    frames: { arp: frames.arp, ip: frames.ip, ipFragments: frames.frags },
+    frames: { arp: frames.arp, ip: frames.ip, ipFragments: frames.frags, dhcp: frames.dhcp, dns: frames.dns },
     pcap: opts.pcap !== null && pcap !== null ? { file: path.resolve(opts.pcap), frames: pcap.count } : null,
     timeline: tl.map((e) => ({ t: Math.round(e.t * 1000) / 1000, what: e.what })),
   };
@@ -632,17 +1003,24 @@ export async function runSim(argv: string[]): Promise<number> {
   w(`slabnet sim — seed ${opts.seed}, loss ${opts.loss} on wifi's cable (replay: slabnet sim --seed ${opts.seed}${opts.loss !== 0.05 ? ' --loss ' + opts.loss : ''})`);
   w('');
   w('boards on switch sw0:');
-  for (const h of hosts) w(`  ${h.name.padEnd(5)} ${h.addr.padEnd(11)} ${h.mac}  ${h.board}  (skbs ${h.pool.small} small + ${h.pool.large} large)`);
+  for (const h of hosts) {
+    const how = h.name === 'esp32' && bound ? `, address by DHCP from ${lease.server}` : '';
+    w(`  ${h.name.padEnd(5)} ${h.addr.padEnd(11)} ${h.mac}  ${h.board}  (skbs ${h.pool.small} small + ${h.pool.large} large${how})`);
+  }
   w('');
   w('timeline (virtual ms):');
   for (const e of tl) w(`  ${e.t.toFixed(3).padStart(10)}  ${e.what}`);
   w('');
   w('results:');
+  w(`  dhcp esp32: ${bound ? `${lease.addr}/${lease.prefixLen} from ${lease.server}` : 'no lease'}: ${leaseOk ? 'ok' : 'FAILED'}`);
+  w(`  dns esp32 ${DNS_NAME}: ${dnsReport.addr.length > 0 ? dnsReport.addr : 'no address'}: ${dnsOk ? 'ok' : 'FAILED'}`);
+  w(`  http esp32 GET ${byNameUrl}: ${httpByName.ok ? 'ok' : 'FAILED'}`);
   for (const p of pings) w(`  ping ${p.from} -> ${p.to} ${p.len} bytes: ${p.ok}/${p.count}`);
   for (const u of udps) w(`  udp echo ${u.from} -> pico:7: ${u.ok}/${u.count}`);
   w(`  tcp connect host -> esp32:${HTTP_PORT}: ${tcpConn.connected ? 'ok' : 'FAILED'}`);
   for (const x of http) w(`  http ${x.method} ${x.bytes} bytes: ${x.ok ? 'ok' : 'FAILED'}`);
   w(`  tcp close host -> esp32:${HTTP_PORT}: ${tcpConn.closed ? 'ok' : 'FAILED'}`);
+  if (bound) w(`  dhcp release esp32: ${lease.released ? (lease.serverReleased ? 'sent, the server freed the address' : 'sent (not seen by the server: lost on the wire)') : 'FAILED'}`);
   w('');
   w('counters:');
   const fmt = (o: { [k: string]: number }): string =>
@@ -657,6 +1035,10 @@ export async function runSim(argv: string[]): Promise<number> {
     w(`    Link: ${fmt(h.link)}`);
     if (h.tcp !== null) w(`    Tcp:  ${fmt(h.tcp)}`);
     if (h.tcpExt !== null) w(`    TcpExt: ${fmt(h.tcpExt)}`);
+    if (h.name === 'esp32') {
+      w(`    Dhcp: ${fmt(report.dhcp.counters)}`);
+      w(`    Dns:  ${fmt(report.dns.counters)}`);
+    }
   }
   w('');
   w('skb pools (in use now / high-water / size):');
@@ -686,12 +1068,17 @@ export async function runSim(argv: string[]): Promise<number> {
     w(`  ${l.port} down: ${fmt(pick(l.down, ['frames', 'lost', 'duplicated', 'corrupted']))}`);
   }
   w(`  switch sw0: ${fmt(report.switch)}`);
-  w(`  frames seen by the switch: ${frames.arp} ARP, ${frames.ip} IPv4 (${frames.frags} fragments)`);
+  w(`  frames seen by the switch: ${frames.arp} ARP, ${frames.ip} IPv4 (${frames.frags} fragments, ${frames.dhcp} DHCP, ${frames.dns} DNS)`);
   w('');
   if (report.pcap !== null) w(`pcap: ${report.pcap.file} (${report.pcap.frames} frames, the whole switch; open with wireshark or tshark -r)`);
   else w('pcap: not written (--no-pcap)');
   w(`virtual time ${report.virtualMs.toFixed(1)} ms, wall time ${report.wallMs} ms`);
-  w(report.ok ? 'OK: every ping and datagram answered, HTTP GET and PUT over TCP complete, every skb back in its pool, every TCB free' : 'FAILED: ' + failures.join('; '));
+  w(
+    report.ok
+      ? `OK: every ping and datagram answered, HTTP GET and PUT over TCP complete, esp32 leased ${lease.addr} by DHCP (released at the end), ` +
+          `resolved ${DNS_NAME} and fetched ${byNameUrl} by name, every skb back in its pool, every TCB free`
+      : 'FAILED: ' + failures.join('; '),
+  );
   process.stdout.write(out.join('\n') + '\n');
   return report.ok ? 0 : 1;
 }

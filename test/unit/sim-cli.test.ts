@@ -1,7 +1,9 @@
 /*
  * The main job (`npm start` = slabnet sim): runs the simulated LAN of
  * boards, must succeed, account for every skb, write a valid pcap, and
- * replay identically for the same seed.
+ * replay identically for the same seed. The ESP32 board leases its address
+ * from the host's DHCP server, resolves www.lan through the host's DNS
+ * server and fetches a page by name, and releases its lease at the end.
  */
 import { describe, it, expect, vi } from 'vitest';
 import * as fs from 'node:fs';
@@ -58,8 +60,13 @@ describe('slabnet sim (npm start)', () => {
       expect(h.tcbs.synRecv).toBe(0);
       expect(h.tcp.CurrEstab).toBe(0);
     }
+    // the host's GET/PUT to the esp32's server, the esp32's GET by name to the host's
     expect(byName.host.tcp.ActiveOpens).toBe(1);
+    expect(byName.host.tcp.PassiveOpens).toBe(1);
+    expect(byName.esp32.tcp.ActiveOpens).toBe(1);
     expect(byName.esp32.tcp.PassiveOpens).toBe(1);
+    expect(byName.esp32.tcp.OutRsts).toBe(0);
+    expect(byName.host.tcp.OutRsts).toBe(0);
     expect(byName.esp32.tcp.OutSegs).toBeGreaterThan(200000 / 1460);
     expect(rep.tcp.connected).toBe(true);
     expect(rep.tcp.closed).toBe(true);
@@ -70,7 +77,9 @@ describe('slabnet sim (npm start)', () => {
     expect(get.ms).toBeGreaterThan(0);
     // the ss listing of the ESP32 taken while the connection was open
     expect(rep.tcp.esp32Sockets.some((l: string) => /^tcp\s+LISTEN\s.*\*:80\s/.test(l))).toBe(true);
-    expect(rep.tcp.esp32Sockets.some((l: string) => /^tcp\s+ESTABLISHED\s.*192\.0\.2\.22:80\s+192\.0\.2\.1:/.test(l))).toBe(true);
+    expect(rep.tcp.esp32Sockets.some((l: string) => l.startsWith('tcp') && /\sESTABLISHED\s/.test(l) && l.includes(' ' + rep.dhcp.addr + ':80 ') && l.includes(' 192.0.2.1:'))).toBe(true);
+    // (and the DHCP client's socket)
+    expect(rep.tcp.esp32Sockets.some((l: string) => /^udp\s+UNCONN\s.*\*:68\s/.test(l))).toBe(true);
     for (const p of rep.pings) expect(p.ok).toBe(p.count);
     expect(rep.pings.some((p: { len: number }) => p.len === 3000)).toBe(true);
     expect(rep.udp.every((u: { ok: number; count: number }) => u.ok === u.count)).toBe(true);
@@ -82,6 +91,68 @@ describe('slabnet sim (npm start)', () => {
     expect(cap!.records.length).toBe(rep.pcap.frames);
     expect(cap!.records.length).toBe(rep.switch.received);
     expect(rep.wallMs).toBeLessThan(5000);
+
+    // ---- DHCP: the esp32 leased an address from the host's pool, used it, and released it ----
+    expect(rep.dhcp).toMatchObject({
+      client: 'esp32', server: '192.0.2.1', prefixLen: 24, router: '192.0.2.1', dns: ['192.0.2.1'], leaseSec: 600,
+      released: true, serverReleased: true,
+    });
+    const m = /^192\.0\.2\.(\d+)$/.exec(rep.dhcp.addr);
+    expect(m, rep.dhcp.addr).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThanOrEqual(100);
+    expect(Number(m![1])).toBeLessThan(116);
+    expect(byName.esp32.addr).toBe(rep.dhcp.addr);
+    // RFC 5227 before using it: PROBE_WAIT (0-1 s), three probes 1-2 s apart, ANNOUNCE_WAIT (2 s)
+    expect(rep.dhcp.boundMs).toBeGreaterThanOrEqual(4000);
+    expect(rep.dhcp.boundMs).toBeLessThan(30000);
+    expect(rep.dhcp.counters).toMatchObject({ probes: 3, conflicts: 0, naks: 0, declines: 0, releases: 1 });
+    expect(rep.dhcp.counters.discovers).toBeGreaterThanOrEqual(1);
+    expect(rep.dhcp.counters.acks).toBe(1);
+    expect(rep.hostServices.dhcp).toMatchObject({ acks: 1, releases: 1, bound: 0, naks: 0 });
+    expect(rep.frames.dhcp).toBeGreaterThanOrEqual(5);
+    // the pings reached the esp32 at the leased address; the other hosts learned its MAC there
+    for (const p of rep.pings.filter((x: { to: string; from: string }) => x.to === 'esp32' || x.from === 'esp32')) expect(p.ok).toBe(p.count);
+    for (const n of ['host', 'pico', 'wifi']) expect(byName[n].arp.some((e: { ip: string; mac: string }) => e.ip === rep.dhcp.addr && e.mac === byName.esp32.mac)).toBe(true);
+
+    // ---- DNS: www.lan → CNAME host.lan → 192.0.2.1, through the server from the lease ----
+    expect(rep.dns).toMatchObject({ name: 'www.lan', addr: '192.0.2.1', ttl: 300, cname: 'host.lan', ok: true });
+    expect(rep.dns.counters).toMatchObject({ requests: 1, resolved: 1, failures: 0 });
+    expect(rep.hostServices.dns.answered).toBeGreaterThanOrEqual(1);
+    expect(rep.frames.dns).toBeGreaterThanOrEqual(2);
+
+    // ---- the page by name ----
+    expect(rep.httpByName).toMatchObject({ url: 'http://www.lan/bytes/16384', status: 200, bytes: 16384, ok: true });
+    expect(rep.httpByName.ms).toBeGreaterThan(0);
+    expect(rep.hostServices.http).toMatchObject({ accepted: 1, responses2xx: 1, patternBytes: 16384, active: 0 });
+
+    // ---- the timeline tells it in order ----
+    const lines: string[] = rep.timeline.map((e: { what: string }) => e.what);
+    const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
+    const a = rep.dhcp.addr.replace(/\./g, '\\.');
+    const order = [
+      /^esp32: eth0 up, no address \(DHCP\)/,
+      /^esp32: DHCPDISCOVER$/,
+      new RegExp('^host: DHCPOFFER ' + a + '$'),
+      new RegExp('^esp32: DHCPREQUEST ' + a + '$'),
+      new RegExp('^host: DHCPACK ' + a + ' lease 600 s$'),
+      new RegExp('^esp32: ARP probe who-has ' + a + ' '),
+      new RegExp('^esp32: bound ' + a + '/24 router 192\\.0\\.2\\.1 dns 192\\.0\\.2\\.1 lease 600 s \\(dhcp server 192\\.0\\.2\\.1\\)$'),
+      /^esp32: DNS query A www\.lan$/,
+      /^host: DNS answer www\.lan: CNAME host\.lan \(ttl 600\), A 192\.0\.2\.1 \(ttl 300\)$/,
+      /^esp32: resolved www\.lan → 192\.0\.2\.1 \(ttl 300 s, via CNAME host\.lan\)/,
+      /^esp32: GET http:\/\/www\.lan\/bytes\/16384 → 200, 16384 bytes in [\d.]+ ms \(pattern ok\)$/,
+      /^host: ping /,
+      /^host: GET \/bytes\/200000 → 200/,
+      new RegExp('^esp32: released ' + a + ' '),
+      new RegExp('^esp32: DHCPRELEASE ' + a + '$'),
+    ];
+    let prev = -1;
+    for (const re of order) {
+      const i = at(re);
+      expect(i, 'timeline line ' + re + ' after line ' + prev + ':\n' + lines.join('\n')).toBeGreaterThan(prev);
+      prev = i;
+    }
+    expect(lines.filter((l) => /ARP probe who-has/.test(l)).length).toBe(3);
   });
 
   it('the same seed replays the same report and the same pcap bytes; the text report names the pcap file', async () => {
@@ -111,15 +182,29 @@ describe('slabnet sim (npm start)', () => {
     expect(t.out).toContain('timeline (virtual ms)');
     expect(t.out).toContain('ARP tables');
     // the TCP part of the text report
-    expect(t.out).toMatch(/^\s+[\d.]+\s+host: TCP connect 192\.0\.2\.22:80$/m);
+    expect(t.out).toMatch(/^\s+[\d.]+\s+host: TCP connect 192\.0\.2\.100:80$/m);
     expect(t.out).toMatch(/^\s+[\d.]+\s+host: GET \/bytes\/200000 → 200, 200000 bytes in [\d.]+ ms \([\d.]+ Mbit\/s virtual\)$/m);
     expect(t.out).toMatch(/^\s+[\d.]+\s+host: PUT \/upload 100000 bytes → "100000" in [\d.]+ ms$/m);
     expect(t.out).toMatch(/^\s+[\d.]+\s+host: TCP closed/m);
     expect(t.out).toContain('  http GET 200000 bytes: ok\n');
     expect(t.out).toContain('  http PUT 100000 bytes: ok\n');
-    expect(t.out).toMatch(/^ {4}Tcp: {2}ActiveOpens=1 PassiveOpens=0 /m);
-    expect(t.out).toMatch(/^ {4}Tcp: {2}ActiveOpens=0 PassiveOpens=1 /m);
-    expect(t.out).toMatch(/^ {2}tcp +ESTABLISHED +\d+ +\d+ +192\.0\.2\.22:80 /m);
+    // host and esp32: one connection each way
+    expect(t.out.match(/^ {4}Tcp: {2}ActiveOpens=1 PassiveOpens=1 /gm)?.length).toBe(2);
+    expect(t.out).toMatch(/^ {2}tcp +ESTABLISHED +\d+ +\d+ +192\.0\.2\.100:80 /m);
+    // DHCP, DNS and the page by name (seed 1: the first address of the pool)
+    expect(t.out).toMatch(/^ {2}esp32 192\.0\.2\.100 [0-9a-f:]+ .*address by DHCP from 192\.0\.2\.1\)$/m);
+    expect(t.out).toMatch(/^\s+[\d.]+\s+esp32: DHCPDISCOVER$/m);
+    expect(t.out).toMatch(/^\s+[\d.]+\s+host: DHCPOFFER 192\.0\.2\.100$/m);
+    expect(t.out).toMatch(/^\s+[\d.]+\s+esp32: bound 192\.0\.2\.100\/24 router 192\.0\.2\.1 dns 192\.0\.2\.1 lease 600 s \(dhcp server 192\.0\.2\.1\)$/m);
+    expect(t.out).toMatch(/^\s+[\d.]+\s+esp32: resolved www\.lan → 192\.0\.2\.1 \(ttl 300 s, via CNAME host\.lan\) in [\d.]+ ms$/m);
+    expect(t.out).toMatch(/^\s+[\d.]+\s+esp32: DHCPRELEASE 192\.0\.2\.100$/m);
+    expect(t.out).toContain('  dhcp esp32: 192.0.2.100/24 from 192.0.2.1: ok\n');
+    expect(t.out).toContain('  dns esp32 www.lan: 192.0.2.1: ok\n');
+    expect(t.out).toContain('  http esp32 GET http://www.lan/bytes/16384: ok\n');
+    expect(t.out).toContain('  dhcp release esp32: sent, the server freed the address\n');
+    expect(t.out).toMatch(/^ {4}Dhcp: discovers=1 offers=1 requests=1 acks=1 .*releases=1 /m);
+    expect(t.out).toMatch(/^ {4}Dns: {2}requests=1 .*resolved=1 failures=0$/m);
+    expect(t.out).toMatch(/\nOK: every ping and datagram answered, [^\n]*esp32 leased 192\.0\.2\.100 by DHCP[^\n]*fetched http:\/\/www\.lan\/bytes\/16384 by name[^\n]*every TCB free\n$/);
     expect(t.out).toMatch(/\nOK: [^\n]*\n$/);
     expect(fs.existsSync(file)).toBe(true);
     fs.unlinkSync(file);
