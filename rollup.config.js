@@ -134,6 +134,43 @@ function errnoConsts() {
   return names;
 }
 
+/** Board fields only the build, the budget and the docs read: not shipped in a bundle. */
+const BUILD_ONLY_BOARD_FIELDS = ['cannotFitYet', 'budgetNote', 'enforceBudget'];
+
+/**
+ * Rollup plugin (after typescript): drops the build-only fields from the
+ * board object literals of boards/<id>.ts (their notes are a few hundred
+ * bytes of strings a board program never reads). A per-board bundle also
+ * drops `features`: its features are compiled in (the generic bundle's
+ * boardConfig still reads them).
+ */
+function boardDataPlugin(perBoard) {
+  const drop = perBoard ? BUILD_ONLY_BOARD_FIELDS.concat(['features']) : BUILD_ONLY_BOARD_FIELDS;
+  const boardsDir = join(ROOT, 'boards') + '/';
+  return {
+    name: 'slabnet-board-data',
+    transform(code, id) {
+      if (!id.startsWith(boardsDir) || id.endsWith('/index.ts') || id.endsWith('/board.ts')) return null;
+      const cuts = [];
+      walk.simple(acorn.parse(code, { ecmaVersion: 2020, sourceType: 'module' }), {
+        ObjectExpression(o) {
+          const ps = o.properties;
+          for (let i = 0; i < ps.length; i++) {
+            const k = ps[i].key;
+            const name = k && (k.type === 'Identifier' ? k.name : k.value);
+            if (ps[i].type === 'Property' && drop.indexOf(name) >= 0) cuts.push([ps[i].start, i + 1 < ps.length ? ps[i + 1].start : o.end - 1]);
+          }
+        },
+      });
+      if (cuts.length === 0) return null;
+      cuts.sort((a, b) => b[0] - a[0]);
+      let out = code;
+      for (const [a, b] of cuts) out = out.slice(0, a) + out.slice(b);
+      return { code: out, map: null };
+    },
+  };
+}
+
 function boardEntryPlugin(source) {
   return {
     name: 'slabnet-board-entry',
@@ -153,7 +190,7 @@ function boardEntryPlugin(source) {
  */
 export function espruinoInputOptions(laxTypes, target) {
   const values = resolveFeatures(target ? target.board.features : undefined);
-  const extra = [featuresPlugin(values)];
+  const extra = [featuresPlugin(values), boardDataPlugin(target !== undefined && target !== null)];
   if (target) extra.unshift(boardEntryPlugin(boardEntrySource(target.board, target.exportName, values)));
   return {
     input: target ? BOARD_ENTRY_ID : ESPRUINO_ENTRY,

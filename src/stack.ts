@@ -42,6 +42,27 @@ export interface StackEventHandler {
   onSocketEvent(fd: number, events: number): void;
 }
 
+/** Result of a name lookup: err 0 and addr (s32), or err < 0 (EAI_*, src/wire/dns.ts). */
+export interface NameHandler {
+  onResolved(tag: number, err: number, addr: number, ttl: number): void;
+}
+
+/**
+ * The stack's name service (lwIP's dns.c behind netconn_gethostbyname):
+ * what the `net` facade and the NetworkJS adapter call for a host that is
+ * not a dotted quad. src/apps/dns_resolver.ts implements it and the first
+ * DnsResolver made on a stack installs itself; the DHCP client gives it
+ * the lease's servers.
+ */
+export interface NameResolver {
+  /** Start a lookup; h.onResolved(tag, ...) follows (from a stack timer, or at once). 0 = answered already, > 0 = a handle, < 0 = error. */
+  resolveWith(name: string, h: NameHandler, tag: number): number;
+  /** Forget a lookup in flight (no callback). */
+  cancel(handle: number): number;
+  /** Use these servers (s32 or unsigned; zeros skipped). */
+  setServers(list: Int32Array | number[]): number;
+}
+
 export class Stack {
   readonly cfg: StackConfig;
   readonly clock: Clock;
@@ -62,6 +83,8 @@ export class Stack {
   readonly sock: SocketTable;
   /** Socket readiness callback (one for the whole stack). */
   events: StackEventHandler | null = null;
+  /** Host names for the net facade and the NetworkJS adapter (null: dotted quads only). */
+  resolver: NameResolver | null = null;
   /** Name for logs and reports. */
   name: string;
 

@@ -114,6 +114,8 @@ export interface DhcpClientOptions {
   startDelayMs?: number;
   /** option 57, the largest DHCP datagram taken, IP and UDP headers included (>= 576, default 576) */
   maxMessageSize?: number;
+  /** give the lease's DNS servers (option 6) to the stack's resolver, st.resolver, on bind and renewal (default true; lwIP's LWIP_DHCP_PROVIDE_DNS_SERVERS) */
+  dnsToResolver?: boolean;
 }
 
 /* ---- RFC 2131 / RFC 5227 timing (ms) ---- */
@@ -250,6 +252,7 @@ export class DhcpClient implements TimerHandler, SocketEventListener, ArpWatcher
 
   /* ---- configuration (start) ---- */
   private bcastFlag = true;
+  private dnsToResolver = true;
   private probeNum = 3;
   private startDelayMs = 0;
   private maxMsg = DHCP_MIN_MAX_MSG;
@@ -293,6 +296,7 @@ export class DhcpClient implements TimerHandler, SocketEventListener, ArpWatcher
     const o: DhcpClientOptions = opts !== null && opts !== undefined ? opts : {};
     for (let i = 0; i < 6; i++) this.mac[i] = d.mac[i];
     this.bcastFlag = o.broadcastFlag !== false;
+    this.dnsToResolver = o.dnsToResolver !== false;
     this.probeNum = o.probeNum !== undefined && o.probeNum >= 0 ? Math.floor(o.probeNum) : 3;
     this.startDelayMs = o.startDelayMs !== undefined && o.startDelayMs > 0 ? Math.floor(o.startDelayMs) : 0;
     let mm = o.maxMessageSize !== undefined ? Math.floor(o.maxMessageSize) : DHCP_MIN_MAX_MSG;
@@ -735,6 +739,8 @@ export class DhcpClient implements TimerHandler, SocketEventListener, ArpWatcher
     }
     this.dnsCount = this.ackDnsCount;
     for (let i = 0; i < DHCP_DNS_MAX; i++) this.dns[i] = i < this.ackDnsCount ? this.ackDns[i] : 0;
+    // the resolver skips the zeros after dnsCount
+    if (this.dnsToResolver && this.dnsCount > 0 && st.resolver !== null) st.resolver.setServers(this.dns);
     this.leaseSec = this.ackLease;
     this.t1Sec = this.ackT1;
     this.t2Sec = this.ackT2;

@@ -49,8 +49,13 @@
  * the constructor; resolve() and the packet and timer paths allocate
  * nothing (names are encoded with charCodeAt). Uses st.timers: maxQueries + 1
  * timers, registered for good (create one resolver per stack).
+ *
+ * The first resolver made on a stack becomes its name service
+ * (st.resolver, src/stack.ts NameResolver): the `net` facade and the
+ * NetworkJS adapter then accept host names, and a DHCP client
+ * (dhcp_client.ts) hands it the lease's servers.
  */
-import type { Stack } from '../stack';
+import type { Stack, NameHandler, NameResolver } from '../stack';
 import type { TimerHandler } from '../core/timer';
 import { s32 } from '../core/bits';
 import { get16 } from '../core/bytes';
@@ -70,10 +75,8 @@ import {
 /** Closure form of the result (the application edge: it may allocate). addr is s32. */
 export type DnsCallback = (err: number, addr: number, ttl: number) => void;
 
-/** Handler-object form: one object for many requests, told apart by tag. */
-export interface DnsHandler {
-  onResolved(tag: number, err: number, addr: number, ttl: number): void;
-}
+/** Handler-object form: one object for many requests, told apart by tag (the stack's NameHandler). */
+export type DnsHandler = NameHandler;
 
 export interface DnsResolverOptions {
   /** concurrent queries (each holds one UDP socket while it runs); default 4 */
@@ -141,7 +144,7 @@ function opt(v: number | undefined, d: number): number {
   return v !== undefined && v >= 0 ? Math.floor(v) : d;
 }
 
-export class DnsResolver implements SocketEventListener, TimerHandler {
+export class DnsResolver implements SocketEventListener, TimerHandler, NameResolver {
   readonly st: Stack;
   readonly maxQueries: number;
   readonly cacheSize: number;
@@ -282,6 +285,8 @@ export class DnsResolver implements SocketEventListener, TimerHandler {
       if (this.tid[i] < 0) this.dtid = -1;
     }
     if (this.dtid < 0) throw new Error('dns: timer table full (cfg.timerMax)');
+    // the stack's name service (net facade, NetworkJS adapter) unless one is set already
+    if (st.resolver === null) st.resolver = this;
   }
 
   /* ---------------- servers ---------------- */

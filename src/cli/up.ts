@@ -514,7 +514,7 @@ export async function runUp(argv: string[]): Promise<number> {
         } else if (kind === DHCP_EV_LOST) process.stdout.write('dhcp: lost ip=' + formatIp(addr) + '\n');
       },
     };
-    const r = c.start(dev, { hostName: o.hostName });
+    const r = c.start(dev, { hostName: o.hostName, dnsToResolver: o.dns.length === 0 });
     if (r < 0) {
       process.stderr.write('slabnet up: DHCP start failed: ' + r + '\n');
       drv.close();

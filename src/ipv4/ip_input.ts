@@ -40,7 +40,7 @@ import { InetProtocol, RawDeliver, MAX_INET_PROTOS } from './protocol';
 import { NfTable, nfHook, NF_INET_PRE_ROUTING, NF_INET_LOCAL_IN, NF_ACCEPT, NF_STOLEN } from './netfilter';
 import { ReasmTable, ipDefrag } from './ip_fragment';
 import { ipForward } from './ip_forward';
-import { FEATURE_FORWARD, FEATURE_NETFILTER, FEATURE_REASSEMBLY } from '../features';
+import { FEATURE_FORWARD, FEATURE_NETFILTER, FEATURE_REASSEMBLY, FEATURE_DHCP } from '../features';
 import { icmpSend } from './icmp';
 
 class IpPacketType implements PacketHandler {
@@ -227,7 +227,8 @@ export function ipRcv(st: Stack, skb: number): void {
     ipLocalDeliver(st, skb);
     return;
   }
-  if (st.ip.acceptUdpPort !== 0 && dev >= 0 && ipAcceptUnconfigured(st, skb, dev)) {
+  // a DHCP client's OFFER/ACK before the device has an address (compiled out with FEATURE_DHCP)
+  if (FEATURE_DHCP && st.ip.acceptUdpPort !== 0 && dev >= 0 && ipAcceptUnconfigured(st, skb, dev)) {
     st.ip.unconfDelivers++;
     ipLocalDeliver(st, skb);
     return;

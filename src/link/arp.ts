@@ -41,7 +41,7 @@
  * arpRcv never throws and frees every skb exactly once.
  */
 import type { Stack } from '../stack';
-import { FEATURE_ARP_DUMP } from '../features';
+import { FEATURE_ARP_DUMP, FEATURE_DHCP } from '../features';
 import { SkbQueue, SKB_NONE } from '../core/skb';
 import { TimerHandler } from '../core/timer';
 import { get16, put16, copyBytes, fillBytes, equalBytes } from '../core/bytes';
@@ -573,8 +573,11 @@ export function arpRcv(st: Stack, skb: number): void {
     return;
   }
   mib[op === ARPOP_REQUEST ? LINK_ARPINREQUESTS : LINK_ARPINREPLIES]++;
-  const ws = st.arp.watchers;
-  for (let k = 0; k < ws.length; k++) ws[k].onArpRcv(dev, op, sip, tip);
+  if (FEATURE_DHCP) {
+    // the DHCP client's RFC 5227 probe watches for a conflict
+    const ws = st.arp.watchers;
+    for (let k = 0; k < ws.length; k++) ws[k].onArpRcv(dev, op, sip, tip);
+  }
   const forUs = st.ifaddr.onDev(dev, tip);
   if (sip === 0) {
     // RFC 5227 probe: defend our address, learn nothing

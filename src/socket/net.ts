@@ -26,13 +26,16 @@
  * (Error with code 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', ... and
  * errno, syscall), 'close' (hadError). Server 'listening', 'connection',
  * 'error', 'close'. Differences from node: 'listening' and listen errors
- * are synchronous (attach listeners first); names are not resolved
- * (dotted quads and 'localhost' only; others give ENOTFOUND); an 'error'
+ * are synchronous (attach listeners first); host names go to the stack's
+ * resolver (st.resolver: a DnsResolver made on the stack; 'lookup' is
+ * emitted before connecting, a failure is an 'error' with code ENOTFOUND,
+ * EAI_AGAIN or EAI_FAIL), without one only dotted quads and 'localhost'
+ * (others give ENOTFOUND); an 'error'
  * nobody listens to is dropped, not thrown; a socket whose connection is
  * over closes itself (emits 'close') even if the application never calls
  * destroy(). Espruino-safe: no Map/Set, spread/rest or default parameters.
  */
-import type { Stack } from '../stack';
+import type { Stack, NameHandler } from '../stack';
 import type { TimerHandler } from '../core/timer';
 import { copyBytes } from '../core/bytes';
 import { EAGAIN, EINVAL, EPIPE, ECONNRESET, ENOTCONN, EINPROGRESS, errnoName } from '../core/errno';
@@ -46,6 +49,7 @@ import {
 import { SK_EV_READABLE, SK_EV_WRITABLE, SK_EV_CONNECTED, SK_EV_CLOSED, SK_EV_ERROR } from './sock';
 import { Emitter, EventMux, eventMux, SocketEventListener } from './events';
 import { utf8Encode } from './dgram';
+import { EAI_NONAME, EAI_NODATA, EAI_BADNAME, EAI_AGAIN, EAI_NOSERVERS, EAI_FAIL } from '../wire/dns';
 
 /** An Error with node's `code` / `errno` / `syscall` fields. */
 export interface NetError extends Error {
@@ -212,6 +216,18 @@ function toBytes(data: Uint8Array | string | ArrayLike<number>): Uint8Array {
   return out;
 }
 
+/**
+ * A failed lookup as node reports it (code ENOTFOUND for no such name or
+ * no address, EAI_AGAIN when no server answered or none is known,
+ * EAI_FAIL otherwise; errno is the resolver's EAI_* code).
+ */
+function lookupError(err: number, host: string): NetError {
+  const code = err === EAI_NONAME || err === EAI_NODATA || err === EAI_BADNAME ? 'ENOTFOUND' : err === EAI_AGAIN || err === EAI_NOSERVERS ? 'EAI_AGAIN' : 'EAI_FAIL';
+  const e = namedError('getaddrinfo', code, err);
+  e.message = 'getaddrinfo ' + code + ' ' + host;
+  return e;
+}
+
 /** A host string as an s32 address; null when it is not an IPv4 address. */
 function hostAddr(host: string | undefined | null): number | null {
   if (host === undefined || host === null || host === '' || host === 'localhost') return 0x7f000001;
@@ -231,7 +247,7 @@ export interface SocketOptions {
   allowHalfOpen?: boolean;
 }
 
-export class Socket extends Emitter implements NetEndpoint {
+export class Socket extends Emitter implements NetEndpoint, NameHandler {
   readonly st: Stack;
   fd = -1;
   connecting = false;
@@ -260,6 +276,10 @@ export class Socket extends Emitter implements NetEndpoint {
   private deferredErr: NetError | null = null;
   private timeoutMs = 0;
   private lastActive = 0;
+  /** a name lookup in flight: its resolver handle (-1 while resolveWith runs), 0 = none */
+  private lookup = 0;
+  private lookupHost = '';
+  private lookupPort = 0;
 
   constructor(st: Stack, opts?: SocketOptions) {
     super();
@@ -322,18 +342,50 @@ export class Socket extends Emitter implements NetEndpoint {
     this.d.attach(fd, this);
     this.connecting = true;
     this.lastActive = this.st.now();
-    const addr = hostAddr(h);
-    if (addr === null) {
-      this.failLater(namedError('getaddrinfo', 'ENOTFOUND', -3008));
-      return this;
-    }
     if (typeof p !== 'number' || p <= 0 || p > 65535 || Math.floor(p) !== p) {
       this.failLater(netError('connect', -EINVAL));
       return this;
     }
-    const rc = sockConnect(this.st, fd, addr, p);
-    if (rc !== -EINPROGRESS && rc < 0) this.failLater(netError('connect', rc));
+    const addr = hostAddr(h);
+    if (addr !== null) {
+      this.connectTo(addr, p);
+      return this;
+    }
+    // a host name: the stack's resolver (st.resolver), then connect (node: 'lookup', then 'connect')
+    const r = this.st.resolver;
+    if (r === null) {
+      this.failLater(namedError('getaddrinfo', 'ENOTFOUND', EAI_NONAME));
+      return this;
+    }
+    this.lookupHost = h as string;
+    this.lookupPort = p;
+    this.lookup = -1;
+    const hd = r.resolveWith(this.lookupHost, this, 0);
+    // answered inside resolveWith (a cache hit): onResolved has run and cleared lookup
+    if (this.lookup === -1) {
+      if (hd > 0) this.lookup = hd;
+      else {
+        this.lookup = 0;
+        this.failLater(lookupError(hd < 0 ? hd : EAI_FAIL, this.lookupHost));
+      }
+    }
     return this;
+  }
+
+  private connectTo(addr: number, p: number): void {
+    const rc = sockConnect(this.st, this.fd, addr, p);
+    if (rc !== -EINPROGRESS && rc < 0) this.failLater(netError('connect', rc));
+  }
+
+  /** The resolver's answer for connect(port, name) (NameHandler; from a stack timer or inside resolveWith). */
+  onResolved(_tag: number, err: number, addr: number, _ttl: number): void {
+    this.lookup = 0;
+    if (this.destroyed || this.fd < 0) return;
+    const e = err === 0 ? null : lookupError(err, this.lookupHost);
+    this.emit('lookup', e, e === null ? formatIp(addr) : undefined); // node adds family and host
+    if (this.destroyed || this.fd < 0) return;
+    if (e !== null) this.failLater(e);
+    else this.connectTo(addr, this.lookupPort);
   }
 
   private failLater(e: NetError): void {
@@ -371,6 +423,7 @@ export class Socket extends Emitter implements NetEndpoint {
       this.destroy(e);
       return;
     }
+    if (this.lookup !== 0) return; // the name is being looked up: no connection yet
     const st = this.st;
     let mask = ev | poll(st, this.fd);
     if (this.connecting) {
@@ -515,6 +568,8 @@ export class Socket extends Emitter implements NetEndpoint {
     if (this.destroyed) return this;
     this.destroyed = true;
     this.connecting = false;
+    if (this.lookup > 0 && this.st.resolver !== null) this.st.resolver.cancel(this.lookup);
+    this.lookup = 0;
     if (this.fd >= 0) {
       this.d.detach(this.fd);
       close(this.st, this.fd);

@@ -17,8 +17,19 @@
  * (and the callers in libs/network/socketserver.c):
  * - create(host, port, socketType, options): host undefined = a server
  *   socket listening on port (UDP: bound to port); otherwise a client
- *   connecting to host:port (host a dotted quad: names are not resolved
- *   here, NOT_FOUND). Returns the socket number (>= 0) or < 0.
+ *   connecting to host:port. Espruino hands over the name as the program
+ *   wrote it (net_js_gethostbyname keeps it; http.get("http://name/")
+ *   arrives here as "name"): a dotted quad connects at once; a TCP client
+ *   to a host name, with a resolver on the stack (st.resolver, a
+ *   DnsResolver), gets its socket number now and connects when the name
+ *   is resolved — until then recv answers SOCKET_ERR_NO_CONN and send 0,
+ *   as while connecting; a failed lookup makes recv/send answer
+ *   SOCKET_ERR_NOT_FOUND (no such name, no address, server failure) or
+ *   SOCKET_ERR_TIMEOUT (no answer, no servers), which Espruino reports as
+ *   the socket's 'error'. Without a resolver, and for UDP (Espruino puts
+ *   255.255.255.255 in each datagram's header for a name: it cannot be
+ *   told from a broadcast), a name is NOT_FOUND. Returns the socket
+ *   number (>= 0) or < 0.
  * - close(sckt): returns nothing.
  * - accept(sckt): a new socket number, or -1 when nothing is waiting.
  * - recv(sckt, maxLen, socketType): a string of at most maxLen bytes
@@ -39,7 +50,8 @@
  *   (8 bytes: host[4] in address order, port uint16 little-endian,
  *   length uint16 little-endian) followed by the payload.
  */
-import type { Stack } from '../stack';
+import type { Stack, NameHandler, NameResolver } from '../stack';
+import { EAI_AGAIN, EAI_NOSERVERS } from '../wire/dns';
 import {
   EAGAIN, EINPROGRESS, EMFILE, ENOBUFS, ENOMEM, EADDRINUSE, EADDRNOTAVAIL, EINVAL, ENETUNREACH, EHOSTUNREACH,
   ETIMEDOUT, ECONNRESET, ECONNREFUSED, EPIPE, ENOTCONN, EBADF, ECONNABORTED,
@@ -121,16 +133,26 @@ function isUdp(socketType: number | undefined): boolean {
   return typeof socketType === 'number' && (socketType & ST_TYPE_MASK) === ST_UDP;
 }
 
-export class NetworkJs implements NetworkJsObject {
+export class NetworkJs implements NetworkJsObject, NameHandler {
   readonly st: Stack;
   /** listen backlog of server sockets */
   backlog: number;
   private buf = new Uint8Array(0);
   private readonly from = new Int32Array(2);
+  /** per fd: the resolver handle of its name lookup (-1 while resolveWith runs, 0 = none) */
+  private readonly look: Int32Array;
+  /** per fd: the port to connect to once the name is resolved */
+  private readonly lookPort: Int32Array;
+  /** per fd: the SocketError a failed lookup or connect left (0 = none) */
+  private readonly lookErr: Int32Array;
 
   constructor(st: Stack, backlog?: number) {
     this.st = st;
     this.backlog = typeof backlog === 'number' && backlog > 0 ? backlog : 4;
+    const n = st.cfg.maxSockets;
+    this.look = new Int32Array(n);
+    this.lookPort = new Int32Array(n);
+    this.lookErr = new Int32Array(n);
   }
 
   private scratch(n: number): Uint8Array {
@@ -145,10 +167,12 @@ export class NetworkJs implements NetworkJsObject {
     if (typeof port !== 'number' || port < 0 || port > 65535 || Math.floor(port) !== port) return SOCKET_ERR_BAD_ARG;
     const server = host === undefined || host === null;
     let addr = 0;
+    let byName = false;
     if (!server) {
       const a = parseIp(host as string);
-      if (a === null) return SOCKET_ERR_NOT_FOUND;
-      addr = a;
+      if (a !== null) addr = a;
+      else if (st.resolver !== null && !isUdp(t) && typeof host === 'string') byName = true;
+      else return SOCKET_ERR_NOT_FOUND;
     }
     if (isUdp(t)) {
       const fd = socket(st, SOCK_DGRAM, IPPROTO_UDP);
@@ -165,6 +189,9 @@ export class NetworkJs implements NetworkJsObject {
     if (!FEATURE_TCP) return SOCKET_ERR_BAD_ARG;
     const fd = socket(st, SOCK_STREAM, IPPROTO_TCP);
     if (fd < 0) return socketErrorOf(fd);
+    this.look[fd] = 0;
+    this.lookErr[fd] = 0;
+    if (byName) return this.lookupThenConnect(fd, host as string, port);
     let rc: number;
     if (server) {
       rc = bind(st, fd, 0, port);
@@ -180,7 +207,48 @@ export class NetworkJs implements NetworkJsObject {
     return fd;
   }
 
+  /** A TCP client to a host name: look it up, connect in onResolved. Returns fd or a SocketError. */
+  private lookupThenConnect(fd: number, name: string, port: number): number {
+    const r = this.st.resolver as NameResolver;
+    this.lookPort[fd] = port;
+    this.look[fd] = -1;
+    const hd = r.resolveWith(name, this, fd);
+    if (this.look[fd] === -1) {
+      // not answered inside resolveWith (a cache hit would have been)
+      if (hd <= 0) {
+        this.look[fd] = 0;
+        close(this.st, fd);
+        return SOCKET_ERR_NOT_FOUND;
+      }
+      this.look[fd] = hd;
+    }
+    return fd;
+  }
+
+  /** The resolver's answer for the name of socket fd (NameHandler: from a stack timer, or inside resolveWith). */
+  onResolved(fd: number, err: number, addr: number, _ttl: number): void {
+    this.look[fd] = 0;
+    if (err !== 0) {
+      this.lookErr[fd] = err === EAI_AGAIN || err === EAI_NOSERVERS ? SOCKET_ERR_TIMEOUT : SOCKET_ERR_NOT_FOUND;
+      return;
+    }
+    const rc = connect(this.st, fd, addr, this.lookPort[fd]);
+    if (rc < 0 && rc !== -EINPROGRESS) this.lookErr[fd] = socketErrorOf(rc);
+  }
+
+  /** A socket whose name is being looked up (NO_CONN) or whose lookup failed (its SocketError); 0 otherwise. */
+  private lookState(fd: number): number {
+    if (fd < 0 || fd >= this.look.length) return 0;
+    return this.look[fd] !== 0 ? SOCKET_ERR_NO_CONN : this.lookErr[fd];
+  }
+
   close(sckt: number): void {
+    if (sckt >= 0 && sckt < this.look.length) {
+      const r = this.st.resolver;
+      if (this.look[sckt] > 0 && r !== null) r.cancel(this.look[sckt]);
+      this.look[sckt] = 0;
+      this.lookErr[sckt] = 0;
+    }
     close(this.st, sckt);
   }
 
@@ -212,6 +280,8 @@ export class NetworkJs implements NetworkJsObject {
       b[7] = (r >>> 8) & 0xff;
       return bytesToString(b, UDP_HEADER_LEN + r);
     }
+    const ls = this.lookState(sckt);
+    if (ls !== 0) return ls;
     const b = this.scratch(max);
     const r = recv(st, sckt, b, 0, max);
     if (r > 0) return bytesToString(b, r);
@@ -241,6 +311,8 @@ export class NetworkJs implements NetworkJsObject {
       if (r < 0) return socketErrorOf(r);
       return UDP_HEADER_LEN + len;
     }
+    const ls = this.lookState(sckt);
+    if (ls !== 0) return ls === SOCKET_ERR_NO_CONN ? 0 : ls;
     const n = data.length;
     const b = this.scratch(n < 536 ? 536 : n);
     stringToBytes(data, 0, b, n);

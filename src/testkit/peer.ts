@@ -12,6 +12,9 @@
  *   UDP  9999  control: 'G' makes the peer GET /bytes/httpBytes from the
  *              board's port 80 (HTTP/1.1 client, checks the status and
  *              every body byte) and answer 'K' or 'E' to the sender
+ *   UDP  53    DNS (RFC 1035 §4.1): an A query for PEER_NAME is answered
+ *              with the peer's address (TTL 60), any other name with
+ *              NXDOMAIN; a board resolves the peer by name through it
  * One connection at a time per service; everything is polled by serve().
  * The pattern: byte i of a stream is i % PAT_PERIOD.
  */
@@ -24,6 +27,9 @@ export const PEER_HTTP_PORT = 8080;
 export const PEER_ECHO_PORT = 8007;
 export const CONTROL_PORT = 9999;
 export const BOARD_HTTP_PORT = 80;
+export const DNS_PORT = 53;
+/** the peer's host name, served by its DNS responder */
+export const PEER_NAME = 'peer.test';
 
 const K = 0x4b;
 const E = 0x45;
@@ -92,6 +98,10 @@ export class PeerServices {
   private cliBad = false;
   private cliFirst = true;
   private cliTo = new Int32Array(2);
+  // dns
+  private dns = -1;
+  private readonly dnsBuf = new Uint8Array(512);
+  private readonly dnsFrom = new Int32Array(2);
 
   constructor(
     private readonly m: any,
@@ -101,10 +111,12 @@ export class PeerServices {
     private readonly tcpBytes: number,
     private readonly httpBytes: number,
     tcp: boolean,
+    private readonly selfAddr: number,
   ) {
     this.udp = this.dgram(ECHO_PORT);
     if (!tcp) return;
     this.ctl = this.dgram(CONTROL_PORT);
+    this.dns = this.dgram(DNS_PORT);
     this.sinkL = this.listener(SINK_PORT);
     this.httpL = this.listener(PEER_HTTP_PORT);
     this.echoL = this.listener(PEER_ECHO_PORT);
@@ -137,6 +149,49 @@ export class PeerServices {
     this.serveHttp();
     this.serveEcho();
     this.serveControl();
+    this.serveDns();
+  }
+
+  /** One DNS query, if any: the answer for PEER_NAME, NXDOMAIN for others, nothing for garbage. */
+  private serveDns(): void {
+    const m = this.m;
+    const b = this.dnsBuf;
+    const n = m.recvfrom(this.st, this.dns, b, 0, 496, this.dnsFrom);
+    if (n < 17 || (b[2] & 0x80) !== 0 || b[4] !== 0 || b[5] !== 1) return; // a query with one question
+    // the question's name: labels from offset 12, compared with PEER_NAME
+    let off = 12;
+    let same = true;
+    let pos = 0;
+    while (off < n && b[off] !== 0) {
+      const l = b[off];
+      if (l > 63 || off + 1 + l >= n) return;
+      if (pos > 0) same = same && PEER_NAME.charCodeAt(pos - 1) === 0x2e;
+      for (let i = 0; i < l; i++) {
+        const c = b[off + 1 + i] | (b[off + 1 + i] >= 0x41 && b[off + 1 + i] <= 0x5a ? 0x20 : 0);
+        same = same && PEER_NAME.charCodeAt(pos + i) === c;
+      }
+      pos += l + 1;
+      off += 1 + l;
+    }
+    const end = off + 5; // the root label, QTYPE, QCLASS
+    if (end > n) return;
+    same = same && pos - 1 === PEER_NAME.length;
+    const isA = b[off + 1] === 0 && b[off + 2] === 1;
+    b[2] = 0x81 | (b[2] & 0x01); // QR, opcode 0, RD copied
+    b[3] = same ? 0x80 : 0x83; // RA; NXDOMAIN for another name
+    b[6] = 0;
+    b[7] = same && isA ? 1 : 0;
+    b[8] = 0;
+    b[9] = 0;
+    b[10] = 0;
+    b[11] = 0;
+    let k = end;
+    if (same && isA) {
+      const a = this.selfAddr;
+      const rr = [0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, (a >>> 24) & 255, (a >>> 16) & 255, (a >>> 8) & 255, a & 255];
+      for (let i = 0; i < rr.length; i++) b[k++] = rr[i];
+    }
+    m.sendto(this.st, this.dns, b, 0, k, this.dnsFrom[0], this.dnsFrom[1]);
   }
 
   private serveSink(): void {

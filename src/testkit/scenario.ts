@@ -19,6 +19,10 @@
  *   http-srv   Espruino's require("http") server on the board, fetched by
  *              the peer's HTTP client (espruino_http_get_16k_ms)
  *   http-cli   Espruino's http client on the board, served by the peer
+ *   http-name  the same by host name: http.get("http://peer.test:8080/...")
+ *              through the NetworkJS adapter and the bundle's DnsResolver
+ *              (src/apps/dns_resolver.ts), the peer answering DNS (where
+ *              the bundle has FEATURE_DNS)
  *   net        Espruino's require("net") client on the board, echoed by
  *              the peer
  *   quiesce    everything closed, every skb back in both pools
@@ -37,6 +41,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import {
   PeerServices, patternOk, PAT_PERIOD, ECHO_PORT, SINK_PORT, PEER_HTTP_PORT, PEER_ECHO_PORT, CONTROL_PORT, BOARD_HTTP_PORT,
+  PEER_NAME,
 } from './peer';
 
 /** What the scenario needs from the host runtime (Espruino or Node). */
@@ -259,7 +264,7 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
   }
 
   // ---- the peer's services (src/testkit/peer.ts)
-  const services: PeerServices = b !== null ? new PeerServices(m, b, pat, m.parseIp(BOARD_IP), o.tcpBytes, o.httpBytes, o.tcp) : (null as any);
+  const services: PeerServices = b !== null ? new PeerServices(m, b, pat, m.parseIp(BOARD_IP), o.tcpBytes, o.httpBytes, o.tcp, peerAddr) : (null as any);
   if (b !== null && !services.ok) upB = false;
 
   /** do bytes r[0..n) continue the pattern at stream offset pos? (timed: checking is not the board's share) */
@@ -372,20 +377,25 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
     return s;
   }
 
-  /* ---- Espruino's http client on the board, served by the peer */
-  function httpClientStep(): Step {
+  /* ---- Espruino's http client on the board, served by the peer (by address, or by name through DNS) */
+  function httpClientStep(byName: boolean): Step {
     let got = 0;
     let status = 0;
     let fin = 0;
     const s: Step = {
-      name: 'http-cli',
+      name: byName ? 'http-name' : 'http-cli',
       detail: '',
       report: function (shareMs: number, elapsedMs: number): void {
-        fig('espruino_http_client_get_16k_ms', (shareMs * 16384) / o.httpBytes, (elapsedMs * 16384) / o.httpBytes);
+        if (!byName) fig('espruino_http_client_get_16k_ms', (shareMs * 16384) / o.httpBytes, (elapsedMs * 16384) / o.httpBytes);
       },
       start: function (): boolean {
+        if (byName) {
+          // the stack's resolver (the first one made installs itself as st.resolver): one query slot, two cache entries
+          const r = new m.DnsResolver(a, { maxQueries: 1, cacheSize: 2 });
+          if (r.setServers([peerAddr]) !== 1 || a.resolver !== r) return false;
+        }
         env.http
-          .get('http://' + PEER_IP + ':' + PEER_HTTP_PORT + '/bytes/' + o.httpBytes, function (res: any) {
+          .get('http://' + (byName ? PEER_NAME : PEER_IP) + ':' + PEER_HTTP_PORT + '/bytes/' + o.httpBytes, function (res: any) {
             status = res.statusCode;
             res.on('data', function (d: string) {
               if (fin === 0 && verifyStr(d, got) >= 0) fin = -1;
@@ -407,7 +417,7 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
           s.detail = (s.detail ? s.detail + '; ' : '') + 'status ' + status + ', ' + got + ' bytes' + (fin < 0 ? ', content differs' : '');
           return -1;
         }
-        s.detail = 'GET ' + o.httpBytes + ' bytes, checked';
+        s.detail = 'GET ' + (byName ? 'http://' + PEER_NAME + ' (resolved by DNS) ' : '') + o.httpBytes + ' bytes, checked';
         return 1;
       },
     };
@@ -630,7 +640,8 @@ export function runScenario(m: any, kit: ChipKit, env: TestkitEnv, o: ScenarioOp
       meter = new NetMeter(m.networkJs(a), env.now);
       nj(meter);
       steps.push(httpServerStep());
-      steps.push(httpClientStep());
+      steps.push(httpClientStep(false));
+      if (typeof m.DnsResolver === 'function') steps.push(httpClientStep(true));
       steps.push(netStep());
     }
     steps.push(quiesce);

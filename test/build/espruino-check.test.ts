@@ -701,7 +701,14 @@ describe('npm run build', () => {
       expect(typeof esp[k], k).toBe('function');
       expect(wifi[k], k).toBeUndefined();
     }
-    expect(esp.BOARD.features.tcp).toBe(true);
+    // build-only board fields stay out of a board bundle (rollup.config.js boardDataPlugin): its
+    // features are compiled in, its notes are for the build and the budget
+    for (const k of ['features', 'cannotFitYet', 'budgetNote', 'enforceBudget']) {
+      expect(esp.BOARD[k], k).toBeUndefined();
+      expect(wifi.BOARD[k], k).toBeUndefined();
+    }
+    expect(esp.BOARD.id).toBe('espruino-esp32-w5500');
+    expect(typeof esp.BOARD.spi.baud).toBe('number');
     // the TCP tables are sized from the board config, not zeroed
     const st = esp.createBoardStack(null, null, new ManualClock(0));
     expect(st.cfg.tcpMaxSockets).toBe(esp.BOARD.config.tcpMaxSockets);

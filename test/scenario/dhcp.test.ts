@@ -28,12 +28,13 @@ import {
   DHCP_BOUND, DHCP_INIT, DHCP_PROBING, DHCP_REBINDING, DHCP_STOPPED, DhcpClient,
 } from '../../src/apps/dhcp_client';
 import { DhcpServer, LEASE_DECLINED } from '../../src/apps/dhcp_server';
+import { DnsResolver } from '../../src/apps/dns_resolver';
 import {
   DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK, DHCPNAK, DHCPRELEASE, DHCP_FLAG_BROADCAST,
 } from '../../src/wire/dhcp';
 import { expectAllFree, PingLog, pingWithRetries } from './helpers';
 import {
-  dhcpLan, addClient, decodeCapture, describeWire, ofType, macStr, EventLog, SRV_IP, POOL0, DNS1, DNS2, WireEv,
+  dhcpLan, addClient, decodeCapture, describeWire, ofType, macStr, EventLog, ClientHost, SRV_IP, POOL0, DNS1, DNS2, WireEv,
 } from './dhcp_util';
 
 const BCAST = -1;
@@ -468,6 +469,36 @@ describe('DHCP: more clients, unicast replies, two devices', () => {
     b.c.stop(true);
     sim.run(1000);
     expect(server.boundCount()).toBe(0);
+    server.stop();
+    expectAllFree(sim);
+  });
+
+  it("the lease's DNS servers go to the stack's resolver (st.resolver) unless dnsToResolver is false", () => {
+    const lan = dhcpLan(43);
+    const { sim, server } = lan;
+    // a resolver made before the lease: it installs itself as the stack's name service
+    const pre = (name: string): { r: DnsResolver; ch: ClientHost } => {
+      const h = lan.sim.addHost(name);
+      lan.sim.up(h);
+      const r = new DnsResolver(h.st, {});
+      const c = new DhcpClient(h.st);
+      return { r, ch: { h, c, log: new EventLog(lan.sim) } };
+    };
+    const a = pre('a');
+    const b = pre('b');
+    b.r.setServers([parseIpStrict('198.18.0.53')]);
+    expect(a.ch.c.start(a.ch.h.dev(0), { probeNum: 1 })).toBe(0);
+    expect(b.ch.c.start(b.ch.h.dev(0), { probeNum: 1, dnsToResolver: false })).toBe(0);
+    expect(sim.runUntil(() => a.ch.c.state === DHCP_BOUND && b.ch.c.state === DHCP_BOUND, 30000)).toBe(true);
+    expect(a.r.serverCount()).toBe(2);
+    expect(a.r.server(0)).toBe(DNS1);
+    expect(a.r.server(1)).toBe(DNS2);
+    // told not to: the servers set by hand stay
+    expect(b.r.serverCount()).toBe(1);
+    expect(b.r.server(0)).toBe(parseIpStrict('198.18.0.53') | 0);
+    a.ch.c.stop(true);
+    b.ch.c.stop(true);
+    sim.run(1000);
     server.stop();
     expectAllFree(sim);
   });
