@@ -34,7 +34,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** The interpreters ../shared/espruino/README.md lists: file → JsVars (0 = growing store). */
 export const INTERPRETERS = [
@@ -68,7 +68,8 @@ export function interpreterDir() {
   for (const i of INTERPRETERS) {
     if (!existsSync(join(d, i.file))) throw new Error(interpreterHelp(`ESPRUINO_DIR=${d} has no ${i.file}.`));
   }
-  return d;
+  // absolute: the interpreters run with a temporary folder as their working directory
+  return resolve(d);
 }
 
 /** The smallest board-sized build with at least `jsVars` (exact match first). */
