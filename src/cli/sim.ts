@@ -5,10 +5,11 @@
  *   slabnet sim [--seed N] [--loss P] [--pcap FILE | --no-pcap] [--json]
  *
  * Four stacks on one virtual switch: "host" (the PC board config) and
- * three boards named after real Espruino boards with their per-board pool
- * configs (boards/): pico, wifi (TCP compiled out of their bundles: no
- * TCBs) and esp32 (the ESP32 + W5500 board, whose bundle has TCP, DHCP and
- * DNS; its config is boardConfig()). The host is also the LAN's router,
+ * three boards named after real Espruino boards, each with the config its
+ * bundle runs (boards/index.ts boardConfig: the board's pools, and tables
+ * of compiled-out features sized 0): pico (no TCP, no reassembly or
+ * fragmentation), wifi (no TCP) and esp32 (the ESP32 + W5500 board, whose
+ * bundle has TCP, DHCP and DNS). The host is also the LAN's router,
  * DHCP server (src/apps/dhcp_server.ts: pool 192.0.2.100.., lease
  * LEASE_SEC), DNS server (src/apps/dns_server.ts: host.lan A 192.0.2.1,
  * www.lan CNAME host.lan) and web server (src/apps/http.ts on port 80).
@@ -18,8 +19,10 @@
  * resolves www.lan with its DNS resolver (the server from the lease; a
  * CNAME to host.lan) and fetches http://www.lan/bytes/16384 from the host
  * (Connection: close; length and pattern checked) → ARP resolution and
- * pings between every pair (the esp32 at its leased address) → one
- * 3000-byte ping (fragmented and reassembled) → UDP echo from two clients
+ * pings between every pair (the esp32 at its leased address) → a
+ * 3000-byte ping each way between host and esp32 (fragmented and
+ * reassembled) and one to the pico, whose bundle has reassembly compiled
+ * out (dropped and counted, Ip ReasmFails) → UDP echo from two clients
  * to a server on a board → HTTP/1.1 over TCP: the esp32 runs the HTTP
  * service on port 80, the host connects with the socket API and, on one
  * keep-alive connection, GETs /bytes/200000 (length and pattern checked)
@@ -471,19 +474,10 @@ export async function runSim(argv: string[]): Promise<number> {
   const nodes: Node[] = [];
   for (const s of spec) {
     const b = findBoard(s.board);
-    let cfg: Partial<StackConfig> | undefined = b !== null ? b.config : undefined;
-    if (b !== null && b.features !== undefined && b.features.tcp === true) {
-      // the TCP board: its full bundle config (compiled-out features size their tables 0)
-      cfg = boardConfig(b);
-    } else if (b !== null && b.features !== undefined && b.features.tcp === false) {
-      // TCP compiled out of this board's bundle: no TCBs, request socks or TIME_WAIT slots
-      // (its other tables as in the board file: the 3000-byte pings still reassemble here)
-      cfg = Object.assign({}, b.config, { tcpMaxSockets: 0, tcpSynQueue: 0, tcpTimeWaitSlots: 0 });
-    }
-    if (b === null && s.board !== 'host') {
-      // no board file: a small pool config
-      cfg = { skbSmallCount: 8, skbLargeCount: 1, skbLargeSize: 4096 + 128, reasmSlots: 1, reasmMaxBytes: 4096 };
-    }
+    // the config the board's bundle runs with: what its compiled-out features would use is
+    // sized 0 (boards/index.ts applyFeatureConfig: no TCBs without TCP, no reassembly slot
+    // or large skb without reassembly), so a board here does what its bundle does
+    const cfg: Partial<StackConfig> | undefined = b !== null ? boardConfig(b) : undefined;
     const h = sim.addHost(s.name, cfg);
     const addr = s.addr !== null ? s.addr : '0.0.0.0';
     nodes.push({ h, board: b !== null ? b.name : s.board, addr, ip: parseIpStrict(addr), replies: new Map() });
@@ -726,10 +720,24 @@ export async function runSim(argv: string[]): Promise<number> {
       pings.push({ from: a.h.name, to: b.h.name, len: 56, ok: ping(a, b, 56, 2, 8), count: 2 });
     }
   }
-  pings.push({ from: 'host', to: 'pico', len: 3000, ok: ping(host, pico, 3000, 1, 5), count: 1 });
-  // (not over wifi's lossy cable: a lost fragment would pin the W5500 board's
-  // only large skb in a reassembly slot until its timeout)
-  pings.push({ from: 'pico', to: 'host', len: 3000, ok: ping(pico, host, 3000, 1, 5), count: 1 });
+  // fragmented both ways with the esp32, whose bundle reassembles and fragments (not over
+  // wifi's lossy cable: a lost fragment would pin the W5500 board's only large skb in a
+  // reassembly slot until its timeout)
+  pings.push({ from: 'host', to: 'esp32', len: 3000, ok: ping(host, esp, 3000, 1, 5), count: 1 });
+  pings.push({ from: 'esp32', to: 'host', len: 3000, ok: ping(esp, host, 3000, 1, 5), count: 1 });
+  // the Pico's bundle has reassembly compiled out: a fragmented ping to it is dropped and
+  // counted (Ip ReasmFails), never answered
+  const picoIp = pico.h.st.mib.ipB;
+  const rf0 = picoIp.get('ReasmFails');
+  const fragId = ++ident;
+  const fragSeq = ++seqNo;
+  icmpPing(host.h.st, pico.ip, fragId, fragSeq, 3000);
+  log(`host: ping ${pico.addr} 3000 bytes seq=${fragSeq} (fragmented; the Pico bundle has no reassembly)`);
+  const fragAnswered = sim.runUntil(() => host.replies.has(pico.ip + ':' + fragId + ':' + fragSeq + ':3000'), 1000);
+  const fragToPico = { replies: fragAnswered ? 1 : 0, reasmFails: picoIp.get('ReasmFails') - rf0, ok: false };
+  fragToPico.ok = !fragAnswered && fragToPico.reasmFails > 0;
+  log(`pico: ${fragToPico.reasmFails} fragment(s) dropped and counted (Ip ReasmFails)${fragAnswered ? ' — but a reply came back (BAD)' : ''}`);
+  if (!fragToPico.ok) failures.push(`fragmented ping to pico: replies ${fragToPico.replies}, ReasmFails +${fragToPico.reasmFails} (expected no reply, counted drops)`);
 
   // ---- UDP echo: server on pico:7, clients host and wifi ----
   const srv = new EchoServer(pico, 7);
@@ -965,6 +973,7 @@ export async function runSim(argv: string[]): Promise<number> {
     ok: failures.length === 0,
     failures,
     pings,
+    fragToPico,
     udp: udps,
     http,
     tcp: { from: 'host', to: 'esp32:' + HTTP_PORT, connected: tcpConn.connected, connectMs: tcpConn.connectMs, closed: tcpConn.closed, esp32Sockets },
@@ -1016,6 +1025,7 @@ export async function runSim(argv: string[]): Promise<number> {
   w(`  dns esp32 ${DNS_NAME}: ${dnsReport.addr.length > 0 ? dnsReport.addr : 'no address'}: ${dnsOk ? 'ok' : 'FAILED'}`);
   w(`  http esp32 GET ${byNameUrl}: ${httpByName.ok ? 'ok' : 'FAILED'}`);
   for (const p of pings) w(`  ping ${p.from} -> ${p.to} ${p.len} bytes: ${p.ok}/${p.count}`);
+  w(`  ping host -> pico 3000 bytes: ${fragToPico.ok ? 'dropped and counted as its bundle does (no reassembly)' : 'FAILED'}`);
   for (const u of udps) w(`  udp echo ${u.from} -> pico:7: ${u.ok}/${u.count}`);
   w(`  tcp connect host -> esp32:${HTTP_PORT}: ${tcpConn.connected ? 'ok' : 'FAILED'}`);
   for (const x of http) w(`  http ${x.method} ${x.bytes} bytes: ${x.ok ? 'ok' : 'FAILED'}`);

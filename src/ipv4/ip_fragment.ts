@@ -128,9 +128,10 @@ function ipqFind(st: Stack, saddr: number, daddr: number, id: number, proto: num
   return -1;
 }
 
-/** Find a free slot, evicting the oldest when all are busy. -1 without a large skb. */
+/** Find a free slot, evicting the oldest when all are busy. -1 without slots (reasmSlots 0) or a large skb. */
 function ipqCreate(st: Stack, saddr: number, daddr: number, id: number, proto: number): number {
   const t = st.ip.reasm;
+  if (t.n === 0) return -1; // no reassembly configured: nothing to evict either
   let i = -1;
   for (let k = 0; k < t.n; k++) {
     if (t.used[k] === 0) {

@@ -185,6 +185,21 @@ describe('ipv4 reassembly', () => {
     done(e);
   });
 
+  it('reasmSlots 0 (and no large skb, as a board bundle without reassembly runs): every fragment dropped and counted, no crash', () => {
+    for (const over of [{ reasmSlots: 0 }, { reasmSlots: 0, skbLargeCount: 0 }]) {
+      const { e, t } = setup(over);
+      const d = pattern(3000, 5);
+      inject(e.b, e.link.devB, frag(51, d, 0, 1480, true));
+      inject(e.b, e.link.devB, frag(51, d, 1480, 1480, true));
+      inject(e.b, e.link.devB, frag(51, d, 2960, 40, false));
+      settle(e, 10);
+      expect(ip(e, 'ReasmReqds')).toBe(3);
+      expect(ip(e, 'ReasmFails')).toBe(3);
+      expect(t.got.length).toBe(0);
+      done(e);
+    }
+  });
+
   it('too many fragments for one slot', () => {
     const { e, t } = setup({ reasmMaxFrags: 4 });
     const d = pattern(80, 9);

@@ -81,7 +81,13 @@ describe('slabnet sim (npm start)', () => {
     // (and the DHCP client's socket)
     expect(rep.tcp.esp32Sockets.some((l: string) => /^udp\s+UNCONN\s.*\*:68\s/.test(l))).toBe(true);
     for (const p of rep.pings) expect(p.ok).toBe(p.count);
-    expect(rep.pings.some((p: { len: number }) => p.len === 3000)).toBe(true);
+    expect(rep.pings.filter((p: { len: number; to: string; from: string }) => p.len === 3000 && (p.to === 'esp32' || p.from === 'esp32')).length).toBe(2);
+    // each board runs the config its bundle runs: the Pico's has no reassembly, so a fragmented
+    // ping to it is dropped and counted, never answered
+    expect(byName.pico.pool.large).toBe(0);
+    expect(rep.fragToPico).toMatchObject({ replies: 0, ok: true });
+    expect(rep.fragToPico.reasmFails).toBeGreaterThanOrEqual(2);
+    expect(byName.pico.ip.ReasmFails).toBe(rep.fragToPico.reasmFails);
     expect(rep.udp.every((u: { ok: number; count: number }) => u.ok === u.count)).toBe(true);
     expect(rep.frames.ipFragments).toBeGreaterThanOrEqual(6);
     expect(rep.timeline.length).toBeGreaterThan(20);
