@@ -8,7 +8,9 @@
  * Per board: a generated entry (boardEntrySource) over src/espruino_board.ts
  * with the board's chip driver, and src/features.ts replaced by the board's
  * `features` (featuresPlugin), so `if (FEATURE_X)` folds and the dead code
- * goes. Terser renames properties except the public names that
+ * goes. Every Espruino bundle (generic, per board, test kit, selftest) also
+ * gets src/features.ts's RUNTIME_ESPRUINO = true (runtimeValues): the
+ * native copy and checksum paths. Terser renames properties except the public names that
  * scripts/mangle-reserved.js lists (terserOptions).
  *
  * TypeScript target ES2019: keeps classes, arrow functions, let/const and
@@ -66,17 +68,41 @@ export function resolveFeatures(features) {
   return out;
 }
 
+/** What every Espruino bundle sets the RUNTIME_ switches of src/features.ts to. */
+const ESPRUINO_RUNTIME = { RUNTIME_ESPRUINO: true };
+
+/**
+ * The RUNTIME_ constants for an Espruino bundle: each one src/features.ts
+ * declares (one `export const RUNTIME_X: boolean = false;` per line), with
+ * its value from ESPRUINO_RUNTIME. Throws on a declared switch this build
+ * does not know, so a new runtime switch cannot silently stay false here.
+ */
+export function runtimeValues() {
+  const out = {};
+  const re = /^export const (RUNTIME_[A-Z0-9_]+): boolean = false;$/gm;
+  const src = readFileSync(FEATURES_FILE, 'utf8');
+  let m;
+  while ((m = re.exec(src)) !== null) {
+    if (!(m[1] in ESPRUINO_RUNTIME)) throw new Error(`src/features.ts declares ${m[1]}: give its Espruino value in rollup.config.js ESPRUINO_RUNTIME`);
+    out[m[1]] = ESPRUINO_RUNTIME[m[1]];
+  }
+  for (const k of Object.keys(ESPRUINO_RUNTIME)) if (!(k in out)) throw new Error(`rollup.config.js ESPRUINO_RUNTIME names ${k}, which src/features.ts does not declare`);
+  return out;
+}
+
 /**
  * Rollup plugin (after typescript): replaces the compiled src/features.ts by
- * the board's constants, so `if (FEATURE_X)` folds and the dead code goes.
+ * the board's constants and the Espruino runtime switches (runtimeValues), so
+ * `if (FEATURE_X)` and `if (RUNTIME_ESPRUINO)` fold and the dead code goes.
  */
 function featuresPlugin(values) {
+  const all = Object.assign({}, values, runtimeValues());
   return {
     name: 'slabnet-features',
     transform(code, id) {
       if (id !== FEATURES_FILE) return null;
       let out = '';
-      for (const n of Object.keys(values)) out += `export const ${n} = ${values[n] ? 'true' : 'false'};\n`;
+      for (const n of Object.keys(all)) out += `export const ${n} = ${all[n] ? 'true' : 'false'};\n`;
       return { code: out, map: null };
     },
   };

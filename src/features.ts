@@ -20,6 +20,13 @@
  *   (FEATURE_FORWARD off = cfg.ipForward false).
  * - Guard at the call site, with the constant alone or first in an `&&`,
  *   so that the minifier sees `if (false)`.
+ *
+ * Runtime switches (RUNTIME_*) are not features: each is a
+ * `const NAME: boolean = false` here (one per line), false for Node, the
+ * tests and the Lua build (scripts/build-lua.js compiles this file as it
+ * is); rollup.config.js (runtimeValues) sets them for every Espruino bundle
+ * (generic, per board, test kit, selftest). They pick a runtime's fastest
+ * code path at build time; both paths must compute the same bytes.
  */
 
 /** ip_forward (RFC 1812 subset). Off: packets not for us are dropped and counted
@@ -78,3 +85,12 @@ export const FEATURE_DHCP: boolean = true;
 /** DNS stub resolver (src/apps/dns_resolver.ts, RFC 1035) exported by the
  *  Espruino bundle. Off: only dotted quads. */
 export const FEATURE_DNS: boolean = true;
+
+/** Espruino's interpreter (true in every Espruino bundle). Guards the native
+ *  paths of the packet path: byte copies through Uint8Array.prototype.set
+ *  over a subarray view and RFC 1071 sums through E.sum over a Uint16Array
+ *  view (src/core/bytes.ts, src/core/checksum.ts), where a per-byte
+ *  JavaScript loop costs milliseconds per frame (DESIGN.md "what time goes
+ *  to"). Off: the JavaScript loops, the fastest on V8 and in Lua (and
+ *  allocation-free: the native paths create a view per call). */
+export const RUNTIME_ESPRUINO: boolean = false;

@@ -19,6 +19,10 @@ vi.mock('../../src/features', () => ({
   FEATURE_UDP_SERVICES: false,
   FEATURE_TCP: false,
   FEATURE_MIB_NAMES: false,
+  FEATURE_DHCP: false,
+  FEATURE_DNS: false,
+  // a runtime switch, not a feature: the Node build (the native Espruino paths: espruino_native.test.ts)
+  RUNTIME_ESPRUINO: false,
 }));
 
 import * as features from '../../src/features';
@@ -53,6 +57,11 @@ describe('compile-time features off (src/features.ts)', () => {
   it('the mock is in effect', () => {
     expect(features.FEATURE_REASSEMBLY).toBe(false);
     expect(features.FEATURE_RAW).toBe(false);
+  });
+
+  it('the mock covers every switch src/features.ts declares', async () => {
+    const real = await vi.importActual<typeof import('../../src/features')>('../../src/features');
+    expect(Object.keys(features).sort()).toEqual(Object.keys(real).sort());
   });
 
   it('reassembly off: every fragment for us is dropped and counted, nothing delivered', () => {
