@@ -37,6 +37,10 @@ import {
 } from './ip';
 import { InetProtocol, inetAddProtocol } from './protocol';
 import { ipBuildAndSend } from './ip_output';
+import { RUNTIME_ESPRUINO } from '../features';
+
+/* Espruino built-in (RUNTIME_ESPRUINO): sum of a1[i] * a2[(i + offset) % a2.length] over a1, a double. */
+declare const E: { convolve(a1: Uint8Array, a2: Uint8Array, offset: number): number };
 
 /** The ping application: told about every echo reply received (saddr in the s32 form, src/core/inaddr.ts). */
 export interface IcmpEchoHandler {
@@ -79,6 +83,50 @@ export function initIcmp(st: Stack): IcmpState {
 /** Byte i of an icmpPing payload (deterministic, checked on the reply). */
 export function icmpPatternByte(i: number): number {
   return (i + 0x10) & 0xff;
+}
+
+/** One period (256 bytes) of the pattern, for the native paths (RUNTIME_ESPRUINO); made on the first ping. */
+let patternTable: Uint8Array | null = null;
+
+function icmpPatternTable(): Uint8Array {
+  let t = patternTable;
+  if (t === null) {
+    t = new Uint8Array(256);
+    for (let i = 0; i < 256; i++) t[i] = icmpPatternByte(i);
+    patternTable = t;
+  }
+  return t;
+}
+
+/** Write the pattern's first len bytes at b[o..]: native set() per 256-byte period on Espruino. */
+function icmpPatternFill(b: Uint8Array, o: number, len: number): void {
+  if (RUNTIME_ESPRUINO) {
+    const t = icmpPatternTable();
+    for (let i = 0; i < len; i += 256) b.set(len - i < 256 ? t.subarray(0, len - i) : t, o + i);
+    return;
+  }
+  for (let i = 0; i < len; i++) b[o + i] = icmpPatternByte(i);
+}
+
+/**
+ * Do b[o..o+len) hold the pattern's first len bytes? On Espruino without a
+ * byte loop: for each period, sum(p*p) + sum(q*q) - 2 sum(p*q) = sum((p-q)^2)
+ * is 0 exactly when p = q, and E.convolve computes each sum natively (exact:
+ * integers below 2^33 in a double).
+ */
+function icmpPatternOk(b: Uint8Array, o: number, len: number): boolean {
+  if (RUNTIME_ESPRUINO) {
+    const t = icmpPatternTable();
+    for (let i = 0; i < len; i += 256) {
+      const k = len - i < 256 ? len - i : 256;
+      const p = b.subarray(o + i, o + i + k);
+      const q = k < 256 ? t.subarray(0, k) : t;
+      if (E.convolve(p, p, 0) + E.convolve(q, q, 0) !== 2 * E.convolve(p, q, 0)) return false;
+    }
+    return true;
+  }
+  for (let i = 0; i < len; i++) if (b[o + i] !== icmpPatternByte(i)) return false;
+  return true;
 }
 
 /** icmp_rcv: skb data = ICMP header, nh = IP header. Consumes skb. */
@@ -181,12 +229,7 @@ function icmpEchoReply(st: Stack, skb: number): void {
   const nh = p.nh[skb];
   const plen = p.tail[skb] - d - ICMP_HLEN;
   const ic = st.icmp;
-  for (let i = 0; i < plen; i++) {
-    if (b[d + ICMP_HLEN + i] !== icmpPatternByte(i)) {
-      ic.echoPatternErrors++;
-      break;
-    }
-  }
+  if (!icmpPatternOk(b, d + ICMP_HLEN, plen)) ic.echoPatternErrors++;
   const h = ic.echoHandler;
   if (h !== null) {
     h.onEchoReply(ipSaddr(b, nh), get16(b, d + ICMP_ID), get16(b, d + ICMP_SEQ), plen, b[nh + IP_TTL]);
@@ -351,7 +394,7 @@ export function icmpPing(st: Stack, daddr: number, ident: number, seq: number, p
   put16(b, o + ICMP_CSUM, 0);
   put16(b, o + ICMP_ID, ident);
   put16(b, o + ICMP_SEQ, seq);
-  for (let i = 0; i < payloadLen; i++) b[o + ICMP_HLEN + i] = icmpPatternByte(i);
+  icmpPatternFill(b, o + ICMP_HLEN, payloadLen);
   put16(b, o + ICMP_CSUM, ipCompute(b, o, ICMP_HLEN + payloadLen));
   mib[ICMP_OUTMSGS]++;
   mib[ICMP_OUTECHOS]++;
