@@ -64,8 +64,10 @@ export class EspruinoSpiBus implements SpiBus {
       this.spi.write(out);
       return;
     }
+    // one native copy of what was clocked in (a Uint8Array of len bytes:
+    // already bytes), not an interpreted step per byte
     const got = this.spi.send(out) as Uint8Array;
-    for (let i = 0; i < len; i++) rx[rxOff + i] = got[i] & 0xff;
+    rx.set(got.length === len ? got : got.subarray(0, len), rxOff);
   }
 }
 
