@@ -182,7 +182,12 @@ export function tcpReadable(st: Stack, t: number): number {
 
 /**
  * tcp_cleanup_rbuf: after the application read, tell the peer when the
- * window grew enough (from zero, or doubled) — RFC 9293 §3.8.6.2.2.
+ * window grew enough (from zero, or doubled) — RFC 9293 §3.8.6.2.2. Not
+ * per call: only when the window can open by at least min(MSS, rcvbuf/2)
+ * (RFC 1122 §4.2.3.3 receiver SWS avoidance, the same rule as
+ * tcpSelectWindow) and to at least twice what is advertised (Linux
+ * tcp_cleanup_rbuf), so a reader taking 1 byte a call makes one update per
+ * threshold's worth of bytes (test/unit/tcp_rcvwnd.test.ts).
  */
 function tcpCleanupRbuf(st: Stack, t: number): void {
   const tp = st.tcp;
