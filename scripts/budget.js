@@ -22,8 +22,20 @@
  *
  * Exit status: 0 when every board whose file does not say `cannotFitYet`
  * fits and every estimate is within 10%; 1 otherwise; 2 on bad use.
+ * Per board whose features enable the DHCP client or the DNS resolver, a
+ * line per client: the bytes of flash it adds (the bundle less the same
+ * bundle without it, dist/espruino/feature-cost.json from `npm run build`),
+ * the module JsVars it adds (that variant loaded in the board's build) and
+ * the JsVars of one instance on the default stack (scripts/client-cost.js).
+ * The peak and the fit count the module with the clients but no instance.
+ * Missing or stale variants run the build; client figures missing from
+ * measured.json (or measured on other variants) are measured with load runs
+ * only (the bundle's and each variant's, under a second each).
+ *
  * --json: one object per board and profile:
  *   {"board","profile","bytes","flash_bytes","jsvars_peak","jsvars_total","fits", ...}
+ * and, for a board with clients, "clients": {"dhcp": {"bytes","bytes_without",
+ * "jsvars_module","jsvars_instance"}, "dns": {...}} (null: not measured).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,7 +43,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { interpreterDir } from './espruino-run.js';
 import { fitOf, fileSha, profileOf } from './boards-load.js';
-import { targets, runTarget, figureLines, measuredFile } from './espruino-measure.js';
+import { targets, runTarget, figureLines, measuredFile, measuredEntry, measureClients, clientsStale } from './espruino-measure.js';
+import { readFeatureCost, variantsStale, clientCosts, costLine } from './client-cost.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -74,8 +87,11 @@ async function main() {
     }
   }
   const missing = list.map((t) => join(root, t.file)).concat([join(root, 'dist', 'espruino', 'testkit.min.js')]).filter((f) => !existsSync(f));
-  if (missing.length > 0) {
-    if (!json) process.stdout.write('budget: bundles missing, running npm run build\n');
+  // and the variants without one client (missing, or not built beside the current bundle)
+  const fc0 = readFeatureCost(root);
+  const stale = missing.length === 0 && list.some((t) => variantsStale(root, t, fc0));
+  if (missing.length > 0 || stale) {
+    if (!json) process.stdout.write(`budget: ${missing.length > 0 ? 'bundles' : 'bundles without one client'} missing, running npm run build\n`);
     const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-espruino.js'), '--no-budget'], { cwd: root, stdio: json ? 'ignore' : 'inherit' });
     if (b.status !== 0) {
       process.stderr.write('budget: the build failed\n');
@@ -88,7 +104,8 @@ async function main() {
   let fresh = false;
   for (const t of list) {
     const m = measured[t.id];
-    if (!remeasure && m && m.bundleSha === fileSha(join(root, t.file)) && m.jsvarsModule !== undefined) continue;
+    const current = !remeasure && m && m.bundleSha === fileSha(join(root, t.file)) && m.jsvarsModule !== undefined;
+    if (current && !clientsStale(root, t, m)) continue;
     if (dir === null) {
       try {
         dir = interpreterDir();
@@ -97,19 +114,24 @@ async function main() {
         return 2;
       }
     }
+    if (current) {
+      // only the clients: load runs of the bundle and of its variants
+      if (!json) process.stdout.write(`budget: measuring ${t.id}'s clients in Espruino's interpreter ...\n`);
+      const c = await measureClients(root, dir, t);
+      Object.assign(m, { jsvarsDhcp: c.jsvarsDhcp, jsvarsDns: c.jsvarsDns, variants: c.variants, clientErrors: c.clientErrors });
+      fresh = true;
+      continue;
+    }
     if (!json) process.stdout.write(`budget: measuring ${t.id} in Espruino's interpreter ...\n`);
     const { r, ownBuildOom } = await runTarget(root, dir, t);
-    measured[t.id] = {
-      board: t.id, interpreter: r.interpreter, mode: r.mode, ok: r.ok, ownBuildOom, checks: r.checks, figures: figureLines(t, r),
-      jsvarsModule: r.jsvarsModule, jsvarsStack: r.jsvarsStack, jsvarsAfter: r.jsvarsAfter, jsvarsPeak: r.jsvarsPeak,
-      bundle: t.file, bundleSha: fileSha(join(root, t.file)), at: new Date().toISOString(),
-    };
+    measured[t.id] = measuredEntry(root, t, r, ownBuildOom, figureLines(t, r));
     fresh = true;
   }
   if (fresh) writeFileSync(file, JSON.stringify(measured, null, 1) + '\n');
 
   let failures = 0;
   const rows = [];
+  const fc = readFeatureCost(root);
   for (const t of list) {
     const m = measured[t.id];
     const b = t.board0;
@@ -136,6 +158,16 @@ async function main() {
     };
     if (!t.mustFit) row.cannot_fit_yet = t.cannotFitYet;
     if (!m.ok) row.scenario = 'failed';
+    if (t.clients.length > 0) {
+      // what each optional client costs (scripts/client-cost.js); lines kept aside for the table
+      const costs = clientCosts(t.clients, fc[t.id], m);
+      row.clients = {};
+      for (const c of t.clients) {
+        const x = costs[c.key];
+        row.clients[c.key] = { bytes: x.bytes, bytes_without: x.bytes_without, jsvars_module: x.jsvars_module, jsvars_instance: x.jsvars_instance };
+      }
+      Object.defineProperty(row, 'clientLines', { value: t.clients.map((c) => costLine(costs[c.key])), enumerable: false });
+    }
     rows.push(row);
     if (t.mustFit && !fit.fits) failures++;
     if (!estOk) failures++;
@@ -156,6 +188,7 @@ async function main() {
       if (r.cannot_fit_yet) process.stdout.write(`  ${''.padEnd(28)} marked in its board file: ${r.cannot_fit_yet}\n`);
       const off = r.jsvars_stack !== undefined ? (((r.jsvars_stack_estimate - r.jsvars_stack) / r.jsvars_stack) * 100).toFixed(1) + '%' : 'no measurement';
       process.stdout.write(`  ${''.padEnd(28)} stack estimate ${r.jsvars_stack_estimate} JsVars vs measured ${r.jsvars_stack ?? '-'} (${off})${r.estimate_ok ? '' : ': MORE THAN 10% OFF'}\n`);
+      for (const l of r.clientLines || []) process.stdout.write(`  ${''.padEnd(28)} ${l}\n`);
     }
     process.stdout.write(failures === 0 ? 'budget: ok\n' : `budget: FAILED (${failures} problem(s))\n`);
   }

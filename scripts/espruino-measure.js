@@ -5,10 +5,20 @@
  * configuration, the fallbacks when a build has no room, and the JSON
  * figure lines. dist/espruino/measured.json keeps the last results, keyed
  * by target, with the sha256 of the bundle they were measured on.
+ *
+ * Per board whose features enable the DHCP client or the DNS resolver
+ * (scripts/client-cost.js), runTarget also loads each variant bundle (the
+ * same without that client, from `npm run build`) in the board's build:
+ * load runs only, about a third of a second each. The result carries
+ * jsvarsDhcp / jsvarsDns (one instance, from the board's own load run) and
+ * variants.<dhcp|dns> = { bundle, bundleSha, jsvarsModule, jsvarsModuleWith, ok,
+ * interpreter }.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { interpreterFor, runInEspruino, INTERPRETERS } from './espruino-run.js';
-import { profileOf } from './boards-load.js';
+import { profileOf, fileSha } from './boards-load.js';
+import { clientsOf, variantFile } from './client-cost.js';
 
 /** where the last measurements are kept */
 export function measuredFile(root) {
@@ -35,12 +45,17 @@ function peerConfig(tcp, frag) {
 /** The generic bundle runs the Pico's pools with what its board bundle leaves out (large skb, reassembly, TCP). */
 const GENERIC_OVER = { skbLargeCount: 1, reasmSlots: 1, tcpMaxSockets: 3, tcpSynQueue: 2, tcpTimeWaitSlots: 3 };
 
-/** The targets: one per board bundle, plus the generic bundle. */
+/**
+ * The targets: one per board bundle, plus the generic bundle. `clients`:
+ * the optional clients (scripts/client-cost.js) a board's features enable,
+ * with `file`, its variant bundle without that client; measured for the
+ * board bundles only (the generic bundle has no board-sized build).
+ */
 export function targets(boards) {
   const out = [];
   out.push({
     id: 'generic', file: 'dist/espruino/slabnet.min.js', chip: 'enc28j60', board: 'espruino-pico-enc28j60', boardOver: GENERIC_OVER,
-    tcp: true, frag: true, jsVars: 0, spiHz: 10000000, mustFit: false, profile: 'full', flash: 0,
+    tcp: true, frag: true, jsVars: 0, spiHz: 10000000, mustFit: false, profile: 'full', flash: 0, clients: [],
   });
   for (const b of boards) {
     if (b.codeFlashBytes <= 0) continue;
@@ -51,6 +66,8 @@ export function targets(boards) {
       frag: f.reassembly !== false && f.fragmentOut !== false, jsVars: b.jsVars, spiHz: b.spi ? b.spi.baud : 10000000,
       mustFit: typeof b.cannotFitYet !== 'string', cannotFitYet: b.cannotFitYet, profile: profileOf(b), flash: b.codeFlashBytes,
       board0: b,
+      // the clients its features enable, each with its variant bundle (the same without it)
+      clients: clientsOf(f).map((c) => Object.assign({ file: variantFile(b.id, c.key) }, c)),
     });
   }
   return out;
@@ -85,10 +102,7 @@ function largerBuild(interp) {
  */
 export async function runTarget(root, dir, t, onCheck) {
   const interp = t.jsVars > 0 ? interpreterFor(t.jsVars) : 'espruino';
-  const opts = (role) => ({
-    chip: t.chip, board: t.board, boardOver: t.boardOver, peerOver: peerConfig(t.tcp, t.frag), frag: t.frag, tcp: t.tcp,
-    tcpBytes: 65536, httpBytes: 16384, stepMs: STEP_MS, spiHz: t.spiHz, role, wireDirs: null,
-  });
+  const opts = (role) => runOpts(t, role);
   const bundle = join(root, t.file);
   const KIT = join(root, 'dist', 'espruino', 'testkit.min.js');
   const tries = [];
@@ -100,6 +114,8 @@ export async function runTarget(root, dir, t, onCheck) {
     tries.push(load);
   }
   const ownBuildOom = load !== null && !load.ok;
+  // the clients: each variant's load run in the same build (module JsVars without it)
+  const variants = load !== null ? await measureVariants(root, dir, t, interp, load.ok ? load.jsvarsModule : undefined) : {};
   // 1. the board and the peer in the board's build
   let r = await runInEspruino(dir, interp, bundle, KIT, opts('both'), RUN_MS, undefined, onCheck);
   r.interpreter = interp;
@@ -134,7 +150,93 @@ export async function runTarget(root, dir, t, onCheck) {
     r.jsvarsAfter = after !== undefined ? load.jsvarsModule + load.jsvarsStack + after : undefined;
     r.memFrom = `module and stack: ${interp}; traffic: ${r.interpreter}`;
   }
+  clientFigures(r, load, variants);
   return { r, tries, interp, ownBuildOom };
+}
+
+/**
+ * The variant bundles of t's clients, each loaded ('load' run) in build
+ * `interp`: { key: { bundle, bundleSha, jsvarsModule, jsvarsModuleWith,
+ * ok, interpreter, ms } } (a missing file: { bundle, missing: true });
+ * jsvarsModuleWith: the module JsVars of t's own bundle from the load run
+ * of the same pass (what the client's module cost is taken from).
+ */
+export async function measureVariants(root, dir, t, interp, withModule) {
+  const out = {};
+  const KIT = join(root, 'dist', 'espruino', 'testkit.min.js');
+  for (const c of t.clients || []) {
+    const f = join(root, c.file);
+    if (!existsSync(f)) {
+      out[c.key] = { bundle: c.file, missing: true };
+      continue;
+    }
+    const v = await runInEspruino(dir, interp, f, KIT, runOpts(t, 'load'), RUN_MS);
+    out[c.key] = { bundle: c.file, bundleSha: fileSha(f), jsvarsModule: v.jsvarsModule, jsvarsModuleWith: withModule, ok: v.ok, interpreter: interp, ms: v.ms };
+  }
+  return out;
+}
+
+/** The ScenarioOptions of a run of target t in `role`. */
+function runOpts(t, role) {
+  return {
+    chip: t.chip, board: t.board, boardOver: t.boardOver, peerOver: peerConfig(t.tcp, t.frag), frag: t.frag, tcp: t.tcp,
+    tcpBytes: 65536, httpBytes: 16384, stepMs: STEP_MS, spiHz: t.spiHz, role, wireDirs: null,
+  };
+}
+
+/** r.jsvarsDhcp / r.jsvarsDns (instance) from the load run, r.variants, r.clientErrors */
+function clientFigures(r, load, variants) {
+  r.variants = variants;
+  if (load === null) return;
+  if (load.ok && load.jsvarsDhcp !== undefined) r.jsvarsDhcp = load.jsvarsDhcp;
+  if (load.ok && load.jsvarsDns !== undefined) r.jsvarsDns = load.jsvarsDns;
+  r.clientErrors = load.clientErrors;
+}
+
+/**
+ * The clients of target t alone (for `npm run budget` when only they are
+ * stale): a load run of the board's bundle (instance JsVars, module JsVars
+ * with the clients) and of each variant, all in the board's own build.
+ * Returns { jsvarsModule, jsvarsDhcp, jsvarsDns, variants, clientErrors, ok }.
+ */
+export async function measureClients(root, dir, t) {
+  const interp = t.jsVars > 0 ? interpreterFor(t.jsVars) : 'espruino';
+  const load = await runInEspruino(dir, interp, join(root, t.file), join(root, 'dist', 'espruino', 'testkit.min.js'), runOpts(t, 'load'), RUN_MS);
+  const r = { jsvarsModule: load.ok ? load.jsvarsModule : undefined, ok: load.ok };
+  clientFigures(r, load, await measureVariants(root, dir, t, interp, r.jsvarsModule));
+  return r;
+}
+
+/** The measured.json entry of target t from run r (runTarget's). */
+export function measuredEntry(root, t, r, ownBuildOom, lines) {
+  const e = {
+    board: t.id, interpreter: r.interpreter, mode: r.mode, ok: r.ok, ownBuildOom, checks: r.checks, figures: lines,
+    jsvarsModule: r.jsvarsModule, jsvarsStack: r.jsvarsStack, jsvarsAfter: r.jsvarsAfter, jsvarsPeak: r.jsvarsPeak,
+    bundle: t.file, bundleSha: fileSha(join(root, t.file)), at: new Date().toISOString(),
+  };
+  if ((t.clients || []).length > 0) {
+    e.jsvarsDhcp = r.jsvarsDhcp;
+    e.jsvarsDns = r.jsvarsDns;
+    e.variants = r.variants;
+    e.clientErrors = r.clientErrors;
+  }
+  return e;
+}
+
+/**
+ * Whether measured.json's entry m lacks t's client figures or measured
+ * variants other than the current files (then `npm run budget` measures
+ * the clients again: load runs only).
+ */
+export function clientsStale(root, t, m) {
+  for (const c of t.clients || []) {
+    const failed = (m.clientErrors || []).some((e) => e.phase === c.phase);
+    if (m[c.measuredField] === undefined && !failed) return true;
+    const v = m.variants && m.variants[c.key];
+    const f = join(root, c.file);
+    if (!v || v.missing || !existsSync(f) || v.bundleSha !== fileSha(f)) return true;
+  }
+  return false;
 }
 
 export function figureLines(t, r) {
@@ -149,6 +251,12 @@ export function figureLines(t, r) {
   j('espruino_jsvars_after_traffic', r.jsvarsAfter);
   j('espruino_jsvars_peak', r.jsvarsPeak);
   if (t.jsVars > 0) j('espruino_jsvars_total', t.jsVars);
+  // per client: its module JsVars (the bundle's less its variant's) and one instance's
+  for (const c of t.clients || []) {
+    const v = r.variants && r.variants[c.key];
+    if (v && v.ok && v.jsvarsModule !== undefined && v.jsvarsModuleWith !== undefined) j(`espruino_jsvars_${c.key}_module`, v.jsvarsModuleWith - v.jsvarsModule);
+    j(`espruino_jsvars_${c.key}_instance`, r[c.measuredField]);
+  }
   return out;
 }
 

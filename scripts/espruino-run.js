@@ -21,6 +21,15 @@
  *   stack  = after createBoardStack + driver attach + ifconfig + devOpen
  *            − before it (the chip models are made before, the peer after:
  *            neither is in it)
+ *   dhcp, dns (load runs only: jsvarsDhcp, jsvarsDns) = what `new
+ *            DhcpClient(st)`, then `new DnsResolver(st)`, add on the default
+ *            stack, when the bundle exports them (marks module → created →
+ *            dhcp → dns, so `stack` is unchanged). Construction only: the
+ *            buffers, parsed message and timers of both (and the stack's
+ *            EventMux, which the resolver installs and DhcpClient.start()
+ *            would); start() needs a device, which a load run has not. A
+ *            constructor that throws prints `@@client` (r.clientErrors).
+ *            scripts/client-cost.js: what the clients cost in bytes and JsVars
  *   peak   = module + stack + (highest usage sampled without GC after every
  *            poll during the traffic − usage once the peer was up). The
  *            peer's and the harness's transient JsVars are in that last
@@ -100,6 +109,18 @@ setTimeout(function () {
 ${opts.role === 'load' ? `  // load only: the module and the board's default stack, nothing of the test kit
   var st = m.createBoardStack(${JSON.stringify(opts.board)}, ${JSON.stringify(opts.boardOver)});
   mark("created");
+  // the optional clients the bundle exports, each constructed on that stack
+  // after 'created' (the stack's figure stays the same) and held in a
+  // variable, as a program holds it: the instance cost. Nothing else is
+  // allocated between the marks.
+  if (m.DhcpClient) {
+    try { var dhcp = new m.DhcpClient(st); mark("dhcp"); }
+    catch (e) { print("@@client " + JSON.stringify({ phase: "dhcp", error: String(e) })); }
+  }
+  if (m.DnsResolver) {
+    try { var dns = new m.DnsResolver(st); mark("dns"); }
+    catch (e) { print("@@client " + JSON.stringify({ phase: "dns", error: String(e) })); }
+  }
   st.poll();
   print(st !== null ? "selftest: 1 passed, 0 failed" : "selftest: 0 passed, 1 failed");
   setTimeout(function () { quit(); }, 20);` : `  var kit = require("sntk");
@@ -158,7 +179,8 @@ function startInterpreter(dir, interp, bundle, kit, opts, timeoutMs) {
  * two chip models joined by a file per frame (FileWire) in a temporary folder.
  * Resolves to the parsed result: { ok, checks[], figures[], mem{phase:
  * usage}, peak, total, blocksize, oom, errors[], passed, failed, out, ms,
- * jsvarsModule, jsvarsStack, jsvarsPeak, jsvarsAfter }.
+ * jsvarsModule, jsvarsStack, jsvarsPeak, jsvarsAfter, jsvarsDhcp, jsvarsDns,
+ * clientErrors[] }.
  */
 export async function runInEspruino(dir, interp, bundle, kit, opts, timeoutMs, peerInterp, onCheck) {
   const t0 = Date.now();
@@ -222,7 +244,7 @@ export async function runInEspruino(dir, interp, bundle, kit, opts, timeoutMs, p
 
 /** Parse the interpreter's output (lines end in \r\n and carry prompts). */
 export function parseRun(out, code, killed, ms) {
-  const r = { checks: [], figures: [], mem: {}, peak: -1, total: 0, blocksize: 0, errors: [], passed: 0, failed: 0, oom: false, code, killed, ms, out };
+  const r = { checks: [], figures: [], mem: {}, peak: -1, total: 0, blocksize: 0, errors: [], clientErrors: [], passed: 0, failed: 0, oom: false, code, killed, ms, out };
   for (const raw of out.split(/\r?\n/)) {
     const line = raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
     let i;
@@ -235,6 +257,7 @@ export function parseRun(out, code, killed, ms) {
     } else if ((i = line.indexOf('@@check ')) >= 0) r.checks.push(JSON.parse(line.substring(i + 8)));
     else if ((i = line.indexOf('@@figure ')) >= 0) r.figures.push(JSON.parse(line.substring(i + 9)));
     else if ((i = line.indexOf('@@error ')) >= 0) r.errors.push(JSON.parse(line.substring(i + 8)));
+    else if ((i = line.indexOf('@@client ')) >= 0) r.clientErrors.push(JSON.parse(line.substring(i + 9)));
     else if ((i = line.indexOf('selftest: ')) >= 0) {
       const m = /selftest: (\d+) passed, (\d+) failed/.exec(line);
       if (m) {
@@ -251,6 +274,9 @@ export function parseRun(out, code, killed, ms) {
   if (m.chips !== undefined && m.stack !== undefined) r.jsvarsStack = m.stack - m.chips;
   // load only: createBoardStack alone
   if (m.chips === undefined && m.created !== undefined && m.module !== undefined) r.jsvarsStack = m.created - m.module;
+  // load only: one client constructed on that stack, each after the previous one
+  if (m.chips === undefined && m.created !== undefined && m.dhcp !== undefined) r.jsvarsDhcp = m.dhcp - m.created;
+  if (m.chips === undefined && m.created !== undefined && m.dns !== undefined) r.jsvarsDns = m.dns - (m.dhcp !== undefined ? m.dhcp : m.created);
   // what the stack's driver, address and bring-up add (traffic runs mark 'created' between)
   if (m.chips !== undefined && m.created !== undefined && m.stack !== undefined) r.jsvarsAttach = m.stack - m.created;
   if (r.jsvarsModule !== undefined && r.jsvarsStack !== undefined && m.peer !== undefined) {

@@ -28,8 +28,14 @@
  * time in its stack, driver and adapter less its chip model's, plus its SPI
  * bytes at its bus clock) and their *_elapsed_ms (the wall time of the
  * whole loop in the interpreter), espruino_jsvars_module, _stack,
- * _after_traffic, _peak, _total. The results are also written to
- * dist/espruino/measured.json for `npm run budget`.
+ * _after_traffic, _peak, _total, and per client a board's features enable
+ * (DHCP, DNS: scripts/client-cost.js) espruino_jsvars_<dhcp|dns>_module
+ * (the bundle's module less that of its variant without the client, each
+ * loaded in the board's build: two more load runs, under a second each)
+ * and _instance (one `new DhcpClient(st)` / `new DnsResolver(st)` on the
+ * default stack), with a line giving the bytes too. The results are also
+ * written to dist/espruino/measured.json for `npm run budget`; missing or
+ * stale variant bundles run `npm run build` first, as missing bundles do.
  *
  * Fails (exit 1) when a bundle's scenario fails in any build, or when a
  * board that must fit (its file has no `cannotFitYet`) runs out of memory
@@ -47,8 +53,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { interpreterDir, runSelftestFile } from './espruino-run.js';
-import { loadBoards, fitOf, fileSha } from './boards-load.js';
-import { targets, runTarget, figureLines, measuredFile, RUN_MS } from './espruino-measure.js';
+import { loadBoards, fitOf } from './boards-load.js';
+import { targets, runTarget, figureLines, measuredFile, measuredEntry, RUN_MS } from './espruino-measure.js';
+import { readFeatureCost, variantsStale, clientCosts, costLine } from './client-cost.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -78,7 +85,9 @@ async function main() {
     list = list.filter((t) => boardArg.includes(t.id));
   }
   const missing = [join(root, 'dist', 'espruino', 'testkit.min.js'), join(root, 'dist', 'selftest.js'), ...list.map((t) => join(root, t.file))].filter((f) => !existsSync(f));
-  if (missing.length > 0) {
+  // the variants without one client (scripts/client-cost.js), built beside the bundles
+  const fc0 = readFeatureCost(root);
+  if (missing.length > 0 || list.some((t) => variantsStale(root, t, fc0))) {
     say('test:espruino: bundles missing, running npm run build');
     const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-espruino.js')], { cwd: root, stdio: json ? 'ignore' : 'inherit' });
     if (b.status !== 0) {
@@ -113,11 +122,17 @@ async function main() {
 
   let failures = 0;
   const measured = existsSync(MEASURED) ? JSON.parse(readFileSync(MEASURED, 'utf8')) : {};
+  const fc = readFeatureCost(root);
   for (let i = 0; i < list.length; i++) {
     const t = list[i];
     const { r, tries, ownBuildOom } = results[i];
     say(`\n== ${t.id}: ${t.file} in ${r.interpreter} (${r.mode}; ${(r.ms / 1000).toFixed(1)} s)`);
     for (const x of tries.slice(0, -1)) say(`   ${x.interpreter}, ${x.mode}: ${x.ok ? 'ok' : x.oom ? 'OUT OF MEMORY' : 'failed'}, JsVars ${JSON.stringify(x.mem)}`);
+    for (const c of t.clients) {
+      const v = r.variants && r.variants[c.key];
+      if (v && v.missing) say(`   ${v.bundle}: missing`);
+      else if (v) say(`   ${v.interpreter}, load only, without the ${c.label}: ${v.ok ? 'ok' : 'failed'}, module ${v.jsvarsModule} JsVars (${(v.ms / 1000).toFixed(1)} s)`);
+    }
     if (r.memFrom) say(`   JsVars of the ${r.memFrom}`);
     for (const c of r.checks) say(`   ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(10)} ${String(c.ms).padStart(6)} ms  ${c.detail}`);
     for (const e of r.errors) say(`   ERROR ${e}`);
@@ -129,6 +144,10 @@ async function main() {
       if (json) process.stdout.write(JSON.stringify(l) + '\n');
       else say(`   ${l.name.padEnd(34)} ${String(l.value).padStart(9)} ${l.unit}`);
     }
+    measured[t.id] = measuredEntry(root, t, r, ownBuildOom, lines);
+    const costs = clientCosts(t.clients, fc[t.id], measured[t.id]);
+    for (const c of t.clients) say(`   ${costLine(costs[c.key])}`);
+    for (const e of r.clientErrors || []) say(`   the ${e.phase} client could not be constructed on the default stack: ${e.error}`);
     let bad = '';
     if (!r.ok) bad = 'the scenario failed in the real interpreter';
     else if (t.mustFit && !fit.fits) bad = `must fit but does not: ${fit.why}`;
@@ -141,11 +160,6 @@ async function main() {
       say(`   FAILED: ${bad}`);
     } else if (t.jsVars > 0) say(`   ${fit.fits ? 'fits' : 'does not fit'}: ${fit.why}${t.mustFit ? '' : ` (marked in its board file: ${t.cannotFitYet})`}`);
     if (!r.ok && !json) process.stdout.write(r.out.slice(-2500).replace(/\r/g, '') + '\n');
-    measured[t.id] = {
-      board: t.id, interpreter: r.interpreter, mode: r.mode, ok: r.ok, ownBuildOom, checks: r.checks, figures: lines,
-      jsvarsModule: r.jsvarsModule, jsvarsStack: r.jsvarsStack, jsvarsAfter: r.jsvarsAfter, jsvarsPeak: r.jsvarsPeak,
-      bundle: t.file, bundleSha: fileSha(join(root, t.file)), at: new Date().toISOString(),
-    };
   }
   if (selftest !== null) {
     const ok = selftest.ok;
