@@ -6,7 +6,7 @@
  * flash budget, and each bundle, minified and property-renamed, runs the
  * public API in Node (ARP, ping, UDP; all skbs back in the pool).
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { W5500Mock } from '../../drivers/w5500/mock';
 import { attachW5500 as tsAttachW5500 } from '../../drivers/w5500/driver';
 import * as tsSock from '../../src/socket/socket';
 import { SOCK_STREAM as TS_SOCK_STREAM } from '../../src/socket/sock';
+import { installEspruinoE } from '../unit/espruino_e';
 
 interface Finding {
   construct: string;
@@ -411,7 +412,12 @@ interface BuiltBoard {
   budgetNote?: string;
 }
 
-/** Load a CommonJS bundle as Espruino's require() would (no require, no Node globals used). */
+/**
+ * Load a CommonJS bundle as Espruino's require() would (no require, no Node
+ * globals used). The bundles are built for Espruino (RUNTIME_ESPRUINO): their
+ * copies and checksums call Espruino's E.sum, so the tests below run them
+ * with test/unit/espruino_e.ts's E installed (it sums as Espruino does).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function loadBundle(file: string): any {
   const code = readFileSync(file, 'utf8');
@@ -550,6 +556,12 @@ describe('npm run build', () => {
   let out = '';
   let status: number | null = -1;
 
+  let restoreE: () => void = () => {};
+  beforeAll(() => {
+    restoreE = installEspruinoE();
+  });
+  afterAll(() => restoreE());
+
   beforeAll(async () => {
     // asynchronous, so the worker keeps answering vitest while the build runs (a spawnSync
     // of a minute or more blocked it: "Timeout calling onTaskUpdate", an unhandled error)
@@ -591,6 +603,15 @@ describe('npm run build', () => {
     const generic = readFileSync(join(root, 'dist', 'espruino', 'slabnet.min.js'), 'utf8');
     expect(generic.length).toBeGreaterThan(1000);
     expect(check(generic)).toEqual([]);
+  });
+
+  it('every Espruino bundle is built for Espruino (RUNTIME_ESPRUINO): native sums and copies', () => {
+    for (const name of ['slabnet', 'espruino-pico-enc28j60', 'espruino-wifi-w5500', 'espruino-original-enc28j60', 'espruino-esp32-w5500']) {
+      const code = readFileSync(join(root, 'dist', 'espruino', name + '.min.js'), 'utf8');
+      expect(code, name).toContain('E.sum(new Uint16Array(');
+      expect(code, name).toContain('.subarray(');
+    }
+    expect(readFileSync(join(root, 'dist', 'selftest.js'), 'utf8')).toContain('E.sum(new Uint16Array(');
   });
 
   it('per-board bundles drop what their features turn off', () => {
