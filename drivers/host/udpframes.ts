@@ -23,11 +23,18 @@
  *
  * Node only: allocates a Buffer per transmitted frame (the host side of
  * the wire is not the board's hot path). Excluded from the bundles.
+ *
+ * The device-layer calls (registerNetdev, rxFrame, devTxComplete, getDev)
+ * are the source stack's by default; `slabnet up --board` passes a board
+ * bundle's exports of the same names instead (FrameDevOps), so the same
+ * driver sits under a stack loaded from dist/espruino/<id>.min.js
+ * (src/host/bundle.ts). The driver touches only the public members of
+ * the stack (st.pool.buf/data/tail, dev.stats), which the bundles keep.
  */
 import * as dgram from 'node:dgram';
 import type { Stack } from '../../src/stack';
 import { NetDevice, NetDriver, NETDEV_TX_OK } from '../../src/link/netdev';
-import { registerNetdev, rxFrame, devTxComplete } from '../../src/link/dev';
+import { registerNetdev, rxFrame, devTxComplete, getDev } from '../../src/link/dev';
 import { ETH_HLEN } from '../../src/link/ether';
 import { DEV_RX_ERRORS, DEV_TX_ERRORS } from '../../src/core/mib';
 import { SimRng } from '../../src/sim/prng';
@@ -53,6 +60,17 @@ export interface UdpFramesOptions {
   /** seed of the loss PRNG (default 1) */
   lossSeed?: number;
 }
+
+/** The device-layer functions the driver calls: the source stack's, or a board bundle's exports. */
+export interface FrameDevOps {
+  registerNetdev(st: Stack, name: string, mac: Uint8Array, mtu: number, driver: NetDriver): number;
+  rxFrame(st: Stack, devIndex: number, src: Uint8Array, off: number, len: number): number;
+  devTxComplete(st: Stack, dev: NetDevice, skb: number): void;
+  getDev(st: Stack, index: number): NetDevice | null;
+}
+
+/** The source stack's device layer (src/link/dev.ts). */
+export const SOURCE_DEV_OPS: FrameDevOps = { registerNetdev, rxFrame, devTxComplete, getDev };
 
 /** Default seed of the loss PRNG (runs are reproducible unless a seed is given). */
 export const LOSS_SEED_DEFAULT = 1;
@@ -80,8 +98,11 @@ export class UdpFramesDriver implements NetDriver {
   private lossTx: SimRng | null = null;
   private sock: dgram.Socket | null = null;
   private closed = false;
+  /** the device layer the frames go to and come from */
+  readonly ops: FrameDevOps;
 
-  constructor(readonly st: Stack, o: UdpFramesOptions) {
+  constructor(readonly st: Stack, o: UdpFramesOptions, ops?: FrameDevOps) {
+    this.ops = ops !== undefined ? ops : SOURCE_DEV_OPS;
     this.lport = o.lport;
     this.rport = o.rport;
     this.lhost = o.lhost !== undefined ? o.lhost : '127.0.0.1';
@@ -105,7 +126,7 @@ export class UdpFramesDriver implements NetDriver {
 
   /** Register the net device on the stack (DOWN). Returns the device index or -errno. */
   register(name: string, mac: Uint8Array, mtu: number): number {
-    const d = registerNetdev(this.st, name, mac, mtu, this);
+    const d = this.ops.registerNetdev(this.st, name, mac, mtu, this);
     if (d >= 0) this.devIndex = d;
     return d;
   }
@@ -145,13 +166,13 @@ export class UdpFramesDriver implements NetDriver {
     }
     const st = this.st;
     const u8 = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
-    const dev = st.link.devs[this.devIndex];
     if (msg.length < ETH_HLEN) {
       this.rxRunts++;
-      if (dev !== undefined) dev.stats.v[DEV_RX_ERRORS]++;
+      const dev = this.ops.getDev(st, this.devIndex);
+      if (dev !== null) dev.stats.v[DEV_RX_ERRORS]++;
     } else {
       if (this.tap !== null) this.tap.onFrame(TAP_RX, u8, 0, u8.length);
-      if (rxFrame(st, this.devIndex, u8, 0, u8.length) !== 0) this.rxRefused++;
+      if (this.ops.rxFrame(st, this.devIndex, u8, 0, u8.length) !== 0) this.rxRefused++;
     }
     if (this.onRx !== null) this.onRx();
   }
@@ -180,7 +201,7 @@ export class UdpFramesDriver implements NetDriver {
       this.txErrors++;
       dev.stats.v[DEV_TX_ERRORS]++;
     }
-    devTxComplete(st, dev, skb);
+    this.ops.devTxComplete(st, dev, skb);
     return NETDEV_TX_OK;
   }
 

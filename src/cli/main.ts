@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         'usage: slabnet <command>\n' +
           '  sim                       simulate a LAN of boards (what `npm start` runs)\n' +
-          '  up --ip A/N [--gw G] --frames udp:LPORT:RPORT [--serve echo,discard] [--pcap F] [--mac M]\n' +
+          '  up --ip A/N [--gw G] --frames udp:LPORT:RPORT [--serve echo,discard] [--pcap F] [--mac M] [--board ID]\n' +
           '                            run one stack whose Ethernet frames travel over UDP\n' +
           '  bench [--json]            run the benchmarks\n' +
           '  budget [--board ID] [--json] [--measure]\n' +

@@ -39,6 +39,11 @@
  * dns=A,B`; then `dhcp: renewed ip=A/N lease=SECs` on each renewal and
  * `dhcp: lost` when the lease ends. --dns A.B.C.D[,...] sets the resolver's
  * servers with a static --ip (DHCP's option 6 otherwise).
+ *
+ * --board ID (src/cli/up_board.ts): the same flags, but the stack is that
+ * board's Espruino bundle (dist/espruino/ID.min.js from `npm run build`)
+ * loaded into Node, with its compile-time features and default
+ * configuration; the ready line then ends with ` board=ID`.
  */
 import { Stack } from '../stack';
 import type { Clock } from '../core/clock';
@@ -66,6 +71,7 @@ const USAGE =
   '                  --frames udp:LPORT:RPORT\n' +
   '                  [--serve SVC[,SVC...]] [--pcap FILE] [--mac aa:bb:cc:dd:ee:ff] [--mtu N]\n' +
   '                  [--loss P [--loss-seed N]] [--send tcp:ADDR:PORT:BYTES[,...]]...\n' +
+  '                  [--board ID [--bundle FILE]]\n' +
   '  Ethernet frames travel one per UDP datagram: received on 127.0.0.1:LPORT,\n' +
   '  sent to 127.0.0.1:RPORT (socat TUN / QEMU -netdev dgram framing).\n' +
   '  services: ' +
@@ -77,6 +83,8 @@ const USAGE =
   '  half-close, read until EOF; prints `send: done ...` or `send: error ...` (repeatable;\n' +
   '  ADDR may be a host name, resolved by DNS).\n' +
   '  Without --ip: DHCP (ready once bound; --hostname NAME is sent as option 12).\n' +
+  '  --board ID: run that board\'s Espruino bundle (dist/espruino/ID.min.js from npm run build, or\n' +
+  '  --bundle FILE) instead of the sources, with its compile-time features and default configuration.\n' +
   '  SIGTERM/SIGINT: print the counters as one line of JSON and exit 0.\n';
 
 /** concurrent connections per TCP service; idle connections closed after TCP_IDLE_MS */
@@ -361,6 +369,10 @@ export async function runUp(argv: string[]): Promise<number> {
   if (argv.indexOf('--help') >= 0 || argv.indexOf('-h') >= 0) {
     process.stdout.write(USAGE.replace('%SERVICES%', Object.keys(SERVICE_TABLE).join(', ')));
     return 0;
+  }
+  if (argv.some((a) => a === '--board' || a.startsWith('--board=') || a === '--bundle' || a.startsWith('--bundle='))) {
+    const m = await import('./up_board');
+    return m.runUpBoard(argv);
   }
   const o = parseUpArgs(argv);
   if (typeof o === 'string') return usage(o);
