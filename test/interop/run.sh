@@ -13,7 +13,9 @@
 # with `--loss 0.03` (3% of frames lost each way in its frame driver:
 # retransmission and recovery against the kernel's TCP); last, slabnet without
 # --ip leasing its address from the real dnsmasq, resolving a name through it
-# and renewing the lease. Every command has a timeout; the
+# and renewing the lease; last, two boards' own Espruino bundles under Node
+# (`slabnet up --board`: the Pico's, UDP/ICMP only, and the ESP32's, with TCP
+# and HTTP). Every command has a timeout; the
 # namespace and every process we started are removed on exit (trap).
 # Needs root, iproute2, socat, tshark, ping, nc (netcat-openbsd), curl, dnsmasq (dnsmasq-base). Prints PASS/FAIL per check and
 # "N passed, M failed"; exits non-zero when anything failed.
@@ -165,14 +167,15 @@ else
 fi
 
 # ---- 3. UDP echo (port 7): replies byte for byte -----------------------------
-udp_echo() { # name bytes
-  local name=$1 n=$2
+udp_echo() { # name bytes [ip]
+  local name=$1 n=$2 ip=${3:-$SLAB_IP} to=""
+  [ "$ip" = "$SLAB_IP" ] || to=" to $ip"
   head -c "$n" /dev/urandom >"$WORK/$name.in"
-  nsx timeout 10 socat -T 1.5 -t 3 - UDP4:$SLAB_IP:7 <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err"
+  nsx timeout 10 socat -T 1.5 -t 3 - UDP4:$ip:7 <"$WORK/$name.in" >"$WORK/$name.out" 2>"$WORK/$name.err"
   if cmp -s "$WORK/$name.in" "$WORK/$name.out"; then
-    pass "UDP echo $n bytes: reply identical ($(stat -c %s "$WORK/$name.out") bytes back)"
+    pass "UDP echo $n bytes$to: reply identical ($(stat -c %s "$WORK/$name.out") bytes back)"
   else
-    fail "UDP echo $n bytes: got $(stat -c %s "$WORK/$name.out") bytes back"; cat "$WORK/$name.err"
+    fail "UDP echo $n bytes$to: got $(stat -c %s "$WORK/$name.out") bytes back"; cat "$WORK/$name.err"
   fi
 }
 udp_echo echo-small 32
@@ -204,11 +207,11 @@ fi
 # ---- 5b. TCP: echo, discard, http (the kernel's TCP against slabnet's) -------
 # TCP echo (port 7): 200 KB of random data, nc half-closes after EOF (-N)
 TCP_ECHO_BYTES=204800
-tcp_echo() { # name timeout wait: $TCP_ECHO_BYTES random bytes ($WORK/NAME.in) to port 7 and back (NAME.out) with
+tcp_echo() { # name timeout wait [ip]: $TCP_ECHO_BYTES random bytes ($WORK/NAME.in) to port 7 and back (NAME.out) with
   # nc -N -w WAIT; sets rc (nc's exit status), a and b (sha256 of what went out and came back), t1 and t2
   head -c "$TCP_ECHO_BYTES" /dev/urandom >"$WORK/$1.in"
   t1=$(date +%s.%N)
-  nsx timeout "$2" nc -N -w "$3" "$SLAB_IP" 7 <"$WORK/$1.in" >"$WORK/$1.out" 2>"$WORK/$1.err"
+  nsx timeout "$2" nc -N -w "$3" "${4:-$SLAB_IP}" 7 <"$WORK/$1.in" >"$WORK/$1.out" 2>"$WORK/$1.err"
   rc=$?
   t2=$(date +%s.%N)
   a=$(sha256sum <"$WORK/$1.in" | cut -c1-64)
@@ -670,6 +673,161 @@ if [ "$dhcp_ok" = 1 ]; then
 fi
 stop_pid "$DNSMASQ_PID" TERM 3
 DNSMASQ_PID=""
+
+# ---- 11. the board bundles under Node: slabnet up --board --------------------
+# The very bundle a board loads (dist/espruino/<id>.min.js, built by `npm run
+# build` with the board's compile-time features), run by Node with the board's
+# default configuration (src/cli/up_board.ts) on a fresh socat/tap, its own
+# address and MAC, and --pcap. The Pico bundle (UDP and ICMP only: TCP,
+# reassembly and fragmentation compiled out): ping, a fragmented ping that it
+# drops and counts, UDP echo byte for byte, a closed UDP port, TCP refused by
+# ICMP protocol unreachable. The ESP32 bundle (TCP in): ping both ways
+# fragmented, UDP echo, TCP echo, HTTP GET 1 MiB and PUT 256 KiB. Then SIGTERM,
+# the counters (counters_board.mjs) and its own capture through tshark.
+board_run() { # prefix board ip mac serve: fresh socat + `slabnet up --board`; sets board_ok
+  local prefix=$1 board=$2 ip=$3 mac=$4 serve=$5
+  board_ok=1
+  stop_pid "$SLAB_PID" TERM 3 # a slabnet an earlier phase left running (on a failure) holds the frame port
+  SLAB_PID=""
+  stop_pid "$SOCAT_PID" TERM 3
+  SOCAT_PID=""
+  wait_for 5 sh -c "! ip netns exec '$NS' ip link show '$TAP'" || log "note: $TAP still present after socat exited"
+  if [ ! -s "$ROOT/dist/espruino/$board.min.js" ]; then
+    log "   building the $board bundle (dist/espruino/$board.min.js is missing)"
+    if ! node "$ROOT/scripts/build-espruino.js" --board "$board" --no-budget >"$WORK/${prefix}build.out" 2>&1; then
+      fail "$board: the bundle does not build"; tail -20 "$WORK/${prefix}build.out"; board_ok=0; return
+    fi
+  fi
+  ip netns exec "$NS" node "$ROOT/bin/slabnet.js" up --board "$board" --ip "$ip/24" --gw "$HOST_IP" --frames "udp:$LPORT:$RPORT" \
+    --serve "$serve" --pcap "$WORK/${prefix}slabnet.pcap" --mac "$mac" >"$WORK/${prefix}slabnet.out" 2>"$WORK/${prefix}slabnet.err" &
+  SLAB_PID=$!
+  if wait_for 20 grep -q ready "$WORK/${prefix}slabnet.out" && grep -q " board=$board\$" "$WORK/${prefix}slabnet.out"; then
+    pass "slabnet up --board $board: $(grep ready "$WORK/${prefix}slabnet.out")"
+  else
+    fail "slabnet up --board $board: no 'ready ... board=$board' line in 20 s"; cat "$WORK/${prefix}slabnet.out" "$WORK/${prefix}slabnet.err"
+    board_ok=0; return
+  fi
+  ip netns exec "$NS" socat -d UDP4-DATAGRAM:127.0.0.1:$LPORT,bind=127.0.0.1:$RPORT \
+    "TUN:$HOST_IP/24,tun-type=tap,tun-name=$TAP,iff-up,iff-no-pi" 2>"$WORK/${prefix}socat.err" &
+  SOCAT_PID=$!
+  # the address shows before socat has set the netmask (its prefix route comes and goes): wait for the route
+  if ! wait_for 10 sh -c "ip netns exec '$NS' ip -4 addr show dev '$TAP' up | grep -q inet && ip netns exec '$NS' ip -4 route get '$ip' | grep -q ' dev $TAP '"; then
+    fail "setup: socat did not create $TAP again (or no route to $ip through it)"; cat "$WORK/${prefix}socat.err"; board_ok=0
+  fi
+}
+
+board_ping() { # label ip count size want_received: ping -c count -s size, check received (0: all lost);
+  # sets ping_tx (echo requests sent)
+  local label=$1 ip=$2 n=$3 size=$4 want=$5 out
+  out=$(nsx timeout 15 ping -c "$n" -i 0.2 -W 1 -s "$size" "$ip" 2>&1)
+  ping_tx=$(printf '%s\n' "$out" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
+  if printf '%s\n' "$out" | grep -q " $want received"; then
+    pass "$label: ping -c $n -s $size $ip: $(printf '%s\n' "$out" | grep 'received')"
+  else
+    fail "$label: ping -c $n -s $size $ip (want $want received)"; printf '%s\n' "$out"
+  fi
+}
+
+board_checks() { # prefix label: SIGTERM, counters, the capture
+  local prefix=$1 label=$2 n bad
+  shift 2
+  stop_slabnet "$prefix" "$label"
+  stop_pid "$SLAB_PID" KILL 1
+  SLAB_PID=""
+  check_counters "$prefix" counters_board.mjs "$@"
+  if [ -s "$WORK/${prefix}slabnet.pcap" ]; then
+    n=$(tsh "$WORK/${prefix}slabnet.pcap" | wc -l)
+    bad=$(tsh "$WORK/${prefix}slabnet.pcap" -Y "eth.src == $BOARD_MAC && (_ws.malformed || _ws.expert.group == 0x07000000 || (!tcp && _ws.expert.severity >= warning) || ip.checksum.status == 0 || udp.checksum.status == 0 || icmp.checksum.status == 0 || tcp.checksum.status == 0)")
+    if [ "$n" -gt 0 ] && [ -z "$bad" ]; then
+      pass "$label --pcap: tshark reads $n frames, the bundle's own are clean (no malformed frame, no bad checksum)"
+    else
+      fail "$label --pcap: $n frames; problems:"; printf '%s\n' "$bad" | head -20
+    fi
+  else
+    fail "$label --pcap wrote nothing"
+  fi
+}
+
+BOARD_MAC=02:00:5e:00:02:03
+PICO=espruino-pico-enc28j60
+PICO_IP=192.0.2.3
+t_board=$(date +%s)
+log "== the $PICO bundle under Node: slabnet up --board $PICO --ip $PICO_IP/24 --serve echo"
+board_run pico- "$PICO" "$PICO_IP" "$BOARD_MAC" echo
+if [ "$board_ok" = 1 ]; then
+  board_ping "$PICO" "$PICO_IP" 3 56 3
+  # reassembly is compiled out: each fragment is dropped and counted (Ip.ReasmReqds, Ip.ReasmFails)
+  board_ping "$PICO bundle, no reassembly" "$PICO_IP" 2 4000 0
+  pico_frags=$((3 * ${ping_tx:-0}))
+  udp_echo pico-echo-small 32 "$PICO_IP"
+  udp_echo pico-echo-full 1472 "$PICO_IP"
+  out=$(printf 'nobody home' | nsx timeout 5 socat -T 2 - UDP4:$PICO_IP:4444 2>&1)
+  if printf '%s\n' "$out" | grep -qi 'refused'; then
+    pass "$PICO: UDP to closed port 4444: ICMP port unreachable, the kernel reports 'Connection refused'"
+  else
+    fail "$PICO: UDP to closed port 4444: no 'Connection refused' ($out)"
+  fi
+  # no TCP in this bundle: a SYN gets ICMP protocol unreachable, a hard error for the kernel's
+  # connect() (icmp_err_convert: ENOPROTOOPT, "Protocol not available")
+  out=$(nsx timeout 5 nc -v -z -w 2 "$PICO_IP" 7 2>&1)
+  if printf '%s\n' "$out" | grep -qi 'protocol not available'; then
+    pass "$PICO: TCP compiled out: ICMP protocol unreachable for a SYN: $(printf '%s\n' "$out" | head -1)"
+  else
+    fail "$PICO: TCP connect to port 7: '$out' (want ICMP protocol unreachable: 'Protocol not available')"
+  fi
+  # 2 UDP echoes, 3 fragments per 4008-byte ping dropped (1480 + 1480 + 1048), 3 echo replies
+  board_checks pico- "slabnet --board $PICO" "$PICO" 2 "$pico_frags" 3
+  if [ -s "$WORK/pico-slabnet.pcap" ]; then
+    port=$(tsh "$WORK/pico-slabnet.pcap" -Y "eth.src == $BOARD_MAC && icmp.type == 3 && icmp.code == 3 && udp.dstport == 4444" | wc -l)
+    proto=$(tsh "$WORK/pico-slabnet.pcap" -Y "eth.src == $BOARD_MAC && icmp.type == 3 && icmp.code == 2 && tcp.dstport == 7" | wc -l)
+    if [ "$port" -ge 1 ] && [ "$proto" -ge 1 ]; then
+      pass "$PICO --pcap: ICMP port unreachable for UDP 4444 ($port) and protocol unreachable for the TCP SYN ($proto)"
+    else
+      fail "$PICO --pcap: $port ICMP port unreachable for UDP 4444, $proto protocol unreachable for TCP"
+    fi
+  fi
+fi
+
+ESP=espruino-esp32-w5500
+ESP_IP=192.0.2.4
+BOARD_GET=1048576
+BOARD_PUT=262144
+log "== the $ESP bundle under Node: slabnet up --board $ESP --ip $ESP_IP/24 --serve echo,http"
+board_run esp- "$ESP" "$ESP_IP" "$BOARD_MAC" echo,http
+if [ "$board_ok" = 1 ]; then
+  board_ping "$ESP" "$ESP_IP" 3 56 3
+  board_ping "$ESP bundle, fragmented both ways" "$ESP_IP" 2 4000 2
+  udp_echo esp-echo-small 32 "$ESP_IP"
+  udp_echo esp-echo-frag 3000 "$ESP_IP"
+  tcp_echo esp-tcpecho 30 10 "$ESP_IP"
+  if [ "$rc" = 0 ] && [ "$a" = "$b" ]; then
+    pass "$ESP: TCP echo (nc -N) $TCP_ECHO_BYTES bytes: sha256 identical ${a:0:16}…, $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.2f s", b-a}')"
+  else
+    fail "$ESP: TCP echo $TCP_ECHO_BYTES bytes: nc rc=$rc, got $(stat -c %s "$WORK/esp-tcpecho.out") bytes back"; cat "$WORK/esp-tcpecho.err"
+  fi
+  want=$(node "$ROOT/test/interop/pattern.mjs" "$BOARD_GET")
+  w=$(nsx timeout 40 curl -sS --max-time 35 -o "$WORK/esp-bytes.bin" -w '%{http_code} %{size_download} %{speed_download}' \
+    "http://$ESP_IP/bytes/$BOARD_GET" 2>"$WORK/esp-curl-get.err")
+  got=$(sha256sum <"$WORK/esp-bytes.bin" 2>/dev/null | cut -c1-64)
+  set -- $w
+  if [ "${1:-}" = 200 ] && [ "${2:-}" = "$BOARD_GET" ] && [ "$got" = "$want" ]; then
+    pass "$ESP: curl GET /bytes/$BOARD_GET: 200, $2 bytes, sha256 matches the pattern, $(awk -v s="${3:-0}" 'BEGIN{printf "%.2f MB/s", s/1e6}')"
+  else
+    fail "$ESP: curl GET /bytes/$BOARD_GET: '$w', sha256 ${got:0:16} want ${want:0:16}"; cat "$WORK/esp-curl-get.err"
+  fi
+  head -c "$BOARD_PUT" /dev/urandom >"$WORK/esp-upload.in"
+  w=$(nsx timeout 40 curl -sS --max-time 35 -T "$WORK/esp-upload.in" -o "$WORK/esp-upload.out" -w '%{http_code} %{speed_upload}' \
+    "http://$ESP_IP/upload" 2>"$WORK/esp-curl-up.err")
+  set -- $w
+  if [ "${1:-}" = 200 ] && [ "$(tr -d '\n' <"$WORK/esp-upload.out")" = "$BOARD_PUT" ]; then
+    pass "$ESP: curl -T PUT /upload $BOARD_PUT bytes: 200, reply '$(tr -d '\n' <"$WORK/esp-upload.out")', $(awk -v s="${2:-0}" 'BEGIN{printf "%.2f MB/s", s/1e6}')"
+  else
+    fail "$ESP: curl -T PUT /upload $BOARD_PUT bytes: '$w', reply '$(head -c 200 "$WORK/esp-upload.out" 2>/dev/null)'"; cat "$WORK/esp-curl-up.err"
+  fi
+  # 2 UDP echoes, fragments reassembled, 3 + 2 echo replies, every TCP byte
+  board_checks esp- "slabnet --board $ESP" "$ESP" 2 0 5 "$TCP_ECHO_BYTES" "$BOARD_GET" "$BOARD_PUT"
+fi
+log "   board bundles: $(( $(date +%s) - t_board )) s"
 
 log "== $(( $(date +%s) - T0 )) s"
 log "$PASSED passed, $FAILED failed"
