@@ -69,6 +69,13 @@ export const FEATURE_UDP_SERVICES: boolean = true;
  *  segments get ICMP protocol unreachable (no handler), as today. */
 export const FEATURE_TCP: boolean = true;
 
+/** TCP selective acknowledgments (RFC 2018, RFC 2883 D-SACK, RFC 6675
+ *  SACK-based recovery). Off, exactly as cfg.tcpSack false: SACK-permitted
+ *  is never offered nor echoed in a SYN-ACK, SACK options received are
+ *  skipped as unknown options (RFC 9293 §3.1), no SACK blocks are sent and
+ *  loss recovery is NewReno (RFC 6582) from three duplicate ACKs. */
+export const FEATURE_TCP_SACK: boolean = true;
+
 /** counter names of the MIB blocks (src/core/mib.ts IP_NAMES ..., TCP_NAMES
  *  and TCPEXT_NAMES in src/transport/tcp/tcp.ts; ~1.2 KB of strings). Off:
  *  every block keeps all its counters at the same indexes (st.mib.ip[IP_X]

@@ -18,6 +18,7 @@ vi.mock('../../src/features', () => ({
   FEATURE_ARP_DUMP: false,
   FEATURE_UDP_SERVICES: false,
   FEATURE_TCP: false,
+  FEATURE_TCP_SACK: false,
   FEATURE_MIB_NAMES: false,
   FEATURE_DHCP: false,
   FEATURE_DNS: false,

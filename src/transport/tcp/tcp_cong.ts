@@ -22,6 +22,7 @@ import { sbSacked, sbSackedIn, sbLostEdge, sbSkip, sbNextSacked, sbHighest } fro
 import {
   tcpXmitAt, tcpWriteXmit, tcpResetXmitTimer, tcpUnsent, tcpFinPending, tcpCanSend,
 } from './tcp_output';
+import { FEATURE_TCP_SACK } from '../../features';
 
 const SSTHRESH_INF = 0x7fffffff;
 
@@ -196,7 +197,8 @@ export function tcpSackRescue(st: Stack, t: number): number {
 
 function enterRecovery(st: Stack, t: number): void {
   const tp = st.tcp;
-  const sack = (tp.flags[t] & F_SACK) !== 0 && tp.sbN[t] > 0;
+  // FEATURE_TCP_SACK off: NewReno only (RFC 6582)
+  const sack = FEATURE_TCP_SACK && (tp.flags[t] & F_SACK) !== 0 && tp.sbN[t] > 0;
   tp.ssthresh[t] = halfFlight(st, t);
   tp.recover[t] = tp.sndMax[t];
   tp.ext[TX_FASTRETRANS]++;
@@ -227,7 +229,7 @@ export function tcpFastRetransAlert(st: Stack, t: number, acked: number, dup: bo
   const tp = st.tcp;
   const fl = tp.flags[t];
   if (!tcpCanSend(tp.state[t])) return;
-  if ((fl & F_SACK_RECOV) !== 0) {
+  if (FEATURE_TCP_SACK && (fl & F_SACK_RECOV) !== 0) {
     if (!before(tp.sndUna[t], tp.recover[t])) {
       tp.flags[t] &= ~F_SACK_RECOV;
       tp.dupAcks[t] = 0;
@@ -280,7 +282,7 @@ export function tcpFastRetransAlert(st: Stack, t: number, acked: number, dup: bo
   }
   tp.dupAcks[t]++;
   const lost =
-    (tp.flags[t] & F_SACK) !== 0 && after(sbLostEdge(tp, t, tp.sndUna[t], tp.smss[t]), tp.sndUna[t]);
+    FEATURE_TCP_SACK && (tp.flags[t] & F_SACK) !== 0 && after(sbLostEdge(tp, t, tp.sndUna[t], tp.smss[t]), tp.sndUna[t]);
   if ((tp.dupAcks[t] >= 3 || lost) && after(tp.sndUna[t], tp.recover[t])) {
     enterRecovery(st, t);
     return;
@@ -326,7 +328,7 @@ export function tcpEnterLoss(st: Stack, t: number): void {
   tp.flags[t] &= ~(F_RENO_RECOV | F_SACK_RECOV);
   tp.dupAcks[t] = 0;
   tp.recover[t] = tp.sndMax[t];
-  if (tp.sbN[t] > 0 && (!after(tp.sbS[t * tp.K], tp.sndUna[t]) || tp.retransmits[t] > 1)) {
+  if (FEATURE_TCP_SACK && tp.sbN[t] > 0 && (!after(tp.sbS[t * tp.K], tp.sndUna[t]) || tp.retransmits[t] > 1)) {
     tp.sbN[t] = 0;
     tp.ext[TX_SACKRENEGING]++;
   }

@@ -38,6 +38,7 @@ import {
 } from './tcp_output';
 import { tcpInitCwnd, tcpRttEstimator, tcpFastRetransAlert, tcpCheckSackReneging } from './tcp_cong';
 import { tcpTimeWait } from './tcp_minisocks';
+import { FEATURE_TCP_SACK } from '../../features';
 
 /* RFC 7323 §5.5: ts_recent older than 24 days is invalid for PAWS */
 const PAWS_24DAYS_MS = 24 * 24 * 3600 * 1000;
@@ -78,7 +79,8 @@ export function tcpParseOptions(tp: TcpState, b: Uint8Array, o: number, hlen: nu
         if (w > TCP_MAX_WSCALE) w = TCP_MAX_WSCALE; // RFC 7323 §2.3
         tp.optWs = w;
       }
-    } else if (kind === TCPOPT_SACK_PERM) {
+    } else if (FEATURE_TCP_SACK && kind === TCPOPT_SACK_PERM) {
+      // FEATURE_TCP_SACK off: SACK-permitted and SACK options are skipped as unknown (RFC 2018 §2, RFC 9293 §3.1)
       if (len === 2 && syn) tp.optSackOk = true;
     } else if (kind === TCPOPT_TIMESTAMP) {
       if (len === 10) {
@@ -86,7 +88,7 @@ export function tcpParseOptions(tp: TcpState, b: Uint8Array, o: number, hlen: nu
         tp.optTsval = getSeq(b, p + 2);
         tp.optTsecr = getSeq(b, p + 6);
       }
-    } else if (kind === TCPOPT_SACK) {
+    } else if (FEATURE_TCP_SACK && kind === TCPOPT_SACK) {
       if (len >= 10 && (len - 2) % 8 === 0 && !syn) {
         let nb = (len - 2) >>> 3;
         if (nb > TCP_MAX_SACK_IN) nb = TCP_MAX_SACK_IN;
@@ -175,7 +177,7 @@ function tcpSendDupAckLimited(st: Stack, t: number, counter: number): void {
  * retransmission (lost ACK, reordering) from a lost segment.
  */
 function tcpDsackSet(tp: TcpState, t: number, s: number, e: number): void {
-  if ((tp.flags[t] & F_SACK) === 0 || !after(e, s)) return;
+  if (!FEATURE_TCP_SACK || (tp.flags[t] & F_SACK) === 0 || !after(e, s)) return;
   tp.dsS[t] = s;
   tp.dsE[t] = e;
   tp.flags[t] |= F_DSACK;
@@ -357,7 +359,7 @@ function tcpAck(st: Stack, t: number): boolean {
   const fl = tp.flags[t];
   // SACK blocks (RFC 2018 §4; blocks below SND.UNA are D-SACKs, RFC 2883)
   let newlySacked = 0;
-  if ((fl & F_SACK) !== 0 && tp.sackN > 0) {
+  if (FEATURE_TCP_SACK && (fl & F_SACK) !== 0 && tp.sackN > 0) {
     tp.ext[TX_SACKBLOCKSRECV] += tp.sackN;
     for (let i = 0; i < tp.sackN; i++) {
       const s = tp.sackS[i];
@@ -432,7 +434,7 @@ function tcpAck(st: Stack, t: number): boolean {
     tp.retransmits[t] = 0;
     tp.rtxStart[t] = 0;
     if (tp.sndUna[t] === tp.sndMax[t]) tcpClearXmitTimer(st, t);
-    else if (!tcpCheckSackReneging(st, t)) tcpResetXmitTimer(st, t);
+    else if (!(FEATURE_TCP_SACK && tcpCheckSackReneging(st, t))) tcpResetXmitTimer(st, t);
     if (wasFull || d > 0) tcpEmit(st, t, TEV_WRITABLE);
   } else {
     acked = 0;
@@ -600,7 +602,7 @@ function tcpApplySynOptions(st: Stack, t: number, weOffered: boolean): void {
     tp.tsRecent[t] = tp.optTsval;
     tp.tsRecentStamp[t] = st.now();
   }
-  if (tp.optSackOk && c.tcpSack && weOffered) fl |= F_SACK;
+  if (FEATURE_TCP_SACK && tp.optSackOk && c.tcpSack && weOffered) fl |= F_SACK;
   if (tp.optWs >= 0 && c.tcpWindowScaling && (weOffered || (fl & F_WS_OFFERED) !== 0)) {
     fl |= F_WS;
     tp.sndWscale[t] = tp.optWs;

@@ -30,6 +30,7 @@ import {
   TCP_MSS_DEFAULT, tcpTimeStamp, tcpSecureIsn, tcpTsOffset, tcbAlloc, tcpSetState, tcpDone,
 } from './tcp';
 import { tcpSendCtl, tcpV4SendReset, tcpSyncMss, tcpWscaleFor } from './tcp_output';
+import { FEATURE_TCP_SACK } from '../../features';
 
 /* ---------------- MSS we advertise ---------------- */
 
@@ -237,7 +238,7 @@ export function tcpConnRequest(st: Stack, l: number): number {
   tp.rqMss[r] = tp.optMss > 0 ? tp.optMss : TCP_MSS_DEFAULT;
   let fl = 0;
   if (tp.optWs >= 0 && c.tcpWindowScaling) fl |= F_WS;
-  if (tp.optSackOk && c.tcpSack) fl |= F_SACK;
+  if (FEATURE_TCP_SACK && tp.optSackOk && c.tcpSack) fl |= F_SACK;
   if (tp.optTs && c.tcpTimestamps) fl |= F_TS;
   tp.rqFlags[r] = fl;
   tp.rqWs[r] = tp.optWs;

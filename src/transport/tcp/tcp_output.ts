@@ -30,6 +30,7 @@ import {
   tcpPseudoSum,
 } from './tcp';
 import { sbSkip, sbNextSacked } from './tcp_seq';
+import { FEATURE_TCP_SACK } from '../../features';
 
 /* ---------------- timers (arming only; handlers in tcp_timer.ts) ---------------- */
 
@@ -138,7 +139,7 @@ export function tcpSyncMss(st: Stack, t: number): void {
 export function tcpCurrentMss(st: Stack, t: number): number {
   const tp = st.tcp;
   let m = tp.smss[t];
-  if ((tp.flags[t] & F_SACK) !== 0 && (tp.oooN[t] > 0 || (tp.flags[t] & F_DSACK) !== 0)) {
+  if (FEATURE_TCP_SACK && (tp.flags[t] & F_SACK) !== 0 && (tp.oooN[t] > 0 || (tp.flags[t] & F_DSACK) !== 0)) {
     let nb = tp.oooN[t] + ((tp.flags[t] & F_DSACK) !== 0 ? 1 : 0);
     const maxB = (tp.flags[t] & F_TS) !== 0 ? 3 : 4;
     if (nb > maxB) nb = maxB;
@@ -192,7 +193,7 @@ function writeOptions(
     b[p + 3] = ws & 0xff;
     p += 4;
   }
-  if (sackT >= 0) {
+  if (FEATURE_TCP_SACK && sackT >= 0) {
     const ds = (tp.flags[sackT] & F_DSACK) !== 0;
     let nb = tp.oooN[sackT] + (ds ? 1 : 0);
     const maxB = ts ? 3 : 4;
@@ -228,7 +229,7 @@ function optionsLen(tp: TcpState, mss: number, ws: number, sackPerm: boolean, ts
   if (ts) n += 12;
   else if (sackPerm) n += 4;
   if (ws >= 0) n += 4;
-  if (sackT >= 0) {
+  if (FEATURE_TCP_SACK && sackT >= 0) {
     let nb = tp.oooN[sackT] + ((tp.flags[sackT] & F_DSACK) !== 0 ? 1 : 0);
     const maxB = ts ? 3 : 4;
     if (nb > maxB) nb = maxB;
@@ -275,13 +276,13 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
     mss = tp.advMss[t];
     if (tp.state[t] === TCP_SYN_SENT) {
       ws = st.cfg.tcpWindowScaling ? tp.rcvWscale[t] : -1;
-      sackPerm = st.cfg.tcpSack;
+      sackPerm = FEATURE_TCP_SACK && st.cfg.tcpSack; // off: never offered (RFC 2018 §2)
     } else {
       ws = (fl & F_WS) !== 0 ? tp.rcvWscale[t] : -1;
-      sackPerm = (fl & F_SACK) !== 0;
+      sackPerm = FEATURE_TCP_SACK && (fl & F_SACK) !== 0;
     }
   }
-  const sackT = !syn && (fl & F_SACK) !== 0 && (tp.oooN[t] > 0 || (fl & F_DSACK) !== 0) ? t : -1;
+  const sackT = FEATURE_TCP_SACK && !syn && (fl & F_SACK) !== 0 && (tp.oooN[t] > 0 || (fl & F_DSACK) !== 0) ? t : -1;
   const olen = optionsLen(tp, mss, ws, sackPerm, ts, sackT);
   const hlen = TCP_HLEN + olen;
   const p = st.pool;
@@ -493,7 +494,7 @@ export function tcpCanSend(state: number): boolean {
 export function tcpWriteXmit(st: Stack, t: number): void {
   const tp = st.tcp;
   if (!tcpCanSend(tp.state[t])) return;
-  if ((tp.flags[t] & F_SACK_RECOV) !== 0) return;
+  if (FEATURE_TCP_SACK && (tp.flags[t] & F_SACK_RECOV) !== 0) return;
   const smss = tp.smss[t];
   let allowance = tp.cwnd[t];
   const da = tp.dupAcks[t];
@@ -502,7 +503,7 @@ export function tcpWriteXmit(st: Stack, t: number): void {
   for (let guard = 0; guard < 1024; guard++) {
     // resending after a timeout (sndNxt < sndMax): skip data the receiver SACKed
     let sackLim = -1;
-    if (tp.sbN[t] > 0 && before(tp.sndNxt[t], tp.sndMax[t])) {
+    if (FEATURE_TCP_SACK && tp.sbN[t] > 0 && before(tp.sndNxt[t], tp.sndMax[t])) {
       tp.sndNxt[t] = sbSkip(tp, t, tp.sndNxt[t]);
       if (before(tp.sndNxt[t], tp.sndMax[t])) sackLim = seqDiff(sbNextSacked(tp, t, tp.sndNxt[t], tp.sndMax[t]), tp.sndNxt[t]);
     }

@@ -23,6 +23,7 @@ import {
 } from './tcp';
 import { tcpSendCtl, tcpWscaleFor } from './tcp_output';
 import { tcpAdvMss, tcpCreateOpenreqChild } from './tcp_minisocks';
+import { FEATURE_TCP_SACK } from '../../features';
 
 const MSS0 = 536;
 const MSS1 = 1300;
@@ -99,7 +100,7 @@ export function tcpSendCookieSynAck(st: Stack, l: number): void {
       peerWs = tp.optWs;
       ws = tcpWscaleFor(tp.rcvLimit[l]);
     }
-    sack = tp.optSackOk && c.tcpSack;
+    sack = FEATURE_TCP_SACK && tp.optSackOk && c.tcpSack;
     const now = s32(tcpTimeStamp(st) + tcpTsOffset(st, tp.segDaddr, tp.segSaddr));
     let v = s32((now & ~((1 << TS_BITS) - 1)) | (peerWs >= 0 ? peerWs : TS_WS_NONE) | (sack ? TS_SACK : 0));
     if (after(v, now)) v = s32(v - (1 << TS_BITS));
@@ -156,7 +157,7 @@ export function tcpCookieChild(st: Stack, l: number): number {
   if (tp.optTs && st.cfg.tcpTimestamps) {
     fl |= F_TS;
     const bits = tp.optTsecr & ((1 << TS_BITS) - 1);
-    if ((bits & TS_SACK) !== 0) fl |= F_SACK;
+    if (FEATURE_TCP_SACK && (bits & TS_SACK) !== 0) fl |= F_SACK;
     if ((bits & 0xf) !== TS_WS_NONE) {
       fl |= F_WS;
       ws = bits & 0xf;
