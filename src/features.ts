@@ -76,6 +76,14 @@ export const FEATURE_TCP: boolean = true;
  *  loss recovery is NewReno (RFC 6582) from three duplicate ACKs. */
 export const FEATURE_TCP_SACK: boolean = true;
 
+/** TCP timestamps (RFC 7323 §3-§5: TSopt, RTTM, PAWS). Off, exactly as
+ *  cfg.tcpTimestamps false: TSopt is never offered nor echoed in a SYN-ACK
+ *  and TSopts received are skipped as unknown options (RFC 7323 §3.2: not
+ *  negotiated, never sent); RTT is measured from one timed segment at a
+ *  time with Karn's algorithm (RFC 6298 §3); no PAWS; a SYN-cookie SYN-ACK
+ *  then carries only the MSS (as Linux without timestamps). */
+export const FEATURE_TCP_TIMESTAMPS: boolean = true;
+
 /** counter names of the MIB blocks (src/core/mib.ts IP_NAMES ..., TCP_NAMES
  *  and TCPEXT_NAMES in src/transport/tcp/tcp.ts; ~1.2 KB of strings). Off:
  *  every block keeps all its counters at the same indexes (st.mib.ip[IP_X]

@@ -19,6 +19,7 @@ vi.mock('../../src/features', () => ({
   FEATURE_UDP_SERVICES: false,
   FEATURE_TCP: false,
   FEATURE_TCP_SACK: false,
+  FEATURE_TCP_TIMESTAMPS: false,
   FEATURE_MIB_NAMES: false,
   FEATURE_DHCP: false,
   FEATURE_DNS: false,

@@ -38,7 +38,7 @@ import {
 } from './tcp_output';
 import { tcpInitCwnd, tcpRttEstimator, tcpFastRetransAlert, tcpCheckSackReneging } from './tcp_cong';
 import { tcpTimeWait } from './tcp_minisocks';
-import { FEATURE_TCP_SACK } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS } from '../../features';
 
 /* RFC 7323 §5.5: ts_recent older than 24 days is invalid for PAWS */
 const PAWS_24DAYS_MS = 24 * 24 * 3600 * 1000;
@@ -82,7 +82,8 @@ export function tcpParseOptions(tp: TcpState, b: Uint8Array, o: number, hlen: nu
     } else if (FEATURE_TCP_SACK && kind === TCPOPT_SACK_PERM) {
       // FEATURE_TCP_SACK off: SACK-permitted and SACK options are skipped as unknown (RFC 2018 §2, RFC 9293 §3.1)
       if (len === 2 && syn) tp.optSackOk = true;
-    } else if (kind === TCPOPT_TIMESTAMP) {
+    } else if (FEATURE_TCP_TIMESTAMPS && kind === TCPOPT_TIMESTAMP) {
+      // FEATURE_TCP_TIMESTAMPS off: TSopt is skipped as an unknown option (RFC 7323 §3.2: not negotiated)
       if (len === 10) {
         tp.optTs = true;
         tp.optTsval = getSeq(b, p + 2);
@@ -415,7 +416,7 @@ function tcpAck(st: Stack, t: number): boolean {
     // ACK of new data shows the path works and clears the backoff (Linux
     // always has a sample there); without them the backed-off RTO stays
     // until a valid sample (RFC 6298 §5, Karn).
-    if ((fl & F_TS) !== 0 && tp.optTs && tp.optTsecr !== 0) {
+    if (FEATURE_TCP_TIMESTAMPS && (fl & F_TS) !== 0 && tp.optTs && tp.optTsecr !== 0) {
       if ((fl & F_RTO_TS) !== 0 && before(tp.optTsecr, tp.rtxTs[t])) {
         if (tp.retransmits[t] !== 0) tp.ext[TX_SPURIOUSRTOS]++;
       } else {
@@ -472,7 +473,7 @@ export function tcpValidateIncoming(st: Stack, t: number): boolean {
   const rst = (f & TCPF_RST) !== 0;
   // PAWS (RFC 7323 §5.3)
   if (
-    (tp.flags[t] & F_TS) !== 0 && tp.optTs && !rst && before(tp.optTsval, tp.tsRecent[t]) &&
+    FEATURE_TCP_TIMESTAMPS && (tp.flags[t] & F_TS) !== 0 && tp.optTs && !rst && before(tp.optTsval, tp.tsRecent[t]) &&
     st.now() - tp.tsRecentStamp[t] < PAWS_24DAYS_MS
   ) {
     tp.ext[TX_PAWSESTAB]++;
@@ -501,7 +502,7 @@ export function tcpValidateIncoming(st: Stack, t: number): boolean {
     return false;
   }
   // RFC 7323 §4.3: remember the timestamp of a segment covering the last ACK sent
-  if ((tp.flags[t] & F_TS) !== 0 && tp.optTs && !after(tp.segSeq, tp.rcvNxt[t]) &&
+  if (FEATURE_TCP_TIMESTAMPS && (tp.flags[t] & F_TS) !== 0 && tp.optTs && !after(tp.segSeq, tp.rcvNxt[t]) &&
       !before(tp.optTsval, tp.tsRecent[t])) {
     tp.tsRecent[t] = tp.optTsval;
     tp.tsRecentStamp[t] = st.now();
@@ -597,7 +598,7 @@ function tcpApplySynOptions(st: Stack, t: number, weOffered: boolean): void {
   const tp = st.tcp;
   const c = st.cfg;
   let fl = tp.flags[t] & ~(F_TS | F_SACK | F_WS);
-  if (tp.optTs && c.tcpTimestamps && weOffered) {
+  if (FEATURE_TCP_TIMESTAMPS && tp.optTs && c.tcpTimestamps && weOffered) {
     fl |= F_TS;
     tp.tsRecent[t] = tp.optTsval;
     tp.tsRecentStamp[t] = st.now();

@@ -38,6 +38,7 @@ import {
 } from './tcp_minisocks';
 import { TcpTimerHandler } from './tcp_timer';
 import { tcpCookieChild, tcpSendCookieSynAck } from './tcp_syncookies';
+import { FEATURE_TCP_TIMESTAMPS } from '../../features';
 
 const IPPROTO_TCP = 6;
 const ICMP_DEST_UNREACH = 3;
@@ -450,9 +451,10 @@ export function tcpV4Connect(st: Stack, t: number, daddr: number, dport: number)
   tp.highRxt[t] = iss;
   tp.rcvWscale[t] = c.tcpWindowScaling ? tcpWscaleFor(tp.rcvLimit[t]) : 0;
   let fl = tp.flags[t] | F_WS_OFFERED;
-  if (c.tcpTimestamps) fl |= F_TS; // offered; cleared if the SYN-ACK lacks it
+  // offered; cleared if the SYN-ACK lacks it (FEATURE_TCP_TIMESTAMPS off: never offered, RFC 7323 §3.2)
+  if (FEATURE_TCP_TIMESTAMPS && c.tcpTimestamps) fl |= F_TS;
   tp.flags[t] = fl;
-  tp.tsOffset[t] = tcpTsOffset(st, saddr, daddr);
+  tp.tsOffset[t] = FEATURE_TCP_TIMESTAMPS ? tcpTsOffset(st, saddr, daddr) : 0;
   tp.advMss[t] = tcpAdvMss(st, daddr);
   tp.peerMss[t] = tp.advMss[t];
   tcpSyncMss(st, t);

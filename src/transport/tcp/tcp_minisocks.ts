@@ -30,7 +30,7 @@ import {
   TCP_MSS_DEFAULT, tcpTimeStamp, tcpSecureIsn, tcpTsOffset, tcbAlloc, tcpSetState, tcpDone,
 } from './tcp';
 import { tcpSendCtl, tcpV4SendReset, tcpSyncMss, tcpWscaleFor } from './tcp_output';
-import { FEATURE_TCP_SACK } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS } from '../../features';
 
 /* ---------------- MSS we advertise ---------------- */
 
@@ -83,7 +83,7 @@ export function tcpTimeWait(st: Stack, t: number): void {
     tp.twRcvNxt[w] = tp.rcvNxt[t];
     tp.twTsRecent[w] = tp.tsRecent[t];
     tp.twTsOffset[w] = tp.tsOffset[t];
-    tp.twFlags[w] = tp.flags[t] & F_TS;
+    tp.twFlags[w] = FEATURE_TCP_TIMESTAMPS ? tp.flags[t] & F_TS : 0;
     let win = tp.rcvLimit[t] - tp.rcvCount[t];
     if (win < 0) win = 0;
     tp.twWnd[w] = Math.floor(win / (1 << tp.rcvWscale[t])) & 0xffff;
@@ -96,7 +96,7 @@ export function tcpTimeWait(st: Stack, t: number): void {
 
 function twSendAck(st: Stack, w: number): void {
   const tp = st.tcp;
-  const ts = (tp.twFlags[w] & F_TS) !== 0;
+  const ts = FEATURE_TCP_TIMESTAMPS && (tp.twFlags[w] & F_TS) !== 0;
   tcpSendCtl(st, tp.twLaddr[w], tp.twRaddr[w], tp.twLport[w], tp.twRport[w], tp.twSndNxt[w],
     tp.twRcvNxt[w], TCPF_ACK, tp.twWnd[w], ts, s32(tcpTimeStamp(st) + tp.twTsOffset[w]),
     tp.twTsRecent[w], -1, -1, false);
@@ -111,7 +111,7 @@ export function tcpTwProcess(st: Stack, w: number): number {
   const tp = st.tcp;
   const f = tp.segFlags;
   if ((f & TCPF_RST) !== 0) return TW_DROP; // RFC 1337
-  const ts = (tp.twFlags[w] & F_TS) !== 0 && tp.optTs;
+  const ts = FEATURE_TCP_TIMESTAMPS && (tp.twFlags[w] & F_TS) !== 0 && tp.optTs;
   if ((f & TCPF_SYN) !== 0 && (f & TCPF_ACK) === 0) {
     const newer = ts ? after(tp.optTsval, tp.twTsRecent[w]) : after(tp.segSeq, tp.twRcvNxt[w]);
     if (newer) {
@@ -186,7 +186,7 @@ export function tcpSendSynAckReq(st: Stack, r: number): void {
   const tp = st.tcp;
   const l = tp.rqListener[r];
   const fl = tp.rqFlags[r];
-  const ts = (fl & F_TS) !== 0;
+  const ts = FEATURE_TCP_TIMESTAMPS && (fl & F_TS) !== 0;
   const ws = (fl & F_WS) !== 0 ? tcpWscaleFor(tp.rcvLimit[l]) : -1;
   const win = tp.rcvLimit[l] < 65535 ? tp.rcvLimit[l] : 65535;
   tcpSendCtl(st, tp.rqLaddr[r], tp.rqRaddr[r], tp.rqLport[r], tp.rqRport[r], tp.rqIss[r],
@@ -239,11 +239,11 @@ export function tcpConnRequest(st: Stack, l: number): number {
   let fl = 0;
   if (tp.optWs >= 0 && c.tcpWindowScaling) fl |= F_WS;
   if (FEATURE_TCP_SACK && tp.optSackOk && c.tcpSack) fl |= F_SACK;
-  if (tp.optTs && c.tcpTimestamps) fl |= F_TS;
+  if (FEATURE_TCP_TIMESTAMPS && tp.optTs && c.tcpTimestamps) fl |= F_TS;
   tp.rqFlags[r] = fl;
   tp.rqWs[r] = tp.optWs;
   tp.rqTsRecent[r] = tp.optTsval;
-  tp.rqTsOffset[r] = tcpTsOffset(st, tp.segDaddr, tp.segSaddr);
+  tp.rqTsOffset[r] = FEATURE_TCP_TIMESTAMPS ? tcpTsOffset(st, tp.segDaddr, tp.segSaddr) : 0;
   tp.rqRetries[r] = 0;
   tp.rqExpire[r] = st.now() + c.tcpRtoInitMs;
   tcpSendSynAckReq(st, r);

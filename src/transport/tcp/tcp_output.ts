@@ -30,7 +30,7 @@ import {
   tcpPseudoSum,
 } from './tcp';
 import { sbSkip, sbNextSacked } from './tcp_seq';
-import { FEATURE_TCP_SACK } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS } from '../../features';
 
 /* ---------------- timers (arming only; handlers in tcp_timer.ts) ---------------- */
 
@@ -125,7 +125,7 @@ function windowField(st: Stack, t: number, syn: boolean): number {
 export function tcpSyncMss(st: Stack, t: number): void {
   const tp = st.tcp;
   let m = tp.peerMss[t] < tp.advMss[t] ? tp.peerMss[t] : tp.advMss[t];
-  if ((tp.flags[t] & F_TS) !== 0) m -= 12;
+  if (FEATURE_TCP_TIMESTAMPS && (tp.flags[t] & F_TS) !== 0) m -= 12;
   if (m < TCP_MIN_MSS) m = TCP_MIN_MSS;
   tp.smss[t] = m;
   tp.rcvMss[t] = m < TCP_MSS_DEFAULT ? m : TCP_MSS_DEFAULT;
@@ -141,7 +141,7 @@ export function tcpCurrentMss(st: Stack, t: number): number {
   let m = tp.smss[t];
   if (FEATURE_TCP_SACK && (tp.flags[t] & F_SACK) !== 0 && (tp.oooN[t] > 0 || (tp.flags[t] & F_DSACK) !== 0)) {
     let nb = tp.oooN[t] + ((tp.flags[t] & F_DSACK) !== 0 ? 1 : 0);
-    const maxB = (tp.flags[t] & F_TS) !== 0 ? 3 : 4;
+    const maxB = FEATURE_TCP_TIMESTAMPS && (tp.flags[t] & F_TS) !== 0 ? 3 : 4;
     if (nb > maxB) nb = maxB;
     m -= 4 + 8 * nb;
   }
@@ -166,7 +166,7 @@ function writeOptions(
     put16(b, p + 2, mss);
     p += 4;
   }
-  if (ts) {
+  if (FEATURE_TCP_TIMESTAMPS && ts) {
     if (sackPerm) {
       b[p] = TCPOPT_SACK_PERM;
       b[p + 1] = 2;
@@ -226,7 +226,7 @@ function writeOptions(
 function optionsLen(tp: TcpState, mss: number, ws: number, sackPerm: boolean, ts: boolean, sackT: number): number {
   let n = 0;
   if (mss >= 0) n += 4;
-  if (ts) n += 12;
+  if (FEATURE_TCP_TIMESTAMPS && ts) n += 12;
   else if (sackPerm) n += 4;
   if (ws >= 0) n += 4;
   if (FEATURE_TCP_SACK && sackT >= 0) {
@@ -268,7 +268,7 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
   const tp = st.tcp;
   const syn = (flags & TCPF_SYN) !== 0;
   const fl = tp.flags[t];
-  const ts = (fl & F_TS) !== 0;
+  const ts = FEATURE_TCP_TIMESTAMPS && (fl & F_TS) !== 0;
   let mss = -1;
   let ws = -1;
   let sackPerm = false;

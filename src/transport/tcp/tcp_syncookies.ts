@@ -23,7 +23,7 @@ import {
 } from './tcp';
 import { tcpSendCtl, tcpWscaleFor } from './tcp_output';
 import { tcpAdvMss, tcpCreateOpenreqChild } from './tcp_minisocks';
-import { FEATURE_TCP_SACK } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS } from '../../features';
 
 const MSS0 = 536;
 const MSS1 = 1300;
@@ -88,7 +88,8 @@ export function tcpSendCookieSynAck(st: Stack, l: number): void {
   const adv = tcpAdvMss(st, tp.segSaddr);
   const ind = mssIndex(peerMss < adv ? peerMss : adv);
   const iss = tcpCookieInitSeq(st, tp.segSaddr, tp.segDaddr, tp.segSport, tp.segDport, tp.segSeq, ind);
-  const ts = tp.optTs && c.tcpTimestamps;
+  // FEATURE_TCP_TIMESTAMPS off: no TSopt, so the cookie carries the MSS only (no window scale, no SACK)
+  const ts = FEATURE_TCP_TIMESTAMPS && tp.optTs && c.tcpTimestamps;
   let ws = -1;
   let peerWs = -1;
   let sack = false;
@@ -154,7 +155,7 @@ export function tcpCookieChild(st: Stack, l: number): number {
   tp.rqMss[r] = mssOf(ind);
   let fl = 0;
   let ws = -1;
-  if (tp.optTs && st.cfg.tcpTimestamps) {
+  if (FEATURE_TCP_TIMESTAMPS && tp.optTs && st.cfg.tcpTimestamps) {
     fl |= F_TS;
     const bits = tp.optTsecr & ((1 << TS_BITS) - 1);
     if (FEATURE_TCP_SACK && (bits & TS_SACK) !== 0) fl |= F_SACK;
@@ -166,7 +167,7 @@ export function tcpCookieChild(st: Stack, l: number): number {
   tp.rqFlags[r] = fl;
   tp.rqWs[r] = ws >= 0 ? ws : 0; // the peer's shift, from TSecr
   tp.rqTsRecent[r] = tp.optTsval;
-  tp.rqTsOffset[r] = tcpTsOffset(st, tp.segDaddr, tp.segSaddr);
+  tp.rqTsOffset[r] = FEATURE_TCP_TIMESTAMPS ? tcpTsOffset(st, tp.segDaddr, tp.segSaddr) : 0;
   tcpCreateOpenreqChild(st, r, c);
   return c;
 }

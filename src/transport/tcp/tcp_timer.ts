@@ -31,6 +31,7 @@ import {
 import { tcpEnterLoss } from './tcp_cong';
 import { tcpDelackTimer } from './tcp_input';
 import { tcpTwTimer, tcpReqTimer } from './tcp_minisocks';
+import { FEATURE_TCP_TIMESTAMPS } from '../../features';
 
 /** tcp_write_err: give up on the connection. */
 function tcpWriteErr(st: Stack, t: number): void {
@@ -104,7 +105,7 @@ export function tcpRetransmitTimer(st: Stack, t: number): void {
   tp.retransmits[t]++;
   backoffUp(st, t);
   tcpEnterLoss(st, t);
-  if ((tp.flags[t] & F_TS) !== 0) {
+  if (FEATURE_TCP_TIMESTAMPS && (tp.flags[t] & F_TS) !== 0) {
     tp.flags[t] |= F_RTO_TS;
     tp.rtxTs[t] = s32(tcpTimeStamp(st) + tp.tsOffset[t]);
   }
