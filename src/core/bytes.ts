@@ -54,9 +54,10 @@ export function put32(b: Uint8Array, o: number, v: number): void {
  * %TypedArray%.prototype.set: SetTypedArrayFromTypedArray clones the
  * source's bytes first), so it is memmove-safe, and
  * Espruino 2v29's set() does the same (both directions checked in the
- * interpreter). It also avoids `dst === src`: in Espruino 2v29, `===`
- * between two typed arrays compares their contents (~1.5 ms for a
- * 1600-byte skb buffer, more than the copy itself).
+ * interpreter). It also avoids `dst === src`: Espruino 2v29 compares two
+ * typed arrays by converting both to strings ("0,0,0,...": jsvMathsOp in
+ * its src/jsvar.c), ~1.5 ms and kilobytes of transient JsVars per
+ * 1600-byte skb buffer, more than the copy itself.
  */
 export function copyBytes(dst: Uint8Array, doff: number, src: Uint8Array, soff: number, len: number): void {
   if (RUNTIME_ESPRUINO) {
