@@ -84,6 +84,13 @@ export const FEATURE_TCP_SACK: boolean = true;
  *  then carries only the MSS (as Linux without timestamps). */
 export const FEATURE_TCP_TIMESTAMPS: boolean = true;
 
+/** TCP window scaling (RFC 7323 §2). Off, exactly as cfg.tcpWindowScaling
+ *  false: the window scale option is never offered nor echoed and WSopts
+ *  received are skipped (RFC 7323 §2.2: both shifts 0), so every window, ours
+ *  and the peer's, is at most 65535 bytes (a receive buffer above that is
+ *  announced as 65535). */
+export const FEATURE_TCP_WSCALE: boolean = true;
+
 /** counter names of the MIB blocks (src/core/mib.ts IP_NAMES ..., TCP_NAMES
  *  and TCPEXT_NAMES in src/transport/tcp/tcp.ts; ~1.2 KB of strings). Off:
  *  every block keeps all its counters at the same indexes (st.mib.ip[IP_X]

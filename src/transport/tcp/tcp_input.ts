@@ -38,7 +38,7 @@ import {
 } from './tcp_output';
 import { tcpInitCwnd, tcpRttEstimator, tcpFastRetransAlert, tcpCheckSackReneging } from './tcp_cong';
 import { tcpTimeWait } from './tcp_minisocks';
-import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE } from '../../features';
 
 /* RFC 7323 §5.5: ts_recent older than 24 days is invalid for PAWS */
 const PAWS_24DAYS_MS = 24 * 24 * 3600 * 1000;
@@ -73,7 +73,8 @@ export function tcpParseOptions(tp: TcpState, b: Uint8Array, o: number, hlen: nu
         const m = get16(b, p + 2);
         if (m > 0) tp.optMss = m;
       }
-    } else if (kind === TCPOPT_WINDOW) {
+    } else if (FEATURE_TCP_WSCALE && kind === TCPOPT_WINDOW) {
+      // FEATURE_TCP_WSCALE off: WSopt is skipped as an unknown option (RFC 7323 §2.2: both shifts 0)
       if (len === 3 && syn) {
         let w = b[p + 2];
         if (w > TCP_MAX_WSCALE) w = TCP_MAX_WSCALE; // RFC 7323 §2.3
@@ -604,7 +605,7 @@ function tcpApplySynOptions(st: Stack, t: number, weOffered: boolean): void {
     tp.tsRecentStamp[t] = st.now();
   }
   if (FEATURE_TCP_SACK && tp.optSackOk && c.tcpSack && weOffered) fl |= F_SACK;
-  if (tp.optWs >= 0 && c.tcpWindowScaling && (weOffered || (fl & F_WS_OFFERED) !== 0)) {
+  if (FEATURE_TCP_WSCALE && tp.optWs >= 0 && c.tcpWindowScaling && (weOffered || (fl & F_WS_OFFERED) !== 0)) {
     fl |= F_WS;
     tp.sndWscale[t] = tp.optWs;
   } else {

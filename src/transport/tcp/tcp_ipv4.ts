@@ -38,7 +38,7 @@ import {
 } from './tcp_minisocks';
 import { TcpTimerHandler } from './tcp_timer';
 import { tcpCookieChild, tcpSendCookieSynAck } from './tcp_syncookies';
-import { FEATURE_TCP_TIMESTAMPS } from '../../features';
+import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE } from '../../features';
 
 const IPPROTO_TCP = 6;
 const ICMP_DEST_UNREACH = 3;
@@ -449,7 +449,7 @@ export function tcpV4Connect(st: Stack, t: number, daddr: number, dport: number)
   tp.sndHead[t] = 0;
   tp.recover[t] = iss;
   tp.highRxt[t] = iss;
-  tp.rcvWscale[t] = c.tcpWindowScaling ? tcpWscaleFor(tp.rcvLimit[t]) : 0;
+  tp.rcvWscale[t] = FEATURE_TCP_WSCALE && c.tcpWindowScaling ? tcpWscaleFor(tp.rcvLimit[t]) : 0;
   let fl = tp.flags[t] | F_WS_OFFERED;
   // offered; cleared if the SYN-ACK lacks it (FEATURE_TCP_TIMESTAMPS off: never offered, RFC 7323 §3.2)
   if (FEATURE_TCP_TIMESTAMPS && c.tcpTimestamps) fl |= F_TS;

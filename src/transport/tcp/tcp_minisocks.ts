@@ -30,7 +30,7 @@ import {
   TCP_MSS_DEFAULT, tcpTimeStamp, tcpSecureIsn, tcpTsOffset, tcbAlloc, tcpSetState, tcpDone,
 } from './tcp';
 import { tcpSendCtl, tcpV4SendReset, tcpSyncMss, tcpWscaleFor } from './tcp_output';
-import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE } from '../../features';
 
 /* ---------------- MSS we advertise ---------------- */
 
@@ -187,7 +187,7 @@ export function tcpSendSynAckReq(st: Stack, r: number): void {
   const l = tp.rqListener[r];
   const fl = tp.rqFlags[r];
   const ts = FEATURE_TCP_TIMESTAMPS && (fl & F_TS) !== 0;
-  const ws = (fl & F_WS) !== 0 ? tcpWscaleFor(tp.rcvLimit[l]) : -1;
+  const ws = FEATURE_TCP_WSCALE && (fl & F_WS) !== 0 ? tcpWscaleFor(tp.rcvLimit[l]) : -1;
   const win = tp.rcvLimit[l] < 65535 ? tp.rcvLimit[l] : 65535;
   tcpSendCtl(st, tp.rqLaddr[r], tp.rqRaddr[r], tp.rqLport[r], tp.rqRport[r], tp.rqIss[r],
     s32(tp.rqIrs[r] + 1), TCPF_SYN | TCPF_ACK, win, ts, s32(tcpTimeStamp(st) + tp.rqTsOffset[r]),
@@ -237,7 +237,7 @@ export function tcpConnRequest(st: Stack, l: number): number {
   }
   tp.rqMss[r] = tp.optMss > 0 ? tp.optMss : TCP_MSS_DEFAULT;
   let fl = 0;
-  if (tp.optWs >= 0 && c.tcpWindowScaling) fl |= F_WS;
+  if (FEATURE_TCP_WSCALE && tp.optWs >= 0 && c.tcpWindowScaling) fl |= F_WS;
   if (FEATURE_TCP_SACK && tp.optSackOk && c.tcpSack) fl |= F_SACK;
   if (FEATURE_TCP_TIMESTAMPS && tp.optTs && c.tcpTimestamps) fl |= F_TS;
   tp.rqFlags[r] = fl;
@@ -361,7 +361,7 @@ export function tcpCreateOpenreqChild(st: Stack, r: number, c: number): void {
   const fl = tp.rqFlags[r];
   tp.flags[c] = fl | (tp.flags[l] & (F_NODELAY | F_KEEPALIVE | F_LINGER0 | F_LINGER));
   tp.lingerMs[c] = tp.lingerMs[l];
-  if ((fl & F_WS) !== 0) {
+  if (FEATURE_TCP_WSCALE && (fl & F_WS) !== 0) {
     tp.sndWscale[c] = tp.rqWs[r];
     tp.rcvWscale[c] = tcpWscaleFor(tp.rcvLimit[l]);
   }

@@ -30,7 +30,7 @@ import {
   tcpPseudoSum,
 } from './tcp';
 import { sbSkip, sbNextSacked } from './tcp_seq';
-import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE } from '../../features';
 
 /* ---------------- timers (arming only; handlers in tcp_timer.ts) ---------------- */
 
@@ -186,7 +186,7 @@ function writeOptions(
     b[p + 3] = 2;
     p += 4;
   }
-  if (ws >= 0) {
+  if (FEATURE_TCP_WSCALE && ws >= 0) {
     b[p] = TCPOPT_NOP;
     b[p + 1] = TCPOPT_WINDOW;
     b[p + 2] = 3;
@@ -228,7 +228,7 @@ function optionsLen(tp: TcpState, mss: number, ws: number, sackPerm: boolean, ts
   if (mss >= 0) n += 4;
   if (FEATURE_TCP_TIMESTAMPS && ts) n += 12;
   else if (sackPerm) n += 4;
-  if (ws >= 0) n += 4;
+  if (FEATURE_TCP_WSCALE && ws >= 0) n += 4;
   if (FEATURE_TCP_SACK && sackT >= 0) {
     let nb = tp.oooN[sackT] + ((tp.flags[sackT] & F_DSACK) !== 0 ? 1 : 0);
     const maxB = ts ? 3 : 4;
@@ -275,10 +275,10 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
   if (syn) {
     mss = tp.advMss[t];
     if (tp.state[t] === TCP_SYN_SENT) {
-      ws = st.cfg.tcpWindowScaling ? tp.rcvWscale[t] : -1;
+      ws = FEATURE_TCP_WSCALE && st.cfg.tcpWindowScaling ? tp.rcvWscale[t] : -1; // off: never offered (RFC 7323 §2.2)
       sackPerm = FEATURE_TCP_SACK && st.cfg.tcpSack; // off: never offered (RFC 2018 §2)
     } else {
-      ws = (fl & F_WS) !== 0 ? tp.rcvWscale[t] : -1;
+      ws = FEATURE_TCP_WSCALE && (fl & F_WS) !== 0 ? tp.rcvWscale[t] : -1;
       sackPerm = FEATURE_TCP_SACK && (fl & F_SACK) !== 0;
     }
   }

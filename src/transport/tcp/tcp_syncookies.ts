@@ -23,7 +23,7 @@ import {
 } from './tcp';
 import { tcpSendCtl, tcpWscaleFor } from './tcp_output';
 import { tcpAdvMss, tcpCreateOpenreqChild } from './tcp_minisocks';
-import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE } from '../../features';
 
 const MSS0 = 536;
 const MSS1 = 1300;
@@ -97,7 +97,7 @@ export function tcpSendCookieSynAck(st: Stack, l: number): void {
   if (ts) {
     // the peer's window scale and SACK-permitted ride in the low bits of our
     // timestamp (echoed in TSecr), which never runs ahead of the real clock
-    if (tp.optWs >= 0 && c.tcpWindowScaling) {
+    if (FEATURE_TCP_WSCALE && tp.optWs >= 0 && c.tcpWindowScaling) {
       peerWs = tp.optWs;
       ws = tcpWscaleFor(tp.rcvLimit[l]);
     }
@@ -159,7 +159,7 @@ export function tcpCookieChild(st: Stack, l: number): number {
     fl |= F_TS;
     const bits = tp.optTsecr & ((1 << TS_BITS) - 1);
     if (FEATURE_TCP_SACK && (bits & TS_SACK) !== 0) fl |= F_SACK;
-    if ((bits & 0xf) !== TS_WS_NONE) {
+    if (FEATURE_TCP_WSCALE && (bits & 0xf) !== TS_WS_NONE) {
       fl |= F_WS;
       ws = bits & 0xf;
     }
