@@ -91,6 +91,16 @@ export const FEATURE_TCP_TIMESTAMPS: boolean = true;
  *  announced as 65535). */
 export const FEATURE_TCP_WSCALE: boolean = true;
 
+/** TCP out-of-order queueing (data beyond RCV.NXT kept in the receive ring,
+ *  its ranges also the SACK blocks we send, RFC 2018 §4). Off: a segment
+ *  starting beyond RCV.NXT is dropped (TCPExt TCPOFODrop) and answered at
+ *  once with a duplicate ACK for RCV.NXT (RFC 5681 §4.2; RFC 9293 §3.10.7.4
+ *  lets a receiver drop out-of-order segments), so the sender's fast
+ *  retransmit or RTO resends from the hole: correct, only slower under loss
+ *  or reordering. No SACK blocks are sent (D-SACKs still are with
+ *  FEATURE_TCP_SACK). No run-time equivalent (cfg.tcpOooRanges sizes the queue). */
+export const FEATURE_TCP_OOO: boolean = true;
+
 /** counter names of the MIB blocks (src/core/mib.ts IP_NAMES ..., TCP_NAMES
  *  and TCPEXT_NAMES in src/transport/tcp/tcp.ts; ~1.2 KB of strings). Off:
  *  every block keeps all its counters at the same indexes (st.mib.ip[IP_X]

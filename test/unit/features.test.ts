@@ -21,6 +21,7 @@ vi.mock('../../src/features', () => ({
   FEATURE_TCP_SACK: false,
   FEATURE_TCP_TIMESTAMPS: false,
   FEATURE_TCP_WSCALE: false,
+  FEATURE_TCP_OOO: false,
   FEATURE_MIB_NAMES: false,
   FEATURE_DHCP: false,
   FEATURE_DNS: false,

@@ -38,7 +38,7 @@ import {
 } from './tcp_output';
 import { tcpInitCwnd, tcpRttEstimator, tcpFastRetransAlert, tcpCheckSackReneging } from './tcp_cong';
 import { tcpTimeWait } from './tcp_minisocks';
-import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_OOO } from '../../features';
 
 /* RFC 7323 §5.5: ts_recent older than 24 days is invalid for PAWS */
 const PAWS_24DAYS_MS = 24 * 24 * 3600 * 1000;
@@ -283,6 +283,15 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
   let room = tp.rcvLimit[t] - tp.rcvCount[t];
   if (room < 0) room = 0;
   const ahead = seqDiff(seq, tp.rcvNxt[t]);
+  if (!FEATURE_TCP_OOO && ahead > 0) {
+    // no out-of-order queue: the segment is dropped (counted) and answered at once with a
+    // duplicate ACK for RCV.NXT (RFC 5681 §4.2, RFC 9293 §3.10.7.4: segments beyond RCV.NXT
+    // may be held or dropped), so the sender's fast retransmit still fills the hole
+    if (len > 0) tp.ext[TX_OFODROP]++;
+    tp.flags[t] |= F_ACK_NOW;
+    len = 0;
+    finOk = false;
+  }
   if (len > 0 && ahead + len > room) {
     const keep = room - ahead;
     if (keep <= 0) {
@@ -306,7 +315,7 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
     if (ahead === 0) {
       let nxt = s32(tp.rcvNxt[t] + len);
       let added = len;
-      if (tp.oooN[t] > 0) {
+      if (FEATURE_TCP_OOO && tp.oooN[t] > 0) {
         const n2 = oooAdvance(tp, t, nxt);
         if (n2 !== nxt) {
           added += seqDiff(n2, nxt);
@@ -320,7 +329,7 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
       tp.rcvUnacked[t] += len;
       tcpScheduleAck(st, t, false);
       tcpEmit(st, t, TEV_READABLE);
-    } else {
+    } else if (FEATURE_TCP_OOO) {
       if (oooCovers(tp, t, seq, s32(seq + len))) tcpDsackSet(tp, t, seq, s32(seq + len));
       if (oooAdd(tp, t, seq, s32(seq + len))) tp.ext[TX_OFOQUEUE]++;
       else tp.ext[TX_OFODROP]++;
@@ -332,12 +341,12 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
       tcpFin(st, t);
       return;
     }
-    if (after(finSeq, tp.rcvNxt[t])) {
+    if (FEATURE_TCP_OOO && after(finSeq, tp.rcvNxt[t])) {
       tp.flags[t] |= F_OOO_FIN;
       tp.rcvFinSeq[t] = finSeq;
     }
   }
-  if ((tp.flags[t] & F_OOO_FIN) !== 0 && tp.rcvFinSeq[t] === tp.rcvNxt[t]) tcpFin(st, t);
+  if (FEATURE_TCP_OOO && (tp.flags[t] & F_OOO_FIN) !== 0 && tp.rcvFinSeq[t] === tp.rcvNxt[t]) tcpFin(st, t);
 }
 
 /* ---------------- ACK ---------------- */
