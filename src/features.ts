@@ -101,6 +101,13 @@ export const FEATURE_TCP_WSCALE: boolean = true;
  *  FEATURE_TCP_SACK). No run-time equivalent (cfg.tcpOooRanges sizes the queue). */
 export const FEATURE_TCP_OOO: boolean = true;
 
+/** TCP SYN cookies (RFC 4987 §3.6, tcp_syncookies.ts). Off, exactly as
+ *  cfg.tcpSyncookies false: a SYN arriving at a full SYN queue is dropped and
+ *  counted (TCPExt TCPReqQFullDrop, ListenDrops); the client's SYN
+ *  retransmission (RFC 6298 §5) retries it; an ACK at a listener for no
+ *  request is answered with a RST (RFC 9293 §3.10.7.2). */
+export const FEATURE_TCP_SYNCOOKIES: boolean = true;
+
 /** counter names of the MIB blocks (src/core/mib.ts IP_NAMES ..., TCP_NAMES
  *  and TCPEXT_NAMES in src/transport/tcp/tcp.ts; ~1.2 KB of strings). Off:
  *  every block keeps all its counters at the same indexes (st.mib.ip[IP_X]

@@ -38,7 +38,7 @@ import {
 } from './tcp_minisocks';
 import { TcpTimerHandler } from './tcp_timer';
 import { tcpCookieChild, tcpSendCookieSynAck } from './tcp_syncookies';
-import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE } from '../../features';
+import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_SYNCOOKIES } from '../../features';
 
 const IPPROTO_TCP = 6;
 const ICMP_DEST_UNREACH = 3;
@@ -285,12 +285,16 @@ function tcpV4Dispatch(st: Stack, skb: number, t0: number): void {
     if ((f & TCPF_RST) !== 0) return;
     if ((f & TCPF_ACK) !== 0) {
       // a SYN cookie's final ACK, else RFC 9293 §3.10.7.2: an ACK at a listener draws a RST
-      const c = (f & TCPF_SYN) === 0 ? tcpCookieChild(st, l) : -1;
+      const c = FEATURE_TCP_SYNCOOKIES && (f & TCPF_SYN) === 0 ? tcpCookieChild(st, l) : -1;
       if (c >= 0) tcpRcvStateProcess(st, c, skb);
       else if (c === -1) tcpV4SendReset(st);
       return;
     }
-    if ((f & TCPF_SYN) !== 0 && tcpConnRequest(st, l) < 0) tcpSendCookieSynAck(st, l);
+    if ((f & TCPF_SYN) !== 0) {
+      // < 0: SYN queue full with cookies on (FEATURE_TCP_SYNCOOKIES off: tcpConnRequest dropped and counted it)
+      const q = tcpConnRequest(st, l);
+      if (FEATURE_TCP_SYNCOOKIES && q < 0) tcpSendCookieSynAck(st, l);
+    }
     tp.isnHint = -1;
     return;
   }

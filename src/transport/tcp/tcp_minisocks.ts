@@ -30,7 +30,7 @@ import {
   TCP_MSS_DEFAULT, tcpTimeStamp, tcpSecureIsn, tcpTsOffset, tcbAlloc, tcpSetState, tcpDone,
 } from './tcp';
 import { tcpSendCtl, tcpV4SendReset, tcpSyncMss, tcpWscaleFor } from './tcp_output';
-import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_SYNCOOKIES } from '../../features';
 
 /* ---------------- MSS we advertise ---------------- */
 
@@ -216,7 +216,7 @@ export function tcpConnRequest(st: Stack, l: number): number {
     }
   }
   if (r < 0) {
-    if (c.tcpSyncookies) return -1;
+    if (FEATURE_TCP_SYNCOOKIES && c.tcpSyncookies) return -1;
     tp.ext[TX_REQQFULLDROP]++;
     tp.ext[TX_LISTENDROPS]++;
     return 0;
