@@ -108,6 +108,13 @@ export const FEATURE_TCP_OOO: boolean = true;
  *  request is answered with a RST (RFC 9293 §3.10.7.2). */
 export const FEATURE_TCP_SYNCOOKIES: boolean = true;
 
+/** TCP keep-alives (RFC 1122 §4.2.3.6: optional, off by default). Off: no
+ *  probes are ever sent; setsockopt/getsockopt of SO_KEEPALIVE on a stream
+ *  socket and of TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT return -ENOPROTOOPT
+ *  (the node-style setKeepAlive() is then a no-op). The same timer still runs
+ *  the FIN_WAIT2 and SO_LINGER timeouts. No run-time equivalent. */
+export const FEATURE_TCP_KEEPALIVE: boolean = true;
+
 /** counter names of the MIB blocks (src/core/mib.ts IP_NAMES ..., TCP_NAMES
  *  and TCPEXT_NAMES in src/transport/tcp/tcp.ts; ~1.2 KB of strings). Off:
  *  every block keeps all its counters at the same indexes (st.mib.ip[IP_X]

@@ -23,6 +23,7 @@ vi.mock('../../src/features', () => ({
   FEATURE_TCP_WSCALE: false,
   FEATURE_TCP_OOO: false,
   FEATURE_TCP_SYNCOOKIES: false,
+  FEATURE_TCP_KEEPALIVE: false,
   FEATURE_MIB_NAMES: false,
   FEATURE_DHCP: false,
   FEATURE_DNS: false,

@@ -29,6 +29,7 @@ import {
 } from './tcp_output';
 import { tcpV4Connect, tcpPickEphemeral, tcpPortInUse } from './tcp_ipv4';
 import { reqPurgeListener } from './tcp_minisocks';
+import { FEATURE_TCP_KEEPALIVE } from '../../features';
 
 /* setsockopt levels and names (Linux values) */
 export const SOL_SOCKET = 1;
@@ -321,7 +322,8 @@ export function tcpSetsockopt(st: Stack, t: number, level: number, name: number,
   if (!valid(st, t)) return -EBADF;
   const tp = st.tcp;
   if (level === SOL_SOCKET) {
-    if (name === SO_KEEPALIVE) {
+    // FEATURE_TCP_KEEPALIVE off: SO_KEEPALIVE and TCP_KEEP* are unknown options (-ENOPROTOOPT)
+    if (FEATURE_TCP_KEEPALIVE && name === SO_KEEPALIVE) {
       if (val !== 0) {
         tp.flags[t] |= F_KEEPALIVE;
         const s = tp.state[t];
@@ -370,13 +372,13 @@ export function tcpSetsockopt(st: Stack, t: number, level: number, name: number,
       } else tp.flags[t] &= ~F_NODELAY;
       return 0;
     }
-    if (name === TCP_KEEPIDLE || name === TCP_KEEPINTVL) {
+    if (FEATURE_TCP_KEEPALIVE && (name === TCP_KEEPIDLE || name === TCP_KEEPINTVL)) {
       if (val < 1 || val > 32767) return -EINVAL;
       if (name === TCP_KEEPIDLE) tp.keepIdle[t] = val * 1000;
       else tp.keepIntvl[t] = val * 1000;
       return 0;
     }
-    if (name === TCP_KEEPCNT) {
+    if (FEATURE_TCP_KEEPALIVE && name === TCP_KEEPCNT) {
       if (val < 1 || val > 127) return -EINVAL;
       tp.keepCnt[t] = val;
       return 0;
@@ -396,7 +398,7 @@ export function tcpGetsockopt(st: Stack, t: number, level: number, name: number)
   if (!valid(st, t)) return -EBADF;
   const tp = st.tcp;
   if (level === SOL_SOCKET) {
-    if (name === SO_KEEPALIVE) return (tp.flags[t] & F_KEEPALIVE) !== 0 ? 1 : 0;
+    if (FEATURE_TCP_KEEPALIVE && name === SO_KEEPALIVE) return (tp.flags[t] & F_KEEPALIVE) !== 0 ? 1 : 0;
     if (name === SO_LINGER) return (tp.flags[t] & (F_LINGER0 | F_LINGER)) !== 0 ? 1 : 0; // l_onoff
     if (name === SO_SNDBUF) return tp.sndLimit[t];
     if (name === SO_RCVBUF) return tp.rcvLimit[t];
@@ -410,9 +412,9 @@ export function tcpGetsockopt(st: Stack, t: number, level: number, name: number)
   if (level === SOL_TCP) {
     if (name === TCP_NODELAY) return (tp.flags[t] & F_NODELAY) !== 0 ? 1 : 0;
     if (name === TCP_MAXSEG) return tp.smss[t];
-    if (name === TCP_KEEPIDLE) return Math.floor(tp.keepIdle[t] / 1000);
-    if (name === TCP_KEEPINTVL) return Math.floor(tp.keepIntvl[t] / 1000);
-    if (name === TCP_KEEPCNT) return tp.keepCnt[t];
+    if (FEATURE_TCP_KEEPALIVE && name === TCP_KEEPIDLE) return Math.floor(tp.keepIdle[t] / 1000);
+    if (FEATURE_TCP_KEEPALIVE && name === TCP_KEEPINTVL) return Math.floor(tp.keepIntvl[t] / 1000);
+    if (FEATURE_TCP_KEEPALIVE && name === TCP_KEEPCNT) return tp.keepCnt[t];
     if (name === TCP_USER_TIMEOUT) return tp.userTimeout[t];
     return -ENOPROTOOPT;
   }

@@ -38,7 +38,9 @@ import {
 } from './tcp_output';
 import { tcpInitCwnd, tcpRttEstimator, tcpFastRetransAlert, tcpCheckSackReneging } from './tcp_cong';
 import { tcpTimeWait } from './tcp_minisocks';
-import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_OOO } from '../../features';
+import {
+  FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_OOO, FEATURE_TCP_KEEPALIVE,
+} from '../../features';
 
 /* RFC 7323 §5.5: ts_recent older than 24 days is invalid for PAWS */
 const PAWS_24DAYS_MS = 24 * 24 * 3600 * 1000;
@@ -134,7 +136,7 @@ export function tcpEstablish(st: Stack, t: number): void {
   tp.backoff[t] = 0;
   tp.retransmits[t] = 0;
   tcpClearXmitTimer(st, t);
-  if ((tp.flags[t] & F_KEEPALIVE) !== 0) st.timers.mod(tp.tKeep[t], st.now() + tp.keepIdle[t]);
+  if (FEATURE_TCP_KEEPALIVE && (tp.flags[t] & F_KEEPALIVE) !== 0) st.timers.mod(tp.tKeep[t], st.now() + tp.keepIdle[t]);
 }
 
 /** tcp_reset: a valid RST arrived (RFC 9293 §3.10.7.4 second check). */

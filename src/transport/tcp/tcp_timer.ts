@@ -31,7 +31,7 @@ import {
 import { tcpEnterLoss } from './tcp_cong';
 import { tcpDelackTimer } from './tcp_input';
 import { tcpTwTimer, tcpReqTimer } from './tcp_minisocks';
-import { FEATURE_TCP_TIMESTAMPS } from '../../features';
+import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_KEEPALIVE } from '../../features';
 
 /** tcp_write_err: give up on the connection. */
 function tcpWriteErr(st: Stack, t: number): void {
@@ -167,7 +167,8 @@ export function tcpKeepaliveTimer(st: Stack, t: number): void {
     tcpDone(st, t);
     return;
   }
-  if ((tp.flags[t] & F_KEEPALIVE) === 0 || (s !== TCP_ESTABLISHED && s !== TCP_CLOSE_WAIT)) return;
+  // FEATURE_TCP_KEEPALIVE off: no keep-alive probes (RFC 1122 §4.2.3.6 makes them optional)
+  if (!FEATURE_TCP_KEEPALIVE || (tp.flags[t] & F_KEEPALIVE) === 0 || (s !== TCP_ESTABLISHED && s !== TCP_CLOSE_WAIT)) return;
   const now = st.now();
   if (tp.sndUna[t] !== tp.sndMax[t] || tcpUnsent(st, t) > 0) {
     // the retransmit/persist machinery watches the peer
