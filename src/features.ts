@@ -115,6 +115,17 @@ export const FEATURE_TCP_SYNCOOKIES: boolean = true;
  *  the FIN_WAIT2 and SO_LINGER timeouts. No run-time equivalent. */
 export const FEATURE_TCP_KEEPALIVE: boolean = true;
 
+/** TCP path MTU discovery (RFC 1191: DF on every TCB segment, ICMP
+ *  fragmentation-needed lowers the MSS and resends). Off: as a host that does
+ *  not implement it (RFC 1191 §1, RFC 1122 §3.3.3; Linux
+ *  IP_PMTUDISC_DONT): TCB segments are sent with DF clear, so a router on a
+ *  smaller-MTU path fragments them and the receiver reassembles; the send MSS
+ *  stays min(the peer's MSS option, our device MTU - 40) (RFC 9293 §3.7.1);
+ *  ICMP fragmentation-needed for a connection is ignored (with DF clear it is
+ *  stale or forged). SYN-ACKs and RSTs carry no DF either way. No run-time
+ *  equivalent. */
+export const FEATURE_TCP_PMTU: boolean = true;
+
 /** counter names of the MIB blocks (src/core/mib.ts IP_NAMES ..., TCP_NAMES
  *  and TCPEXT_NAMES in src/transport/tcp/tcp.ts; ~1.2 KB of strings). Off:
  *  every block keeps all its counters at the same indexes (st.mib.ip[IP_X]

@@ -24,6 +24,7 @@ vi.mock('../../src/features', () => ({
   FEATURE_TCP_OOO: false,
   FEATURE_TCP_SYNCOOKIES: false,
   FEATURE_TCP_KEEPALIVE: false,
+  FEATURE_TCP_PMTU: false,
   FEATURE_MIB_NAMES: false,
   FEATURE_DHCP: false,
   FEATURE_DNS: false,

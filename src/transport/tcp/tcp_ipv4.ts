@@ -38,7 +38,7 @@ import {
 } from './tcp_minisocks';
 import { TcpTimerHandler } from './tcp_timer';
 import { tcpCookieChild, tcpSendCookieSynAck } from './tcp_syncookies';
-import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_SYNCOOKIES } from '../../features';
+import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_SYNCOOKIES, FEATURE_TCP_PMTU } from '../../features';
 
 const IPPROTO_TCP = 6;
 const ICMP_DEST_UNREACH = 3;
@@ -326,7 +326,9 @@ export function tcpV4Err(st: Stack, skb: number, type: number, code: number, inf
     return;
   }
   if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) {
-    tcpV4MtuReduced(st, t, info, get16(b, o + 2));
+    // FEATURE_TCP_PMTU off: our segments never carry DF, so this can only be stale or forged:
+    // ignored (RFC 1122 §4.2.3.9 asks for it to be acted on only by PMTU discovery)
+    if (FEATURE_TCP_PMTU) tcpV4MtuReduced(st, t, info, get16(b, o + 2));
     return;
   }
   let err = 0;

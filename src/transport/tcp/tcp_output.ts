@@ -30,7 +30,7 @@ import {
   tcpPseudoSum,
 } from './tcp';
 import { sbSkip, sbNextSacked } from './tcp_seq';
-import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_PMTU } from '../../features';
 
 /* ---------------- timers (arming only; handlers in tcp_timer.ts) ---------------- */
 
@@ -318,7 +318,8 @@ export function tcpTransmitSkb(st: Stack, t: number, seq: number, len: number, f
     st.timers.del(tp.tDack[t]);
   }
   tp.mib[TCP_OUTSEGS]++;
-  const r = tp.ops.xmit(st, skb, tp.laddr[t], tp.raddr[t], 0, st.cfg.ipDefaultTtl, (fl & F_NOPMTU) === 0);
+  // DF: RFC 1191 PMTU discovery; FEATURE_TCP_PMTU off: DF clear, routers fragment (RFC 791, RFC 1122 §3.3.3)
+  const r = tp.ops.xmit(st, skb, tp.laddr[t], tp.raddr[t], 0, st.cfg.ipDefaultTtl, FEATURE_TCP_PMTU && (fl & F_NOPMTU) === 0);
   if (r === -EMSGSIZE) {
     // our own device MTU is below the segment (it was lowered): as a local frag-needed,
     // the MSS follows it; the segment counts as lost and is resent at the new size
