@@ -92,4 +92,18 @@ export interface BoardFeatures {
   dhcp?: boolean;
   /** DNS stub resolver (FEATURE_DNS) */
   dns?: boolean;
+  /** TCP SACK (FEATURE_TCP_SACK); off: NewReno only */
+  tcpSack?: boolean;
+  /** TCP timestamps (FEATURE_TCP_TIMESTAMPS); off: no TSopt, Karn RTT sampling */
+  tcpTimestamps?: boolean;
+  /** TCP window scaling (FEATURE_TCP_WSCALE); off: windows at most 65535 */
+  tcpWscale?: boolean;
+  /** TCP out-of-order queue (FEATURE_TCP_OOO); off: out-of-order segments dropped, duplicate ACK */
+  tcpOoo?: boolean;
+  /** TCP SYN cookies (FEATURE_TCP_SYNCOOKIES); off: SYN queue full drops the SYN */
+  tcpSyncookies?: boolean;
+  /** TCP keep-alives (FEATURE_TCP_KEEPALIVE); off: SO_KEEPALIVE is ENOPROTOOPT */
+  tcpKeepalive?: boolean;
+  /** TCP path MTU discovery (FEATURE_TCP_PMTU); off: DF clear */
+  tcpPmtu?: boolean;
 }
