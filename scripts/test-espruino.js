@@ -27,7 +27,12 @@
  * espruino_tcp_segment_ms, espruino_http_get_16k_ms (the board's share:
  * time in its stack, driver and adapter less its chip model's, plus its SPI
  * bytes at its bus clock) and their *_elapsed_ms (the wall time of the
- * whole loop in the interpreter), espruino_jsvars_module, _stack,
+ * whole loop in the interpreter) — timed in one more run of the scenario,
+ * in the stock build with the code in RAM (Modules.addCached: Espruino's
+ * Linux build emulates flash with a file it reopens on every read, 3-5x
+ * slower for that alone, where a board reads its flash as memory; the
+ * run from Storage gives the same figures as *_storage_ms), and
+ * espruino_jsvars_module, _stack,
  * _after_traffic, _peak, _total, and per client a board's features enable
  * (DHCP, DNS: scripts/client-cost.js) espruino_jsvars_<dhcp|dns>_module
  * (the bundle's module less that of its variant without the client, each
