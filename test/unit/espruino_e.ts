@@ -13,6 +13,8 @@
  *   E.toUint8Array(s)  the string's chars as bytes (& 0xff)
  */
 
+import { espruinoGlobals } from '../../src/host/bundle';
+
 export interface EspruinoE {
   sum(a: ArrayLike<number>): number;
   convolve(a1: ArrayLike<number>, a2: ArrayLike<number>, offset: number): number;
@@ -20,32 +22,8 @@ export interface EspruinoE {
   toUint8Array(s: string): Uint8Array;
 }
 
-export const espruinoE: EspruinoE = {
-  sum(a: ArrayLike<number>): number {
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += a[i];
-    return s;
-  },
-  convolve(a1: ArrayLike<number>, a2: ArrayLike<number>, offset: number): number {
-    const l = a2.length;
-    if (l === 0) throw new Error('E.convolve: empty second array (a division by zero in Espruino)');
-    let o = offset % l;
-    if (o < 0) o += l;
-    let v = 0;
-    for (let i = 0; i < a1.length; i++) v += a1[i] * a2[(i + o) % l];
-    return v;
-  },
-  toString(b: Uint8Array): string {
-    let s = '';
-    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-    return s;
-  },
-  toUint8Array(s: string): Uint8Array {
-    const u = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i) & 0xff;
-    return u;
-  },
-};
+/** The one Node version of Espruino's E (src/host/bundle.ts, also what `slabnet up --board` gives a bundle). */
+export const espruinoE: EspruinoE = espruinoGlobals().E;
 
 /** Install globalThis.E (unless one is there); returns the function that removes it again. */
 export function installEspruinoE(): () => void {
