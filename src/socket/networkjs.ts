@@ -62,7 +62,7 @@ import {
   socket, bind, listen, accept, connect, send, sendto, recv, recvfrom, recvLen, close, setsockopt,
   SOCK_STREAM, SOCK_DGRAM, IPPROTO_TCP, IPPROTO_UDP, SOL_SOCKET, SO_BROADCAST,
 } from './socket';
-import { TCP_SYN_SENT } from '../transport/tcp/tcp';
+import { TCP_SYN_SENT, TCP_ESTABLISHED } from '../transport/tcp/tcp';
 import { FEATURE_TCP } from '../features';
 
 /* SocketType (libs/network/network.h) */
@@ -253,8 +253,17 @@ export class NetworkJs implements NetworkJsObject, NameHandler {
   }
 
   accept(sckt: number): number {
+    // Espruino's socket server asks every idle turn (hundreds of times per HTTP
+    // exchange): the usual answer, nothing queued, without the socket API's walk
+    if (FEATURE_TCP && this.idle(sckt) && this.st.tcp.acceptHead[this.st.sock.tcb[sckt]] < 0) return -1;
     const r = accept(this.st, sckt, null);
     return r >= 0 ? r : -1;
+  }
+
+  /** A stream fd with a TCB whose state only the slow paths change (no name lookup pending or failed). */
+  private idle(fd: number): boolean {
+    const st = this.st;
+    return fd >= 0 && fd < this.look.length && st.sock.type[fd] === SOCK_STREAM && st.sock.tcb[fd] >= 0 && this.look[fd] === 0 && this.lookErr[fd] === 0;
   }
 
   recv(sckt: number, maxLen: number, socketType?: number): string | number {
@@ -279,6 +288,11 @@ export class NetworkJs implements NetworkJsObject, NameHandler {
       b[6] = r & 0xff;
       b[7] = (r >>> 8) & 0xff;
       return bytesToString(b, UDP_HEADER_LEN + r);
+    }
+    // the usual answer of an idle poll, cheaply: established, nothing to read
+    if (FEATURE_TCP && this.idle(sckt)) {
+      const t = st.sock.tcb[sckt];
+      if (st.tcp.rcvCount[t] === 0 && st.tcp.state[t] === TCP_ESTABLISHED && st.sock.err[sckt] === 0) return '';
     }
     const ls = this.lookState(sckt);
     if (ls !== 0) return ls;
