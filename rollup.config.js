@@ -160,6 +160,94 @@ function errnoConsts() {
   return names;
 }
 
+/**
+ * One-line integer helpers inlined at their call sites in the Espruino
+ * bundles: in Espruino's interpreter every call costs a scope and its
+ * argument JsVars (a TCP segment makes ~90 s32 and ~25 seqDiff calls),
+ * while terser's own inlining above level 1 produces code Espruino cannot
+ * run (issue 6). Each is the JavaScript meaning of its source in
+ * src/core/bits.ts / src/transport/tcp/tcp.ts (bits.ts explains the forms
+ * Lua needs; Lua is built from the source, not from these bundles):
+ *   s32(x) = x | 0      u32(x) = x >>> 0      seqDiff(b, a) = (b - a) | 0
+ *   before(a, b) = ((a - b) | 0) < 0          after(a, b) = (-(a - b) | 0) < 0
+ * Each argument appears once, in its own parentheses, in its order.
+ * The forms: [text for the callee, text between the arguments, text for the closing parenthesis].
+ */
+const INLINE_HELPERS = {
+  'core/bits': {
+    s32: [1, '(0|', null, '))'],
+    u32: [1, '(', null, ')>>>0)'],
+    before: [2, '((', ')-(', ')|0)<0)'],
+    after: [2, '((-(', ')-(', '))|0)<0)'],
+  },
+  'tcp/tcp': {
+    seqDiff: [2, '(0|(', ')-(', ')))'],
+  },
+};
+
+/**
+ * Rollup plugin (after typescript): rewrites the calls of INLINE_HELPERS in
+ * every module that imports them (by their local names), by text edits at
+ * the callee, between the arguments and at the closing parenthesis, so
+ * nested calls compose. A call with the wrong argument count or a spread
+ * stays a call.
+ */
+function inlineHelpersPlugin() {
+  const homes = Object.keys(INLINE_HELPERS);
+  return {
+    name: 'slabnet-inline-helpers',
+    transform(code, id) {
+      if (!id.startsWith(ROOT) || id.endsWith('/core/bits.ts')) return null;
+      let ast;
+      try {
+        ast = acorn.parse(code, { ecmaVersion: 2020, sourceType: 'module' });
+      } catch (e) {
+        return null;
+      }
+      // local name -> form, from this module's imports of the helpers' homes
+      const local = {};
+      let any = false;
+      for (const n of ast.body) {
+        if (n.type !== 'ImportDeclaration') continue;
+        const src = String(n.source.value).replace(/\.(ts|js)$/, '');
+        const home = homes.find((h) => src.endsWith('/' + h) || (h === 'tcp/tcp' && src === './tcp' && id.includes('/tcp/')));
+        if (home === undefined) continue;
+        for (const s of n.specifiers) {
+          if (s.type !== 'ImportSpecifier') continue;
+          const f = INLINE_HELPERS[home][s.imported.name];
+          if (f !== undefined) {
+            local[s.local.name] = f;
+            any = true;
+          }
+        }
+      }
+      // tcp.ts calls its own seqDiff too
+      if (id.endsWith('/transport/tcp/tcp.ts')) {
+        for (const k of Object.keys(INLINE_HELPERS['tcp/tcp'])) local[k] = INLINE_HELPERS['tcp/tcp'][k];
+        any = true;
+      }
+      if (!any) return null;
+      const edits = [];
+      walk.simple(ast, {
+        CallExpression(c) {
+          if (c.callee.type !== 'Identifier' || !Object.prototype.hasOwnProperty.call(local, c.callee.name)) return;
+          const [argc, head, sep, tail] = local[c.callee.name];
+          if (c.arguments.length !== argc || c.arguments.some((a) => a.type === 'SpreadElement')) return;
+          if (code[c.end - 1] !== ')') return;
+          edits.push([c.callee.start, c.callee.end, head]);
+          if (argc === 2) edits.push([c.arguments[0].end, c.arguments[1].start, sep]);
+          edits.push([c.end - 1, c.end, tail]);
+        },
+      });
+      if (edits.length === 0) return null;
+      edits.sort((a, b) => b[0] - a[0]);
+      let out = code;
+      for (const [a, b, t] of edits) out = out.slice(0, a) + t + out.slice(b);
+      return { code: out, map: null };
+    },
+  };
+}
+
 /** Board fields only the build, the budget and the docs read: not shipped in a bundle. */
 const BUILD_ONLY_BOARD_FIELDS = ['cannotFitYet', 'budgetNote', 'enforceBudget'];
 
@@ -216,7 +304,7 @@ function boardEntryPlugin(source) {
  */
 export function espruinoInputOptions(laxTypes, target) {
   const values = resolveFeatures(target ? target.board.features : undefined);
-  const extra = [featuresPlugin(values), boardDataPlugin(target !== undefined && target !== null)];
+  const extra = [featuresPlugin(values), boardDataPlugin(target !== undefined && target !== null), inlineHelpersPlugin()];
   if (target) extra.unshift(boardEntryPlugin(boardEntrySource(target.board, target.exportName, values)));
   return {
     input: target ? BOARD_ENTRY_ID : ESPRUINO_ENTRY,
