@@ -192,7 +192,7 @@ const INLINE_HELPERS = {
  * nested calls compose. A call with the wrong argument count or a spread
  * stays a call.
  */
-function inlineHelpersPlugin() {
+export function inlineHelpersPlugin() {
   const homes = Object.keys(INLINE_HELPERS);
   return {
     name: 'slabnet-inline-helpers',
