@@ -61,6 +61,7 @@ import { s32 } from '../core/bits';
 import { get16 } from '../core/bytes';
 import { EAGAIN, ENOBUFS } from '../core/errno';
 import { INADDR_LOOPBACK } from '../core/inaddr';
+import { rand16 } from '../core/rng';
 import {
   socket, bind, connect, send, recvfrom, recvLen, close, sockErr, SOCK_DGRAM, IPPROTO_UDP,
 } from '../socket/socket';
@@ -430,7 +431,8 @@ export class DnsResolver implements SocketEventListener, TimerHandler, NameResol
     const lo = st.cfg.ephemeralLow;
     const span = st.cfg.ephemeralHigh - lo + 1;
     let rc = -1;
-    for (let k = 0; k < 4 && rc < 0 && span > 0; k++) rc = bind(st, fd, 0, lo + (st.rng.next32() % span));
+    // 16 random bits per try (the ephemeral range is at most 65536 wide)
+    for (let k = 0; k < 4 && rc < 0 && span > 0; k++) rc = bind(st, fd, 0, lo + (rand16(st.rng) % span));
     if (rc < 0) rc = bind(st, fd, 0, 0); // udpGetPort: a random start, then the first free port
     if (rc < 0) {
       close(st, fd);
@@ -463,7 +465,7 @@ export class DnsResolver implements SocketEventListener, TimerHandler, NameResol
     const k = this.tries[slot];
     this.tries[slot] = k + 1;
     const addr = this.srv[(this.first[slot] + k) % ns];
-    const id = st.rng.next32() & 0xffff;
+    const id = rand16(st.rng);
     const t = slot * this.maxTx + (this.nTx[slot] % this.maxTx);
     this.txId[t] = id;
     this.txSrv[t] = addr;
