@@ -78,6 +78,11 @@ wait_for() { # seconds command...: poll until the command succeeds
   return 1
 }
 
+tap_ready() { # ip: socat's tap is up with its address AND its prefix route leads to ip (the address
+  # alone shows before socat has set the netmask: a ping then may say "Network is unreachable")
+  ip netns exec "$NS" ip -4 addr show dev "$TAP" up | grep -q inet && ip netns exec "$NS" ip -4 route get "$1" | grep -q " dev $TAP "
+}
+
 stop_slabnet() { # prefix label: SIGTERM to $SLAB_PID, wait up to 10 s, check it exited 0
   # (its stderr: $WORK/${prefix}slabnet.err); $SLAB_PID stays set when it is still running
   local prefix=$1 label=$2 rc i
@@ -133,8 +138,8 @@ fi
 ip netns exec "$NS" socat -d UDP4-DATAGRAM:127.0.0.1:$LPORT,bind=127.0.0.1:$RPORT \
   "TUN:$HOST_IP/24,tun-type=tap,tun-name=$TAP,iff-up,iff-no-pi" 2>"$WORK/socat.err" &
 SOCAT_PID=$!
-if ! wait_for 10 nsx ip -4 addr show dev "$TAP" up; then
-  fail "setup: socat did not create $TAP"
+if ! wait_for 10 tap_ready "$SLAB_IP"; then
+  fail "setup: socat did not create $TAP (or no route to $SLAB_IP through it)"
   cat "$WORK/socat.err"
   log "$PASSED passed, $FAILED failed"
   exit 1
@@ -505,8 +510,8 @@ if [ "$loss_ok" = 1 ]; then
   ip netns exec "$NS" socat -d UDP4-DATAGRAM:127.0.0.1:$LPORT,bind=127.0.0.1:$RPORT \
     "TUN:$HOST_IP/24,tun-type=tap,tun-name=$TAP,iff-up,iff-no-pi" 2>"$WORK/loss-socat.err" &
   SOCAT_PID=$!
-  if ! wait_for 10 nsx ip -4 addr show dev "$TAP" up; then
-    fail "setup: socat did not create $TAP again"; cat "$WORK/loss-socat.err"
+  if ! wait_for 10 tap_ready "$SLAB_IP"; then
+    fail "setup: socat did not create $TAP again (or no route to $SLAB_IP through it)"; cat "$WORK/loss-socat.err"
     loss_ok=0
   fi
 fi
@@ -592,8 +597,8 @@ dhcp_ok=1
 ip netns exec "$NS" socat -d UDP4-DATAGRAM:127.0.0.1:$LPORT,bind=127.0.0.1:$RPORT \
   "TUN:$HOST_IP/24,tun-type=tap,tun-name=$TAP,iff-up,iff-no-pi" 2>"$WORK/dhcp-socat.err" &
 SOCAT_PID=$!
-if ! wait_for 10 nsx ip -4 addr show dev "$TAP" up; then
-  fail "setup: socat did not create $TAP again"; cat "$WORK/dhcp-socat.err"; dhcp_ok=0
+if ! wait_for 10 tap_ready "$SLAB_IP"; then
+  fail "setup: socat did not create $TAP again (or no route to the subnet through it)"; cat "$WORK/dhcp-socat.err"; dhcp_ok=0
 fi
 if [ "$dhcp_ok" = 1 ]; then
   ip netns exec "$NS" dnsmasq --no-daemon --conf-file=/dev/null --user=root --interface="$TAP" --bind-interfaces \
@@ -711,7 +716,7 @@ board_run() { # prefix board ip mac serve: fresh socat + `slabnet up --board`; s
     "TUN:$HOST_IP/24,tun-type=tap,tun-name=$TAP,iff-up,iff-no-pi" 2>"$WORK/${prefix}socat.err" &
   SOCAT_PID=$!
   # the address shows before socat has set the netmask (its prefix route comes and goes): wait for the route
-  if ! wait_for 10 sh -c "ip netns exec '$NS' ip -4 addr show dev '$TAP' up | grep -q inet && ip netns exec '$NS' ip -4 route get '$ip' | grep -q ' dev $TAP '"; then
+  if ! wait_for 10 tap_ready "$ip"; then
     fail "setup: socat did not create $TAP again (or no route to $ip through it)"; cat "$WORK/${prefix}socat.err"; board_ok=0
   fi
 }
