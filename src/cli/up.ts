@@ -10,7 +10,7 @@
  * and QEMU's -netdev dgram speak, so a TAP device in a network namespace
  * puts the Linux kernel on the other end of the wire (test/interop/).
  *
- * Clock: performance.now(). Loop: a poll right after each received
+ * Clock: performance.now(). Loop (src/cli/poll_loop.ts): a poll right after each received
  * datagram (setImmediate, coalesced) and a timer armed for the stack's
  * next timer expiry (capped), each followed by the services' run().
  * Prints one line containing `ready` when the interface is up. On SIGTERM
@@ -45,6 +45,7 @@
  * loaded into Node, with its compile-time features and default
  * configuration; the ready line then ends with ` board=ID`.
  */
+import { startPollLoop } from './poll_loop';
 import { Stack } from '../stack';
 import type { Clock } from '../core/clock';
 import { parseMac, formatMac } from '../link/ether';
@@ -539,41 +540,27 @@ export async function runUp(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve('SIGINT'));
   });
 
-  /* ---- the loop ---- */
-  let immediate: NodeJS.Immediate | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let stopping = false;
+  /* ---- the loop (src/cli/poll_loop.ts) ---- */
   let lastFlush = clock.now();
-  const MAX_SLEEP_MS = 50;
-  const tick = (): void => {
-    immediate = null;
-    if (stopping) return;
-    st.poll();
-    if (dhcp !== null) dhcp.run();
-    if (mux.run() > 0) {
-      // replies went out; run again soon in case a budget was used up
+  const loop = startPollLoop({
+    poll: () => {
       st.poll();
-      schedule();
-    }
-    if (o.send.length > 0) reportSends();
-    if (pcap !== null && clock.now() - lastFlush >= 1000) {
-      lastFlush = clock.now();
-      pcap.flush();
-    }
-    armTimer();
-  };
-  const armTimer = (): void => {
-    if (timer !== null) clearTimeout(timer);
-    const next = st.timers.nextExpiry();
-    let wait = MAX_SLEEP_MS;
-    if (next >= 0) wait = Math.max(1, Math.min(MAX_SLEEP_MS, Math.ceil(next - clock.now())));
-    timer = setTimeout(tick, wait);
-  };
-  const schedule = (): void => {
-    if (immediate === null && !stopping) immediate = setImmediate(tick);
-  };
-  drv.onRx = schedule;
-  tick();
+    },
+    nextExpiry: () => st.timers.nextExpiry(),
+    now: () => clock.now(),
+    work: () => {
+      if (dhcp !== null) dhcp.run();
+      return mux.run();
+    },
+    after: () => {
+      if (o.send.length > 0) reportSends();
+      if (pcap !== null && clock.now() - lastFlush >= 1000) {
+        lastFlush = clock.now();
+        pcap.flush();
+      }
+    },
+  });
+  drv.onRx = loop.schedule;
 
   if (o.addr !== 0) {
     process.stdout.write(readyLine(o.addr, o.prefixLen, o.gw, o.dns.length > 0 ? ' dns=' + o.dns.map(formatIp).join(',') : ''));
@@ -581,9 +568,7 @@ export async function runUp(argv: string[]): Promise<number> {
   }
 
   const sig = await stopSignal;
-  stopping = true;
-  if (immediate !== null) clearImmediate(immediate);
-  if (timer !== null) clearTimeout(timer);
+  loop.stop();
   // last drain of anything already received, then shut down
   st.poll();
   mux.run();

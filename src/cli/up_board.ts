@@ -37,6 +37,7 @@
  * name without DNS, more TCP listeners than the board's TCBs leave room
  * for). A bundle older than its sources only gets a note on stderr.
  */
+import { startPollLoop } from './poll_loop';
 import { relative, resolve, sep } from 'node:path';
 import type { Stack } from '../stack';
 import type { Clock } from '../core/clock';
@@ -366,40 +367,27 @@ export async function runUpBoard(argv: string[]): Promise<number> {
     process.once('SIGINT', () => resolve('SIGINT'));
   });
 
-  /* ---- the loop (as src/cli/up.ts) ---- */
-  let immediate: NodeJS.Immediate | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let stopping = false;
+  /* ---- the loop (src/cli/poll_loop.ts) ---- */
   let lastFlush = clock.now();
-  const MAX_SLEEP_MS = 50;
-  const tick = (): void => {
-    immediate = null;
-    if (stopping) return;
-    st.poll();
-    if (dhcp !== null) dhcp.run();
-    if (mux.run() > 0) {
+  const loop = startPollLoop({
+    poll: () => {
       st.poll();
-      schedule();
-    }
-    if (o.send.length > 0) reportSends();
-    if (pcap !== null && clock.now() - lastFlush >= 1000) {
-      lastFlush = clock.now();
-      pcap.flush();
-    }
-    armTimer();
-  };
-  const armTimer = (): void => {
-    if (timer !== null) clearTimeout(timer);
-    const next = st.timers.nextExpiry();
-    let wait = MAX_SLEEP_MS;
-    if (next >= 0) wait = Math.max(1, Math.min(MAX_SLEEP_MS, Math.ceil(next - clock.now())));
-    timer = setTimeout(tick, wait);
-  };
-  const schedule = (): void => {
-    if (immediate === null && !stopping) immediate = setImmediate(tick);
-  };
-  drv.onRx = schedule;
-  tick();
+    },
+    nextExpiry: () => st.timers.nextExpiry(),
+    now: () => clock.now(),
+    work: () => {
+      if (dhcp !== null) dhcp.run();
+      return mux.run();
+    },
+    after: () => {
+      if (o.send.length > 0) reportSends();
+      if (pcap !== null && clock.now() - lastFlush >= 1000) {
+        lastFlush = clock.now();
+        pcap.flush();
+      }
+    },
+  });
+  drv.onRx = loop.schedule;
 
   if (o.addr !== 0) {
     process.stdout.write(readyLine(o.addr, o.prefixLen, o.gw, o.dns.length > 0 ? ' dns=' + o.dns.map(formatIp).join(',') : ''));
@@ -407,9 +395,7 @@ export async function runUpBoard(argv: string[]): Promise<number> {
   }
 
   const sig = await stopSignal;
-  stopping = true;
-  if (immediate !== null) clearImmediate(immediate);
-  if (timer !== null) clearTimeout(timer);
+  loop.stop();
   st.poll();
   mux.run();
   const dhcpReport = dhcp !== null ? Object.assign({ State: dhcp.stateName(), Addr: formatIp(dhcp.addr) }, dhcp.stats()) : null;
