@@ -1,0 +1,577 @@
+/*
+ * net.ts — the compact stack's core: the whole receive path from an
+ * Ethernet frame to a transport, and the IPv4 output path, in a few large
+ * functions (issue 8: on Espruino a module costs ~8 JsVars per function and
+ * flash per name, whatever the function's size; the small boards' `full`
+ * and `tiny` profiles are built from src/compact/, the PC and the large
+ * boards from the general stack).
+ *
+ * Design (uIP's single-buffer model with smoltcp's flat state):
+ * - One receive frame buffer (rx) and one transmit frame buffer (tx),
+ *   allocated once. The chip driver (the ENC28J60 keeps 8 KB of received
+ *   frames itself) copies one frame into rx and calls netInput; everything
+ *   that answers builds its frame in tx and sends it at once (the driver
+ *   copies it into the chip), so nothing is queued and nothing allocated
+ *   per packet.
+ * - An outgoing datagram whose next hop has no ARP entry is replaced by an
+ *   ARP request (uIP, RFC 1122 §2.3.2.2 allows dropping it): TCP
+ *   retransmits, and an ARP reply kicks TCP's output at once (tcpKick),
+ *   DHCP and DNS retry by their own timers, a NetworkJS UDP send is told
+ *   to try again.
+ * - Addresses are signed 32-bit integers (x | 0) in network order.
+ * - Every drop is counted (cnt, names in CNT_NAMES).
+ *
+ * Implements: Ethernet II framing; ARP (RFC 826) requests, replies and a
+ * small table with ageing; IPv4 input checks (RFC 791, RFC 1122 §3.2.1:
+ * version, header length, total length, checksum, destination), fragments
+ * dropped and counted (no reassembly on the small boards); IPv4 output
+ * with a 20-byte header, next hop on the subnet or the default gateway;
+ * ICMP echo replies (RFC 792, RFC 1122 §3.2.2.6) and port/protocol
+ * unreachables (RFC 1122 §3.2.2.1, never for broadcasts, §3.2.2); UDP
+ * (RFC 768) with checksums, delivered to the DHCP client, the DNS resolver
+ * or one of a few one-datagram sockets (the NetworkJS adapter's).
+ */
+import { csumPartial, csumFinish, csumTcpUdpMagic } from '../core/checksum';
+import type { Clock } from '../core/clock';
+import { FEATURE_TCP, FEATURE_DHCP, FEATURE_DNS } from '../features';
+import {
+  IP_VERIHL, IP_TOTLEN, IP_ID, IP_FRAGOFF, IP_TTL, IP_PROTO, IP_CSUM, IP_SADDR, IP_DADDR, IP_HLEN, IP_MF, IP_OFFSET,
+  IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP,
+  ICMP_TYPE, ICMP_CODE, ICMP_CSUM, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMP_PORT_UNREACH,
+} from '../ipv4/ip';
+import { ETH_HLEN, ETH_DEST, ETH_SOURCE, ETH_PROTO, ETH_P_IP, ETH_P_ARP } from '../link/ether';
+import { tcpInput, tcpKick, tcpTick } from './tcp';
+import { dhcpInput, dhcpTick } from './dhcp';
+import { dnsInput, dnsTick } from './dns';
+import { DHCP_CLIENT_PORT } from '../wire/dhcp';
+
+/* Frame layout of everything we send: Ethernet, a 20-byte IP header, then L4. */
+export const IP_OFF = ETH_HLEN;
+export const L4_OFF = ETH_HLEN + IP_HLEN;
+/** largest frame (no FCS): 14 + 1500 */
+export const FRAME_MAX = 1514;
+export const UDP_HLEN = 8;
+/** UDP payload offset in tx */
+export const UDP_DATA = L4_OFF + UDP_HLEN;
+
+/* ARP (RFC 826) over Ethernet/IPv4: offsets from the start of the ARP header. */
+const ARP_HTYPE = 0;
+const ARP_PTYPE = 2;
+const ARP_HLEN_PLEN = 4;
+const ARP_OP = 6;
+const ARP_SHA = 8;
+const ARP_SPA = 14;
+const ARP_THA = 18;
+const ARP_TPA = 24;
+const ARP_LEN = 28;
+const ARPOP_REQUEST = 1;
+const ARPOP_REPLY = 2;
+/** an entry older than this is asked for again (ms; Linux's reachable time is 15–45 s, uIP's 20 min) */
+export const ARP_MAX_AGE_MS = 300000;
+
+/* Counters (cnt): every drop has one. */
+export const C_RX = 0;
+export const C_TX = 1;
+/** not for us: other MAC, other IP, other ethertype */
+export const C_RX_OTHER = 2;
+/** bad length, version, header length or checksum */
+export const C_RX_BAD = 3;
+/** IP fragments (no reassembly here) */
+export const C_FRAG_DROP = 4;
+/** datagrams replaced by an ARP request (next hop unknown) */
+export const C_ARP_MISS = 5;
+export const C_ECHO = 6;
+/** UDP to no socket (port unreachable sent unless broadcast) */
+export const C_UDP_NOPORT = 7;
+/** UDP socket already holds a datagram */
+export const C_UDP_FULL = 8;
+/** no route (no address, no gateway) */
+export const C_NO_ROUTE = 9;
+export const C_TCP_RST_TX = 10;
+export const C_TCP_RETRANS = 11;
+/** TCP segments dropped (bad checksum, out of window, out of order, no room for a SYN) */
+export const C_TCP_DROP = 12;
+export const C_COUNT = 13;
+export const CNT_NAMES = [
+  'rx', 'tx', 'rxOther', 'rxBad', 'fragDrop', 'arpMiss', 'echo', 'udpNoPort', 'udpFull', 'noRoute',
+  'tcpRstTx', 'tcpRetrans', 'tcpDrop',
+];
+
+export interface CompactConfig {
+  /** ARP table entries */
+  arpSize: number;
+  /** TCP control blocks, listeners included (0 = no TCP) */
+  tcbs: number;
+  /** bytes per direction per TCP control block (send ring and receive ring) */
+  tcpBuf: number;
+  /** one-datagram UDP sockets (NetworkJS) */
+  udpSocks: number;
+  /** largest datagram a UDP socket holds */
+  udpBuf: number;
+}
+
+export const COMPACT_DEFAULTS: CompactConfig = { arpSize: 4, tcbs: 3, tcpBuf: 2048, udpSocks: 2, udpBuf: 548 };
+
+/** Where frames go: the chip driver (copies the frame out before returning). */
+export interface FrameOut {
+  xmit(b: Uint8Array, len: number): void;
+}
+
+/**
+ * The compact stack. State is grouped by concern; each module (tcp.ts,
+ * dhcp.ts, dns.ts) owns its group and its reset. Configuration is checked
+ * once here (netCreate).
+ */
+export class Net {
+  cfg: CompactConfig;
+  clock: Clock;
+  out: FrameOut | null = null;
+  mac = new Uint8Array(6);
+  rx = new Uint8Array(FRAME_MAX);
+  tx = new Uint8Array(FRAME_MAX);
+  /* interface addresses (0 = none) */
+  ip = 0;
+  mask = 0;
+  gw = 0;
+  dns = 0;
+  /** IP identification of the next datagram */
+  ipId = 0;
+  /** xorshift32 state (ISNs, ports, DHCP xid, DNS ids) */
+  seed: number;
+  cnt = new Uint32Array(C_COUNT);
+  /* ARP table */
+  arpIp: Int32Array;
+  arpMac: Uint8Array;
+  arpT: Float64Array;
+  /* UDP sockets: port (0 = free), one held datagram each */
+  udpPort: Int32Array;
+  udpLen: Int32Array;
+  udpFrom: Int32Array;
+  udpFromPort: Int32Array;
+  udpData: Uint8Array;
+  /* TCP (tcp.ts): control blocks, flat, F_COUNT numbers each; rings */
+  tcb: Float64Array;
+  tbuf: Uint8Array;
+  /* DHCP client (dhcp.ts) and DNS resolver (dns.ts) state */
+  dh: Float64Array;
+  dq: DnsQuery[];
+  hostname = '';
+  onLease: ((ip: number) => void) | null = null;
+  constructor(cfg: CompactConfig, mac: Uint8Array, clock: Clock, seed: number) {
+    this.cfg = cfg;
+    this.clock = clock;
+    this.mac.set(mac);
+    this.seed = seed | 0 || 0x2545f491;
+    this.arpIp = new Int32Array(cfg.arpSize);
+    this.arpMac = new Uint8Array(cfg.arpSize * 6);
+    this.arpT = new Float64Array(cfg.arpSize);
+    this.udpPort = new Int32Array(cfg.udpSocks);
+    this.udpLen = new Int32Array(cfg.udpSocks);
+    this.udpFrom = new Int32Array(cfg.udpSocks);
+    this.udpFromPort = new Int32Array(cfg.udpSocks);
+    this.udpData = new Uint8Array(cfg.udpSocks * cfg.udpBuf);
+    this.tcb = new Float64Array(FEATURE_TCP ? cfg.tcbs * TCB_FIELDS : 0);
+    this.tbuf = new Uint8Array(FEATURE_TCP ? cfg.tcbs * cfg.tcpBuf * 2 : 0);
+    this.dh = new Float64Array(FEATURE_DHCP ? DH_FIELDS : 0);
+    this.dq = [];
+  }
+}
+
+/** Numbers per TCP control block (tcp.ts F_*); here so Net can size it. */
+export const TCB_FIELDS = 32;
+/** Numbers of DHCP client state (dhcp.ts D_*). */
+export const DH_FIELDS = 12;
+
+/** One DNS lookup in flight or answered (dns.ts). */
+export interface DnsQuery {
+  name: string;
+  /** 0 pending, 1 done (addr), < 0 failed (an EAI_ code) */
+  state: number;
+  addr: number;
+  id: number;
+  tries: number;
+  /** time of the next (re)send, ms */
+  due: number;
+  cb: ((err: number, addr: number) => void) | null;
+}
+
+/**
+ * Make a compact stack: checks the configuration (lwIP init.c style) and
+ * allocates everything it will ever use. Throws on a bad configuration
+ * (configuration time, never on the packet path).
+ */
+export function netCreate(over: Partial<CompactConfig> | null, mac: Uint8Array, clock: Clock, seed: number): Net {
+  const cfg: CompactConfig = { arpSize: 0, tcbs: 0, tcpBuf: 0, udpSocks: 0, udpBuf: 0 };
+  const d = COMPACT_DEFAULTS as unknown as { [k: string]: number };
+  const o = (over || {}) as { [k: string]: number | undefined };
+  const c = cfg as unknown as { [k: string]: number };
+  for (const k in d) {
+    const v = o[k] !== undefined ? o[k] : d[k];
+    if (typeof v !== 'number' || v !== (v | 0) || v < 0) throw new Error('slabnet: config ' + k + ' must be an integer >= 0');
+    c[k] = v;
+  }
+  if (cfg.arpSize < 1) throw new Error('slabnet: config arpSize must be >= 1');
+  if (cfg.tcbs > 0 && (cfg.tcpBuf < 536 || cfg.tcpBuf > 65535)) throw new Error('slabnet: config tcpBuf must be 536..65535');
+  if (cfg.udpBuf > FRAME_MAX - UDP_DATA) throw new Error('slabnet: config udpBuf must be at most ' + (FRAME_MAX - UDP_DATA));
+  if (mac.length !== 6 || (mac[0] & 1) !== 0) throw new Error('slabnet: MAC must be 6 bytes, unicast');
+  return new Net(cfg, mac, clock, seed);
+}
+
+/** xorshift32: the next 32 random bits (signed). */
+export function rand(n: Net): number {
+  let x = n.seed;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  n.seed = x | 0;
+  return n.seed;
+}
+
+/** Big-endian reads and writes (the only byte-order code in the compact stack). */
+export function get16(b: Uint8Array, o: number): number {
+  return (b[o] << 8) | b[o + 1];
+}
+export function put16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 8;
+  b[o + 1] = v;
+}
+export function get32(b: Uint8Array, o: number): number {
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+}
+export function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+/**
+ * The TCP/UDP checksum of `len` bytes at `off` of b (the L4 header and
+ * data) with the pseudo-header (RFC 768, RFC 9293 §3.1). 0 = correct when
+ * checking a received segment whose checksum field is included.
+ */
+export function l4Csum(b: Uint8Array, off: number, len: number, src: number, dst: number, proto: number): number {
+  return csumFinish(csumPartial(b, off, len, csumTcpUdpMagic(src >>> 0, dst >>> 0, len, proto)));
+}
+
+/** Send a frame of len bytes from tx (the driver copies it). */
+function xmit(n: Net, len: number): void {
+  if (n.out === null) return;
+  n.cnt[C_TX]++;
+  n.out.xmit(n.tx, len < 60 ? 60 : len);
+}
+
+/** Fill tx's Ethernet header: to `to` (6 bytes at toOff), type. */
+function ethHeader(n: Net, to: Uint8Array, toOff: number, type: number): void {
+  const t = n.tx;
+  t.set(to.subarray(toOff, toOff + 6), ETH_DEST);
+  t.set(n.mac, ETH_SOURCE);
+  put16(t, ETH_PROTO, type);
+}
+
+/** Send an ARP packet (op) for target IP tip to MAC tha (null = broadcast request). */
+function arpSend(n: Net, op: number, tip: number, tha: Uint8Array | null, thaOff: number): void {
+  const t = n.tx;
+  if (tha === null) {
+    t.fill(0xff, 0, 6);
+    t.fill(0, ETH_HLEN + ARP_THA, ETH_HLEN + ARP_THA + 6);
+  } else {
+    t.set(tha.subarray(thaOff, thaOff + 6), 0);
+    t.set(tha.subarray(thaOff, thaOff + 6), ETH_HLEN + ARP_THA);
+  }
+  t.set(n.mac, ETH_SOURCE);
+  put16(t, ETH_PROTO, ETH_P_ARP);
+  const a = ETH_HLEN;
+  put16(t, a + ARP_HTYPE, 1);
+  put16(t, a + ARP_PTYPE, ETH_P_IP);
+  put16(t, a + ARP_HLEN_PLEN, 0x0604);
+  put16(t, a + ARP_OP, op);
+  t.set(n.mac, a + ARP_SHA);
+  put32(t, a + ARP_SPA, n.ip);
+  put32(t, a + ARP_TPA, tip);
+  xmit(n, a + ARP_LEN);
+}
+
+/** The ARP entry for ip, or -1. */
+function arpFind(n: Net, ip: number): number {
+  for (let i = 0; i < n.arpIp.length; i++) if (n.arpIp[i] === ip && ip !== 0) return i;
+  return -1;
+}
+
+/** Add or refresh ip → MAC at rx[macOff]; replaces the oldest entry when full. */
+function arpUpdate(n: Net, ip: number, macOff: number, create: boolean): void {
+  let e = arpFind(n, ip);
+  if (e < 0) {
+    if (!create) return;
+    // a free entry, else the oldest
+    e = 0;
+    for (let i = 0; i < n.arpIp.length; i++) {
+      if (n.arpIp[i] === 0) {
+        e = i;
+        break;
+      }
+      if (n.arpT[i] < n.arpT[e]) e = i;
+    }
+  }
+  n.arpIp[e] = ip;
+  n.arpMac.set(n.rx.subarray(macOff, macOff + 6), e * 6);
+  n.arpT[e] = n.clock.now();
+}
+
+/** Forget every ARP entry (address change). */
+export function arpFlush(n: Net): void {
+  n.arpIp.fill(0);
+}
+
+/**
+ * Send the IP datagram whose L4 part (l4len bytes) is at tx[L4_OFF]:
+ * writes the IP and Ethernet headers (RFC 791 §3.1, DF clear, TTL 64).
+ * dst -1 (255.255.255.255) goes to the Ethernet broadcast. `reply`: the
+ * frame answers the one in rx, so it goes back to rx's source MAC (no
+ * ARP look-up). Returns 0, or -1 when the next hop is unknown (an ARP
+ * request went out instead) or there is no route.
+ */
+export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply: boolean): number {
+  const t = n.tx;
+  const h = IP_OFF;
+  t[h + IP_VERIHL] = 0x45;
+  t[h + 1] = 0;
+  put16(t, h + IP_TOTLEN, IP_HLEN + l4len);
+  put16(t, h + IP_ID, n.ipId++ & 0xffff);
+  put16(t, h + IP_FRAGOFF, 0);
+  t[h + IP_TTL] = 64;
+  t[h + IP_PROTO] = proto;
+  put16(t, h + IP_CSUM, 0);
+  put32(t, h + IP_SADDR, n.ip);
+  put32(t, h + IP_DADDR, dst);
+  put16(t, h + IP_CSUM, csumFinish(csumPartial(t, h, IP_HLEN, 0)));
+  if (reply) {
+    t.set(n.rx.subarray(ETH_SOURCE, ETH_SOURCE + 6), ETH_DEST);
+  } else if (dst === -1 || (n.mask !== -1 && n.ip !== 0 && (dst | n.mask) === -1 && ((dst ^ n.ip) & n.mask) === 0)) {
+    t.fill(0xff, 0, 6);
+  } else {
+    // next hop: on the subnet directly, else the gateway (RFC 1122 §3.3.1.1)
+    const hop = n.ip !== 0 && ((dst ^ n.ip) & n.mask) === 0 ? dst : n.gw;
+    if (hop === 0) {
+      n.cnt[C_NO_ROUTE]++;
+      return -1;
+    }
+    const e = arpFind(n, hop);
+    if (e < 0 || n.clock.now() - n.arpT[e] > ARP_MAX_AGE_MS) {
+      if (e >= 0) n.arpIp[e] = 0;
+      n.cnt[C_ARP_MISS]++;
+      arpSend(n, ARPOP_REQUEST, hop, null, 0);
+      return -1;
+    }
+    t.set(n.arpMac.subarray(e * 6, e * 6 + 6), ETH_DEST);
+  }
+  t.set(n.mac, ETH_SOURCE);
+  put16(t, ETH_PROTO, ETH_P_IP);
+  xmit(n, L4_OFF + l4len);
+  return 0;
+}
+
+/** Send a UDP datagram whose payload (len bytes) is at tx[UDP_DATA]. Returns ipSend's result. */
+export function udpOut(n: Net, sport: number, dst: number, dport: number, len: number): number {
+  const t = n.tx;
+  const u = L4_OFF;
+  put16(t, u, sport);
+  put16(t, u + 2, dport);
+  put16(t, u + 4, UDP_HLEN + len);
+  put16(t, u + 6, 0);
+  const c = l4Csum(t, u, UDP_HLEN + len, n.ip, dst, IPPROTO_UDP);
+  put16(t, u + 6, c === 0 ? 0xffff : c);
+  return ipSend(n, dst, IPPROTO_UDP, UDP_HLEN + len, false);
+}
+
+/**
+ * ICMP destination unreachable (code) for the datagram in rx at ip (header
+ * length ihl): its IP header and first 8 bytes of data (RFC 792).
+ * Never for a broadcast or multicast destination (RFC 1122 §3.2.2).
+ */
+function icmpUnreach(n: Net, ip: number, ihl: number, totlen: number, code: number): void {
+  const t = n.tx;
+  const q = ihl + 8 < totlen ? ihl + 8 : totlen;
+  put32(t, L4_OFF + 0, ICMP_DEST_UNREACH << 24 | code << 16);
+  put32(t, L4_OFF + 4, 0);
+  t.set(n.rx.subarray(ip, ip + q), L4_OFF + 8);
+  put16(t, L4_OFF + ICMP_CSUM, csumFinish(csumPartial(t, L4_OFF, 8 + q, 0)));
+  ipSend(n, get32(n.rx, ip + IP_SADDR), IPPROTO_ICMP, 8 + q, true);
+}
+
+/**
+ * The receive path: one frame of len bytes in rx. Ethernet → ARP or
+ * IPv4 → ICMP, UDP or TCP. Everything not for us or malformed is counted
+ * and dropped; nothing here throws.
+ */
+export function netInput(n: Net, len: number): void {
+  const r = n.rx;
+  n.cnt[C_RX]++;
+  if (len < ETH_HLEN + ARP_LEN || len > FRAME_MAX) {
+    n.cnt[C_RX_BAD]++;
+    return;
+  }
+  // to us or broadcast (multicast: not joined)
+  if ((r[0] & 1) === 0 ? r[0] !== n.mac[0] || r[1] !== n.mac[1] || r[2] !== n.mac[2] || r[3] !== n.mac[3] || r[4] !== n.mac[4] || r[5] !== n.mac[5] : (r[0] & r[1] & r[2] & r[3] & r[4] & r[5]) !== 0xff) {
+    n.cnt[C_RX_OTHER]++;
+    return;
+  }
+  const type = get16(r, ETH_PROTO);
+  if (type === ETH_P_ARP) {
+    const a = ETH_HLEN;
+    if (get16(r, a + ARP_HTYPE) !== 1 || get16(r, a + ARP_PTYPE) !== ETH_P_IP || get16(r, a + ARP_HLEN_PLEN) !== 0x0604) {
+      n.cnt[C_RX_BAD]++;
+      return;
+    }
+    const sip = get32(r, a + ARP_SPA);
+    const forUs = n.ip !== 0 && get32(r, a + ARP_TPA) === n.ip;
+    // RFC 826 "merge": refresh a known sender; add it when the packet is for us
+    if (sip !== 0) arpUpdate(n, sip, a + ARP_SHA, forUs);
+    if (!forUs) {
+      n.cnt[C_RX_OTHER]++;
+      return;
+    }
+    const op = get16(r, a + ARP_OP);
+    if (op === ARPOP_REQUEST) arpSend(n, ARPOP_REPLY, sip, r, a + ARP_SHA);
+    else if (op === ARPOP_REPLY && FEATURE_TCP) tcpKick(n, sip);
+    return;
+  }
+  if (type !== ETH_P_IP) {
+    n.cnt[C_RX_OTHER]++;
+    return;
+  }
+  // RFC 1122 §3.2.1: version, header length, total length, checksum
+  const ip = ETH_HLEN;
+  const vh = r[ip + IP_VERIHL];
+  const ihl = (vh & 15) * 4;
+  const totlen = get16(r, ip + IP_TOTLEN);
+  if (vh >> 4 !== 4 || ihl < IP_HLEN || totlen < ihl || ip + totlen > len || csumFinish(csumPartial(r, ip, ihl, 0)) !== 0) {
+    n.cnt[C_RX_BAD]++;
+    return;
+  }
+  const dst = get32(r, ip + IP_DADDR);
+  const src = get32(r, ip + IP_SADDR);
+  const bcast = dst === -1 || (n.ip !== 0 && (dst | n.mask) === -1 && ((dst ^ n.ip) & n.mask) === 0);
+  const proto = r[ip + IP_PROTO];
+  // before we have an address only DHCP (UDP, to us or broadcast) gets in
+  if ((dst !== n.ip && !bcast && !(n.ip === 0 && proto === IPPROTO_UDP)) || n.ip === 0 && proto !== IPPROTO_UDP) {
+    n.cnt[C_RX_OTHER]++;
+    return;
+  }
+  if ((get16(r, ip + IP_FRAGOFF) & (IP_MF | IP_OFFSET)) !== 0) {
+    n.cnt[C_FRAG_DROP]++;
+    return;
+  }
+  const l4 = ip + ihl;
+  const l4len = totlen - ihl;
+  if (proto === IPPROTO_ICMP) {
+    if (l4len < 8 || csumFinish(csumPartial(r, l4, l4len, 0)) !== 0) {
+      n.cnt[C_RX_BAD]++;
+      return;
+    }
+    if (r[l4 + ICMP_TYPE] !== ICMP_ECHO || bcast) return;
+    // RFC 792 echo reply: the same identifier, sequence and data
+    if (l4len > FRAME_MAX - L4_OFF) return;
+    n.cnt[C_ECHO]++;
+    const t = n.tx;
+    t.set(r.subarray(l4, l4 + l4len), L4_OFF);
+    t[L4_OFF + ICMP_TYPE] = ICMP_ECHOREPLY;
+    t[L4_OFF + ICMP_CODE] = 0;
+    put16(t, L4_OFF + ICMP_CSUM, 0);
+    put16(t, L4_OFF + ICMP_CSUM, csumFinish(csumPartial(t, L4_OFF, l4len, 0)));
+    ipSend(n, src, IPPROTO_ICMP, l4len, true);
+    return;
+  }
+  if (proto === IPPROTO_UDP) {
+    const ulen = get16(r, l4 + 4);
+    if (l4len < UDP_HLEN || ulen < UDP_HLEN || ulen > l4len || (get16(r, l4 + 6) !== 0 && l4Csum(r, l4, ulen, src, dst, IPPROTO_UDP) !== 0)) {
+      n.cnt[C_RX_BAD]++;
+      return;
+    }
+    const sport = get16(r, l4);
+    const dport = get16(r, l4 + 2);
+    const data = l4 + UDP_HLEN;
+    const dlen = ulen - UDP_HLEN;
+    if (FEATURE_DHCP && dport === DHCP_CLIENT_PORT) {
+      dhcpInput(n, data, dlen);
+      return;
+    }
+    if (n.ip === 0) return;
+    if (FEATURE_DNS && dnsInput(n, data, dlen, src, sport, dport)) return;
+    for (let s = 0; s < n.udpPort.length; s++) {
+      if (n.udpPort[s] !== dport) continue;
+      if (n.udpLen[s] > 0 || dlen > n.cfg.udpBuf) {
+        n.cnt[C_UDP_FULL]++;
+        return;
+      }
+      const b = s * n.cfg.udpBuf;
+      n.udpData.set(r.subarray(data, data + dlen), b);
+      n.udpLen[s] = dlen + 1;
+      n.udpFrom[s] = src;
+      n.udpFromPort[s] = sport;
+      return;
+    }
+    n.cnt[C_UDP_NOPORT]++;
+    if (!bcast) icmpUnreach(n, ip, ihl, totlen, ICMP_PORT_UNREACH);
+    return;
+  }
+  if (FEATURE_TCP && proto === IPPROTO_TCP && !bcast) {
+    tcpInput(n, l4, l4len, src);
+    return;
+  }
+  n.cnt[C_RX_OTHER]++;
+  if (!bcast) icmpUnreach(n, ip, ihl, totlen, ICMP_PROT_UNREACH);
+}
+
+/** Timers: call often (every 10–50 ms). Returns nothing; all work is due-time driven. */
+export function netTick(n: Net): void {
+  const now = n.clock.now();
+  if (FEATURE_TCP) tcpTick(n, now);
+  if (FEATURE_DHCP) dhcpTick(n, now);
+  if (FEATURE_DNS) dnsTick(n, now);
+}
+
+/** Set the address (ip/mask/gw/dns, 0 = none): flushes ARP; announces it with a gratuitous ARP request. */
+export function netSetIp(n: Net, ip: number, mask: number, gw: number, dns: number): void {
+  n.ip = ip | 0;
+  n.mask = mask | 0;
+  n.gw = gw | 0;
+  n.dns = dns | 0;
+  arpFlush(n);
+  if (n.ip !== 0) {
+    arpSend(n, ARPOP_REQUEST, n.ip, null, 0);
+    // ask for the gateway now so the first datagram to it is not replaced by the request
+    if (n.gw !== 0) arpSend(n, ARPOP_REQUEST, n.gw, null, 0);
+  }
+}
+
+/** Open a UDP socket on port (0: an ephemeral port, 49152–65535). Returns the socket or -1 (none free or port taken). */
+export function udpOpen(n: Net, port: number): number {
+  let p = port;
+  if (p === 0) p = 49152 + (rand(n) & 0x3fff);
+  for (let s = 0; s < n.udpPort.length; s++) if (n.udpPort[s] === p) return -1;
+  for (let s = 0; s < n.udpPort.length; s++) {
+    if (n.udpPort[s] !== 0) continue;
+    n.udpPort[s] = p;
+    n.udpLen[s] = 0;
+    return s;
+  }
+  return -1;
+}
+
+export function udpClose(n: Net, s: number): void {
+  if (s >= 0 && s < n.udpPort.length) n.udpPort[s] = 0;
+}
+
+/**
+ * Send len bytes of src at off from UDP socket s to dst:dport. Returns len,
+ * 0 when the next hop is being resolved (try again), or -1 (bad socket,
+ * too long, no route).
+ */
+export function udpSendTo(n: Net, s: number, dst: number, dport: number, src: Uint8Array, off: number, len: number): number {
+  if (s < 0 || s >= n.udpPort.length || n.udpPort[s] === 0 || len > FRAME_MAX - UDP_DATA) return -1;
+  n.tx.set(src.subarray(off, off + len), UDP_DATA);
+  const before = n.cnt[C_ARP_MISS];
+  if (udpOut(n, n.udpPort[s], dst, dport, len) === 0) return len;
+  return n.cnt[C_ARP_MISS] !== before ? 0 : -1;
+}
