@@ -155,6 +155,8 @@ export class Net {
   /* DHCP client (dhcp.ts) and DNS resolver (dns.ts) state */
   dh: Float64Array;
   dq: DnsQuery[];
+  /** DNS answers dropped (malformed, or not matching a query: ID, source, question) */
+  dnsDrop = 0;
   hostname = '';
   onLease: ((ip: number) => void) | null = null;
   constructor(cfg: CompactConfig, mac: Uint8Array, clock: Clock, seed: number) {
@@ -174,21 +176,27 @@ export class Net {
     this.tbuf = new Uint8Array(FEATURE_TCP ? cfg.tcbs * cfg.tcpBuf * 2 : 0);
     this.dh = new Float64Array(FEATURE_DHCP ? DH_FIELDS : 0);
     this.dq = [];
+    for (let i = 0; FEATURE_DNS && i < DNS_SLOTS; i++) this.dq.push({ name: '', state: 0, addr: 0, id: 0, port: 0, tries: 0, due: 0, cb: null });
   }
 }
 
 /** Numbers per TCP control block (tcp.ts F_*); here so Net can size it. */
-export const TCB_FIELDS = 32;
+export const TCB_FIELDS = 34;
 /** Numbers of DHCP client state (dhcp.ts D_*). */
 export const DH_FIELDS = 12;
 
-/** One DNS lookup in flight or answered (dns.ts). */
+/** DNS query slots (dns.ts): lookups in flight at once. */
+export const DNS_SLOTS = 2;
+
+/** One DNS lookup slot (dns.ts), created once with the Net. */
 export interface DnsQuery {
   name: string;
-  /** 0 pending, 1 done (addr), < 0 failed (an EAI_ code) */
+  /** 0 free, 1 pending, 2 answered (addr), < 0 failed (an EAI_ code); cb runs on the next dnsTick */
   state: number;
   addr: number;
+  /** query ID and UDP source port (RFC 5452: both random) */
   id: number;
+  port: number;
   tries: number;
   /** time of the next (re)send, ms */
   due: number;

@@ -1,0 +1,186 @@
+/*
+ * The compact stack's TCP (src/compact/tcp.ts) against the general stack's
+ * TCP in the simulation: handshakes both ways, bulk both ways with the
+ * bytes checked, loss, orderly close both ways, RST for a closed port,
+ * refused connect, a peer that vanishes (ETIMEDOUT), TIME-WAIT reuse.
+ */
+import { describe, it, expect } from 'vitest';
+import { Sim } from '../../src/sim/world';
+import { SimCompactHost } from '../../src/sim/compact_host';
+import { makeLan, LanHost } from '../scenario/helpers';
+import { netSetIp, C_TCP_RETRANS, C_TCP_RST_TX } from '../../src/compact/net';
+import { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState } from '../../src/compact/tcp';
+import { socket, bind, listen, accept, connect, send, recv, close, ensureTcp } from '../../src/socket/socket';
+import { SOCK_STREAM, IPPROTO_TCP } from '../../src/socket/sock';
+import { parseIpU } from './addr_util';
+import { TCP_FREE, TCP_ESTABLISHED, TCP_TIME_WAIT, TCP_CLOSE } from '../../src/transport/tcp/tcp';
+import { ECONNREFUSED, ETIMEDOUT, EAGAIN } from '../../src/core/errno';
+
+const PICO = parseIpU('192.0.2.50') | 0;
+
+function lan(seed: number, over?: { tcpBuf?: number; tcbs?: number }): { sim: Sim; g: LanHost; c: SimCompactHost } {
+  const sim = new Sim({ seed });
+  const [g] = makeLan(sim, 1);
+  ensureTcp(g.h.st);
+  const c = new SimCompactHost(sim, 'pico', over !== undefined ? over : null);
+  netSetIp(c.n, PICO, 0xffffff00 | 0, 0, 0);
+  return { sim, g, c };
+}
+
+/** Byte i of the test stream. */
+function pat(i: number, seed: number): number {
+  return (i * 31 + seed + (i >>> 8)) & 0xff;
+}
+
+/**
+ * Move `total` bytes from the compact block t to the general socket fd
+ * (or the other way when toCompact), checking every byte. Returns bytes received.
+ */
+function transfer(sim: Sim, x: { g: LanHost; c: SimCompactHost }, t: number, fd: number, total: number, toCompact: boolean, maxMs: number): number {
+  const st = x.g.h.st;
+  const n = x.c.n;
+  const buf = new Uint8Array(4096);
+  let sent = 0;
+  let got = 0;
+  let bad = -1;
+  sim.runUntil(() => {
+    for (let k = 0; k < 8 && sent < total; k++) {
+      const len = Math.min(1000 + (sent % 700), total - sent);
+      for (let i = 0; i < len; i++) buf[i] = pat(sent + i, 7);
+      const r = toCompact ? send(st, fd, buf, 0, len) : tcpSend(n, t, buf, 0, len);
+      if (r <= 0) break;
+      sent += r;
+    }
+    for (let k = 0; k < 8; k++) {
+      const r = toCompact ? tcpRecv(n, t, buf, 4096) : recv(st, fd, buf, 0, 4096);
+      if (r <= 0) break;
+      for (let i = 0; i < r; i++) if (buf[i] !== pat(got + i, 7) && bad < 0) bad = got + i;
+      got += r;
+    }
+    return got >= total;
+  }, maxMs);
+  expect(bad, 'first wrong byte at ' + bad + ' ' + sim.describe()).toBe(-1);
+  return got;
+}
+
+function generalListen(x: { g: LanHost }, port: number): number {
+  const st = x.g.h.st;
+  const fd = socket(st, SOCK_STREAM, IPPROTO_TCP);
+  expect(bind(st, fd, 0, port)).toBe(0);
+  expect(listen(st, fd, 4)).toBe(0);
+  return fd;
+}
+
+describe('compact TCP against the general stack', () => {
+  it('passive open on the compact side, 64 KB each way, orderly close from the general side', () => {
+    const x = lan(11);
+    const { sim, g, c } = x;
+    const l = tcpListen(c.n, 80);
+    expect(l).toBeGreaterThanOrEqual(0);
+    const st = g.h.st;
+    const fd = socket(st, SOCK_STREAM, IPPROTO_TCP);
+    connect(st, fd, PICO >>> 0, 80);
+    let t = -1;
+    expect(sim.runUntil(() => (t = tcpAccept(c.n, l)) >= 0, 3000), sim.describe()).toBe(true);
+    expect(tcpState(c.n, t)).toBe(TCP_ESTABLISHED);
+    expect(transfer(sim, x, t, fd, 65536, true, 30000)).toBe(65536);
+    expect(transfer(sim, x, t, fd, 65536, false, 30000)).toBe(65536);
+    close(st, fd);
+    const b = new Uint8Array(16);
+    expect(sim.runUntil(() => tcpRecv(c.n, t, b, 16) === -1, 2000)).toBe(true);
+    tcpClose(c.n, t);
+    expect(sim.runUntil(() => tcpState(c.n, t) === TCP_FREE, 3000), sim.describe()).toBe(true);
+    tcpClose(c.n, l);
+    expect(tcpState(c.n, l)).toBe(TCP_FREE);
+  });
+
+  it('active open from the compact side, 200 KB with 5% loss each way, close from the compact side', () => {
+    const x = lan(12);
+    const { sim, g, c } = x;
+    const lfd = generalListen(x, 7000);
+    sim.setFaults(g.h, { loss: 0.05 });
+    const t = tcpConnect(c.n, g.ip | 0, 7000);
+    expect(t).toBeGreaterThanOrEqual(0);
+    let fd = -1;
+    expect(sim.runUntil(() => (fd = accept(g.h.st, lfd, null)) >= 0, 10000), sim.describe()).toBe(true);
+    expect(sim.runUntil(() => tcpState(c.n, t) === TCP_ESTABLISHED, 10000)).toBe(true);
+    expect(transfer(sim, x, t, fd, 200000, false, 120000)).toBe(200000);
+    expect(transfer(sim, x, t, fd, 200000, true, 120000)).toBe(200000);
+    expect(c.n.cnt[C_TCP_RETRANS]).toBeGreaterThan(0);
+    tcpClose(c.n, t);
+    const b = new Uint8Array(16);
+    expect(sim.runUntil(() => recv(g.h.st, fd, b, 0, 16) === 0, 20000), sim.describe()).toBe(true);
+    close(g.h.st, fd);
+    expect(sim.runUntil(() => tcpState(c.n, t) === TCP_TIME_WAIT || tcpState(c.n, t) === TCP_FREE, 20000), sim.describe()).toBe(true);
+  });
+
+  it('a SYN to a closed port gets a RST; connect to a closed port is refused', () => {
+    const x = lan(13);
+    const { sim, g, c } = x;
+    const st = g.h.st;
+    const fd = socket(st, SOCK_STREAM, IPPROTO_TCP);
+    connect(st, fd, PICO >>> 0, 81);
+    const b = new Uint8Array(4);
+    expect(sim.runUntil(() => recv(st, fd, b, 0, 4) === -ECONNREFUSED, 3000), sim.describe()).toBe(true);
+    expect(c.n.cnt[C_TCP_RST_TX]).toBeGreaterThan(0);
+    const t = tcpConnect(c.n, g.ip | 0, 82);
+    expect(sim.runUntil(() => tcpRecv(c.n, t, b, 4) === -ECONNREFUSED, 3000), sim.describe()).toBe(true);
+    expect(tcpState(c.n, t)).toBe(TCP_CLOSE);
+    tcpClose(c.n, t);
+    expect(tcpState(c.n, t)).toBe(TCP_FREE);
+  });
+
+  it('a peer that vanishes: the connection times out (ETIMEDOUT) with backed-off retransmissions', () => {
+    const x = lan(14);
+    const { sim, g, c } = x;
+    const lfd = generalListen(x, 7001);
+    const t = tcpConnect(c.n, g.ip | 0, 7001);
+    let fd = -1;
+    expect(sim.runUntil(() => (fd = accept(g.h.st, lfd, null)) >= 0, 3000)).toBe(true);
+    sim.setFaults(g.h, { loss: 1 });
+    const data = new Uint8Array(500);
+    expect(tcpSend(c.n, t, data, 0, 500)).toBe(500);
+    const b = new Uint8Array(4);
+    expect(sim.runUntil(() => tcpRecv(c.n, t, b, 4) === -ETIMEDOUT, 600000), sim.describe()).toBe(true);
+    const r = c.n.cnt[C_TCP_RETRANS];
+    expect(r).toBeGreaterThanOrEqual(10);
+    expect(r).toBeLessThan(20);
+    tcpClose(c.n, t);
+    expect(recv(g.h.st, fd, b, 0, 4)).toBe(-EAGAIN);
+  });
+
+  it('more connections than blocks: TIME-WAIT blocks are reused, a refused SYN is retried', () => {
+    const x = lan(15, { tcbs: 2 });
+    const { sim, g, c } = x;
+    const lfd = generalListen(x, 7002);
+    for (let k = 0; k < 5; k++) {
+      const t = tcpConnect(c.n, g.ip | 0, 7002);
+      expect(t, 'connect ' + k).toBeGreaterThanOrEqual(0);
+      let fd = -1;
+      expect(sim.runUntil(() => (fd = accept(g.h.st, lfd, null)) >= 0, 5000), 'accept ' + k + ' ' + sim.describe()).toBe(true);
+      expect(sim.runUntil(() => tcpState(c.n, t) === TCP_ESTABLISHED, 5000)).toBe(true);
+      tcpClose(c.n, t);
+      const b = new Uint8Array(4);
+      expect(sim.runUntil(() => recv(g.h.st, fd, b, 0, 4) === 0, 5000)).toBe(true);
+      close(g.h.st, fd);
+      expect(sim.runUntil(() => tcpState(c.n, t) === TCP_TIME_WAIT, 5000), 'tw ' + k + ' ' + sim.describe()).toBe(true);
+    }
+  });
+
+  for (const seed of [21, 22, 23, 24, 25, 26]) {
+    it('seed ' + seed + ': 40 KB each way through 10% loss, duplication, reordering, corruption and 20 ms delay', () => {
+      const x = lan(seed, { tcpBuf: 1024 });
+      const { sim, g, c } = x;
+      const lfd = generalListen(x, 7100);
+      sim.setFaults(g.h, { loss: 0.1, dup: 0.05, reorder: 0.1, reorderMs: 30, corrupt: 0.03, corruptFrom: 14, delayMs: 10 });
+      const t = tcpConnect(c.n, g.ip | 0, 7100);
+      let fd = -1;
+      expect(sim.runUntil(() => (fd = accept(g.h.st, lfd, null)) >= 0, 30000), sim.describe()).toBe(true);
+      expect(transfer(sim, x, t, fd, 40000, false, 300000)).toBe(40000);
+      expect(transfer(sim, x, t, fd, 40000, true, 300000)).toBe(40000);
+      tcpClose(c.n, t);
+      close(g.h.st, fd);
+      expect(sim.runUntil(() => tcpState(c.n, t) === TCP_TIME_WAIT || tcpState(c.n, t) === TCP_FREE, 120000), sim.describe()).toBe(true);
+    });
+  }
+});
