@@ -1,4 +1,324 @@
-/* stub: being written */
-import type { Net } from './net';
-export function dnsInput(n: Net, off: number, len: number, src: number, sport: number, dport: number): boolean { return false; }
-export function dnsTick(n: Net, now: number): void {}
+/*
+ * dns.ts — the compact stack's DNS stub resolver (small boards). Place in
+ * the packet path: netInput offers it every UDP datagram once the
+ * interface has an address (dnsInput, payload still in n.rx); it takes
+ * those to a pending query's source port. netTick runs dnsTick, which
+ * sends and resends the queries (built in n.tx at UDP_DATA, sent with
+ * udpOut) and runs the callbacks — only there, never inside netInput.
+ * State: DNS_SLOTS query slots in n.dq, created with the Net.
+ *
+ * Implements RFC 1035 §4.1 (A queries with RD, class IN, to n.dns port
+ * 53; answers parsed as hostile input: every length checked against the
+ * datagram, compression pointers (§4.1.4) followed only backwards, never
+ * into the header and at most PTR_MAX per name), RFC 5452 §9.1 (random
+ * ID and source port; an answer must match ID, server, port and echo the
+ * question, else it is dropped and counted), RFC 1034 §4.3.2 / RFC 2181
+ * §10.1 CNAME chains inside the answer (at most CHAIN_MAX links), RFC
+ * 2308 NXDOMAIN (EAI_NONAME) and NODATA (EAI_NODATA). Malformed answers
+ * are counted (n.dnsDrop) and ignored: the query is resent after 1 s,
+ * four tries in all, then EAI_AGAIN. No cache, no TCP fallback (TC:
+ * EAI_TRUNCATED).
+ */
+import { Net, type DnsQuery, rand, get16, get32, put16, udpOut, UDP_DATA } from './net';
+import {
+  DNS_PORT, DNS_HLEN, DNS_ID, DNS_FLAGS, DNS_QDCOUNT, DNS_ANCOUNT, DNS_F_QR, DNS_F_OPCODE, DNS_F_TC, DNS_F_RD,
+  DNS_F_RCODE, DNS_RCODE_NXDOMAIN, DNS_TYPE_A, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_LABEL_MAX, DNS_PTR_MAX,
+  DNS_RR_TYPE, DNS_RR_CLASS, DNS_RR_RDLEN, DNS_RR_RDATA, DNS_Q_TYPE, DNS_Q_CLASS, DNS_Q_FIXED,
+  EAI_OK, EAI_NONAME, EAI_AGAIN, EAI_FAIL, EAI_NODATA, EAI_MEMORY, EAI_NOSERVERS, EAI_TRUNCATED, EAI_BADNAME,
+} from '../wire/dns';
+
+/** sends per query (RFC 1035 §4.2.1 leaves it to the resolver) */
+export const DNS_TRIES = 4;
+/** time between sends, ms */
+export const DNS_RESEND_MS = 1000;
+/** resend soon when the query became an ARP request (next hop unknown) */
+const ARP_RETRY_MS = 250;
+/** CNAME links followed inside one answer */
+const CHAIN_MAX = 8;
+
+const Q_FREE = 0;
+const Q_PENDING = 1;
+const Q_DONE = 2;
+
+/**
+ * Compare the (compressed) names at a and b of the message r[base..end):
+ * 1 equal (ASCII case-insensitive), 0 different, -1 malformed (a pointer
+ * forward, into the header or beyond PTR_MAX jumps; a reserved label type;
+ * anything past end). Bounded: ≤ 2·PTR_MAX jumps, ≤ 128 labels.
+ */
+function nameCmp(r: Uint8Array, base: number, end: number, a: number, b: number): number {
+  let ja = 0;
+  let jb = 0;
+  for (let k = 0; k < 128; k++) {
+    while (a < end && (r[a] & 0xc0) === 0xc0) {
+      const t = a + 1 < end ? base + (((r[a] & 0x3f) << 8) | r[a + 1]) : -1;
+      if (t < base + DNS_HLEN || t >= a || ++ja > DNS_PTR_MAX) return -1;
+      a = t;
+    }
+    while (b < end && (r[b] & 0xc0) === 0xc0) {
+      const t = b + 1 < end ? base + (((r[b] & 0x3f) << 8) | r[b + 1]) : -1;
+      if (t < base + DNS_HLEN || t >= b || ++jb > DNS_PTR_MAX) return -1;
+      b = t;
+    }
+    if (a >= end || b >= end) return -1;
+    const l = r[a];
+    if (l > DNS_LABEL_MAX || r[b] > DNS_LABEL_MAX || a + l >= end || b + r[b] >= end) return -1;
+    if (l !== r[b]) return 0;
+    if (l === 0) return 1;
+    if (a !== b) {
+      for (let i = 1; i <= l; i++) {
+        let x = r[a + i];
+        let y = r[b + i];
+        if (x >= 0x41 && x <= 0x5a) x += 0x20;
+        if (y >= 0x41 && y <= 0x5a) y += 0x20;
+        if (x !== y) return 0;
+      }
+    }
+    a += l + 1;
+    b += l + 1;
+  }
+  return -1;
+}
+
+/**
+ * Look up the A record of name; cb(err, addr) runs later from dnsTick
+ * (err 0 = EAI_OK, else an EAI_ code). A dotted quad is answered without
+ * a query. Returns 0 (cb will run) or, at once and without cb, EAI_BADNAME
+ * (empty, a label empty or > 63 bytes, > 253 bytes, not printable ASCII),
+ * EAI_NOSERVERS (n.dns is 0) or EAI_MEMORY (every slot busy).
+ */
+export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) => void): number {
+  let len = name.length;
+  if (len > 0 && name.charCodeAt(len - 1) === 0x2e) len--;
+  if (len === 0 || len > 253) return EAI_BADNAME;
+  // one pass: label rules, and the dotted quad (four decimal parts 0..255)
+  let lab = 0;
+  let part = -1;
+  let parts = 0;
+  let quad = 0;
+  let isQuad = len === name.length;
+  for (let i = 0; i < len; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e) {
+      if (lab === 0) return EAI_BADNAME;
+      lab = 0;
+      if (part < 0) isQuad = false;
+      quad = quad * 256 + part;
+      parts++;
+      part = -1;
+      continue;
+    }
+    if (c < 0x21 || c > 0x7e || ++lab > DNS_LABEL_MAX) return EAI_BADNAME;
+    if (c >= 0x30 && c <= 0x39) {
+      part = (part < 0 ? 0 : part * 10) + c - 0x30;
+      if (part > 255) isQuad = false;
+    } else {
+      isQuad = false;
+    }
+  }
+  isQuad = isQuad && part >= 0 && parts === 3;
+  if (!isQuad && n.dns === 0) return EAI_NOSERVERS;
+  let q: DnsQuery | null = null;
+  for (let i = 0; i < n.dq.length; i++) {
+    if (n.dq[i].state === Q_FREE) {
+      q = n.dq[i];
+      break;
+    }
+  }
+  if (q === null) return EAI_MEMORY;
+  q.name = name;
+  q.cb = cb;
+  q.tries = 0;
+  q.due = n.clock.now();
+  q.addr = isQuad ? (quad * 256 + part) | 0 : 0;
+  q.state = isQuad ? Q_DONE : Q_PENDING;
+  q.id = rand(n) & 0xffff;
+  // RFC 5452 §9.2: a random source port (49152..65535), not one in use here
+  for (let k = 0; k < 8; k++) {
+    q.port = 49152 + (rand(n) & 0x3fff);
+    let used = false;
+    for (let i = 0; i < n.udpPort.length; i++) if (n.udpPort[i] === q.port) used = true;
+    for (let i = 0; i < n.dq.length; i++) if (n.dq[i] !== q && n.dq[i].state !== Q_FREE && n.dq[i].port === q.port) used = true;
+    if (!used) break;
+  }
+  return EAI_OK;
+}
+
+/** Timers (from netTick): send and resend queries, time them out, run the callbacks of finished ones. */
+export function dnsTick(n: Net, now: number): void {
+  for (let s = 0; s < n.dq.length; s++) {
+    const q = n.dq[s];
+    if (q.state === Q_PENDING && now >= q.due) {
+      if (q.tries >= DNS_TRIES) {
+        q.state = EAI_AGAIN;
+      } else {
+        // header (RFC 1035 §4.1.1), then the question: the name as labels, QTYPE A, QCLASS IN
+        const t = n.tx;
+        const o = UDP_DATA;
+        t.fill(0, o, o + DNS_HLEN);
+        put16(t, o + DNS_ID, q.id);
+        put16(t, o + DNS_FLAGS, DNS_F_RD);
+        put16(t, o + DNS_QDCOUNT, 1);
+        const nm = q.name;
+        let at = o + DNS_HLEN;
+        let p = at + 1;
+        for (let i = 0; i < nm.length; i++) {
+          const c = nm.charCodeAt(i);
+          if (c === 0x2e) {
+            t[at] = p - at - 1;
+            at = p;
+          } else {
+            t[p] = c;
+          }
+          p++;
+        }
+        // the last label's length; 0 when the name ended with '.' (then that byte is the root)
+        t[at] = p - at - 1;
+        if (p - at - 1 !== 0) t[p++] = 0;
+        put16(t, p + DNS_Q_TYPE, DNS_TYPE_A);
+        put16(t, p + DNS_Q_CLASS, DNS_CLASS_IN);
+        const rc = udpOut(n, q.port, n.dns, DNS_PORT, p + DNS_Q_FIXED - o);
+        q.tries++;
+        q.due = now + (rc < 0 ? ARP_RETRY_MS : DNS_RESEND_MS);
+      }
+    }
+    if (q.state !== Q_PENDING && q.state !== Q_FREE) {
+      const cb = q.cb;
+      const err = q.state === Q_DONE ? EAI_OK : q.state;
+      const addr = q.addr;
+      q.state = Q_FREE;
+      q.cb = null;
+      q.name = '';
+      if (cb !== null) cb(err, addr);
+    }
+  }
+}
+
+/**
+ * A UDP datagram (payload at off, len bytes, in n.rx) from src:sport to
+ * our dport. Returns false when it is not to a pending query's port (the
+ * caller delivers it elsewhere), true when taken: answered the query, or
+ * dropped and counted in n.dnsDrop (wrong server or ID, not an answer to
+ * our question, malformed). Never throws, reads only r[off..off+len).
+ */
+export function dnsInput(n: Net, off: number, len: number, src: number, sport: number, dport: number): boolean {
+  let q: DnsQuery | null = null;
+  for (let i = 0; i < n.dq.length; i++) {
+    if (n.dq[i].state === Q_PENDING && n.dq[i].port === dport) {
+      q = n.dq[i];
+      break;
+    }
+  }
+  if (q === null) return false;
+  const r = n.rx;
+  const end = off + len;
+  if (src !== n.dns || sport !== DNS_PORT || len < DNS_HLEN || end > r.length || get16(r, off + DNS_ID) !== q.id) {
+    n.dnsDrop++;
+    return true;
+  }
+  const flags = get16(r, off + DNS_FLAGS);
+  const rcode = flags & DNS_F_RCODE;
+  const qd = get16(r, off + DNS_QDCOUNT);
+  if ((flags & DNS_F_QR) === 0 || (flags & DNS_F_OPCODE) !== 0 || qd > 1 || (qd === 0 && rcode === 0)) {
+    n.dnsDrop++;
+    return true;
+  }
+  // the question must be ours, uncompressed: compare its labels with the name
+  const qn = off + DNS_HLEN;
+  let p = qn;
+  if (qd === 1) {
+    const nm = q.name;
+    let i = 0;
+    for (;;) {
+      const l = p < end ? r[p] : 0xff;
+      if (l > DNS_LABEL_MAX || p + l >= end) {
+        n.dnsDrop++;
+        return true;
+      }
+      p++;
+      if (l === 0) break;
+      let same = i + l <= nm.length && (i + l === nm.length || nm.charCodeAt(i + l) === 0x2e);
+      for (let k = 0; same && k < l; k++) {
+        let x = r[p + k];
+        let y = nm.charCodeAt(i + k);
+        if (x >= 0x41 && x <= 0x5a) x += 0x20;
+        if (y >= 0x41 && y <= 0x5a) y += 0x20;
+        same = x === y;
+      }
+      if (!same) {
+        n.dnsDrop++;
+        return true;
+      }
+      p += l;
+      i += l + 1;
+    }
+    if (i < nm.length || p + DNS_Q_FIXED > end || get16(r, p + DNS_Q_TYPE) !== DNS_TYPE_A || get16(r, p + DNS_Q_CLASS) !== DNS_CLASS_IN) {
+      n.dnsDrop++;
+      return true;
+    }
+    p += DNS_Q_FIXED;
+  }
+  if (rcode !== 0 || (flags & DNS_F_TC) !== 0) {
+    q.state = rcode === DNS_RCODE_NXDOMAIN ? EAI_NONAME : rcode !== 0 ? EAI_FAIL : EAI_TRUNCATED;
+    return true;
+  }
+  // the answer section, walked once per CNAME link (records may come in any order);
+  // every record must lie inside the datagram, an A record's RDATA is 4 bytes
+  const an = get16(r, off + DNS_ANCOUNT);
+  const a0 = p;
+  let tgt = qn;
+  let hops = 0;
+  let found = false;
+  let bad = false;
+  for (let pass = 0; pass <= CHAIN_MAX && !bad && !found; pass++) {
+    const h0 = hops;
+    p = a0;
+    for (let i = 0; i < an && !bad; i++) {
+      const own = p;
+      // skip the owner: labels up to the root or a pointer
+      for (;;) {
+        const l = p < end ? r[p] : 0xff;
+        if ((l & 0xc0) === 0xc0) {
+          p += 2;
+          break;
+        }
+        if (l > DNS_LABEL_MAX || p - own + l > 254) {
+          bad = true;
+          break;
+        }
+        p += l + 1;
+        if (l === 0) break;
+      }
+      if (bad || p + DNS_RR_RDATA > end) {
+        bad = true;
+        break;
+      }
+      const type = get16(r, p + DNS_RR_TYPE);
+      const rd = p + DNS_RR_RDATA;
+      const rdlen = get16(r, p + DNS_RR_RDLEN);
+      p = rd + rdlen;
+      const inA = get16(r, rd - DNS_RR_RDATA + DNS_RR_CLASS) === DNS_CLASS_IN && (type === DNS_TYPE_A || type === DNS_TYPE_CNAME);
+      if (p > end || (inA && type === DNS_TYPE_A && rdlen !== 4)) {
+        bad = true;
+        break;
+      }
+      if (!inA || found) continue;
+      const eq = nameCmp(r, off, end, own, tgt);
+      if (eq < 0) {
+        bad = true;
+      } else if (eq === 1 && type === DNS_TYPE_A) {
+        found = true;
+        q.addr = get32(r, rd);
+      } else if (eq === 1 && ++hops <= CHAIN_MAX) {
+        tgt = rd;
+      }
+    }
+    if (hops === h0 || hops > CHAIN_MAX) break;
+  }
+  if (bad) {
+    n.dnsDrop++;
+    return true;
+  }
+  q.state = found ? Q_DONE : hops > CHAIN_MAX ? EAI_FAIL : EAI_NODATA;
+  return true;
+}
