@@ -10,7 +10,7 @@
  * BOUND, RENEWING, REBINDING; §4.4.5 T1/T2 defaults 0.5 and 0.875 of the
  * lease, lease time counted from the REQUEST), §4.1 retransmission
  * (4, 8, 16, 32, 64 s, ±1 s random; RENEWING/REBINDING: half the time
- * left, at least 60 s), §4.3.6 option table (REQUEST in SELECTING carries
+ * left, at least 60 s), §4.4.1 table 5 (REQUEST in SELECTING carries
  * 50 and 54, RENEWING/REBINDING carry ciaddr only; RELEASE 53, 61, 54),
  * and RFC 2132 options 1, 3, 6, 12, 50, 51, 53, 54, 55, 57, 58, 59, 61.
  * Replies are checked (op, htype/hlen, xid, chaddr, magic cookie, every

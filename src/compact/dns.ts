@@ -177,15 +177,22 @@ export function dnsTick(n: Net, now: number): void {
         if (p - at - 1 !== 0) t[p++] = 0;
         put16(t, p + DNS_Q_TYPE, DNS_TYPE_A);
         put16(t, p + DNS_Q_CLASS, DNS_CLASS_IN);
-        const rc = udpOut(n, q.port, n.dns, DNS_PORT, p + DNS_Q_FIXED - o);
-        q.tries++;
-        q.due = now + (rc < 0 ? ARP_RETRY_MS : DNS_RESEND_MS);
+        // a send that became an ARP request (next hop unknown) is retried soon and,
+        // the first DNS_TRIES times, not counted as a try (q.addr counts them while pending)
+        if (udpOut(n, q.port, n.dns, DNS_PORT, p + DNS_Q_FIXED - o) < 0) {
+          q.due = now + ARP_RETRY_MS;
+          if (q.addr < DNS_TRIES) q.addr++;
+          else q.tries++;
+        } else {
+          q.due = now + DNS_RESEND_MS;
+          q.tries++;
+        }
       }
     }
     if (q.state !== Q_PENDING && q.state !== Q_FREE) {
       const cb = q.cb;
       const err = q.state === Q_DONE ? EAI_OK : q.state;
-      const addr = q.addr;
+      const addr = q.state === Q_DONE ? q.addr : 0;
       q.state = Q_FREE;
       q.cb = null;
       q.name = '';

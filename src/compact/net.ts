@@ -193,6 +193,7 @@ export interface DnsQuery {
   name: string;
   /** 0 free, 1 pending, 2 answered (addr), < 0 failed (an EAI_ code); cb runs on the next dnsTick */
   state: number;
+  /** the answer; while pending, sends that became ARP requests */
   addr: number;
   /** query ID and UDP source port (RFC 5452: both random) */
   id: number;
