@@ -150,6 +150,37 @@ export function boardEntrySource(board, exportName, values) {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The generated entry of a compact board bundle (src/compact/, the small
+ * boards' `full` and `tiny` profiles): the board, compactStack bound to it,
+ * the compact stack's API, its chip driver and the Espruino SPI/IRQ
+ * adapters; TCP, DHCP and DNS as the profile's features say.
+ */
+export function compactEntrySource(board, exportName, values) {
+  const f = (p) => JSON.stringify(join(ROOT, p));
+  const lines = [
+    `import { compactStackFor } from ${f('src/compact/board.ts')};`,
+    `import { ${exportName} as B } from ${f('boards/' + board.id + '.ts')};`,
+    'export const BOARD = B;',
+    '/** compactStack(overrides | null, mac, clock?) */',
+    'export function compactStack(over, mac, clock) { return compactStackFor(B, over, mac, clock); }',
+    `export { EspruinoMsClock } from ${f('src/compact/board.ts')};`,
+    `export { netCreate, netInput, netRxFrame, netAttach, netTick, netSetIp, udpOpen, udpClose, udpSendTo, CNT_NAMES } from ${f('src/compact/net.ts')};`,
+    `export { networkJsCompact } from ${f('src/compact/networkjs.ts')};`,
+    `export { espruinoSpiBus, espruinoIrqLine } from ${f('drivers/espruino/spi.ts')};`,
+  ];
+  if (board.chip === 'enc28j60') lines.push(`export { encAttach, encPoll, encLinkUp } from ${f('src/compact/enc28j60.ts')};`);
+  if (values.FEATURE_TCP) lines.push(`export { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState } from ${f('src/compact/tcp.ts')};`);
+  if (values.FEATURE_DHCP) lines.push(`export { dhcpStart, dhcpRelease } from ${f('src/compact/dhcp.ts')};`);
+  if (values.FEATURE_DNS) lines.push(`export { dnsLookup } from ${f('src/compact/dns.ts')};`);
+  return lines.join('\n') + '\n';
+}
+
+/** The features of a compact profile: 'full' = TCP, DHCP and DNS; 'tiny' = DHCP and DNS without TCP. */
+export function compactFeatures(profile) {
+  return { tcp: profile === 'full', dhcp: true, dns: true };
+}
+
 /** The E* constants of src/core/errno.ts. */
 function errnoConsts() {
   const names = [];
@@ -258,8 +289,9 @@ const BUILD_ONLY_BOARD_FIELDS = ['cannotFitYet', 'budgetNote', 'enforceBudget'];
  * drops `features`: its features are compiled in (the generic bundle's
  * boardConfig still reads them).
  */
-function boardDataPlugin(perBoard) {
-  const drop = perBoard ? BUILD_ONLY_BOARD_FIELDS.concat(['features']) : BUILD_ONLY_BOARD_FIELDS;
+function boardDataPlugin(perBoard, compact) {
+  // a compact bundle reads only the board's `compact` part: the general stack's config goes too
+  const drop = perBoard ? BUILD_ONLY_BOARD_FIELDS.concat(compact ? ['features', 'config'] : ['features']) : BUILD_ONLY_BOARD_FIELDS;
   const boardsDir = join(ROOT, 'boards') + '/';
   return {
     name: 'slabnet-board-data',
@@ -300,12 +332,14 @@ function boardEntryPlugin(source) {
 /**
  * laxTypes: type errors become warnings (for building while other layers are mid-edit).
  * target: undefined = the generic bundle (src/espruino.ts, every feature on);
- * or { board, exportName } = that board's bundle with its features.
+ * or { board, exportName } = that board's bundle with its features;
+ * or { board, exportName, compact: 'full' | 'tiny' } = its compact bundle.
  */
 export function espruinoInputOptions(laxTypes, target) {
-  const values = resolveFeatures(target ? target.board.features : undefined);
-  const extra = [featuresPlugin(values), boardDataPlugin(target !== undefined && target !== null), inlineHelpersPlugin()];
-  if (target) extra.unshift(boardEntryPlugin(boardEntrySource(target.board, target.exportName, values)));
+  const compact = target ? target.compact : undefined;
+  const values = resolveFeatures(target ? (compact ? compactFeatures(compact) : target.board.features) : undefined);
+  const extra = [featuresPlugin(values), boardDataPlugin(target !== undefined && target !== null, compact !== undefined), inlineHelpersPlugin()];
+  if (target) extra.unshift(boardEntryPlugin(compact ? compactEntrySource(target.board, target.exportName, values) : boardEntrySource(target.board, target.exportName, values)));
   return {
     input: target ? BOARD_ENTRY_ID : ESPRUINO_ENTRY,
     treeshake: { moduleSideEffects: false },

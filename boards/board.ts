@@ -9,6 +9,7 @@
  * `npm run build` (bundle size against codeFlashBytes).
  */
 import type { StackConfig } from '../src/config';
+import type { CompactConfig } from '../src/compact/net';
 
 export type EthChip = 'enc28j60' | 'w5500' | 'host';
 
@@ -72,6 +73,19 @@ export interface Board {
    * `npm run test:espruino` fail.
    */
   cannotFitYet?: string;
+  /**
+   * The compact stack (src/compact/) for this small board: `npm run build`
+   * makes dist/espruino/<id>.full.min.js (ARP, IPv4, ICMP, UDP, TCP, DHCP,
+   * DNS, NetworkJS, the chip driver) and <id>.tiny.min.js (the same
+   * without TCP); `profile` is the one the board uses by default. Absent:
+   * the board has the general stack's bundle only.
+   */
+  compact?: CompactBoard;
+}
+
+export interface CompactBoard {
+  profile: 'full' | 'tiny';
+  config: Partial<CompactConfig>;
 }
 
 /** Per-board compile-time features (src/features.ts); absent = on. */

@@ -102,4 +102,6 @@ export const espruinoOriginalEnc28j60: Board = {
   budgetNote:
     'does not fit: the core (ARP, IPv4, ICMP, UDP, sockets) and the ENC28J60 driver alone minify to ~47 KB, ' +
     'more than twice the 20 KB saved-code area (and TCP is not in yet); use the Pico or the WiFi board',
+  // the compact stack (src/compact/): its tiny profile by default (issue 8)
+  compact: { profile: 'tiny', config: { arpSize: 4, tcbs: 0, udpSocks: 2, udpBuf: 548 } },
 };

@@ -112,4 +112,6 @@ export const espruinoPicoEnc28j60: Board = {
     dhcp: false,
     dns: false,
   },
+  // the compact stack (src/compact/): its full profile by default (issue 8)
+  compact: { profile: 'full', config: { arpSize: 4, tcbs: 3, tcpBuf: 1536, udpSocks: 2, udpBuf: 548 } },
 };

@@ -330,6 +330,9 @@ function offList(board) {
   return off.length === 0 ? 'all features' : 'off: ' + off.join(',');
 }
 
+/** issue 8's flash goals for the compact profiles: full within 32 KB, tiny within 16 KB */
+const COMPACT_FLASH_GOAL = { full: 32768, tiny: 16384 };
+
 async function main() {
   const t0 = Date.now();
   const boards = await loadBoards();
@@ -386,8 +389,31 @@ async function main() {
     }
     boardRows.set(b.id, { id: b.id, size: Buffer.byteLength(code), gz: gzipSync(code).length, budget: b.codeFlashBytes, enforce, note: offList(b) + (b.budgetNote ? '; ' + b.budgetNote : '') });
   }
+  // the compact bundles (src/compact/) of the small boards: both profiles, the
+  // default one against the board's saved-code flash, the goal of issue 8 beside it
+  for (const t of boards) {
+    const b = t.board;
+    if (b.compact === undefined || (boardArg !== null && boardArg !== b.id)) continue;
+    for (const profile of ['full', 'tiny']) {
+      const file = `dist/espruino/${b.id}.${profile}.min.js`;
+      const code = await bundle(Object.assign({}, t, { compact: profile }), file, undefined);
+      if (code === null) {
+        failed++;
+        continue;
+      }
+      if (check(file, code) > 0) failed++;
+      const goal = COMPACT_FLASH_GOAL[profile];
+      const size = Buffer.byteLength(code);
+      const row = { id: `${b.id}.${profile}`, size, gz: gzipSync(code).length, budget: b.codeFlashBytes, enforce: b.compact.profile === profile,
+        note: `compact stack, profile ${profile}${b.compact.profile === profile ? ' (the board\'s default)' : ''}; goal <= ${goal} bytes: ${size <= goal ? 'met' : 'not yet (' + (size - goal) + ' over)'}` };
+      boardRows.set(row.id, row);
+    }
+  }
   // the table in boards/index.ts order
-  for (const t of boards) if (boardRows.has(t.board.id)) rows.push(boardRows.get(t.board.id));
+  for (const t of boards) {
+    if (boardRows.has(t.board.id)) rows.push(boardRows.get(t.board.id));
+    for (const p of ['full', 'tiny']) if (boardRows.has(t.board.id + '.' + p)) rows.push(boardRows.get(t.board.id + '.' + p));
+  }
 
   process.stdout.write(failed === 0 ? 'build: Espruino construct check: clean\n' : '');
   process.stdout.write('build: bundle size / saved-code flash budget\n');

@@ -532,6 +532,26 @@ export function netInput(n: Net, len: number): void {
   if (!bcast) icmpUnreach(n, ip, ihl, totlen, ICMP_PROT_UNREACH);
 }
 
+/** Connect the stack to its chip driver (or any frame sink): where netInput's answers and every datagram go. */
+export function netAttach(n: Net, out: FrameOut | null): void {
+  n.out = out;
+}
+
+/**
+ * A received frame from a driver that has it in its own buffer (a host
+ * transport, a chip model): copies len bytes of f into rx and runs
+ * netInput. A chip driver reads into n.rx itself and calls netInput.
+ */
+export function netRxFrame(n: Net, f: Uint8Array, len: number): void {
+  if (len < 0 || len > FRAME_MAX || len > f.length) {
+    n.cnt[C_RX]++;
+    n.cnt[C_RX_BAD]++;
+    return;
+  }
+  n.rx.set(f.subarray(0, len), 0);
+  netInput(n, len);
+}
+
 /** Timers: call often (every 10–50 ms). Returns nothing; all work is due-time driven. */
 export function netTick(n: Net): void {
   const now = n.clock.now();

@@ -297,7 +297,8 @@ function tcpOutput(n: Net, t: number): void {
       if (avail > 0 && off === 0) rtxArm(n, b);
       break;
     }
-    if (len < mss && len < avail) break;
+    // RFC 1122 §4.2.3.4: a full segment, all the data there is, or at least half the largest window offered
+    if (len < mss && len < avail && len * 2 < c[b + F_MAXWND]) break;
     const seq = c[b + F_SND_NXT];
     if (tcpXmit(n, t, seq, TCPF_ACK | (len === avail && len > 0 ? TCPF_PSH : 0) | (fin ? TCPF_FIN : 0), off, len) !== 0 && off === 0) {
       // next hop being resolved: the ARP reply kicks us (tcpKick); the timer covers a lost one
