@@ -226,20 +226,23 @@ export function compactJsVars(r) {
   return { module, stack, peak: module + stack + traffic };
 }
 
-async function main() {
-  const args = process.argv.slice(2);
-  const bi = args.indexOf('--board');
-  const only = bi >= 0 ? args[bi + 1] : null;
-  const dir = resolve(process.env.ESPRUINO_DIR || join(ROOT, '..', 'shared', 'espruino', 'bin'));
-  const boards = await loadBoards(ROOT);
+/**
+ * Run the default profile of every board with a compact part (only: ids or
+ * null) in its board-sized build from Storage (checks, JsVars) and in the
+ * stock build with the code in RAM (checks, speed). say(line) prints.
+ * Returns { runs, failed }.
+ */
+export async function runCompactBoards(root, dir, boards, only, say) {
   let failed = 0;
+  let runs = 0;
   for (const t of boards) {
     const b = t.board !== undefined ? t.board : t;
-    if (b.compact === undefined || (only !== null && only !== b.id)) continue;
+    if (b.compact === undefined || (only !== null && !only.includes(b.id))) continue;
+    runs++;
     const profile = b.compact.profile;
-    const file = join(ROOT, 'dist', 'espruino', `${b.id}.${profile}.min.js`);
+    const file = join(root, 'dist', 'espruino', `${b.id}.${profile}.min.js`);
     if (!existsSync(file)) {
-      process.stderr.write(`espruino-compact: ${file} is missing: run npm run build\n`);
+      say(`compact ${b.id}.${profile}: FAILED: ${file} is missing (npm run build)`);
       failed++;
       continue;
     }
@@ -248,30 +251,43 @@ async function main() {
     const speed = await runCompact(dir, 'espruino', file, { profile, codeInRam: true });
     const j = compactJsVars(mem);
     const goal = COMPACT_JSVAR_GOAL[profile];
-    process.stdout.write(`compact ${b.id}.${profile} in ${interp} (from Storage):\n`);
+    let bad = 0;
+    say(`\n== compact ${b.id}.${profile} (src/compact/) in ${interp}, from Storage:`);
     for (const c of mem.checks) {
-      process.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.info ? ' (' + c.info + ')' : ''}\n`);
-      if (!c.ok) failed++;
+      say(`   ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.info ? ' (' + c.info + ')' : ''}`);
+      if (!c.ok) bad++;
     }
     if (!mem.done || j === null) {
-      process.stdout.write(`  FAIL the run did not finish\n${mem.stdout.slice(-2000)}\n${mem.stderr.slice(-2000)}\n`);
-      failed++;
-      continue;
+      say(`   FAILED: the run did not finish`);
+      say(mem.stdout.slice(-2000).replace(/\r/g, ''));
+      bad++;
+    } else {
+      say(`   JsVars: module ${j.module}, stack ${j.stack}, peak ${j.peak} of ${b.jsVars} (issue 8 goal <= ${goal}: ${j.peak <= goal ? 'met' : 'not yet'}; left to the user ${b.jsVars - j.peak})`);
     }
-    process.stdout.write(`  JsVars: module ${j.module}, stack ${j.stack}, peak ${j.peak} of ${b.jsVars} (goal <= ${goal}: ${j.peak <= goal ? 'met' : 'not yet'})\n`);
-    process.stdout.write(`compact ${b.id}.${profile} in the stock build (code in RAM):\n`);
+    say(`   in the stock build, code in RAM:`);
     for (const c of speed.checks) {
-      process.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.info ? ' (' + c.info + ')' : ''}\n`);
-      if (!c.ok) failed++;
+      say(`   ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.info ? ' (' + c.info + ')' : ''}`);
+      if (!c.ok) bad++;
     }
-    for (const k of Object.keys(speed.figures)) process.stdout.write(`  ${k} ${speed.figures[k].toFixed(1)}\n`);
+    for (const k of Object.keys(speed.figures)) say(`   ${k.padEnd(34)} ${speed.figures[k].toFixed(1).padStart(9)} ms`);
     if (!speed.done) {
-      process.stdout.write(`  FAIL the speed run did not finish\n${speed.stdout.slice(-2000)}\n`);
-      failed++;
+      say(`   FAILED: the speed run did not finish`);
+      bad++;
     }
+    if (bad > 0) failed++;
   }
-  process.stdout.write(failed === 0 ? 'espruino-compact: ok\n' : `espruino-compact: FAILED (${failed})\n`);
-  return failed === 0 ? 0 : 1;
+  return { runs, failed };
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const bi = args.indexOf('--board');
+  const only = bi >= 0 ? [args[bi + 1]] : null;
+  const dir = resolve(process.env.ESPRUINO_DIR || join(ROOT, '..', 'shared', 'espruino', 'bin'));
+  const boards = await loadBoards(ROOT);
+  const r = await runCompactBoards(ROOT, dir, boards, only, (l) => process.stdout.write(l + '\n'));
+  process.stdout.write(r.failed === 0 ? `espruino-compact: ${r.runs} passed\n` : `espruino-compact: FAILED (${r.failed} of ${r.runs})\n`);
+  return r.failed === 0 ? 0 : 1;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -59,6 +59,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { interpreterDir, runSelftestFile } from './espruino-run.js';
 import { loadBoards, fitOf } from './boards-load.js';
+import { runCompactBoards } from './espruino-compact.js';
 import { targets, runTarget, figureLines, measuredFile, measuredEntry, RUN_MS } from './espruino-measure.js';
 import { readFeatureCost, variantsStale, clientCosts, costLine } from './client-cost.js';
 
@@ -175,8 +176,11 @@ async function main() {
       if (!json) process.stdout.write(selftest.out.slice(-2500).replace(/\r/g, '') + '\n');
     }
   }
+  // the compact bundles of the small boards (src/compact/, scripts/espruino-compact.js)
+  const compact = await runCompactBoards(root, dir, boards, boardArg, say);
+  failures += compact.failed;
   writeFileSync(MEASURED, JSON.stringify(measured, null, 1) + '\n');
-  const total = list.length + (selftest !== null ? 1 : 0);
+  const total = list.length + (selftest !== null ? 1 : 0) + compact.runs;
   say(`\ntest:espruino: ${total - failures} passed, ${failures} failed`);
   return failures === 0 ? 0 : 1;
 }
