@@ -165,7 +165,7 @@ export function compactEntrySource(board, exportName, values) {
     '/** compactStack(overrides | null, mac, clock?) */',
     'export function compactStack(over, mac, clock) { return compactStackFor(B, over, mac, clock); }',
     `export { EspruinoMsClock } from ${f('src/compact/board.ts')};`,
-    `export { netCreate, netInput, netRxFrame, netAttach, netTick, netSetIp, udpOpen, udpClose, udpSendTo, CNT_NAMES } from ${f('src/compact/net.ts')};`,
+    `export { netCreate, netInput, netRxFrame, netAttach, netTick, netSetIp, netStats, udpOpen, udpClose, udpSendTo, CNT_NAMES } from ${f('src/compact/net.ts')};`,
     `export { networkJsCompact } from ${f('src/compact/networkjs.ts')};`,
     `export { espruinoSpiBus, espruinoIrqLine } from ${f('drivers/espruino/spi.ts')};`,
   ];

@@ -552,6 +552,13 @@ export function netRxFrame(n: Net, f: Uint8Array, len: number): void {
   netInput(n, len);
 }
 
+/** The counters by name (CNT_NAMES): a new object (reports, not the packet path). */
+export function netStats(n: Net): { [name: string]: number } {
+  const o: { [name: string]: number } = {};
+  for (let i = 0; i < C_COUNT; i++) o[CNT_NAMES[i]] = n.cnt[i];
+  return o;
+}
+
 /** Timers: call often (every 10–50 ms). Returns nothing; all work is due-time driven. */
 export function netTick(n: Net): void {
   const now = n.clock.now();
