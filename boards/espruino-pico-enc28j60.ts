@@ -77,20 +77,12 @@ export const espruinoPicoEnc28j60: Board = {
     tcpInitCwndSegs: 2,
     tcpOooRanges: 2,
   },
-  // Espruino bundle (npm run build → dist/espruino/espruino-pico-enc28j60.min.js):
-  // 48 KB of saved-code flash holds the core stack (ARP, IPv4, ICMP, UDP,
-  // sockets) and the ENC28J60 driver only with these compiled out. One
-  // device: forwarding is meaningless. Reassembly and output fragmentation
-  // are off in the bundle, so on the board createBoardStack sets reasmSlots
-  // and skbLargeCount to 0 (4 KB of RAM back); the simulation (Node, every
-  // feature) still models the config's reassembly slot.
-  // Measured by `npm run budget` in the 5100-JsVar interpreter (2v29):
-  // the module costs ~2,110 JsVars and createBoardStack ~2,570 more (with 8
-  // skbs it was ~2,880 and the stack did not come up); the peak after
-  // traffic leaves ~540, and a fitting board must leave 1,275 JsVars and
-  // 4 KB of flash to the user.
-  cannotFitYet:
-    'module ~2,110 + default stack ~2,570 JsVars: the peak after traffic leaves ~540 of the 5,100 (the user needs 1,275), and the bundle leaves about 1 KB of the 48 KB flash (the user needs 4 KB): the tiny profile has to shrink in both (issue: the boards it is for)',
+  // The general stack's bundle for this board (features below) was 48 KB
+  // without TCP and did not fit the 5,100 JsVars (module ~2,110 + stack
+  // ~2,570): this board ships the compact stack instead (`compact` below,
+  // src/compact/, issue 8). `config` and `features` describe the general
+  // stack on this board: the generic bundle's createBoardStack and the
+  // static estimate use them.
   features: {
     forward: false,
     netfilter: false,
@@ -112,6 +104,8 @@ export const espruinoPicoEnc28j60: Board = {
     dhcp: false,
     dns: false,
   },
-  // the compact stack (src/compact/): its full profile by default (issue 8)
+  // the compact stack (src/compact/, issue 8), its bundle dist/espruino/<id>.min.js:
+  // profile full (TCP, DHCP, DNS, NetworkJS, the ENC28J60 driver), 3 TCP blocks with
+  // 1.5 KB rings each way (a listener and two connections), 2 NetworkJS UDP sockets
   compact: { profile: 'full', config: { arpSize: 4, tcbs: 3, tcpBuf: 1536, udpSocks: 2, udpBuf: 548 } },
 };

@@ -45,6 +45,8 @@ import { interpreterDir } from './espruino-run.js';
 import { fitOf, fileSha, profileOf } from './boards-load.js';
 import { targets, runTarget, figureLines, measuredFile, measuredEntry, measureClients, clientsStale } from './espruino-measure.js';
 import { readFeatureCost, variantsStale, clientCosts, costLine } from './client-cost.js';
+import { runCompact, compactJsVars, COMPACT_JSVAR_GOAL, COMPACT_FLASH_GOAL } from './espruino-compact.js';
+import { interpreterFor } from './espruino-run.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -79,14 +81,17 @@ async function loadBoardsModule() {
 async function main() {
   const bm = await loadBoardsModule();
   let list = targets(bm.BOARDS).filter((t) => t.id !== 'generic');
+  // the boards that ship the compact stack (src/compact/, scripts/espruino-compact.js)
+  let compact = bm.BOARDS.filter((b) => b.compact !== undefined && b.codeFlashBytes > 0);
   if (boardArg !== null) {
     list = list.filter((t) => t.id === boardArg);
-    if (list.length === 0) {
+    compact = compact.filter((b) => b.id === boardArg);
+    if (list.length === 0 && compact.length === 0) {
       process.stderr.write(`budget: no board '${boardArg}' with a saved-code flash area; boards: ${targets(bm.BOARDS).filter((t) => t.id !== 'generic').map((t) => t.id).join(', ')}\n`);
       return 2;
     }
   }
-  const missing = list.map((t) => join(root, t.file)).concat([join(root, 'dist', 'espruino', 'testkit.min.js')]).filter((f) => !existsSync(f));
+  const missing = list.map((t) => join(root, t.file)).concat(compact.map((b) => join(root, 'dist', 'espruino', b.id + '.min.js')), [join(root, 'dist', 'espruino', 'testkit.min.js')]).filter((f) => !existsSync(f));
   // and the variants without one client (missing, or not built beside the current bundle)
   const fc0 = readFeatureCost(root);
   const stale = missing.length === 0 && list.some((t) => variantsStale(root, t, fc0));
@@ -173,6 +178,50 @@ async function main() {
     if (!estOk) failures++;
     row.estimate_ok = estOk;
   }
+  // compact boards: always measured now (one run from Storage in the board's build, a few seconds)
+  for (const b of compact) {
+    if (dir === null) {
+      try {
+        dir = interpreterDir();
+      } catch (e) {
+        process.stderr.write(`budget: ${b.id} needs measuring: ${e.message}\n`);
+        return 2;
+      }
+    }
+    const profile = b.compact.profile;
+    const interp = interpreterFor(b.jsVars);
+    if (!json) process.stdout.write(`budget: measuring ${b.id} (compact, ${profile}) in Espruino's interpreter ...\n`);
+    const r = await runCompact(dir, interp, join(root, 'dist', 'espruino', b.id + '.min.js'), { profile, codeInRam: false });
+    const j = compactJsVars(r);
+    const t = { file: join('dist', 'espruino', b.id + '.min.js'), flash: b.codeFlashBytes, jsVars: b.jsVars };
+    const ok = r.done && j !== null && r.checks.length > 0 && r.checks.every((c) => c.ok);
+    const fit = fitOf(t, { jsvarsPeak: j !== null ? j.peak : undefined }, !ok, root);
+    const mustFit = typeof b.cannotFitYet !== 'string';
+    const row = {
+      board: b.id,
+      profile,
+      stack: 'compact',
+      bytes: fit.bytes,
+      flash_bytes: b.codeFlashBytes,
+      flash_left: fit.flashLeft,
+      jsvars_module: j !== null ? j.module : null,
+      jsvars_stack: j !== null ? j.stack : null,
+      jsvars_peak: j !== null ? j.peak : null,
+      jsvars_total: b.jsVars,
+      jsvars_left: fit.jsvarsLeft,
+      fits: fit.fits,
+      must_fit: mustFit,
+      interpreter: interp,
+      why: fit.why + (ok ? '' : '; the scenario failed: ' + r.checks.filter((c) => !c.ok).map((c) => c.name + ' (' + c.info + ')').join(', ')),
+      goal_bytes: COMPACT_FLASH_GOAL[profile],
+      goal_jsvars: COMPACT_JSVAR_GOAL[profile],
+      goal_met: fit.bytes <= COMPACT_FLASH_GOAL[profile] && j !== null && j.peak <= COMPACT_JSVAR_GOAL[profile],
+      estimate_ok: true,
+    };
+    if (!mustFit) row.cannot_fit_yet = b.cannotFitYet;
+    rows.push(row);
+    if (mustFit && !fit.fits) failures++;
+  }
   if (json) {
     for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
   } else {
@@ -186,6 +235,10 @@ async function main() {
       );
       process.stdout.write(`  ${''.padEnd(28)} ${r.why}\n`);
       if (r.cannot_fit_yet) process.stdout.write(`  ${''.padEnd(28)} marked in its board file: ${r.cannot_fit_yet}\n`);
+      if (r.stack === 'compact') {
+        process.stdout.write(`  ${''.padEnd(28)} compact stack (src/compact/), profile ${r.profile}: issue 8 goals ${r.goal_bytes} bytes and ${r.goal_jsvars} JsVars: bytes ${r.bytes <= r.goal_bytes ? 'met' : 'not yet'}, JsVars ${r.jsvars_peak !== null && r.jsvars_peak <= r.goal_jsvars ? 'met' : 'not yet'}\n`);
+        continue;
+      }
       const off = r.jsvars_stack !== undefined ? (((r.jsvars_stack_estimate - r.jsvars_stack) / r.jsvars_stack) * 100).toFixed(1) + '%' : 'no measurement';
       process.stdout.write(`  ${''.padEnd(28)} stack estimate ${r.jsvars_stack_estimate} JsVars vs measured ${r.jsvars_stack ?? '-'} (${off})${r.estimate_ok ? '' : ': MORE THAN 10% OFF'}\n`);
       for (const l of r.clientLines || []) process.stdout.write(`  ${''.padEnd(28)} ${l}\n`);

@@ -58,7 +58,8 @@ export function targets(boards) {
     tcp: true, frag: true, jsVars: 0, spiHz: 10000000, mustFit: false, profile: 'full', flash: 0, clients: [],
   });
   for (const b of boards) {
-    if (b.codeFlashBytes <= 0) continue;
+    // a board with a compact part ships the compact stack: scripts/espruino-compact.js runs and measures it
+    if (b.codeFlashBytes <= 0 || b.compact !== undefined) continue;
     const f = b.features || {};
     const tcp = f.tcp !== false;
     out.push({
