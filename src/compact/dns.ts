@@ -19,7 +19,7 @@
  * four tries in all, then EAI_AGAIN. No cache, no TCP fallback (TC:
  * EAI_TRUNCATED).
  */
-import { Net, type DnsQuery, rand, get16, get32, put16, udpOut, UDP_DATA } from './net';
+import { Net, type DnsQuery, rand, get16, get32, put16, udpOut, ipQuad, UDP_DATA } from './net';
 import {
   DNS_PORT, DNS_HLEN, DNS_ID, DNS_FLAGS, DNS_QDCOUNT, DNS_ANCOUNT, DNS_F_QR, DNS_F_OPCODE, DNS_F_TC, DNS_F_RD,
   DNS_F_RCODE, DNS_RCODE_NXDOMAIN, DNS_TYPE_A, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_LABEL_MAX, DNS_PTR_MAX,
@@ -82,7 +82,7 @@ function nameCmp(r: Uint8Array, base: number, end: number, a: number, b: number)
 
 /**
  * Look up the A record of name; cb(err, addr) runs later from dnsTick
- * (err 0 = EAI_OK, else an EAI_ code). A dotted quad is answered without
+ * (err 0 = EAI_OK, else an EAI_ code). A dotted quad (net.ts ipQuad) is answered without
  * a query. Returns 0 (cb will run) or, at once and without cb, EAI_BADNAME
  * (empty, a label empty or > 63 bytes, > 253 bytes, not printable ASCII),
  * EAI_NOSERVERS (n.dns is 0) or EAI_MEMORY (every slot busy).
@@ -91,33 +91,17 @@ export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) 
   let len = name.length;
   if (len > 0 && name.charCodeAt(len - 1) === 0x2e) len--;
   if (len === 0 || len > 253) return EAI_BADNAME;
-  // one pass: label rules, and the dotted quad (four decimal parts 0..255)
+  // label rules
   let lab = 0;
-  let part = -1;
-  let parts = 0;
-  let quad = 0;
-  let isQuad = len === name.length;
   for (let i = 0; i < len; i++) {
     const c = name.charCodeAt(i);
     if (c === 0x2e) {
       if (lab === 0) return EAI_BADNAME;
       lab = 0;
-      if (part < 0) isQuad = false;
-      quad = quad * 256 + part;
-      parts++;
-      part = -1;
-      continue;
-    }
-    if (c < 0x21 || c > 0x7e || ++lab > DNS_LABEL_MAX) return EAI_BADNAME;
-    if (c >= 0x30 && c <= 0x39) {
-      part = (part < 0 ? 0 : part * 10) + c - 0x30;
-      if (part > 255) isQuad = false;
-    } else {
-      isQuad = false;
-    }
+    } else if (c < 0x21 || c > 0x7e || ++lab > DNS_LABEL_MAX) return EAI_BADNAME;
   }
-  isQuad = isQuad && part >= 0 && parts === 3;
-  if (!isQuad && n.dns === 0) return EAI_NOSERVERS;
+  const quad = ipQuad(name);
+  if (quad === null && n.dns === 0) return EAI_NOSERVERS;
   let q: DnsQuery | null = null;
   for (let i = 0; i < n.dq.length; i++) {
     if (n.dq[i].state === Q_FREE) {
@@ -130,8 +114,8 @@ export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) 
   q.cb = cb;
   q.tries = 0;
   q.due = n.clock.now();
-  q.addr = isQuad ? (quad * 256 + part) | 0 : 0;
-  q.state = isQuad ? Q_DONE : Q_PENDING;
+  q.addr = quad !== null ? quad : 0;
+  q.state = quad !== null ? Q_DONE : Q_PENDING;
   q.id = rand(n) & 0xffff;
   // RFC 5452 §9.2: a random source port (49152..65535), not one in use here
   for (let k = 0; k < 8; k++) {

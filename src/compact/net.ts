@@ -255,6 +255,30 @@ export function put32(b: Uint8Array, o: number, v: number): void {
 }
 
 /**
+ * "a.b.c.d" (four decimal parts of 1 to 3 digits, each 0..255) → the
+ * address, else null (as src/link/ifaddr.ts parseIp and the full
+ * resolver's dottedQuad).
+ */
+export function ipQuad(s: string): number | null {
+  let a = 0;
+  let v = 0;
+  let d = 0;
+  let parts = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (d === 0 || ++parts > 4) return null;
+      a = a * 256 + v;
+      v = 0;
+      d = 0;
+    } else if (c < 0x30 || c > 0x39 || ++d > 3 || (v = v * 10 + c - 0x30) > 255) {
+      return null;
+    }
+  }
+  return parts === 4 ? a | 0 : null;
+}
+
+/**
  * The TCP/UDP checksum of `len` bytes at `off` of b (the L4 header and
  * data) with the pseudo-header (RFC 768, RFC 9293 §3.1). 0 = correct when
  * checking a received segment whose checksum field is included.

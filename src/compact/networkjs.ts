@@ -39,7 +39,7 @@
  * for E.toString's undefined (no flat string could be made).
  */
 import type { Net } from './net';
-import { FRAME_MAX, UDP_DATA, C_ARP_MISS, udpOpen, udpClose, udpSendTo } from './net';
+import { FRAME_MAX, UDP_DATA, C_ARP_MISS, udpOpen, udpClose, udpSendTo, ipQuad, put32 } from './net';
 import { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState } from './tcp';
 import { dnsLookup } from './dns';
 import {
@@ -49,8 +49,7 @@ import {
 } from '../socket/networkjs';
 import { EAI_AGAIN, EAI_NOSERVERS, EAI_MEMORY } from '../wire/dns';
 import { TCP_FREE, TCP_SYN_SENT } from '../transport/tcp/tcp';
-import { parseIp } from '../link/ifaddr';
-import { FEATURE_TCP, FEATURE_DNS } from '../features';
+import { FEATURE_TCP, FEATURE_DNS, RUNTIME_ESPRUINO } from '../features';
 
 /** TCP clients created with a host name that may be open at once (their lookup, then their connection) */
 export const NJ_NAMES = 2;
@@ -60,6 +59,8 @@ const NM_TCB = 1;
 const NM_PORT = 2;
 const NM_GEN = 3; // bumped when the slot is freed: a late answer for an earlier owner is ignored
 const NM_F = 4;
+/** name slots exist (a TCP client by host name needs both) */
+const NJ = FEATURE_TCP && FEATURE_DNS;
 
 declare const E: { toString(b: Uint8Array): string | undefined; toUint8Array(s: string): Uint8Array } | undefined;
 
@@ -72,10 +73,11 @@ declare const E: { toString(b: Uint8Array): string | undefined; toUint8Array(s: 
 export function networkJsCompact(n: Net): NetworkJsObject {
   const T = FEATURE_TCP ? n.cfg.tcbs : 0;
   const U = T + n.cfg.udpSocks; // first name slot's socket number
-  const nm = new Int32Array(NJ_NAMES * NM_F);
+  const nm = new Int32Array(NJ ? NJ_NAMES * NM_F : 0);
   /** the tcb socket number sk stands for; -1 for UDP and unknown numbers; a name slot's NO_CONN / SocketError (< -1) */
   function tcbOf(sk: number): number {
     if (sk >= 0 && sk < T) return sk;
+    if (!NJ) return -1;
     const k = (sk - U) * NM_F;
     if (sk < U || k >= nm.length) return -1;
     const s = nm[k + NM_STATE];
@@ -86,7 +88,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       const ty = typeof socketType === 'number' ? socketType : 0;
       if ((ty & ST_TLS) !== 0 || typeof port !== 'number' || port < 0 || port > 65535 || Math.floor(port) !== port) return SOCKET_ERR_BAD_ARG;
       const server = host === undefined || host === null;
-      const addr = server ? 0 : parseIp('' + host);
+      const addr = server ? 0 : ipQuad('' + host);
       const udp = (ty & ST_TYPE_MASK) === ST_UDP;
       if (udp) {
         // a name: Espruino sends 255.255.255.255 in each header, not to be told from a broadcast
@@ -103,7 +105,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       if (server) t = tcpListen(n, port);
       else if (addr !== null) t = tcpConnect(n, addr, port);
       else {
-        if (!FEATURE_DNS) return SOCKET_ERR_NOT_FOUND;
+        if (!NJ) return SOCKET_ERR_NOT_FOUND;
         // a host name: a slot now, the connection once dns.ts answers
         let k = 0;
         while (k < nm.length && nm[k + NM_STATE] !== 0) k += NM_F;
@@ -140,10 +142,11 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         udpClose(n, sckt - T);
         return;
       }
+      if (!FEATURE_TCP) return;
       const t = tcbOf(sckt);
-      if (FEATURE_TCP && t >= 0 && tcpState(n, t) !== TCP_FREE) tcpClose(n, t);
+      if (t >= 0 && tcpState(n, t) !== TCP_FREE) tcpClose(n, t);
       const k = (sckt - U) * NM_F;
-      if (sckt >= U && k < nm.length && nm[k + NM_STATE] !== 0) {
+      if (NJ && sckt >= U && k < nm.length && nm[k + NM_STATE] !== 0) {
         nm[k + NM_STATE] = 0;
         nm[k + NM_GEN]++;
       }
@@ -168,10 +171,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         if (len > max - UDP_HEADER_LEN) len = max - UDP_HEADER_LEN; // the rest is discarded, as recvfrom does
         const a = n.udpFrom[s];
         const p = n.udpFromPort[s];
-        b[0] = a >>> 24;
-        b[1] = a >>> 16;
-        b[2] = a >>> 8;
-        b[3] = a;
+        put32(b, 0, a);
         b[4] = p;
         b[5] = p >>> 8;
         b[6] = len;
@@ -181,9 +181,10 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         n.udpLen[s] = 0;
         return bstr(b, UDP_HEADER_LEN + len);
       }
+      if (!FEATURE_TCP) return SOCKET_ERR_CLOSED;
       const t = tcbOf(sckt);
       if (t < -1) return t; // a name being looked up (NO_CONN) or whose lookup failed
-      if (!FEATURE_TCP || t < 0 || tcpState(n, t) === TCP_FREE) return SOCKET_ERR_CLOSED;
+      if (t < 0 || tcpState(n, t) === TCP_FREE) return SOCKET_ERR_CLOSED;
       const r = tcpRecv(n, t, b, max);
       if (r > 0) return bstr(b, r);
       if (r === 0) return tcpState(n, t) === TCP_SYN_SENT ? SOCKET_ERR_NO_CONN : ''; // no 'connect' before it is
@@ -201,7 +202,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       if (udp) {
         if (n.udpPort[sckt - T] === 0) return SOCKET_ERR_CLOSED;
         if (len < UDP_HEADER_LEN) return SOCKET_ERR_BAD_ARG;
-        dst = ((data.charCodeAt(0) & 0xff) << 24) | ((data.charCodeAt(1) & 0xff) << 16) | ((data.charCodeAt(2) & 0xff) << 8) | (data.charCodeAt(3) & 0xff);
+        for (let i = 0; i < 4; i++) dst = (dst << 8) | (data.charCodeAt(i) & 0xff);
         dport = (data.charCodeAt(4) & 0xff) | ((data.charCodeAt(5) & 0xff) << 8);
         off = UDP_HEADER_LEN;
         len -= off;
@@ -209,16 +210,18 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         if (l < len) len = l;
         if (len > FRAME_MAX - UDP_DATA) return SOCKET_ERR_BAD_ARG; // no fragmentation here
       } else {
+        if (!FEATURE_TCP) return SOCKET_ERR_CLOSED;
         t = tcbOf(sckt);
         if (t < -1) return t === SOCKET_ERR_NO_CONN ? 0 : t;
-        if (!FEATURE_TCP || t < 0) return SOCKET_ERR_CLOSED;
+        if (t < 0) return SOCKET_ERR_CLOSED;
         const st = tcpState(n, t);
         if (st === TCP_FREE) return SOCKET_ERR_CLOSED;
         if (st === TCP_SYN_SENT || len === 0) return 0; // nothing taken while connecting
       }
       let src: Uint8Array;
-      if (typeof E !== 'undefined') {
-        src = E.toUint8Array(off === 0 ? data : data.substring(off, off + len));
+      if (RUNTIME_ESPRUINO || typeof E !== 'undefined') {
+        // (an Espruino bundle has E: no loop there)
+        src = E!.toUint8Array(off === 0 ? data : data.substring(off, off + len));
       } else {
         src = n.rx;
         if (len > src.length) len = src.length;
