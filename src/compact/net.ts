@@ -31,9 +31,8 @@
  * (RFC 768) with checksums, delivered to the DHCP client, the DNS resolver
  * or one of a few one-datagram sockets (the NetworkJS adapter's).
  */
-import { csumPartial, csumFinish, csumTcpUdpMagic } from '../core/checksum';
 import type { Clock } from '../core/clock';
-import { FEATURE_TCP, FEATURE_DHCP, FEATURE_DNS } from '../features';
+import { FEATURE_TCP, FEATURE_DHCP, FEATURE_DNS, RUNTIME_ESPRUINO } from '../features';
 import {
   IP_VERIHL, IP_TOTLEN, IP_ID, IP_FRAGOFF, IP_TTL, IP_PROTO, IP_CSUM, IP_SADDR, IP_DADDR, IP_HLEN, IP_MF, IP_OFFSET,
   IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP,
@@ -278,13 +277,41 @@ export function ipQuad(s: string): number | null {
   return parts === 4 ? a | 0 : null;
 }
 
+/* Espruino built-in: the sum of an array's elements. */
+declare const E: { sum(a: Uint16Array): number };
+
+/**
+ * The Internet checksum (RFC 1071) of len bytes at off of b, plus sum (a
+ * pseudo-header's), folded and complemented: what goes into a header, and
+ * 0 when checking data that includes its checksum field. In Espruino
+ * (RUNTIME_ESPRUINO) the 16-bit words are summed natively (E.sum over a
+ * Uint16Array view, which needs an even address: the frame buffers are
+ * their own, every header starts at an even offset) as little-endian
+ * words, whose folded sum is the byte-swapped one (RFC 1071 §2(B)); a
+ * loop elsewhere, and for a trailing odd byte or an odd address.
+ */
+export function csum(b: Uint8Array, off: number, len: number, sum: number): number {
+  let s = sum;
+  let i = 0;
+  if (RUNTIME_ESPRUINO && ((b.byteOffset + off) & 1) === 0) {
+    let w = E.sum(new Uint16Array(b.buffer, b.byteOffset + off, len >> 1));
+    w = (w & 0xffff) + (w >>> 16);
+    w = (w & 0xffff) + (w >>> 16);
+    s += ((w & 0xff) << 8) | (w >>> 8);
+    i = len & ~1;
+  }
+  for (; i < len; i++) s += (i & 1) !== 0 ? b[off + i] : b[off + i] << 8;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
 /**
  * The TCP/UDP checksum of `len` bytes at `off` of b (the L4 header and
  * data) with the pseudo-header (RFC 768, RFC 9293 §3.1). 0 = correct when
  * checking a received segment whose checksum field is included.
  */
 export function l4Csum(b: Uint8Array, off: number, len: number, src: number, dst: number, proto: number): number {
-  return csumFinish(csumPartial(b, off, len, csumTcpUdpMagic(src >>> 0, dst >>> 0, len, proto)));
+  return csum(b, off, len, (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + proto + len);
 }
 
 /** Send a frame of len bytes from tx (the driver copies it). */
@@ -377,7 +404,7 @@ export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply:
   put16(t, h + IP_CSUM, 0);
   put32(t, h + IP_SADDR, n.ip);
   put32(t, h + IP_DADDR, dst);
-  put16(t, h + IP_CSUM, csumFinish(csumPartial(t, h, IP_HLEN, 0)));
+  put16(t, h + IP_CSUM, csum(t, h, IP_HLEN, 0));
   if (reply) {
     t.set(n.rx.subarray(ETH_SOURCE, ETH_SOURCE + 6), ETH_DEST);
   } else if (dst === -1 || (n.mask !== -1 && n.ip !== 0 && (dst | n.mask) === -1 && ((dst ^ n.ip) & n.mask) === 0)) {
@@ -428,7 +455,7 @@ function icmpUnreach(n: Net, ip: number, ihl: number, totlen: number, code: numb
   put32(t, L4_OFF + 0, ICMP_DEST_UNREACH << 24 | code << 16);
   put32(t, L4_OFF + 4, 0);
   t.set(n.rx.subarray(ip, ip + q), L4_OFF + 8);
-  put16(t, L4_OFF + ICMP_CSUM, csumFinish(csumPartial(t, L4_OFF, 8 + q, 0)));
+  put16(t, L4_OFF + ICMP_CSUM, csum(t, L4_OFF, 8 + q, 0));
   ipSend(n, get32(n.rx, ip + IP_SADDR), IPPROTO_ICMP, 8 + q, true);
 }
 
@@ -478,7 +505,7 @@ export function netInput(n: Net, len: number): void {
   const vh = r[ip + IP_VERIHL];
   const ihl = (vh & 15) * 4;
   const totlen = get16(r, ip + IP_TOTLEN);
-  if (vh >> 4 !== 4 || ihl < IP_HLEN || totlen < ihl || ip + totlen > len || csumFinish(csumPartial(r, ip, ihl, 0)) !== 0) {
+  if (vh >> 4 !== 4 || ihl < IP_HLEN || totlen < ihl || ip + totlen > len || csum(r, ip, ihl, 0) !== 0) {
     n.cnt[C_RX_BAD]++;
     return;
   }
@@ -498,7 +525,7 @@ export function netInput(n: Net, len: number): void {
   const l4 = ip + ihl;
   const l4len = totlen - ihl;
   if (proto === IPPROTO_ICMP) {
-    if (l4len < 8 || csumFinish(csumPartial(r, l4, l4len, 0)) !== 0) {
+    if (l4len < 8 || csum(r, l4, l4len, 0) !== 0) {
       n.cnt[C_RX_BAD]++;
       return;
     }
@@ -511,7 +538,7 @@ export function netInput(n: Net, len: number): void {
     t[L4_OFF + ICMP_TYPE] = ICMP_ECHOREPLY;
     t[L4_OFF + ICMP_CODE] = 0;
     put16(t, L4_OFF + ICMP_CSUM, 0);
-    put16(t, L4_OFF + ICMP_CSUM, csumFinish(csumPartial(t, L4_OFF, l4len, 0)));
+    put16(t, L4_OFF + ICMP_CSUM, csum(t, L4_OFF, l4len, 0));
     ipSend(n, src, IPPROTO_ICMP, l4len, true);
     return;
   }
