@@ -149,8 +149,8 @@ export class Net {
   udpFromPort: Int32Array;
   udpData: Uint8Array;
   /* TCP (tcp.ts): control blocks, flat, F_COUNT numbers each; rings */
-  tcb: Float64Array;
-  tbuf: Uint8Array;
+  tcb!: Float64Array;
+  tbuf!: Uint8Array;
   /* DHCP client (dhcp.ts) and DNS resolver (dns.ts) state */
   dh: Float64Array;
   dq: DnsQuery[];
@@ -171,8 +171,11 @@ export class Net {
     this.udpFrom = new Int32Array(cfg.udpSocks);
     this.udpFromPort = new Int32Array(cfg.udpSocks);
     this.udpData = new Uint8Array(cfg.udpSocks * cfg.udpBuf);
-    this.tcb = new Float64Array(FEATURE_TCP ? cfg.tcbs * TCB_FIELDS : 0);
-    this.tbuf = new Uint8Array(FEATURE_TCP ? cfg.tcbs * cfg.tcpBuf * 2 : 0);
+    // without TCP there are none (no code that reads them is built in)
+    if (FEATURE_TCP) {
+      this.tcb = new Float64Array(cfg.tcbs * TCB_FIELDS);
+      this.tbuf = new Uint8Array(cfg.tcbs * cfg.tcpBuf * 2);
+    }
     this.dh = new Float64Array(FEATURE_DHCP ? DH_FIELDS : 0);
     this.dq = [];
     for (let i = 0; FEATURE_DNS && i < DNS_SLOTS; i++) this.dq.push({ name: '', state: 0, addr: 0, id: 0, port: 0, tries: 0, due: 0, cb: null });
@@ -206,22 +209,26 @@ export interface DnsQuery {
 /**
  * Make a compact stack: checks the configuration (lwIP init.c style) and
  * allocates everything it will ever use. Throws on a bad configuration
- * (configuration time, never on the packet path).
+ * (configuration time, never on the packet path): "slabnet: bad <key>"
+ * (every value an integer >= 0, arpSize >= 1, tcpBuf 536..65535 when
+ * tcbs > 0, udpBuf at most 1472) or "slabnet: bad MAC" (6 bytes, unicast).
  */
 export function netCreate(over: Partial<CompactConfig> | null, mac: Uint8Array, clock: Clock, seed: number): Net {
   const cfg: CompactConfig = { arpSize: 0, tcbs: 0, tcpBuf: 0, udpSocks: 0, udpBuf: 0 };
   const d = COMPACT_DEFAULTS as unknown as { [k: string]: number };
   const o = (over || {}) as { [k: string]: number | undefined };
   const c = cfg as unknown as { [k: string]: number };
+  let bad: string | null = null;
   for (const k in d) {
     const v = o[k] !== undefined ? o[k] : d[k];
-    if (typeof v !== 'number' || v !== (v | 0) || v < 0) throw new Error('slabnet: config ' + k + ' must be an integer >= 0');
-    c[k] = v;
+    if (typeof v !== 'number' || v !== (v | 0) || v < 0) bad = k;
+    c[k] = v as number;
   }
-  if (cfg.arpSize < 1) throw new Error('slabnet: config arpSize must be >= 1');
-  if (cfg.tcbs > 0 && (cfg.tcpBuf < 536 || cfg.tcpBuf > 65535)) throw new Error('slabnet: config tcpBuf must be 536..65535');
-  if (cfg.udpBuf > FRAME_MAX - UDP_DATA) throw new Error('slabnet: config udpBuf must be at most ' + (FRAME_MAX - UDP_DATA));
-  if (mac.length !== 6 || (mac[0] & 1) !== 0) throw new Error('slabnet: MAC must be 6 bytes, unicast');
+  if (cfg.arpSize < 1) bad = 'arpSize';
+  if (cfg.tcbs > 0 && (cfg.tcpBuf < 536 || cfg.tcpBuf > 65535)) bad = 'tcpBuf';
+  if (cfg.udpBuf > FRAME_MAX - UDP_DATA) bad = 'udpBuf';
+  if (mac.length !== 6 || (mac[0] & 1) !== 0) bad = 'MAC';
+  if (bad !== null) throw new Error('slabnet: bad ' + bad);
   return new Net(cfg, mac, clock, seed);
 }
 
