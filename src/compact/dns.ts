@@ -104,25 +104,25 @@ export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) 
   if (quad === null && n.dns === 0) return EAI_NOSERVERS;
   let q: DnsQuery | null = null;
   for (let i = 0; i < n.dq.length; i++) {
-    if (n.dq[i].state === Q_FREE) {
+    if (n.dq[i].qState === Q_FREE) {
       q = n.dq[i];
       break;
     }
   }
   if (q === null) return EAI_MEMORY;
-  q.name = name;
-  q.cb = cb;
-  q.tries = 0;
-  q.due = n.clock.now();
-  q.addr = quad !== null ? quad : 0;
-  q.state = quad !== null ? Q_DONE : Q_PENDING;
-  q.id = rand(n) & 0xffff;
+  q.qName = name;
+  q.qCb = cb;
+  q.qTries = 0;
+  q.qDue = n.clock.now();
+  q.qAddr = quad !== null ? quad : 0;
+  q.qState = quad !== null ? Q_DONE : Q_PENDING;
+  q.qId = rand(n) & 0xffff;
   // RFC 5452 §9.2: a random source port (49152..65535), not one in use here
   for (let k = 0; k < 8; k++) {
-    q.port = 49152 + (rand(n) & 0x3fff);
+    q.qPort = 49152 + (rand(n) & 0x3fff);
     let used = false;
-    for (let i = 0; i < n.udpPort.length; i++) if (n.udpPort[i] === q.port) used = true;
-    for (let i = 0; i < n.dq.length; i++) if (n.dq[i] !== q && n.dq[i].state !== Q_FREE && n.dq[i].port === q.port) used = true;
+    for (let i = 0; i < n.udpPort.length; i++) if (n.udpPort[i] === q.qPort) used = true;
+    for (let i = 0; i < n.dq.length; i++) if (n.dq[i] !== q && n.dq[i].qState !== Q_FREE && n.dq[i].qPort === q.qPort) used = true;
     if (!used) break;
   }
   return EAI_OK;
@@ -132,18 +132,18 @@ export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) 
 export function dnsTick(n: Net, now: number): void {
   for (let s = 0; s < n.dq.length; s++) {
     const q = n.dq[s];
-    if (q.state === Q_PENDING && now >= q.due) {
-      if (q.tries >= DNS_TRIES) {
-        q.state = EAI_AGAIN;
+    if (q.qState === Q_PENDING && now >= q.qDue) {
+      if (q.qTries >= DNS_TRIES) {
+        q.qState = EAI_AGAIN;
       } else {
         // header (RFC 1035 §4.1.1), then the question: the name as labels, QTYPE A, QCLASS IN
         const t = n.tx;
         const o = UDP_DATA;
         t.fill(0, o, o + DNS_HLEN);
-        put16(t, o + DNS_ID, q.id);
+        put16(t, o + DNS_ID, q.qId);
         put16(t, o + DNS_FLAGS, DNS_F_RD);
         put16(t, o + DNS_QDCOUNT, 1);
-        const nm = q.name;
+        const nm = q.qName;
         let at = o + DNS_HLEN;
         let p = at + 1;
         for (let i = 0; i < nm.length; i++) {
@@ -162,24 +162,24 @@ export function dnsTick(n: Net, now: number): void {
         put16(t, p + DNS_Q_TYPE, DNS_TYPE_A);
         put16(t, p + DNS_Q_CLASS, DNS_CLASS_IN);
         // a send that became an ARP request (next hop unknown) is retried soon and,
-        // the first DNS_TRIES times, not counted as a try (q.addr counts them while pending)
-        if (udpOut(n, q.port, n.dns, DNS_PORT, p + DNS_Q_FIXED - o) < 0) {
-          q.due = now + ARP_RETRY_MS;
-          if (q.addr < DNS_TRIES) q.addr++;
-          else q.tries++;
+        // the first DNS_TRIES times, not counted as a try (q.qAddr counts them while pending)
+        if (udpOut(n, q.qPort, n.dns, DNS_PORT, p + DNS_Q_FIXED - o) < 0) {
+          q.qDue = now + ARP_RETRY_MS;
+          if (q.qAddr < DNS_TRIES) q.qAddr++;
+          else q.qTries++;
         } else {
-          q.due = now + DNS_RESEND_MS;
-          q.tries++;
+          q.qDue = now + DNS_RESEND_MS;
+          q.qTries++;
         }
       }
     }
-    if (q.state !== Q_PENDING && q.state !== Q_FREE) {
-      const cb = q.cb;
-      const err = q.state === Q_DONE ? EAI_OK : q.state;
-      const addr = q.state === Q_DONE ? q.addr : 0;
-      q.state = Q_FREE;
-      q.cb = null;
-      q.name = '';
+    if (q.qState !== Q_PENDING && q.qState !== Q_FREE) {
+      const cb = q.qCb;
+      const err = q.qState === Q_DONE ? EAI_OK : q.qState;
+      const addr = q.qState === Q_DONE ? q.qAddr : 0;
+      q.qState = Q_FREE;
+      q.qCb = null;
+      q.qName = '';
       if (cb !== null) cb(err, addr);
     }
   }
@@ -195,7 +195,7 @@ export function dnsTick(n: Net, now: number): void {
 export function dnsInput(n: Net, off: number, len: number, src: number, sport: number, dport: number): boolean {
   let q: DnsQuery | null = null;
   for (let i = 0; i < n.dq.length; i++) {
-    if (n.dq[i].state === Q_PENDING && n.dq[i].port === dport) {
+    if (n.dq[i].qState === Q_PENDING && n.dq[i].qPort === dport) {
       q = n.dq[i];
       break;
     }
@@ -203,7 +203,7 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
   if (q === null) return false;
   const r = n.rx;
   const end = off + len;
-  if (src !== n.dns || sport !== DNS_PORT || len < DNS_HLEN || end > r.length || get16(r, off + DNS_ID) !== q.id) {
+  if (src !== n.dns || sport !== DNS_PORT || len < DNS_HLEN || end > r.length || get16(r, off + DNS_ID) !== q.qId) {
     n.dnsDrop++;
     return true;
   }
@@ -218,7 +218,7 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
   const qn = off + DNS_HLEN;
   let p = qn;
   if (qd === 1) {
-    const nm = q.name;
+    const nm = q.qName;
     let i = 0;
     for (;;) {
       const l = p < end ? r[p] : 0xff;
@@ -250,7 +250,7 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
     p += DNS_Q_FIXED;
   }
   if (rcode !== 0 || (flags & DNS_F_TC) !== 0) {
-    q.state = rcode === DNS_RCODE_NXDOMAIN ? EAI_NONAME : rcode !== 0 ? EAI_FAIL : EAI_TRUNCATED;
+    q.qState = rcode === DNS_RCODE_NXDOMAIN ? EAI_NONAME : rcode !== 0 ? EAI_FAIL : EAI_TRUNCATED;
     return true;
   }
   // the answer section, walked once per CNAME link (records may come in any order);
@@ -299,7 +299,7 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
         bad = true;
       } else if (eq === 1 && type === DNS_TYPE_A) {
         found = true;
-        q.addr = get32(r, rd);
+        q.qAddr = get32(r, rd);
       } else if (eq === 1 && ++hops <= CHAIN_MAX) {
         tgt = rd;
       }
@@ -310,6 +310,6 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
     n.dnsDrop++;
     return true;
   }
-  q.state = found ? Q_DONE : hops > CHAIN_MAX ? EAI_FAIL : EAI_NODATA;
+  q.qState = found ? Q_DONE : hops > CHAIN_MAX ? EAI_FAIL : EAI_NODATA;
   return true;
 }

@@ -178,7 +178,7 @@ export class Net {
     }
     this.dh = new Float64Array(FEATURE_DHCP ? DH_FIELDS : 0);
     this.dq = [];
-    for (let i = 0; FEATURE_DNS && i < DNS_SLOTS; i++) this.dq.push({ name: '', state: 0, addr: 0, id: 0, port: 0, tries: 0, due: 0, cb: null });
+    for (let i = 0; FEATURE_DNS && i < DNS_SLOTS; i++) this.dq.push({ qName: '', qState: 0, qAddr: 0, qId: 0, qPort: 0, qTries: 0, qDue: 0, qCb: null });
   }
 }
 
@@ -190,20 +190,24 @@ export const DH_FIELDS = 12;
 /** DNS query slots (dns.ts): lookups in flight at once. */
 export const DNS_SLOTS = 2;
 
-/** One DNS lookup slot (dns.ts), created once with the Net. */
-export interface DnsQuery {
-  name: string;
-  /** 0 free, 1 pending, 2 answered (addr), < 0 failed (an EAI_ code); cb runs on the next dnsTick */
-  state: number;
+/**
+ * One DNS lookup slot (dns.ts), created once with the Net. A declared
+ * class, not an interface: only a type, and its member names are renamed
+ * in the bundles (every interface member's name is kept, scripts/mangle-reserved.js).
+ */
+export declare class DnsQuery {
+  qName: string;
+  /** 0 free, 1 pending, 2 answered (qAddr), < 0 failed (an EAI_ code); qCb runs on the next dnsTick */
+  qState: number;
   /** the answer; while pending, sends that became ARP requests */
-  addr: number;
+  qAddr: number;
   /** query ID and UDP source port (RFC 5452: both random) */
-  id: number;
-  port: number;
-  tries: number;
+  qId: number;
+  qPort: number;
+  qTries: number;
   /** time of the next (re)send, ms */
-  due: number;
-  cb: ((err: number, addr: number) => void) | null;
+  qDue: number;
+  qCb: ((err: number, addr: number) => void) | null;
 }
 
 /**

@@ -179,14 +179,14 @@ describe('compact DNS resolver', () => {
     let got = -99;
     expect(dnsLookup(e.n, 'host.example', (err) => { got = err; })).toBe(0);
     e.sim.run(100);
-    const q = e.n.dq.filter((s) => s.state === 1)[0];
-    const len = answer(e.n.rx, UDP_DATA, q.id, 'host.example', ip('203.0.113.9'));
-    expect(dnsInput(e.n, UDP_DATA, len, SRV, 5353, q.port)).toBe(true);
-    expect(dnsInput(e.n, UDP_DATA, len, ip('192.0.2.99'), 53, q.port)).toBe(true);
-    expect(dnsInput(e.n, UDP_DATA, len, SRV, 53, q.port ^ 1)).toBe(false);
+    const q = e.n.dq.filter((s) => s.qState === 1)[0];
+    const len = answer(e.n.rx, UDP_DATA, q.qId, 'host.example', ip('203.0.113.9'));
+    expect(dnsInput(e.n, UDP_DATA, len, SRV, 5353, q.qPort)).toBe(true);
+    expect(dnsInput(e.n, UDP_DATA, len, ip('192.0.2.99'), 53, q.qPort)).toBe(true);
+    expect(dnsInput(e.n, UDP_DATA, len, SRV, 53, q.qPort ^ 1)).toBe(false);
     expect(e.n.dnsDrop).toBe(4);
-    expect(q.state).toBe(1);
-    expect(dnsInput(e.n, UDP_DATA, len, SRV, 53, q.port)).toBe(true);
+    expect(q.qState).toBe(1);
+    expect(dnsInput(e.n, UDP_DATA, len, SRV, 53, q.qPort)).toBe(true);
     dnsTick(e.n, e.sim.now());
     expect(got).toBe(EAI_OK);
   });
@@ -241,25 +241,25 @@ describe('compact DNS resolver', () => {
     };
     const tmpl = new Uint8Array(600);
     for (let k = 0; k < 4000; k++) {
-      let q = n.dq.filter((s) => s.state === 1)[0];
+      let q = n.dq.filter((s) => s.qState === 1)[0];
       if (q === undefined) {
         expect(dnsLookup(n, k % 3 === 0 ? 'www.example' : 'host.example', cb)).toBe(0);
-        q = n.dq.filter((s) => s.state === 1)[0];
+        q = n.dq.filter((s) => s.qState === 1)[0];
       }
       let len: number;
       if (k % 3 === 0) {
         len = rnd() % 520;
         for (let i = 0; i < len; i++) r[UDP_DATA + i] = rnd() & 0xff;
-        put16(r, UDP_DATA, q.id);
+        put16(r, UDP_DATA, q.qId);
         r[UDP_DATA + 2] = 0x81;
       } else {
-        len = answer(tmpl, 0, q.id, q.name, ip('198.51.100.1'));
+        len = answer(tmpl, 0, q.qId, q.qName, ip('198.51.100.1'));
         r.set(tmpl.subarray(0, len), UDP_DATA);
         const flips = 1 + (rnd() % 4);
         for (let f = 0; f < flips; f++) r[UDP_DATA + 2 + (rnd() % (len - 2))] = rnd() & 0xff;
         if (rnd() % 4 === 0) len = rnd() % len;
       }
-      expect(() => dnsInput(n, UDP_DATA, len, SRV, 53, q.port)).not.toThrow();
+      expect(() => dnsInput(n, UDP_DATA, len, SRV, 53, q.qPort)).not.toThrow();
       if (k % 10 === 0) dnsTick(n, e.sim.now());
     }
     dnsTick(n, e.sim.now());
@@ -275,9 +275,9 @@ describe('compact DNS resolver', () => {
       let res: [number, number] = [1, 1];
       expect(dnsLookup(n, 'www.example', (err, addr) => { res = [err, addr]; })).toBe(0);
       e.sim.run(50);
-      const q = n.dq.filter((s) => s.state === 1)[0];
-      const len = build(q.id);
-      expect(dnsInput(n, UDP_DATA, len, SRV, 53, q.port)).toBe(true);
+      const q = n.dq.filter((s) => s.qState === 1)[0];
+      const len = build(q.qId);
+      expect(dnsInput(n, UDP_DATA, len, SRV, 53, q.qPort)).toBe(true);
       dnsTick(n, e.sim.now());
       return res;
     };
