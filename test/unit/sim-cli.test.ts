@@ -4,6 +4,9 @@
  * replay identically for the same seed. The ESP32 board leases its address
  * from the host's DHCP server, resolves www.lan through the host's DNS
  * server and fetches a page by name, and releases its lease at the end.
+ * The Pico runs what its bundle runs, the compact stack (src/compact/) with
+ * its board's compact config (a SimCompactHost): it leases, resolves and
+ * fetches the same way with the compact API (DHCP, dnsLookup, compact TCP).
  */
 import { describe, it, expect, vi } from 'vitest';
 import * as fs from 'node:fs';
@@ -12,6 +15,7 @@ import * as path from 'node:path';
 import { runSim } from '../../src/cli/sim';
 import { readPcap } from '../../src/sim/pcap';
 import { espruinoEsp32W5500 } from '../../boards/espruino-esp32-w5500';
+import { espruinoPicoEnc28j60 } from '../../boards/espruino-pico-enc28j60';
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -47,26 +51,27 @@ describe('slabnet sim (npm start)', () => {
       expect(h.icmp.InEchoReps).toBeGreaterThan(0);
       expect(h.arp.length).toBe(3);
     }
-    // TCP: only the host and the ESP32 have TCBs (the Pico/WiFi bundles have TCP compiled out)
+    // TCP: the host, the ESP32 and the Pico (the compact stack's full profile) have TCBs (the WiFi bundle has TCP compiled out)
     const byName: { [k: string]: any } = {};
     for (const h of rep.hosts) byName[h.name] = h;
-    expect(byName.pico.tcbs).toBeNull();
     expect(byName.wifi.tcbs).toBeNull();
     expect(byName.esp32.tcbs.size).toBe(espruinoEsp32W5500.config.tcpMaxSockets);
-    for (const n of ['host', 'esp32']) {
+    expect(byName.pico.tcbs.size).toBe(espruinoPicoEnc28j60.compact!.config.tcbs);
+    for (const n of ['host', 'esp32', 'pico']) {
       const h = byName[n];
       expect(h.tcbs.inUse).toBe(0);
       expect(h.tcbs.timeWait).toBe(0);
       expect(h.tcbs.synRecv).toBe(0);
-      expect(h.tcp.CurrEstab).toBe(0);
+      if (n !== 'pico') expect(h.tcp.CurrEstab).toBe(0);
     }
-    // the host's GET/PUT to the esp32's server, the esp32's GET by name to the host's
+    // the host's GET/PUT to the esp32's server, the esp32's and the Pico's GETs by name to the host's
     expect(byName.host.tcp.ActiveOpens).toBe(1);
-    expect(byName.host.tcp.PassiveOpens).toBe(1);
+    expect(byName.host.tcp.PassiveOpens).toBe(2);
     expect(byName.esp32.tcp.ActiveOpens).toBe(1);
     expect(byName.esp32.tcp.PassiveOpens).toBe(1);
     expect(byName.esp32.tcp.OutRsts).toBe(0);
     expect(byName.host.tcp.OutRsts).toBe(0);
+    expect(byName.pico.tcp.OutRsts).toBe(0);
     expect(byName.esp32.tcp.OutSegs).toBeGreaterThan(200000 / 1460);
     expect(rep.tcp.connected).toBe(true);
     expect(rep.tcp.closed).toBe(true);
@@ -82,12 +87,28 @@ describe('slabnet sim (npm start)', () => {
     expect(rep.tcp.esp32Sockets.some((l: string) => /^udp\s+UNCONN\s.*\*:68\s/.test(l))).toBe(true);
     for (const p of rep.pings) expect(p.ok).toBe(p.count);
     expect(rep.pings.filter((p: { len: number; to: string; from: string }) => p.len === 3000 && (p.to === 'esp32' || p.from === 'esp32')).length).toBe(2);
-    // each board runs the config its bundle runs: the Pico's has no reassembly, so a fragmented
-    // ping to it is dropped and counted, never answered
+    // each board runs what its bundle runs: the Pico's is the compact stack (no reassembly), so a
+    // fragmented ping to it is dropped and counted (fragDrop), never answered
     expect(byName.pico.pool.large).toBe(0);
+    expect(byName.pico.stack).toBe('compact');
+    expect(byName.pico.compact.profile).toBe('full');
+    expect(byName.pico.compact.config).toMatchObject(espruinoPicoEnc28j60.compact!.config);
+    for (const n of ['host', 'wifi', 'esp32']) expect(byName[n]).toMatchObject({ stack: 'general', compact: null });
     expect(rep.fragToPico).toMatchObject({ replies: 0, ok: true });
     expect(rep.fragToPico.reasmFails).toBeGreaterThanOrEqual(2);
+    expect(rep.fragToPico.fragDrop).toBe(rep.fragToPico.reasmFails);
     expect(byName.pico.ip.ReasmFails).toBe(rep.fragToPico.reasmFails);
+    expect(byName.pico.compact.counters.fragDrop).toBe(rep.fragToPico.fragDrop);
+    // the Pico answered every echo request it was sent, and the replies to its own pings came back
+    expect(byName.pico.icmp.InEchos).toBe(6);
+    expect(byName.pico.icmp.OutEchoReps).toBe(6);
+    expect(byName.pico.icmp.InEchoReps).toBe(6);
+    expect(byName.pico.compact.counters).toMatchObject({ rxBad: 0, udpNoPort: 0, udpFull: 0, noRoute: 0, tcpRstTx: 0 });
+    expect(byName.pico.compact.rxFifoDrops).toBe(0);
+    expect(byName.pico.nic.rxFrames).toBe(byName.pico.compact.counters.rx);
+    expect(byName.pico.nic.txFrames).toBe(byName.pico.compact.counters.tx);
+    // the datagrams fit the Pico's one-datagram sockets (udpBuf)
+    for (const u of rep.udp) expect(u.len).toBeLessThanOrEqual(espruinoPicoEnc28j60.compact!.config.udpBuf!);
     expect(rep.udp.every((u: { ok: number; count: number }) => u.ok === u.count)).toBe(true);
     expect(rep.frames.ipFragments).toBeGreaterThanOrEqual(6);
     expect(rep.timeline.length).toBeGreaterThan(20);
@@ -114,7 +135,7 @@ describe('slabnet sim (npm start)', () => {
     expect(rep.dhcp.counters).toMatchObject({ probes: 3, conflicts: 0, naks: 0, declines: 0, releases: 1 });
     expect(rep.dhcp.counters.discovers).toBeGreaterThanOrEqual(1);
     expect(rep.dhcp.counters.acks).toBe(1);
-    expect(rep.hostServices.dhcp).toMatchObject({ acks: 1, releases: 1, bound: 0, naks: 0 });
+    expect(rep.hostServices.dhcp).toMatchObject({ acks: 2, releases: 2, bound: 0, naks: 0 });
     expect(rep.frames.dhcp).toBeGreaterThanOrEqual(5);
     // the pings reached the esp32 at the leased address; the other hosts learned its MAC there
     for (const p of rep.pings.filter((x: { to: string; from: string }) => x.to === 'esp32' || x.from === 'esp32')) expect(p.ok).toBe(p.count);
@@ -124,18 +145,41 @@ describe('slabnet sim (npm start)', () => {
     expect(rep.dns).toMatchObject({ name: 'www.lan', addr: '192.0.2.1', ttl: 300, cname: 'host.lan', ok: true });
     expect(rep.dns.counters).toMatchObject({ requests: 1, resolved: 1, failures: 0 });
     expect(rep.hostServices.dns.answered).toBeGreaterThanOrEqual(1);
-    expect(rep.frames.dns).toBeGreaterThanOrEqual(2);
+    expect(rep.frames.dns).toBeGreaterThanOrEqual(4);
 
     // ---- the page by name ----
     expect(rep.httpByName).toMatchObject({ url: 'http://www.lan/bytes/16384', status: 200, bytes: 16384, ok: true });
     expect(rep.httpByName.ms).toBeGreaterThan(0);
-    expect(rep.hostServices.http).toMatchObject({ accepted: 1, responses2xx: 1, patternBytes: 16384, active: 0 });
+    expect(rep.hostServices.http).toMatchObject({ accepted: 2, responses2xx: 2, patternBytes: 2 * 16384, active: 0 });
+
+    // ---- the Pico, on the compact stack: its own lease, name lookup and page over its TCP ----
+    expect(rep.compactBoards.length).toBe(1);
+    const pc = rep.compactBoards[0];
+    expect(pc).toMatchObject({ name: 'pico', profile: 'full' });
+    expect(pc.config).toMatchObject(espruinoPicoEnc28j60.compact!.config);
+    expect(pc.dhcp).toMatchObject({ server: '192.0.2.1', prefixLen: 24, router: '192.0.2.1', dns: '192.0.2.1', leaseSec: 600, ok: true, released: true, serverReleased: true });
+    const pm = /^192\.0\.2\.(\d+)$/.exec(pc.dhcp.addr);
+    expect(pm, pc.dhcp.addr).not.toBeNull();
+    expect(Number(pm![1])).toBeGreaterThanOrEqual(100);
+    expect(Number(pm![1])).toBeLessThan(116);
+    expect(pc.dhcp.addr).not.toBe(rep.dhcp.addr);
+    expect(byName.pico.addr).toBe(pc.dhcp.addr);
+    expect(pc.dns).toMatchObject({ name: 'www.lan', addr: '192.0.2.1', cname: 'host.lan', ok: true, drops: 0 });
+    expect(pc.httpByName).toMatchObject({ url: 'http://www.lan/bytes/16384', status: 200, bytes: 16384, ok: true, closed: true });
+    expect(pc.httpByName.ms).toBeGreaterThan(0);
+    expect(pc.counters).toEqual(byName.pico.compact.counters);
+    // the others reached it at its leased address
+    for (const p of rep.pings.filter((x: { to: string; from: string }) => x.to === 'pico' || x.from === 'pico')) expect(p.ok).toBe(p.count);
+    expect(rep.pings.filter((x: { to: string; from: string }) => x.to === 'pico' || x.from === 'pico').length).toBe(6);
+    for (const n of ['host', 'wifi', 'esp32']) expect(byName[n].arp.some((e: { ip: string; mac: string }) => e.ip === pc.dhcp.addr && e.mac === byName.pico.mac)).toBe(true);
 
     // ---- the timeline tells it in order ----
     const lines: string[] = rep.timeline.map((e: { what: string }) => e.what);
     const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
     const a = rep.dhcp.addr.replace(/\./g, '\\.');
+    const pa = pc.dhcp.addr.replace(/\./g, '\\.');
     const order = [
+      /^pico: eth0 up, no address \(DHCP\) \(Espruino Pico \+ ENC28J60; compact stack, full profile: /,
       /^esp32: eth0 up, no address \(DHCP\)/,
       /^esp32: DHCPDISCOVER$/,
       new RegExp('^host: DHCPOFFER ' + a + '$'),
@@ -147,8 +191,21 @@ describe('slabnet sim (npm start)', () => {
       /^host: DNS answer www\.lan: CNAME host\.lan \(ttl 600\), A 192\.0\.2\.1 \(ttl 300\)$/,
       /^esp32: resolved www\.lan → 192\.0\.2\.1 \(ttl 300 s, via CNAME host\.lan\)/,
       /^esp32: GET http:\/\/www\.lan\/bytes\/16384 → 200, 16384 bytes in [\d.]+ ms \(pattern ok\)$/,
+      /^pico: DHCPDISCOVER$/,
+      new RegExp('^host: DHCPOFFER ' + pa + '$'),
+      new RegExp('^pico: DHCPREQUEST ' + pa + '$'),
+      new RegExp('^host: DHCPACK ' + pa + ' lease 600 s$'),
+      new RegExp('^pico: bound ' + pa + '/24 router 192\\.0\\.2\\.1 dns 192\\.0\\.2\\.1 lease 600 s \\(dhcp server 192\\.0\\.2\\.1\\)$'),
+      /^pico: DNS query A www\.lan$/,
+      /^pico: resolved www\.lan → 192\.0\.2\.1 \(via CNAME host\.lan\)/,
+      /^pico: TCP established 192\.0\.2\.1:80 /,
+      /^pico: GET http:\/\/www\.lan\/bytes\/16384 → 200, 16384 bytes in [\d.]+ ms \(pattern ok\)$/,
+      /^pico: TCP closed /,
       /^host: ping /,
+      /^pico: \d+ fragment\(s\) dropped and counted \(fragDrop\)$/,
       /^host: GET \/bytes\/200000 → 200/,
+      new RegExp('^pico: released ' + pa + ' '),
+      new RegExp('^pico: DHCPRELEASE ' + pa + '$'),
       new RegExp('^esp32: released ' + a + ' '),
       new RegExp('^esp32: DHCPRELEASE ' + a + '$'),
     ];
@@ -194,8 +251,19 @@ describe('slabnet sim (npm start)', () => {
     expect(t.out).toMatch(/^\s+[\d.]+\s+host: TCP closed/m);
     expect(t.out).toContain('  http GET 200000 bytes: ok\n');
     expect(t.out).toContain('  http PUT 100000 bytes: ok\n');
-    // host and esp32: one connection each way
-    expect(t.out.match(/^ {4}Tcp: {2}ActiveOpens=1 PassiveOpens=1 /gm)?.length).toBe(2);
+    // esp32: one connection each way; host: one out, two in (the esp32's and the Pico's GETs by name)
+    expect(t.out.match(/^ {4}Tcp: {2}ActiveOpens=1 PassiveOpens=1 /gm)?.length).toBe(1);
+    expect(t.out.match(/^ {4}Tcp: {2}ActiveOpens=1 PassiveOpens=2 /gm)?.length).toBe(1);
+    // the Pico: the compact stack's counters (its TCP: no RST)
+    expect(t.out).toMatch(/^ {2}pico +192\.0\.2\.101 +02:73:6c:c0:01:00 +Espruino Pico \+ ENC28J60 +\(compact stack, full profile: 3 TCBs x 1536 B, ARP 4, 2 UDP sockets x 548 B, address by DHCP from 192\.0\.2\.1\)$/m);
+    expect(t.out).toMatch(/^ {4}Tcp: {2}RetransSegs=\d+ OutRsts=0$/m);
+    expect(t.out).toMatch(/^ {4}Compact: rx=\d+ tx=\d+ .*fragDrop=3 /m);
+    expect(t.out).toContain('  dhcp pico: 192.0.2.101/24 from 192.0.2.1: ok (compact stack)\n');
+    expect(t.out).toContain('  dns pico www.lan: 192.0.2.1: ok (compact stack)\n');
+    expect(t.out).toContain('  http pico GET http://www.lan/bytes/16384: ok (compact TCP)\n');
+    expect(t.out).toContain('  ping host -> pico 3000 bytes: dropped and counted as its bundle does (no reassembly)\n');
+    expect(t.out).toContain('  dhcp release pico: sent, the server freed the address\n');
+    expect(t.out).toMatch(/^ {2}pico +in use 0\/3; TIME_WAIT 0; SYN_RECV 0$/m);
     expect(t.out).toMatch(/^ {2}tcp +ESTABLISHED +\d+ +\d+ +192\.0\.2\.100:80 /m);
     // DHCP, DNS and the page by name (seed 1: the first address of the pool)
     expect(t.out).toMatch(/^ {2}esp32 192\.0\.2\.100 [0-9a-f:]+ .*address by DHCP from 192\.0\.2\.1\)$/m);
@@ -211,6 +279,7 @@ describe('slabnet sim (npm start)', () => {
     expect(t.out).toMatch(/^ {4}Dhcp: discovers=1 offers=1 requests=1 acks=1 .*releases=1 /m);
     expect(t.out).toMatch(/^ {4}Dns: {2}requests=1 .*resolved=1 failures=0$/m);
     expect(t.out).toMatch(/\nOK: every ping and datagram answered, [^\n]*esp32 leased 192\.0\.2\.100 by DHCP[^\n]*fetched http:\/\/www\.lan\/bytes\/16384 by name[^\n]*every TCB free\n$/);
+    expect(t.out).toMatch(/\nOK: [^\n]*pico \(compact stack, full profile\) leased 192\.0\.2\.101 by DHCP[^\n]*fetched http:\/\/www\.lan\/bytes\/16384 over its TCP[^\n]*\n$/);
     expect(t.out).toMatch(/\nOK: [^\n]*\n$/);
     expect(fs.existsSync(file)).toBe(true);
     fs.unlinkSync(file);
