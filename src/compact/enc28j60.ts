@@ -45,7 +45,7 @@ import {
   ERDPTL, ERDPTH, EWRPTL, EWRPTH, ETXSTL, ETXSTH, ETXNDL, ETXNDH, ERXSTL, ERXSTH, ERXNDL, ERXNDH,
   ERXRDPTL, ERXRDPTH, ERXFCON, EPKTCNT,
   MACON1, MACON3, MACON4, MABBIPG, MAIPGL, MAIPGH, MAMXFLL, MAMXFLH, MICMD, MIREGADR, MIWRL, MIWRH,
-  MIRDL, MIRDH, MISTAT, EREVID, MAADR1, MAADR2, MAADR3, MAADR4, MAADR5, MAADR6,
+  MIRDL, MIRDH, MISTAT, EREVID, MAADR1,
   EIE_INTIE, EIE_PKTIE, EIE_LINKIE, EIE_TXERIE, EIE_RXERIE,
   EIR_LINKIF, EIR_TXIF, EIR_TXERIF, EIR_RXERIF, ESTAT_CLKRDY, ESTAT_TXABRT, ESTAT_LATECOL,
   ECON2_AUTOINC, ECON2_PKTDEC, ECON1_TXRST, ECON1_RXRST, ECON1_TXRTS, ECON1_RXEN, ECON1_BSEL,
@@ -274,26 +274,23 @@ export function encInit(e: Enc, mac: Uint8Array, fullDuplex: boolean): number {
   const rev = encRw(e, OP_RCR, EREVID, 0);
   if (rev === 0 || rev === 0xff) return -ENODEV;
   encRxRing(e);
-  encW16(e, ETXSTL, ETXSTH, TX_START);
-  encW16(e, ERDPTL, ERDPTH, RX_START);
-  // §6.3 receive filters: our unicast, broadcast, drop bad CRC
-  encRw(e, OP_WCR, ERXFCON, ERXFCON_UCEN | ERXFCON_CRCEN | ERXFCON_BCEN);
-  // §6.5 MAC
   const fd = fullDuplex;
-  encRw(e, OP_WCR, MACON1, MACON1_MARXEN | (fd ? MACON1_TXPAUS | MACON1_RXPAUS : 0));
-  encRw(e, OP_WCR, MACON3, MACON3_PADCFG0 | MACON3_TXCRCEN | MACON3_FRMLNEN | (fd ? MACON3_FULDPX : 0));
-  encRw(e, OP_WCR, MACON4, fd ? 0 : MACON4_DEFER);
-  encW16(e, MAMXFLL, MAMXFLH, MAX_FRAME);
-  encRw(e, OP_WCR, MABBIPG, fd ? MABBIPG_FD : MABBIPG_HD);
-  encRw(e, OP_WCR, MAIPGL, MAIPGL_VALUE);
-  if (!fd) encRw(e, OP_WCR, MAIPGH, MAIPGH_VALUE);
-  // MAADR1 is the first byte on the wire (Table 3-1, §6.5 step 9)
-  encRw(e, OP_WCR, MAADR1, mac[0]);
-  encRw(e, OP_WCR, MAADR2, mac[1]);
-  encRw(e, OP_WCR, MAADR3, mac[2]);
-  encRw(e, OP_WCR, MAADR4, mac[3]);
-  encRw(e, OP_WCR, MAADR5, mac[4]);
-  encRw(e, OP_WCR, MAADR6, mac[5]);
+  // (register, value) pairs, written in this order
+  const w = [
+    ETXSTL, TX_START & 0xff, ETXSTH, TX_START >>> 8, ERDPTL, RX_START & 0xff, ERDPTH, RX_START >>> 8,
+    // §6.3 receive filters: our unicast, broadcast, drop bad CRC
+    ERXFCON, ERXFCON_UCEN | ERXFCON_CRCEN | ERXFCON_BCEN,
+    // §6.5 MAC (MAIPGH: half duplex only; 0, its reset value, in full duplex)
+    MACON1, MACON1_MARXEN | (fd ? MACON1_TXPAUS | MACON1_RXPAUS : 0),
+    MACON3, MACON3_PADCFG0 | MACON3_TXCRCEN | MACON3_FRMLNEN | (fd ? MACON3_FULDPX : 0),
+    MACON4, fd ? 0 : MACON4_DEFER,
+    MAMXFLL, MAX_FRAME & 0xff, MAMXFLH, MAX_FRAME >>> 8,
+    MABBIPG, fd ? MABBIPG_FD : MABBIPG_HD,
+    MAIPGL, MAIPGL_VALUE, MAIPGH, fd ? 0 : MAIPGH_VALUE,
+  ];
+  for (let i = 0; i < w.length; i += 2) encRw(e, OP_WCR, w[i], w[i + 1]);
+  // MAADR1 is the first byte on the wire (Table 3-1, §6.5 step 9): MAADR1..6 are E4, E5, E2, E3, E0, E1
+  for (let i = 0; i < 6; i++) encRw(e, OP_WCR, MAADR1 - (i & 6) + (i & 1), mac[i]);
   // §6.6 PHY: duplex as MACON3.FULDPX; HDLDIS stops half-duplex loopback; link change interrupts
   if (encPhy(e, PHCON1, fd ? PHCON1_PDPXMD : 0) < 0 || encPhy(e, PHCON2, PHCON2_HDLDIS) < 0 || encPhy(e, PHIE, PHIE_PGEIE | PHIE_PLNKIE) < 0) return -EIO;
   encLinkUp(e);
