@@ -30,6 +30,9 @@
  * driver sits under a stack loaded from dist/espruino/<id>.min.js
  * (src/host/bundle.ts). The driver touches only the public members of
  * the stack (st.pool.buf/data/tail, dev.stats), which the bundles keep.
+ * A compact bundle (src/compact/: no device layer, no skbs) uses it with
+ * st null: received frames go to its FrameDevOps.rxFrame (netRxFrame), and
+ * its netAttach sink calls sendFrame (src/cli/up_compact.ts).
  */
 import * as dgram from 'node:dgram';
 import type { Stack } from '../../src/stack';
@@ -101,7 +104,7 @@ export class UdpFramesDriver implements NetDriver {
   /** the device layer the frames go to and come from */
   readonly ops: FrameDevOps;
 
-  constructor(readonly st: Stack, o: UdpFramesOptions, ops?: FrameDevOps) {
+  constructor(readonly st: Stack | null, o: UdpFramesOptions, ops?: FrameDevOps) {
     this.ops = ops !== undefined ? ops : SOURCE_DEV_OPS;
     this.lport = o.lport;
     this.rport = o.rport;
@@ -126,7 +129,7 @@ export class UdpFramesDriver implements NetDriver {
 
   /** Register the net device on the stack (DOWN). Returns the device index or -errno. */
   register(name: string, mac: Uint8Array, mtu: number): number {
-    const d = this.ops.registerNetdev(this.st, name, mac, mtu, this);
+    const d = this.ops.registerNetdev(this.st as Stack, name, mac, mtu, this);
     if (d >= 0) this.devIndex = d;
     return d;
   }
@@ -164,7 +167,7 @@ export class UdpFramesDriver implements NetDriver {
       this.lostRx++;
       return;
     }
-    const st = this.st;
+    const st = this.st as Stack;
     const u8 = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
     if (msg.length < ETH_HLEN) {
       this.rxRunts++;
@@ -178,31 +181,35 @@ export class UdpFramesDriver implements NetDriver {
   }
 
   startXmit(dev: NetDevice, skb: number): number {
-    const st = this.st;
+    const st = this.st as Stack;
     const p = st.pool;
     const off = p.data[skb];
-    const len = p.tail[skb] - off;
-    const b = p.buf[skb];
+    this.sendFrame(p.buf[skb], off, p.tail[skb] - off, dev);
+    this.ops.devTxComplete(st, dev, skb);
+    return NETDEV_TX_OK;
+  }
+
+  /**
+   * One frame out (b[off..off+len), copied): the tap, the loss draw, the
+   * socket. dev (or null) has its tx_errors counted with the driver's.
+   */
+  sendFrame(b: Uint8Array, off: number, len: number, dev: NetDevice | null): void {
     if (this.tap !== null) this.tap.onFrame(TAP_TX, b, off, len);
     const s = this.sock;
     if (this.lossTx !== null && this.lose(TAP_TX)) {
       this.lostTx++;
     } else if (s !== null && !this.closed) {
-      const copy = Buffer.allocUnsafe(len);
-      for (let i = 0; i < len; i++) copy[i] = b[off + i];
       this.txDatagrams++;
-      s.send(copy, this.rport, this.rhost, (err) => {
+      s.send(Buffer.from(b.subarray(off, off + len)), this.rport, this.rhost, (err) => {
         if (err) {
           this.txErrors++;
-          dev.stats.v[DEV_TX_ERRORS]++;
+          if (dev !== null) dev.stats.v[DEV_TX_ERRORS]++;
         }
       });
     } else {
       this.txErrors++;
-      dev.stats.v[DEV_TX_ERRORS]++;
+      if (dev !== null) dev.stats.v[DEV_TX_ERRORS]++;
     }
-    this.ops.devTxComplete(st, dev, skb);
-    return NETDEV_TX_OK;
   }
 
   stats(): { [k: string]: number } {

@@ -30,6 +30,12 @@
  * src/host/bundle.ts namedCounters) and a `Board` object (id, bundle file,
  * bytes, whether the counter names came from the bundle or the source).
  *
+ * A compact bundle (the small boards' src/compact/ stack: the bundle of a
+ * board with a `compact` part, told by its export compactStack) is run by
+ * src/cli/up_compact.ts instead: the same frame driver, loop, ready line
+ * and services, written over its exports (src/host/compact_services.ts);
+ * its JSON has Net (netStats) in place of the MIB blocks.
+ *
  * Exit 2 (with a message): bad flags; an unknown board; a board without a
  * bundle (the host board) or whose bundle is not built (run `npm run
  * build`); a flag that needs what the bundle has compiled out (--serve
@@ -52,8 +58,10 @@ import { DHCP_EV_BOUND, DHCP_EV_RENEWED, DHCP_EV_LOST } from '../apps/dhcp_clien
 import type { DhcpClient } from '../apps/dhcp_client';
 import type { DnsResolver } from '../apps/dns_resolver';
 import {
-  BundleApi, PROJECT_ROOT, bundleFile, bundleState, loadBundle, bundleFeatures, namedCounters, namedBlock, hasCounterNames,
+  BundleApi, CompactApi, PROJECT_ROOT, bundleFile, bundleState, loadBundle, bundleFeatures, namedCounters, namedBlock, hasCounterNames,
+  isCompactBundle,
 } from '../host/bundle';
+import { runUpCompact } from './up_compact';
 import { BundleUdpService, BundleTcpEcho, BundleTcpDiscard, BundleHttp, BundleTcpSend } from '../host/bundle_services';
 
 const UDP_MAX_PAYLOAD = 65507;
@@ -137,7 +145,7 @@ export function featureProblem(id: string, o: UpOptions, f: { tcp: boolean; dhcp
   return null;
 }
 
-function fail(msg: string, code: number): number {
+export function fail(msg: string, code: number): number {
   process.stderr.write('slabnet up: ' + msg + '\n');
   return code;
 }
@@ -147,17 +155,31 @@ function usage(msg: string): number {
   return 2;
 }
 
-class HostClock implements Clock {
+export class HostClock implements Clock {
   now(): number {
     return performance.now();
   }
 }
 
-class PcapTap implements FrameTap {
+export class PcapTap implements FrameTap {
   constructor(readonly w: PcapFile, readonly clock: Clock) {}
   onFrame(_dir: number, buf: Uint8Array, off: number, len: number): void {
     this.w.record(performance.timeOrigin + this.clock.now(), buf, off, len);
   }
+}
+
+/** The `ready` line of `slabnet up --board` (plain `slabnet up`'s, ending with ` board=ID`). */
+export function boardReadyLine(o: UpOptions, id: string, mac: string, addr: number, prefixLen: number, gw: number, extra: string): string {
+  return 'slabnet up: ready ip=' + formatIp(addr) + '/' + prefixLen +
+    ' gw=' + (gw !== 0 ? formatIp(gw) : '-') +
+    ' mac=' + mac +
+    ' mtu=' + o.mtu +
+    ' frames=udp:127.0.0.1:' + o.lport + '->127.0.0.1:' + o.rport +
+    ' serve=' + (o.serve.length > 0 ? o.serve.join(',') : '-') +
+    (o.pcap !== null ? ' pcap=' + o.pcap : '') +
+    (o.loss > 0 ? ' loss=' + o.loss + ' seed=' + o.lossSeed : '') +
+    (o.send.length > 0 ? ' send=' + o.send.map((t) => 'tcp:' + (t.name !== null ? t.name : formatIp(t.addr)) + ':' + t.port + ':' + t.bytes).join(',') : '') +
+    extra + ' board=' + id + '\n';
 }
 
 /** `slabnet up --board ID ...` (argv: all of up's arguments, --board among them). */
@@ -188,10 +210,17 @@ export async function runUpBoard(argv: string[]): Promise<number> {
   } catch (e) {
     return fail('cannot load ' + rel + ': ' + String(e), 1);
   }
+  for (const n of o.serve) if (BOARD_SERVICES.indexOf(n) < 0) return fail('--serve ' + n + ' is not available with --board (' + BOARD_SERVICES.join(', ') + ')', 2);
+  if (isCompactBundle(api)) {
+    // the small boards' compact stack (src/compact/): its own runner
+    if (api.BOARD === undefined || api.BOARD.id !== id) {
+      return fail(rel + ' is not the bundle of board ' + id + ' (its BOARD.id: ' + (api.BOARD !== undefined ? api.BOARD.id : '-') + ')', 2);
+    }
+    return runUpCompact(api as unknown as CompactApi, board, o, rel, bs.bytes);
+  }
   if (api.BOARD === undefined || api.BOARD.id !== id || typeof api.createBoardStack !== 'function') {
     return fail(rel + ' is not the bundle of board ' + id + ' (its BOARD.id: ' + (api.BOARD !== undefined ? api.BOARD.id : '-') + ')', 2);
   }
-  for (const n of o.serve) if (BOARD_SERVICES.indexOf(n) < 0) return fail('--serve ' + n + ' is not available with --board (' + BOARD_SERVICES.join(', ') + ')', 2);
   const feat = bundleFeatures(api);
   const fp = featureProblem(id, o, feat);
   if (fp !== null) return fail(fp, 2);
@@ -321,16 +350,7 @@ export async function runUpBoard(argv: string[]): Promise<number> {
     return d !== null ? api.formatMac(d.mac, 0) : '-';
   };
   const readyLine = (addr: number, prefixLen: number, gw: number, extra: string): string =>
-    'slabnet up: ready ip=' + formatIp(addr) + '/' + prefixLen +
-    ' gw=' + (gw !== 0 ? formatIp(gw) : '-') +
-    ' mac=' + macText() +
-    ' mtu=' + o.mtu +
-    ' frames=udp:127.0.0.1:' + o.lport + '->127.0.0.1:' + o.rport +
-    ' serve=' + (o.serve.length > 0 ? o.serve.join(',') : '-') +
-    (o.pcap !== null ? ' pcap=' + o.pcap : '') +
-    (o.loss > 0 ? ' loss=' + o.loss + ' seed=' + o.lossSeed : '') +
-    (o.send.length > 0 ? ' send=' + o.send.map((t) => 'tcp:' + (t.name !== null ? t.name : formatIp(t.addr)) + ':' + t.port + ':' + t.bytes).join(',') : '') +
-    extra + ' board=' + id + '\n';
+    boardReadyLine(o, id, macText(), addr, prefixLen, gw, extra);
 
   let dhcp: DhcpClient | null = null;
   let announced = false;

@@ -20,8 +20,9 @@
  * E.sum (the sum of the elements: RFC 1071 sums over a Uint16Array view),
  * E.convolve(a1, a2, offset) (sum of a1[i] * a2[(i + offset) % a2.length]:
  * the ping reply check), E.toString (bytes → binary string),
- * E.toUint8Array (binary string → bytes), getTime() (seconds, a float, from
- * performance.now()). The board
+ * E.toUint8Array (binary string → bytes), E.hwRand() (32 random bits, signed:
+ * the compact bundles seed their PRNG with it, so each process differs),
+ * getTime() (seconds, a float, from performance.now()). The board
  * drivers' SPI/pin calls (digitalWrite, SPI, setWatch) are not supplied:
  * the host frame driver replaces the chip driver.
  *
@@ -40,6 +41,7 @@
  * counters as the source's list.
  */
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Stack } from '../stack';
@@ -54,6 +56,9 @@ import type { DhcpClient } from '../apps/dhcp_client';
 import type { DnsResolver } from '../apps/dns_resolver';
 import { IP_NAMES, ICMP_NAMES, UDP_NAMES, LINK_NAMES, RAW_NAMES, DEV_NAMES } from '../core/mib';
 import { TCP_NAMES, TCPEXT_NAMES } from '../transport/tcp/tcp';
+import type { Net as CompactNet, CompactConfig, FrameOut } from '../compact/net';
+import type * as CTcp from '../compact/tcp';
+import type { NetworkJsObject } from '../socket/networkjs';
 
 /** The project root (this file is src/host/bundle.ts). */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -111,6 +116,7 @@ export interface EspruinoGlobals {
     convolve(a1: ArrayLike<number>, a2: ArrayLike<number>, offset: number): number;
     toString(...args: unknown[]): string;
     toUint8Array(...args: unknown[]): Uint8Array;
+    hwRand(): number;
   };
   getTime(): number;
 }
@@ -159,6 +165,9 @@ export function espruinoGlobals(): EspruinoGlobals {
         const b: number[] = [];
         for (let i = 0; i < args.length; i++) pushBytes(b, args[i]);
         return Uint8Array.from(b);
+      },
+      hwRand(): number {
+        return randomBytes(4).readInt32LE(0);
       },
     },
     getTime(): number {
@@ -296,4 +305,45 @@ export function namedCounters(m: { [block: string]: { [k: string]: number } }): 
 export function hasCounterNames(m: { [block: string]: { [k: string]: number } }): boolean {
   const ip = m.Ip;
   return ip !== undefined && !Object.prototype.hasOwnProperty.call(ip, 'c0');
+}
+
+/**
+ * What a compact board bundle exports (rollup.config.js compactEntrySource:
+ * the small boards' src/compact/ stack), typed with the source's
+ * signatures. The Net it returns is opaque here: its property names are
+ * mangled, so the host side uses these functions only. The TCP calls are
+ * there with the full profile, dhcpStart/dnsLookup with DHCP/DNS.
+ */
+export interface CompactApi {
+  BOARD: Board;
+  compactStack(over: Partial<CompactConfig> | null, mac: ArrayLike<number>, clock?: Clock): CompactNet;
+  netAttach(n: CompactNet, out: FrameOut | null): void;
+  netRxFrame(n: CompactNet, f: Uint8Array, len: number): void;
+  netTick(n: CompactNet): void;
+  netSetIp(n: CompactNet, ip: number, mask: number, gw: number, dns: number): void;
+  netStats(n: CompactNet): { [name: string]: number };
+  networkJsCompact(n: CompactNet): NetworkJsObject;
+  tcpListen?: typeof CTcp.tcpListen;
+  tcpAccept?: typeof CTcp.tcpAccept;
+  tcpRecv?: typeof CTcp.tcpRecv;
+  tcpSend?: typeof CTcp.tcpSend;
+  tcpClose?: typeof CTcp.tcpClose;
+  tcpState?: typeof CTcp.tcpState;
+  dhcpStart?: (n: CompactNet) => void;
+  dnsLookup?: (n: CompactNet, name: string, cb: (err: number, addr: number) => void) => number;
+  [k: string]: unknown;
+}
+
+/** A compact bundle is told from a general one by its export compactStack. */
+export function isCompactBundle(api: BundleApi | CompactApi): boolean {
+  return typeof api.compactStack === 'function';
+}
+
+/** What a compact bundle has compiled in, by its exports (the profile: full has TCP, tiny not). */
+export function compactFeatures(api: CompactApi): { tcp: boolean; dhcp: boolean; dns: boolean } {
+  return {
+    tcp: ['tcpListen', 'tcpAccept', 'tcpRecv', 'tcpSend', 'tcpClose', 'tcpState'].every((k) => typeof api[k] === 'function'),
+    dhcp: typeof api.dhcpStart === 'function',
+    dns: typeof api.dnsLookup === 'function',
+  };
 }

@@ -5,14 +5,18 @@
 // out), no checksum or header errors, every skb back in the pool; with TCP
 // bytes (ESP32 bundle) every byte of the TCP echo and of HTTP GET/PUT.
 // Counter names are the source's even for a bundle built without them
-// (src/host/bundle.ts namedCounters). Prints PASS/FAIL per check.
+// (src/host/bundle.ts namedCounters). A compact bundle (Board.stack
+// "compact": src/compact/, src/cli/up_compact.ts) has no MIB, pool or
+// device: its counters are Net (netStats: fragDrop, udpFull, udpNoPort,
+// tcpRstTx, ...) and the same Services. Prints PASS/FAIL per check.
 // usage: node counters_board.mjs COUNTERS.json BOARD_ID UDP_ECHOES DROPPED_FRAGS ECHO_REPLIES
-//                                [TCP_ECHO_BYTES GET_BYTES PUT_BYTES]
+//                                [TCP_ECHO_BYTES GET_BYTES PUT_BYTES [UDP_OVER]]
 //   DROPPED_FRAGS > 0: reassembly compiled out, that many fragments dropped
 //   DROPPED_FRAGS = 0: fragments reassembled (and replies fragmented)
+//   UDP_OVER (compact): datagrams larger than a socket holds, dropped
 import { counterChecks } from './check.mjs';
 
-const [file, board, udpArg, fragArg, repArg, echoArg, getArg, putArg] = process.argv.slice(2);
+const [file, board, udpArg, fragArg, repArg, echoArg, getArg, putArg, overArg] = process.argv.slice(2);
 const udp = Number(udpArg);
 const frags = Number(fragArg);
 const replies = Number(repArg);
@@ -23,6 +27,32 @@ if (id === board) console.log(`PASS ${board} counters: Board.id = ${id} (${val('
 else {
   console.log(`FAIL ${board} counters: Board.id = ${id}`);
   process.exitCode = 1;
+}
+if (val('Board.stack') === 'compact') {
+  console.log(`PASS ${board} counters: the compact stack (profile ${val('Board.profile')}), counters from its netStats`);
+  check('Net.echo', '>=', replies);
+  check('Net.fragDrop', '==', frags);
+  check('Net.udpFull', '==', Number(overArg || 0));
+  // UDP to a closed port: ICMP port unreachable
+  check('Net.udpNoPort', '>=', 1);
+  check('Net.rxBad', '==', 0);
+  check('Services.udp-echo.datagrams', '==', udp);
+  check('Services.udp-echo.sendErrors', '==', 0);
+  if (echoArg !== undefined) {
+    // the SYN to a closed port: RST
+    check('Net.tcpRstTx', '>=', 1);
+    check('Services.tcp-echo.accepted', '>=', 1);
+    check('Services.tcp-echo.bytesIn', '==', Number(echoArg));
+    check('Services.tcp-echo.bytesOut', '==', Number(echoArg));
+    check('Services.http.accepted', '>=', 2);
+    check('Services.http.patternBytes', '==', Number(getArg));
+    check('Services.http.bodyBytes', '==', Number(putArg));
+    check('Services.http.responses2xx', '>=', 2);
+    check('Services.http.responses5xx', '==', 0);
+  }
+  check('Driver.txErrors', '==', 0);
+  if (process.exitCode === 1) process.exit(1);
+  done();
 }
 check('Icmp.OutEchoReps', '>=', replies);
 check('Services.udp-echo.datagrams', '==', udp);

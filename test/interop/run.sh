@@ -14,8 +14,8 @@
 # retransmission and recovery against the kernel's TCP); last, slabnet without
 # --ip leasing its address from the real dnsmasq, resolving a name through it
 # and renewing the lease; last, two boards' own Espruino bundles under Node
-# (`slabnet up --board`: the Pico's, UDP/ICMP only, and the ESP32's, with TCP
-# and HTTP). Every command has a timeout; the
+# (`slabnet up --board`: the Pico's compact stack and the ESP32's general one,
+# each with UDP, TCP and HTTP). Every command has a timeout; the
 # namespace and every process we started are removed on exit (trap).
 # Needs root, iproute2, socat, tshark, ping, nc (netcat-openbsd), curl, dnsmasq (dnsmasq-base). Prints PASS/FAIL per check and
 # "N passed, M failed"; exits non-zero when anything failed.
@@ -681,14 +681,16 @@ DNSMASQ_PID=""
 
 # ---- 11. the board bundles under Node: slabnet up --board --------------------
 # The very bundle a board loads (dist/espruino/<id>.min.js, built by `npm run
-# build` with the board's compile-time features), run by Node with the board's
-# default configuration (src/cli/up_board.ts) on a fresh socat/tap, its own
-# address and MAC, and --pcap. The Pico bundle (UDP and ICMP only: TCP,
-# reassembly and fragmentation compiled out): ping, a fragmented ping that it
-# drops and counts, UDP echo byte for byte, a closed UDP port, TCP refused by
-# ICMP protocol unreachable. The ESP32 bundle (TCP in): ping both ways
-# fragmented, UDP echo, TCP echo, HTTP GET 1 MiB and PUT 256 KiB. Then SIGTERM,
-# the counters (counters_board.mjs) and its own capture through tshark.
+# build`), run by Node with the board's default configuration
+# (src/cli/up_board.ts) on a fresh socat/tap, its own address and MAC, and
+# --pcap. The Pico's is the compact stack (src/compact/, its full profile:
+# src/cli/up_compact.ts runs it, services in src/host/compact_services.ts):
+# ping, a fragmented ping that it drops and counts, UDP echo byte for byte
+# up to its udpBuf and a larger datagram dropped, a closed UDP port, TCP echo,
+# HTTP GET 1 MiB and PUT 256 KiB, a SYN to a closed port refused with RST.
+# The ESP32 bundle (the general stack with TCP): ping both ways fragmented,
+# UDP echo, TCP echo, HTTP GET 1 MiB and PUT 256 KiB. Then SIGTERM, the
+# counters (counters_board.mjs) and its own capture through tshark.
 board_run() { # prefix board ip mac serve: fresh socat + `slabnet up --board`; sets board_ok
   local prefix=$1 board=$2 ip=$3 mac=$4 serve=$5
   board_ok=1
@@ -754,49 +756,92 @@ board_checks() { # prefix label: SIGTERM, counters, the capture
 }
 
 BOARD_MAC=02:00:5e:00:02:03
+BOARD_GET=1048576
+BOARD_PUT=262144
+
+board_tcp() { # prefix label ip: TCP echo of $TCP_ECHO_BYTES, curl GET /bytes/$BOARD_GET and PUT /upload $BOARD_PUT
+  local prefix=$1 label=$2 ip=$3 w want got
+  tcp_echo "${prefix}tcpecho" 30 10 "$ip"
+  if [ "$rc" = 0 ] && [ "$a" = "$b" ]; then
+    pass "$label: TCP echo (nc -N) $TCP_ECHO_BYTES bytes: sha256 identical ${a:0:16}…, $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.2f s", b-a}')"
+  else
+    fail "$label: TCP echo $TCP_ECHO_BYTES bytes: nc rc=$rc, got $(stat -c %s "$WORK/${prefix}tcpecho.out") bytes back"; cat "$WORK/${prefix}tcpecho.err"
+  fi
+  want=$(node "$ROOT/test/interop/pattern.mjs" "$BOARD_GET")
+  w=$(nsx timeout 40 curl -sS --max-time 35 -o "$WORK/${prefix}bytes.bin" -w '%{http_code} %{size_download} %{speed_download}' \
+    "http://$ip/bytes/$BOARD_GET" 2>"$WORK/${prefix}curl-get.err")
+  got=$(sha256sum <"$WORK/${prefix}bytes.bin" 2>/dev/null | cut -c1-64)
+  set -- $w
+  if [ "${1:-}" = 200 ] && [ "${2:-}" = "$BOARD_GET" ] && [ "$got" = "$want" ]; then
+    pass "$label: curl GET /bytes/$BOARD_GET: 200, $2 bytes, sha256 matches the pattern, $(awk -v s="${3:-0}" 'BEGIN{printf "%.2f MB/s", s/1e6}')"
+  else
+    fail "$label: curl GET /bytes/$BOARD_GET: '$w', sha256 ${got:0:16} want ${want:0:16}"; cat "$WORK/${prefix}curl-get.err"
+  fi
+  head -c "$BOARD_PUT" /dev/urandom >"$WORK/${prefix}upload.in"
+  w=$(nsx timeout 40 curl -sS --max-time 35 -T "$WORK/${prefix}upload.in" -o "$WORK/${prefix}upload.out" -w '%{http_code} %{speed_upload}' \
+    "http://$ip/upload" 2>"$WORK/${prefix}curl-up.err")
+  set -- $w
+  if [ "${1:-}" = 200 ] && [ "$(tr -d '\n' <"$WORK/${prefix}upload.out")" = "$BOARD_PUT" ]; then
+    pass "$label: curl -T PUT /upload $BOARD_PUT bytes: 200, reply '$(tr -d '\n' <"$WORK/${prefix}upload.out")', $(awk -v s="${2:-0}" 'BEGIN{printf "%.2f MB/s", s/1e6}')"
+  else
+    fail "$label: curl -T PUT /upload $BOARD_PUT bytes: '$w', reply '$(head -c 200 "$WORK/${prefix}upload.out" 2>/dev/null)'"; cat "$WORK/${prefix}curl-up.err"
+  fi
+}
+
 PICO=espruino-pico-enc28j60
 PICO_IP=192.0.2.3
+PICO_UDP_MAX=548 # boards/espruino-pico-enc28j60.ts compact.config.udpBuf: the largest datagram a socket holds
 t_board=$(date +%s)
-log "== the $PICO bundle under Node: slabnet up --board $PICO --ip $PICO_IP/24 --serve echo"
-board_run pico- "$PICO" "$PICO_IP" "$BOARD_MAC" echo
+log "== the $PICO compact bundle under Node: slabnet up --board $PICO --ip $PICO_IP/24 --serve echo,http"
+board_run pico- "$PICO" "$PICO_IP" "$BOARD_MAC" echo,http
 if [ "$board_ok" = 1 ]; then
+  if grep -q 'exports\.compactStack' "$ROOT/dist/espruino/$PICO.min.js"; then
+    pass "$PICO: dist/espruino/$PICO.min.js is the compact bundle (src/compact/, the board's default profile)"
+  else
+    fail "$PICO: dist/espruino/$PICO.min.js is not a compact bundle (no compactStack export): run \`npm run build\`"
+  fi
   board_ping "$PICO" "$PICO_IP" 3 56 3
-  # reassembly is compiled out: each fragment is dropped and counted (Ip.ReasmReqds, Ip.ReasmFails)
-  board_ping "$PICO bundle, no reassembly" "$PICO_IP" 2 4000 0
+  # no reassembly in the compact stack: each fragment is dropped and counted (Net.fragDrop)
+  board_ping "$PICO compact bundle, no reassembly" "$PICO_IP" 2 4000 0
   pico_frags=$((3 * ${ping_tx:-0}))
   udp_echo pico-echo-small 32 "$PICO_IP"
-  udp_echo pico-echo-full 1472 "$PICO_IP"
+  udp_echo pico-echo-max "$PICO_UDP_MAX" "$PICO_IP"
+  # a datagram larger than a socket holds: dropped and counted (Net.udpFull), no reply
+  head -c 1472 /dev/urandom | nsx timeout 5 socat -T 1.5 - UDP4:$PICO_IP:7 >"$WORK/pico-echo-over.out" 2>/dev/null
+  if [ ! -s "$WORK/pico-echo-over.out" ]; then
+    pass "$PICO: UDP 1472 bytes to port 7 (over udpBuf $PICO_UDP_MAX): dropped, no reply"
+  else
+    fail "$PICO: UDP 1472 bytes to port 7: got $(stat -c %s "$WORK/pico-echo-over.out") bytes back (want none: over udpBuf)"
+  fi
   out=$(printf 'nobody home' | nsx timeout 5 socat -T 2 - UDP4:$PICO_IP:4444 2>&1)
   if printf '%s\n' "$out" | grep -qi 'refused'; then
     pass "$PICO: UDP to closed port 4444: ICMP port unreachable, the kernel reports 'Connection refused'"
   else
     fail "$PICO: UDP to closed port 4444: no 'Connection refused' ($out)"
   fi
-  # no TCP in this bundle: a SYN gets ICMP protocol unreachable, a hard error for the kernel's
-  # connect() (icmp_err_convert: ENOPROTOOPT, "Protocol not available")
-  out=$(nsx timeout 5 nc -v -z -w 2 "$PICO_IP" 7 2>&1)
-  if printf '%s\n' "$out" | grep -qi 'protocol not available'; then
-    pass "$PICO: TCP compiled out: ICMP protocol unreachable for a SYN: $(printf '%s\n' "$out" | head -1)"
+  board_tcp pico- "$PICO" "$PICO_IP"
+  # nobody listens on port 9: the SYN is answered with RST
+  out=$(nsx timeout 5 nc -v -z -w 2 "$PICO_IP" 9 2>&1)
+  if printf '%s\n' "$out" | grep -qi 'refused'; then
+    pass "$PICO: TCP connect to closed port 9: RST, $(printf '%s\n' "$out" | head -1)"
   else
-    fail "$PICO: TCP connect to port 7: '$out' (want ICMP protocol unreachable: 'Protocol not available')"
+    fail "$PICO: TCP connect to closed port 9: '$out' (want 'Connection refused')"
   fi
-  # 2 UDP echoes, 3 fragments per 4008-byte ping dropped (1480 + 1480 + 1048), 3 echo replies
-  board_checks pico- "slabnet --board $PICO" "$PICO" 2 "$pico_frags" 3
+  # 2 UDP echoes, 3 fragments per 4008-byte ping dropped, 3 echo replies, every TCP byte, 1 datagram over udpBuf
+  board_checks pico- "slabnet --board $PICO" "$PICO" 2 "$pico_frags" 3 "$TCP_ECHO_BYTES" "$BOARD_GET" "$BOARD_PUT" 1
   if [ -s "$WORK/pico-slabnet.pcap" ]; then
     port=$(tsh "$WORK/pico-slabnet.pcap" -Y "eth.src == $BOARD_MAC && icmp.type == 3 && icmp.code == 3 && udp.dstport == 4444" | wc -l)
-    proto=$(tsh "$WORK/pico-slabnet.pcap" -Y "eth.src == $BOARD_MAC && icmp.type == 3 && icmp.code == 2 && tcp.dstport == 7" | wc -l)
-    if [ "$port" -ge 1 ] && [ "$proto" -ge 1 ]; then
-      pass "$PICO --pcap: ICMP port unreachable for UDP 4444 ($port) and protocol unreachable for the TCP SYN ($proto)"
+    rst=$(tsh "$WORK/pico-slabnet.pcap" -Y "eth.src == $BOARD_MAC && tcp.srcport == 9 && tcp.flags.reset == 1" | wc -l)
+    if [ "$port" -ge 1 ] && [ "$rst" -ge 1 ]; then
+      pass "$PICO --pcap: ICMP port unreachable for UDP 4444 ($port) and RST for the SYN to TCP 9 ($rst)"
     else
-      fail "$PICO --pcap: $port ICMP port unreachable for UDP 4444, $proto protocol unreachable for TCP"
+      fail "$PICO --pcap: $port ICMP port unreachable for UDP 4444, $rst RST from TCP 9"
     fi
   fi
 fi
 
 ESP=espruino-esp32-w5500
 ESP_IP=192.0.2.4
-BOARD_GET=1048576
-BOARD_PUT=262144
 log "== the $ESP bundle under Node: slabnet up --board $ESP --ip $ESP_IP/24 --serve echo,http"
 board_run esp- "$ESP" "$ESP_IP" "$BOARD_MAC" echo,http
 if [ "$board_ok" = 1 ]; then
@@ -804,31 +849,7 @@ if [ "$board_ok" = 1 ]; then
   board_ping "$ESP bundle, fragmented both ways" "$ESP_IP" 2 4000 2
   udp_echo esp-echo-small 32 "$ESP_IP"
   udp_echo esp-echo-frag 3000 "$ESP_IP"
-  tcp_echo esp-tcpecho 30 10 "$ESP_IP"
-  if [ "$rc" = 0 ] && [ "$a" = "$b" ]; then
-    pass "$ESP: TCP echo (nc -N) $TCP_ECHO_BYTES bytes: sha256 identical ${a:0:16}…, $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.2f s", b-a}')"
-  else
-    fail "$ESP: TCP echo $TCP_ECHO_BYTES bytes: nc rc=$rc, got $(stat -c %s "$WORK/esp-tcpecho.out") bytes back"; cat "$WORK/esp-tcpecho.err"
-  fi
-  want=$(node "$ROOT/test/interop/pattern.mjs" "$BOARD_GET")
-  w=$(nsx timeout 40 curl -sS --max-time 35 -o "$WORK/esp-bytes.bin" -w '%{http_code} %{size_download} %{speed_download}' \
-    "http://$ESP_IP/bytes/$BOARD_GET" 2>"$WORK/esp-curl-get.err")
-  got=$(sha256sum <"$WORK/esp-bytes.bin" 2>/dev/null | cut -c1-64)
-  set -- $w
-  if [ "${1:-}" = 200 ] && [ "${2:-}" = "$BOARD_GET" ] && [ "$got" = "$want" ]; then
-    pass "$ESP: curl GET /bytes/$BOARD_GET: 200, $2 bytes, sha256 matches the pattern, $(awk -v s="${3:-0}" 'BEGIN{printf "%.2f MB/s", s/1e6}')"
-  else
-    fail "$ESP: curl GET /bytes/$BOARD_GET: '$w', sha256 ${got:0:16} want ${want:0:16}"; cat "$WORK/esp-curl-get.err"
-  fi
-  head -c "$BOARD_PUT" /dev/urandom >"$WORK/esp-upload.in"
-  w=$(nsx timeout 40 curl -sS --max-time 35 -T "$WORK/esp-upload.in" -o "$WORK/esp-upload.out" -w '%{http_code} %{speed_upload}' \
-    "http://$ESP_IP/upload" 2>"$WORK/esp-curl-up.err")
-  set -- $w
-  if [ "${1:-}" = 200 ] && [ "$(tr -d '\n' <"$WORK/esp-upload.out")" = "$BOARD_PUT" ]; then
-    pass "$ESP: curl -T PUT /upload $BOARD_PUT bytes: 200, reply '$(tr -d '\n' <"$WORK/esp-upload.out")', $(awk -v s="${2:-0}" 'BEGIN{printf "%.2f MB/s", s/1e6}')"
-  else
-    fail "$ESP: curl -T PUT /upload $BOARD_PUT bytes: '$w', reply '$(head -c 200 "$WORK/esp-upload.out" 2>/dev/null)'"; cat "$WORK/esp-curl-up.err"
-  fi
+  board_tcp esp- "$ESP" "$ESP_IP"
   # 2 UDP echoes, fragments reassembled, 3 + 2 echo replies, every TCP byte
   board_checks esp- "slabnet --board $ESP" "$ESP" 2 0 5 "$TCP_ECHO_BYTES" "$BOARD_GET" "$BOARD_PUT"
 fi
