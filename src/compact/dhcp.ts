@@ -89,9 +89,8 @@ function dhcpSend(n: Net, type: number, now: number): number {
   const st = d[D_STATE];
   const renew = st === DS_RENEWING || type === DHCPRELEASE;
   t.fill(0, o, o + BOOTP_MIN_LEN);
-  t[o + DHCP_OP] = BOOTREQUEST;
-  t[o + DHCP_HTYPE] = HTYPE_ETHER;
-  t[o + DHCP_HLEN] = 6;
+  // op, htype, hlen (DHCP_OP, DHCP_HTYPE, DHCP_HLEN)
+  t.set([BOOTREQUEST, HTYPE_ETHER, 6], o + DHCP_OP);
   put32(t, o + DHCP_XID, d[D_XID]);
   const secs = Math.floor((now - d[D_BEGIN]) / 1000);
   put16(t, o + DHCP_SECS, secs > 0xffff ? 0xffff : secs);
@@ -101,13 +100,8 @@ function dhcpSend(n: Net, type: number, now: number): number {
   t.set(n.mac, o + DHCP_CHADDR);
   put32(t, o + DHCP_COOKIE, DHCP_MAGIC);
   let p = o + DHCP_OPTIONS;
-  t[p] = DHO_MSG_TYPE;
-  t[p + 1] = 1;
-  t[p + 2] = type;
-  // client identifier: hardware type + MAC (RFC 2132 §9.14)
-  t[p + 3] = DHO_CLIENT_ID;
-  t[p + 4] = 7;
-  t[p + 5] = HTYPE_ETHER;
+  // message type; client identifier: hardware type + MAC (RFC 2132 §9.14)
+  t.set([DHO_MSG_TYPE, 1, type, DHO_CLIENT_ID, 7, HTYPE_ETHER], p);
   t.set(n.mac, p + 6);
   p += 12;
   if (type === DHCPRELEASE || (type === DHCPREQUEST && st === DS_REQUESTING)) {
@@ -131,17 +125,10 @@ function dhcpSend(n: Net, type: number, now: number): number {
       for (let i = 0; i < hl; i++) t[p + 2 + i] = h.charCodeAt(i) & 0xff;
       p += 2 + hl;
     }
-    t[p] = DHO_PARAM_REQ;
-    t[p + 1] = 6;
-    t[p + 2] = DHO_SUBNET_MASK;
-    t[p + 3] = DHO_ROUTER;
-    t[p + 4] = DHO_DNS;
-    t[p + 5] = DHO_LEASE_TIME;
-    t[p + 6] = DHO_T1;
-    t[p + 7] = DHO_T2;
-    t[p + 8] = DHO_MAX_MSG_SIZE;
-    t[p + 9] = 2;
-    put16(t, p + 10, DHCP_MIN_MAX_MSG);
+    t.set([
+      DHO_PARAM_REQ, 6, DHO_SUBNET_MASK, DHO_ROUTER, DHO_DNS, DHO_LEASE_TIME, DHO_T1, DHO_T2,
+      DHO_MAX_MSG_SIZE, 2, DHCP_MIN_MAX_MSG >>> 8, DHCP_MIN_MAX_MSG & 0xff,
+    ], p);
     p += 12;
   }
   t[p] = DHO_END;
