@@ -752,6 +752,7 @@ export function tcpListen(n: Net, port: number): number {
   if (t < 0) return -ENOBUFS;
   n.tcb[t * TCB_FIELDS + F_STATE] = TCP_LISTEN;
   n.tcb[t * TCB_FIELDS + F_LPORT] = port;
+  n.tcb[t * TCB_FIELDS + F_PARENT] = -1;
   n.tcb[t * TCB_FIELDS + F_FLAGS] = FL_OWNED;
   return t;
 }
@@ -855,7 +856,11 @@ export function tcpClose(n: Net, t: number): void {
   const st = c[b + F_STATE];
   c[b + F_FLAGS] |= FL_CLOSED;
   if (st === TCP_LISTEN) {
-    for (let i = 0; i < n.cfg.tcbs; i++) if (c[i * TCB_FIELDS + F_PARENT] === t && c[i * TCB_FIELDS + F_STATE] !== TCP_FREE) tcpAbort(n, i);
+    // its connections nobody accepted yet (a block's parent is -1 once owned)
+    for (let i = 0; i < n.cfg.tcbs; i++) {
+      const st2 = c[i * TCB_FIELDS + F_STATE];
+      if (i !== t && c[i * TCB_FIELDS + F_PARENT] === t && st2 !== TCP_FREE && st2 !== TCP_LISTEN) tcpAbort(n, i);
+    }
     tcbFree(n, t);
   } else if (st === TCP_SYN_SENT || st === TCP_CLOSE || st === TCP_FREE) {
     tcbFree(n, t);

@@ -13,7 +13,7 @@ import { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState 
 import { socket, bind, listen, accept, connect, send, recv, close, ensureTcp } from '../../src/socket/socket';
 import { SOCK_STREAM, IPPROTO_TCP } from '../../src/socket/sock';
 import { parseIpU } from './addr_util';
-import { TCP_FREE, TCP_ESTABLISHED, TCP_TIME_WAIT, TCP_CLOSE } from '../../src/transport/tcp/tcp';
+import { TCP_FREE, TCP_ESTABLISHED, TCP_TIME_WAIT, TCP_CLOSE, TCP_LISTEN } from '../../src/transport/tcp/tcp';
 import { ECONNREFUSED, ETIMEDOUT, EAGAIN } from '../../src/core/errno';
 
 const PICO = parseIpU('192.0.2.50') | 0;
@@ -215,5 +215,18 @@ describe('compact TCP against the general stack', () => {
     }
     expect(got).toBe(11 * 1460);
     expect(bad).toBe(-1);
+  });
+
+  it('closing a listener leaves other listeners and owned connections alone, and sends no RST', () => {
+    const x = lan(31);
+    const { c } = x;
+    const a = tcpListen(c.n, 7);
+    const b = tcpListen(c.n, 80);
+    expect(a).toBe(0);
+    expect(b).toBe(1);
+    tcpClose(c.n, a);
+    expect(tcpState(c.n, a)).toBe(TCP_FREE);
+    expect(tcpState(c.n, b)).toBe(TCP_LISTEN);
+    expect(c.n.cnt[C_TCP_RST_TX]).toBe(0);
   });
 });
