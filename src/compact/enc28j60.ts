@@ -173,20 +173,10 @@ function encRw(e: Enc, op: number, reg: number, v: number): number {
   if (a < COMMON_FIRST) {
     const b = (reg >>> BANK_SHIFT) & ECON1_BSEL;
     if (b !== e.bank) {
-      // ECON1.BSEL1:0 (Register 3-1): clear, then set, leaving the other bits alone
-      c[0] = OP_BFC | ECON1;
-      c[1] = ECON1_BSEL;
-      s.select();
-      s.transfer(c, 0, null, 0, 2);
-      s.deselect();
-      if (b !== 0) {
-        c[0] = OP_BFS | ECON1;
-        c[1] = b;
-        s.select();
-        s.transfer(c, 0, null, 0, 2);
-        s.deselect();
-      }
+      // ECON1.BSEL1:0 (Register 3-1): clear, then set, leaving the other bits alone (ECON1 is in every bank)
       e.bank = b;
+      encRw(e, OP_BFC, ECON1, ECON1_BSEL);
+      if (b !== 0) encRw(e, OP_BFS, ECON1, b);
     }
   }
   c[0] = op | a;

@@ -483,9 +483,11 @@ export function netInput(n: Net, len: number): void {
     return;
   }
   // to us or broadcast (multicast: not joined)
-  if ((r[0] & 1) === 0 ? r[0] !== n.mac[0] || r[1] !== n.mac[1] || r[2] !== n.mac[2] || r[3] !== n.mac[3] || r[4] !== n.mac[4] || r[5] !== n.mac[5] : (r[0] & r[1] & r[2] & r[3] & r[4] & r[5]) !== 0xff) {
-    n.cnt[C_RX_OTHER]++;
-    return;
+  for (let i = 0; i < 6; i++) {
+    if (r[i] !== ((r[0] & 1) === 0 ? n.mac[i] : 0xff)) {
+      n.cnt[C_RX_OTHER]++;
+      return;
+    }
   }
   const type = get16(r, ETH_PROTO);
   if (type === ETH_P_ARP) {
