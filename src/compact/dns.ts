@@ -81,6 +81,30 @@ function nameCmp(r: Uint8Array, base: number, end: number, a: number, b: number)
 }
 
 /**
+ * Write the question for name at t[at..]: the name as labels (RFC 1035
+ * §3.1), QTYPE A, QCLASS IN (§4.1.2). Returns where it ends.
+ */
+function dnsQuestion(t: Uint8Array, at: number, nm: string): number {
+  let p = at + 1;
+  for (let i = 0; i < nm.length; i++) {
+    const c = nm.charCodeAt(i);
+    if (c === 0x2e) {
+      t[at] = p - at - 1;
+      at = p;
+    } else {
+      t[p] = c;
+    }
+    p++;
+  }
+  // the last label's length; 0 when the name ended with '.' (then that byte is the root)
+  t[at] = p - at - 1;
+  if (p - at - 1 !== 0) t[p++] = 0;
+  put16(t, p + DNS_Q_TYPE, DNS_TYPE_A);
+  put16(t, p + DNS_Q_CLASS, DNS_CLASS_IN);
+  return p + DNS_Q_FIXED;
+}
+
+/**
  * Look up the A record of name; cb(err, addr) runs later from dnsTick
  * (err 0 = EAI_OK, else an EAI_ code). A dotted quad (net.ts ipQuad) is answered without
  * a query. Returns 0 (cb will run) or, at once and without cb, EAI_BADNAME
@@ -143,27 +167,9 @@ export function dnsTick(n: Net, now: number): void {
         put16(t, o + DNS_ID, q.qId);
         put16(t, o + DNS_FLAGS, DNS_F_RD);
         put16(t, o + DNS_QDCOUNT, 1);
-        const nm = q.qName;
-        let at = o + DNS_HLEN;
-        let p = at + 1;
-        for (let i = 0; i < nm.length; i++) {
-          const c = nm.charCodeAt(i);
-          if (c === 0x2e) {
-            t[at] = p - at - 1;
-            at = p;
-          } else {
-            t[p] = c;
-          }
-          p++;
-        }
-        // the last label's length; 0 when the name ended with '.' (then that byte is the root)
-        t[at] = p - at - 1;
-        if (p - at - 1 !== 0) t[p++] = 0;
-        put16(t, p + DNS_Q_TYPE, DNS_TYPE_A);
-        put16(t, p + DNS_Q_CLASS, DNS_CLASS_IN);
         // a send that became an ARP request (next hop unknown) is retried soon and,
         // the first DNS_TRIES times, not counted as a try (q.qAddr counts them while pending)
-        if (udpOut(n, q.qPort, n.dns, DNS_PORT, p + DNS_Q_FIXED - o) < 0) {
+        if (udpOut(n, q.qPort, n.dns, DNS_PORT, dnsQuestion(t, o + DNS_HLEN, q.qName) - o) < 0) {
           q.qDue = now + ARP_RETRY_MS;
           if (q.qAddr < DNS_TRIES) q.qAddr++;
           else q.qTries++;
@@ -214,40 +220,27 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
     n.dnsDrop++;
     return true;
   }
-  // the question must be ours, uncompressed: compare its labels with the name
+  // the question must be ours, uncompressed: the bytes dnsTick sent (rebuilt in n.tx,
+  // free while netInput runs), the name's letters ASCII case-insensitive
   const qn = off + DNS_HLEN;
   let p = qn;
   if (qd === 1) {
-    const nm = q.qName;
-    let i = 0;
-    for (;;) {
-      const l = p < end ? r[p] : 0xff;
-      if (l > DNS_LABEL_MAX || p + l >= end) {
-        n.dnsDrop++;
-        return true;
-      }
-      p++;
-      if (l === 0) break;
-      let same = i + l <= nm.length && (i + l === nm.length || nm.charCodeAt(i + l) === 0x2e);
-      for (let k = 0; same && k < l; k++) {
-        let x = r[p + k];
-        let y = nm.charCodeAt(i + k);
-        if (x >= 0x41 && x <= 0x5a) x += 0x20;
-        if (y >= 0x41 && y <= 0x5a) y += 0x20;
-        same = x === y;
-      }
-      if (!same) {
-        n.dnsDrop++;
-        return true;
-      }
-      p += l;
-      i += l + 1;
+    const t = n.tx;
+    const o = UDP_DATA + DNS_HLEN;
+    const ql = dnsQuestion(t, o, q.qName) - o;
+    let same = p + ql <= end;
+    for (let k = 0; same && k < ql; k++) {
+      let x = r[p + k];
+      let y = t[o + k];
+      if (x >= 0x41 && x <= 0x5a) x += 0x20;
+      if (y >= 0x41 && y <= 0x5a) y += 0x20;
+      same = x === y;
     }
-    if (i < nm.length || p + DNS_Q_FIXED > end || get16(r, p + DNS_Q_TYPE) !== DNS_TYPE_A || get16(r, p + DNS_Q_CLASS) !== DNS_CLASS_IN) {
+    if (!same) {
       n.dnsDrop++;
       return true;
     }
-    p += DNS_Q_FIXED;
+    p += ql;
   }
   if (rcode !== 0 || (flags & DNS_F_TC) !== 0) {
     q.qState = rcode === DNS_RCODE_NXDOMAIN ? EAI_NONAME : rcode !== 0 ? EAI_FAIL : EAI_TRUNCATED;
