@@ -36,10 +36,10 @@ export class EspruinoMsClock implements Clock {
  * Throws on a bad configuration or MAC (netCreate).
  */
 export function compactStackFor(b: Board, over: Partial<CompactConfig> | null, mac: ArrayLike<number>, clock?: Clock): Net {
-  const cfg: { [k: string]: number } = {};
-  const base = (b.compact !== undefined ? b.compact.config : {}) as { [k: string]: number };
-  for (const k in base) cfg[k] = base[k];
-  if (over !== null && over !== undefined) for (const k in over) cfg[k] = (over as { [k: string]: number })[k];
-  const seed = typeof E !== 'undefined' && E.hwRand !== undefined ? E.hwRand() : getTime() * 1e6;
+  let cfg: { [k: string]: number } = {};
+  let base = (b.compact !== undefined ? b.compact.config : {}) as { [k: string]: number };
+  for (let k in base) cfg[k] = base[k];
+  if (over !== null && over !== undefined) for (let k in over) cfg[k] = (over as { [k: string]: number })[k];
+  let seed = typeof E !== 'undefined' && E.hwRand !== undefined ? E.hwRand() : getTime() * 1e6;
   return netCreate(cfg as Partial<CompactConfig>, new Uint8Array(mac), clock !== undefined ? clock : new EspruinoMsClock(), seed | 0);
 }

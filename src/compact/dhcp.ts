@@ -68,8 +68,8 @@ const ARP_RETRY_MS = 1000;
 
 /** Reset to state st with a new xid; the first message goes at `due`. The drop counter is kept. */
 function dhcpReset(n: Net, st: number, due: number): void {
-  const d = n.dh;
-  const drop = d[D_DROP];
+  let d = n.dh;
+  let drop = d[D_DROP];
   d.fill(0);
   d[D_DROP] = drop;
   d[D_STATE] = st;
@@ -83,16 +83,16 @@ function dhcpReset(n: Net, st: number, due: number): void {
  * n.tx and send it. Returns udpOut's result (-1: not sent).
  */
 function dhcpSend(n: Net, type: number, now: number): number {
-  const d = n.dh;
-  const t = n.tx;
-  const o = UDP_DATA;
-  const st = d[D_STATE];
-  const renew = st === DS_RENEWING || type === DHCPRELEASE;
+  let d = n.dh;
+  let t = n.tx;
+  let o = UDP_DATA;
+  let st = d[D_STATE];
+  let renew = st === DS_RENEWING || type === DHCPRELEASE;
   t.fill(0, o, o + BOOTP_MIN_LEN);
   // op, htype, hlen (DHCP_OP, DHCP_HTYPE, DHCP_HLEN)
   t.set([BOOTREQUEST, HTYPE_ETHER, 6], o + DHCP_OP);
   put32(t, o + DHCP_XID, d[D_XID]);
-  const secs = Math.floor((now - d[D_BEGIN]) / 1000);
+  let secs = Math.floor((now - d[D_BEGIN]) / 1000);
   put16(t, o + DHCP_SECS, secs > 0xffff ? 0xffff : secs);
   // no address yet: ask for broadcast replies (§4.1); afterwards ciaddr is ours
   if (st <= DS_REQUESTING) put16(t, o + DHCP_FLAGS, DHCP_FLAG_BROADCAST);
@@ -117,8 +117,8 @@ function dhcpSend(n: Net, type: number, now: number): number {
       put32(t, p + 2, d[D_IP]);
       p += 6;
     }
-    const h = n.hostname;
-    const hl = h.length < 63 ? h.length : 63;
+    let h = n.hostname;
+    let hl = h.length < 63 ? h.length : 63;
     if (hl > 0) {
       t[p] = DHO_HOST_NAME;
       t[p + 1] = hl;
@@ -133,20 +133,20 @@ function dhcpSend(n: Net, type: number, now: number): number {
   }
   t[p] = DHO_END;
   p++;
-  const len = p - o < BOOTP_MIN_LEN ? BOOTP_MIN_LEN : p - o;
+  let len = p - o < BOOTP_MIN_LEN ? BOOTP_MIN_LEN : p - o;
   return udpOut(n, DHCP_CLIENT_PORT, renew ? d[D_SERVER] | 0 : -1, DHCP_SERVER_PORT, len);
 }
 
 /** Start (or restart) the client: INIT → DISCOVER now. */
 export function dhcpStart(n: Net): void {
-  const now = n.clock.now();
+  let now = n.clock.now();
   dhcpReset(n, DS_SELECTING, now);
   dhcpTick(n, now);
 }
 
 /** Give the lease back (RELEASE, unicast to the server, when bound), then no address; the client stops. */
 export function dhcpRelease(n: Net): void {
-  const st = n.dh[D_STATE];
+  let st = n.dh[D_STATE];
   if (st >= DS_BOUND) dhcpSend(n, DHCPRELEASE, n.clock.now());
   dhcpReset(n, DS_OFF, 0);
   if (n.ip !== 0) netSetIp(n, 0, 0, 0, 0);
@@ -158,11 +158,11 @@ export function dhcpRelease(n: Net): void {
  * restart). Never throws; a bad or unexpected message is counted.
  */
 export function dhcpInput(n: Net, off: number, len: number): void {
-  const d = n.dh;
-  const r = n.rx;
-  const st = d[D_STATE];
-  const end = off + len;
-  const c = off + DHCP_CHADDR;
+  let d = n.dh;
+  let r = n.rx;
+  let st = d[D_STATE];
+  let end = off + len;
+  let c = off + DHCP_CHADDR;
   if (st === DS_OFF || st === DS_BOUND || len < DHCP_MIN_LEN || end > r.length || r[off + DHCP_OP] !== BOOTREPLY ||
     r[off + DHCP_HTYPE] !== HTYPE_ETHER || r[off + DHCP_HLEN] !== 6 || get32(r, off + DHCP_XID) !== d[D_XID] ||
     get32(r, c) !== get32(n.mac, 0) || get16(r, c + 4) !== get16(n.mac, 4) || get32(r, off + DHCP_COOKIE) !== DHCP_MAGIC) {
@@ -180,7 +180,7 @@ export function dhcpInput(n: Net, off: number, len: number): void {
   let t2 = -1;
   let p = off + DHCP_OPTIONS;
   while (p < end) {
-    const code = r[p];
+    let code = r[p];
     if (code === DHO_PAD) {
       p++;
       continue;
@@ -190,8 +190,8 @@ export function dhcpInput(n: Net, off: number, len: number): void {
       d[D_DROP]++;
       return;
     }
-    const l = r[p + 1];
-    const v = p + 2;
+    let l = r[p + 1];
+    let v = p + 2;
     if (l === 1 && code === DHO_MSG_TYPE) type = r[v];
     else if (l === 4 && code === DHO_SERVER_ID) sid = get32(r, v);
     else if (l === 4 && code === DHO_SUBNET_MASK) mask = get32(r, v);
@@ -202,10 +202,10 @@ export function dhcpInput(n: Net, off: number, len: number): void {
     else if (l === 4 && code === DHO_T2) t2 = get32(r, v) >>> 0;
     p = v + l;
   }
-  const yi = get32(r, off + DHCP_YIADDR);
-  const a = yi >>> 24;
-  const now = n.clock.now();
-  const okAddr = a !== 0 && a !== 127 && a < 224;
+  let yi = get32(r, off + DHCP_YIADDR);
+  let a = yi >>> 24;
+  let now = n.clock.now();
+  let okAddr = a !== 0 && a !== 127 && a < 224;
   if (type === DHCPOFFER && st === DS_SELECTING && okAddr && sid !== 0) {
     // the first acceptable offer (§4.4.1): REQUEST it
     d[D_IP] = yi;
@@ -218,10 +218,10 @@ export function dhcpInput(n: Net, off: number, len: number): void {
   }
   if (type === DHCPACK && st >= DS_REQUESTING && okAddr && lease > 0 && (sid === 0 || st !== DS_REQUESTING || sid === d[D_SERVER])) {
     // bound (§4.4.1): times from the first REQUEST; T1/T2 defaults, or when inconsistent
-    const base = d[D_REQAT];
+    let base = d[D_REQAT];
     if (t2 < 0 || t2 > lease) t2 = Math.floor(lease * 0.875);
     if (t1 < 0 || t1 > t2) t1 = lease >>> 1;
-    const inf = lease === 0xffffffff;
+    let inf = lease === 0xffffffff;
     d[D_T1] = inf ? Infinity : base + t1 * 1000;
     d[D_T2] = inf ? Infinity : base + t2 * 1000;
     d[D_EXP] = inf ? Infinity : base + lease * 1000;
@@ -229,7 +229,7 @@ export function dhcpInput(n: Net, off: number, len: number): void {
     d[D_TRIES] = 0;
     d[D_DUE] = d[D_T1];
     if (sid !== 0) d[D_SERVER] = sid;
-    const changed = n.ip !== yi;
+    let changed = n.ip !== yi;
     d[D_IP] = yi;
     if (changed || n.mask !== mask || n.gw !== gw || n.dns !== dns) netSetIp(n, yi, mask, gw, dns);
     if (changed && n.onLease !== null) n.onLease(yi);
@@ -246,7 +246,7 @@ export function dhcpInput(n: Net, off: number, len: number): void {
 
 /** Timers (from netTick): retransmissions, T1 (renew), T2 (rebind), expiry. */
 export function dhcpTick(n: Net, now: number): void {
-  const d = n.dh;
+  let d = n.dh;
   let st = d[D_STATE];
   if (st === DS_OFF || now < d[D_DUE]) return;
   if (st >= DS_BOUND && now >= d[D_EXP]) {
@@ -271,8 +271,8 @@ export function dhcpTick(n: Net, now: number): void {
     d[D_TRIES] = 0;
   }
   if (d[D_TRIES] === 0 && st !== DS_SELECTING) d[D_REQAT] = now;
-  const rc = dhcpSend(n, st === DS_SELECTING ? DHCPDISCOVER : DHCPREQUEST, now);
-  const k = d[D_TRIES];
+  let rc = dhcpSend(n, st === DS_SELECTING ? DHCPDISCOVER : DHCPREQUEST, now);
+  let k = d[D_TRIES];
   d[D_TRIES] = k + 1;
   let next: number;
   if (st <= DS_REQUESTING) {
@@ -280,8 +280,8 @@ export function dhcpTick(n: Net, now: number): void {
     next = now + (k < 4 ? 4000 << k : 64000) + ((rand(n) >>> 0) % 2001) - 1000;
   } else {
     // §4.4.5: half the time to T2 (RENEWING) or to expiry (REBINDING), at least 60 s, never past it
-    const lim = st === DS_RENEWING ? d[D_T2] : d[D_EXP];
-    const half = (lim - now) / 2;
+    let lim = st === DS_RENEWING ? d[D_T2] : d[D_EXP];
+    let half = (lim - now) / 2;
     next = now + (half > RENEW_MIN_MS ? half : RENEW_MIN_MS);
     if (next > lim) next = lim;
   }

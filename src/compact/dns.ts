@@ -51,17 +51,17 @@ function nameCmp(r: Uint8Array, base: number, end: number, a: number, b: number)
   let jb = 0;
   for (let k = 0; k < 128; k++) {
     while (a < end && (r[a] & 0xc0) === 0xc0) {
-      const t = a + 1 < end ? base + (((r[a] & 0x3f) << 8) | r[a + 1]) : -1;
+      let t = a + 1 < end ? base + (((r[a] & 0x3f) << 8) | r[a + 1]) : -1;
       if (t < base + DNS_HLEN || t >= a || ++ja > DNS_PTR_MAX) return -1;
       a = t;
     }
     while (b < end && (r[b] & 0xc0) === 0xc0) {
-      const t = b + 1 < end ? base + (((r[b] & 0x3f) << 8) | r[b + 1]) : -1;
+      let t = b + 1 < end ? base + (((r[b] & 0x3f) << 8) | r[b + 1]) : -1;
       if (t < base + DNS_HLEN || t >= b || ++jb > DNS_PTR_MAX) return -1;
       b = t;
     }
     if (a >= end || b >= end) return -1;
-    const l = r[a];
+    let l = r[a];
     if (l > DNS_LABEL_MAX || r[b] > DNS_LABEL_MAX || a + l >= end || b + r[b] >= end) return -1;
     if (l !== r[b]) return 0;
     if (l === 0) return 1;
@@ -87,7 +87,7 @@ function nameCmp(r: Uint8Array, base: number, end: number, a: number, b: number)
 function dnsQuestion(t: Uint8Array, at: number, nm: string): number {
   let p = at + 1;
   for (let i = 0; i < nm.length; i++) {
-    const c = nm.charCodeAt(i);
+    let c = nm.charCodeAt(i);
     if (c === 0x2e) {
       t[at] = p - at - 1;
       at = p;
@@ -118,13 +118,13 @@ export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) 
   // label rules
   let lab = 0;
   for (let i = 0; i < len; i++) {
-    const c = name.charCodeAt(i);
+    let c = name.charCodeAt(i);
     if (c === 0x2e) {
       if (lab === 0) return EAI_BADNAME;
       lab = 0;
     } else if (c < 0x21 || c > 0x7e || ++lab > DNS_LABEL_MAX) return EAI_BADNAME;
   }
-  const quad = ipQuad(name);
+  let quad = ipQuad(name);
   if (quad === null && n.dns === 0) return EAI_NOSERVERS;
   let q: DnsQuery | null = null;
   for (let i = 0; i < n.dq.length; i++) {
@@ -155,14 +155,14 @@ export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) 
 /** Timers (from netTick): send and resend queries, time them out, run the callbacks of finished ones. */
 export function dnsTick(n: Net, now: number): void {
   for (let s = 0; s < n.dq.length; s++) {
-    const q = n.dq[s];
+    let q = n.dq[s];
     if (q.qState === Q_PENDING && now >= q.qDue) {
       if (q.qTries >= DNS_TRIES) {
         q.qState = EAI_AGAIN;
       } else {
         // header (RFC 1035 §4.1.1), then the question: the name as labels, QTYPE A, QCLASS IN
-        const t = n.tx;
-        const o = UDP_DATA;
+        let t = n.tx;
+        let o = UDP_DATA;
         t.fill(0, o, o + DNS_HLEN);
         put16(t, o + DNS_ID, q.qId);
         put16(t, o + DNS_FLAGS, DNS_F_RD);
@@ -180,9 +180,9 @@ export function dnsTick(n: Net, now: number): void {
       }
     }
     if (q.qState !== Q_PENDING && q.qState !== Q_FREE) {
-      const cb = q.qCb;
-      const err = q.qState === Q_DONE ? EAI_OK : q.qState;
-      const addr = q.qState === Q_DONE ? q.qAddr : 0;
+      let cb = q.qCb;
+      let err = q.qState === Q_DONE ? EAI_OK : q.qState;
+      let addr = q.qState === Q_DONE ? q.qAddr : 0;
       q.qState = Q_FREE;
       q.qCb = null;
       q.qName = '';
@@ -207,27 +207,27 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
     }
   }
   if (q === null) return false;
-  const r = n.rx;
-  const end = off + len;
+  let r = n.rx;
+  let end = off + len;
   if (src !== n.dns || sport !== DNS_PORT || len < DNS_HLEN || end > r.length || get16(r, off + DNS_ID) !== q.qId) {
     n.dnsDrop++;
     return true;
   }
-  const flags = get16(r, off + DNS_FLAGS);
-  const rcode = flags & DNS_F_RCODE;
-  const qd = get16(r, off + DNS_QDCOUNT);
+  let flags = get16(r, off + DNS_FLAGS);
+  let rcode = flags & DNS_F_RCODE;
+  let qd = get16(r, off + DNS_QDCOUNT);
   if ((flags & DNS_F_QR) === 0 || (flags & DNS_F_OPCODE) !== 0 || qd > 1 || (qd === 0 && rcode === 0)) {
     n.dnsDrop++;
     return true;
   }
   // the question must be ours, uncompressed: the bytes dnsTick sent (rebuilt in n.tx,
   // free while netInput runs), the name's letters ASCII case-insensitive
-  const qn = off + DNS_HLEN;
+  let qn = off + DNS_HLEN;
   let p = qn;
   if (qd === 1) {
-    const t = n.tx;
-    const o = UDP_DATA + DNS_HLEN;
-    const ql = dnsQuestion(t, o, q.qName) - o;
+    let t = n.tx;
+    let o = UDP_DATA + DNS_HLEN;
+    let ql = dnsQuestion(t, o, q.qName) - o;
     let same = p + ql <= end;
     for (let k = 0; same && k < ql; k++) {
       let x = r[p + k];
@@ -248,20 +248,20 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
   }
   // the answer section, walked once per CNAME link (records may come in any order);
   // every record must lie inside the datagram, an A record's RDATA is 4 bytes
-  const an = get16(r, off + DNS_ANCOUNT);
-  const a0 = p;
+  let an = get16(r, off + DNS_ANCOUNT);
+  let a0 = p;
   let tgt = qn;
   let hops = 0;
   let found = false;
   let bad = false;
   for (let pass = 0; pass <= CHAIN_MAX && !bad && !found; pass++) {
-    const h0 = hops;
+    let h0 = hops;
     p = a0;
     for (let i = 0; i < an && !bad; i++) {
-      const own = p;
+      let own = p;
       // skip the owner: labels up to the root or a pointer
       for (;;) {
-        const l = p < end ? r[p] : 0xff;
+        let l = p < end ? r[p] : 0xff;
         if ((l & 0xc0) === 0xc0) {
           p += 2;
           break;
@@ -277,17 +277,17 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
         bad = true;
         break;
       }
-      const type = get16(r, p + DNS_RR_TYPE);
-      const rd = p + DNS_RR_RDATA;
-      const rdlen = get16(r, p + DNS_RR_RDLEN);
+      let type = get16(r, p + DNS_RR_TYPE);
+      let rd = p + DNS_RR_RDATA;
+      let rdlen = get16(r, p + DNS_RR_RDLEN);
       p = rd + rdlen;
-      const inA = get16(r, rd - DNS_RR_RDATA + DNS_RR_CLASS) === DNS_CLASS_IN && (type === DNS_TYPE_A || type === DNS_TYPE_CNAME);
+      let inA = get16(r, rd - DNS_RR_RDATA + DNS_RR_CLASS) === DNS_CLASS_IN && (type === DNS_TYPE_A || type === DNS_TYPE_CNAME);
       if (p > end || (inA && type === DNS_TYPE_A && rdlen !== 4)) {
         bad = true;
         break;
       }
       if (!inA || found) continue;
-      const eq = nameCmp(r, off, end, own, tgt);
+      let eq = nameCmp(r, off, end, own, tgt);
       if (eq < 0) {
         bad = true;
       } else if (eq === 1 && type === DNS_TYPE_A) {

@@ -122,7 +122,7 @@ export class Enc implements FrameOut {
    * the TXRST pulse abandons that frame.
    */
   xmit(b: Uint8Array, len: number): void {
-    const k = this.cnt;
+    let k = this.cnt;
     if (len > FRAME_MAX || len <= 0) {
       k[E_TX_DROP]++;
       return;
@@ -145,8 +145,8 @@ export class Enc implements FrameOut {
     encRw(this, OP_BFC, EIR, EIR_TXERIF | EIR_TXIF);
     // EWRPT = ETXST; WBM per-packet control byte (0: MACON3 decides) + frame (§7.1)
     encW16(this, EWRPTL, EWRPTH, TX_START);
-    const c = this.cmd;
-    const s = this.spi;
+    let c = this.cmd;
+    let s = this.spi;
     c[0] = OP_WBM;
     c[1] = 0;
     s.select();
@@ -167,11 +167,11 @@ export class Enc implements FrameOut {
  * read (RCR) or 0.
  */
 function encRw(e: Enc, op: number, reg: number, v: number): number {
-  const s = e.spi;
-  const c = e.cmd;
-  const a = reg & ADDR_MASK;
+  let s = e.spi;
+  let c = e.cmd;
+  let a = reg & ADDR_MASK;
   if (a < COMMON_FIRST) {
-    const b = (reg >>> BANK_SHIFT) & ECON1_BSEL;
+    let b = (reg >>> BANK_SHIFT) & ECON1_BSEL;
     if (b !== e.bank) {
       // ECON1.BSEL1:0 (Register 3-1): clear, then set, leaving the other bits alone (ECON1 is in every bank)
       e.bank = b;
@@ -182,8 +182,8 @@ function encRw(e: Enc, op: number, reg: number, v: number): number {
   c[0] = op | a;
   c[1] = v;
   c[2] = 0;
-  const rd = op === OP_RCR;
-  const n = rd && (reg & MACMII) !== 0 ? 3 : 2;
+  let rd = op === OP_RCR;
+  let n = rd && (reg & MACMII) !== 0 ? 3 : 2;
   s.select();
   s.transfer(c, 0, rd ? e.res : null, 0, n);
   s.deselect();
@@ -240,7 +240,7 @@ function encRxReset(e: Enc): void {
 
 /** PHSTAT2.LSTAT now (an MII read); also kept in e.link. */
 export function encLinkUp(e: Enc): boolean {
-  const v = encPhy(e, PHSTAT2, -1);
+  let v = encPhy(e, PHSTAT2, -1);
   e.link = v >= 0 && (v & PHSTAT2_LSTAT) !== 0;
   return e.link;
 }
@@ -252,8 +252,8 @@ export function encLinkUp(e: Enc): boolean {
  * -ETIMEDOUT (no CLKRDY), -ENODEV (the bus reads 00/FF) or -EIO (MII stuck).
  */
 export function encInit(e: Enc, mac: Uint8Array, fullDuplex: boolean): number {
-  const s = e.spi;
-  const c = e.cmd;
+  let s = e.spi;
+  let c = e.cmd;
   c[0] = OP_SRC;
   s.select();
   s.transfer(c, 0, null, 0, 1);
@@ -261,12 +261,12 @@ export function encInit(e: Enc, mac: Uint8Array, fullDuplex: boolean): number {
   e.bank = 0; // ECON1 resets to 0
   if (e.delayMs !== null) e.delayMs(2); // errata 2: CLKRDY may not clear on SRC
   for (let i = 0; (encRw(e, OP_RCR, ESTAT, 0) & ESTAT_CLKRDY) === 0; i++) if (i >= ENC_CLKRDY_POLLS) return -ETIMEDOUT;
-  const rev = encRw(e, OP_RCR, EREVID, 0);
+  let rev = encRw(e, OP_RCR, EREVID, 0);
   if (rev === 0 || rev === 0xff) return -ENODEV;
   encRxRing(e);
-  const fd = fullDuplex;
+  let fd = fullDuplex;
   // (register, value) pairs, written in this order
-  const w = [
+  let w = [
     ETXSTL, TX_START & 0xff, ETXSTH, TX_START >>> 8, ERDPTL, RX_START & 0xff, ERDPTH, RX_START >>> 8,
     // §6.3 receive filters: our unicast, broadcast, drop bad CRC
     ERXFCON, ERXFCON_UCEN | ERXFCON_CRCEN | ERXFCON_BCEN,
@@ -301,11 +301,11 @@ export function encInit(e: Enc, mac: Uint8Array, fullDuplex: boolean): number {
  */
 export function encPoll(e: Enc, n: Net, budget: number): number {
   let done = 0;
-  const irq = e.irq;
+  let irq = e.irq;
   if (irq === null || irq.asserted() || ++e.idle >= ENC_IDLE_CHECK_EVERY) {
     e.idle = 0;
-    const k = e.cnt;
-    const eir = encRw(e, OP_RCR, EIR, 0);
+    let k = e.cnt;
+    let eir = encRw(e, OP_RCR, EIR, 0);
     if ((eir & EIR_TXERIF) !== 0) {
       k[E_TX_ERR]++;
       encRw(e, OP_BFC, ESTAT, ESTAT_TXABRT | ESTAT_LATECOL);
@@ -322,9 +322,9 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
       // full yet nothing pending: the ring pointers are inconsistent (harmless if a poll just emptied it)
       if (left === 0) encRxReset(e);
     }
-    const s = e.spi;
-    const c = e.cmd;
-    const h = e.hdr;
+    let s = e.spi;
+    let c = e.cmd;
+    let h = e.hdr;
     for (; left > 0 && done < budget; left--) {
       encW16(e, ERDPTL, ERDPTH, e.next);
       c[0] = OP_RBM;
@@ -332,8 +332,8 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
       s.transfer(c, 0, null, 0, 1);
       s.transfer(null, 0, h, 0, RX_HDR_LEN);
       s.deselect();
-      const nx = h[0] | (h[1] << 8);
-      const count = h[2] | (h[3] << 8);
+      let nx = h[0] | (h[1] << 8);
+      let count = h[2] | (h[3] << 8);
       let d = nx - e.next;
       if (d <= 0) d += RX_RING;
       // §7.2.2: the next frame starts at the even address after header, frame and FCS
@@ -341,8 +341,8 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
         encRxReset(e);
         break;
       }
-      const len = count - ETH_FCS_LEN;
-      const ok = (h[4] & RSV2_RX_OK) !== 0 && len >= ETH_HLEN && len <= FRAME_MAX;
+      let len = count - ETH_FCS_LEN;
+      let ok = (h[4] & RSV2_RX_OK) !== 0 && len >= ETH_HLEN && len <= FRAME_MAX;
       if (ok) {
         // ERDPT sits right after the header; RBM wraps ERXND → ERXST itself
         c[0] = OP_RBM;
@@ -371,7 +371,7 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
  * n.out is left alone).
  */
 export function encAttach(n: Net, spi: SpiBus, irq: IrqLine | null, fullDuplex?: boolean, delayMs?: (ms: number) => void): Enc | null {
-  const e = new Enc(spi, irq, delayMs !== undefined ? delayMs : null);
+  let e = new Enc(spi, irq, delayMs !== undefined ? delayMs : null);
   if (encInit(e, n.mac, fullDuplex === true) < 0) return null;
   n.out = e;
   return e;

@@ -20,6 +20,8 @@
  *   to try again.
  * - Addresses are signed 32-bit integers (x | 0) in network order.
  * - Every drop is counted (cnt, names in CNT_NAMES).
+ * - Locals are `let`, not `const`, in src/compact/ (issue 8: the minified
+ *   bundle keeps the keyword as written, 2 bytes each).
  *
  * Implements: Ethernet II framing; ARP (RFC 826) requests, replies and a
  * small table with ageing; IPv4 input checks (RFC 791, RFC 1122 §3.2.1:
@@ -218,13 +220,13 @@ export declare class DnsQuery {
  * tcbs > 0, udpBuf at most 1472) or "slabnet: bad MAC" (6 bytes, unicast).
  */
 export function netCreate(over: Partial<CompactConfig> | null, mac: Uint8Array, clock: Clock, seed: number): Net {
-  const cfg: CompactConfig = { arpSize: 0, tcbs: 0, tcpBuf: 0, udpSocks: 0, udpBuf: 0 };
-  const d = COMPACT_DEFAULTS as unknown as { [k: string]: number };
-  const o = (over || {}) as { [k: string]: number | undefined };
-  const c = cfg as unknown as { [k: string]: number };
+  let cfg: CompactConfig = { arpSize: 0, tcbs: 0, tcpBuf: 0, udpSocks: 0, udpBuf: 0 };
+  let d = COMPACT_DEFAULTS as unknown as { [k: string]: number };
+  let o = (over || {}) as { [k: string]: number | undefined };
+  let c = cfg as unknown as { [k: string]: number };
   let bad: string | null = null;
-  for (const k in d) {
-    const v = o[k] !== undefined ? o[k] : d[k];
+  for (let k in d) {
+    let v = o[k] !== undefined ? o[k] : d[k];
     if (typeof v !== 'number' || v !== (v | 0) || v < 0) bad = k;
     c[k] = v as number;
   }
@@ -275,7 +277,7 @@ export function ipQuad(s: string): number | null {
   let d = 0;
   let parts = 0;
   for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    let c = i < s.length ? s.charCodeAt(i) : 0x2e;
     if (c === 0x2e) {
       if (d === 0 || ++parts > 4) return null;
       a = a * 256 + v;
@@ -334,7 +336,7 @@ function xmit(n: Net, len: number): void {
 
 /** Fill tx's Ethernet header: to `to` (6 bytes at toOff), type. */
 function ethHeader(n: Net, to: Uint8Array, toOff: number, type: number): void {
-  const t = n.tx;
+  let t = n.tx;
   t.set(to.subarray(toOff, toOff + 6), ETH_DEST);
   t.set(n.mac, ETH_SOURCE);
   put16(t, ETH_PROTO, type);
@@ -342,7 +344,7 @@ function ethHeader(n: Net, to: Uint8Array, toOff: number, type: number): void {
 
 /** Send an ARP packet (op) for target IP tip to MAC tha (null = broadcast request). */
 function arpSend(n: Net, op: number, tip: number, tha: Uint8Array | null, thaOff: number): void {
-  const t = n.tx;
+  let t = n.tx;
   if (tha === null) {
     t.fill(0xff, 0, 6);
     t.fill(0, ETH_HLEN + ARP_THA, ETH_HLEN + ARP_THA + 6);
@@ -352,7 +354,7 @@ function arpSend(n: Net, op: number, tip: number, tha: Uint8Array | null, thaOff
   }
   t.set(n.mac, ETH_SOURCE);
   put16(t, ETH_PROTO, ETH_P_ARP);
-  const a = ETH_HLEN;
+  let a = ETH_HLEN;
   put16(t, a + ARP_HTYPE, 1);
   put16(t, a + ARP_PTYPE, ETH_P_IP);
   put16(t, a + ARP_HLEN_PLEN, 0x0604);
@@ -403,8 +405,8 @@ export function arpFlush(n: Net): void {
  * request went out instead) or there is no route.
  */
 export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply: boolean): number {
-  const t = n.tx;
-  const h = IP_OFF;
+  let t = n.tx;
+  let h = IP_OFF;
   t[h + IP_VERIHL] = 0x45;
   t[h + 1] = 0;
   put16(t, h + IP_TOTLEN, IP_HLEN + l4len);
@@ -422,12 +424,12 @@ export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply:
     t.fill(0xff, 0, 6);
   } else {
     // next hop: on the subnet directly, else the gateway (RFC 1122 §3.3.1.1)
-    const hop = n.ip !== 0 && ((dst ^ n.ip) & n.mask) === 0 ? dst : n.gw;
+    let hop = n.ip !== 0 && ((dst ^ n.ip) & n.mask) === 0 ? dst : n.gw;
     if (hop === 0) {
       n.cnt[C_NO_ROUTE]++;
       return -1;
     }
-    const e = arpFind(n, hop);
+    let e = arpFind(n, hop);
     if (e < 0 || n.clock.now() - n.arpT[e] > ARP_MAX_AGE_MS) {
       if (e >= 0) n.arpIp[e] = 0;
       n.cnt[C_ARP_MISS]++;
@@ -444,13 +446,13 @@ export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply:
 
 /** Send a UDP datagram whose payload (len bytes) is at tx[UDP_DATA]. Returns ipSend's result. */
 export function udpOut(n: Net, sport: number, dst: number, dport: number, len: number): number {
-  const t = n.tx;
-  const u = L4_OFF;
+  let t = n.tx;
+  let u = L4_OFF;
   put16(t, u, sport);
   put16(t, u + 2, dport);
   put16(t, u + 4, UDP_HLEN + len);
   put16(t, u + 6, 0);
-  const c = l4Csum(t, u, UDP_HLEN + len, n.ip, dst, IPPROTO_UDP);
+  let c = l4Csum(t, u, UDP_HLEN + len, n.ip, dst, IPPROTO_UDP);
   put16(t, u + 6, c === 0 ? 0xffff : c);
   return ipSend(n, dst, IPPROTO_UDP, UDP_HLEN + len, false);
 }
@@ -461,8 +463,8 @@ export function udpOut(n: Net, sport: number, dst: number, dport: number, len: n
  * Never for a broadcast or multicast destination (RFC 1122 §3.2.2).
  */
 function icmpUnreach(n: Net, ip: number, ihl: number, totlen: number, code: number): void {
-  const t = n.tx;
-  const q = ihl + 8 < totlen ? ihl + 8 : totlen;
+  let t = n.tx;
+  let q = ihl + 8 < totlen ? ihl + 8 : totlen;
   put32(t, L4_OFF + 0, ICMP_DEST_UNREACH << 24 | code << 16);
   put32(t, L4_OFF + 4, 0);
   t.set(n.rx.subarray(ip, ip + q), L4_OFF + 8);
@@ -476,7 +478,7 @@ function icmpUnreach(n: Net, ip: number, ihl: number, totlen: number, code: numb
  * and dropped; nothing here throws.
  */
 export function netInput(n: Net, len: number): void {
-  const r = n.rx;
+  let r = n.rx;
   n.cnt[C_RX]++;
   if (len < ETH_HLEN + ARP_LEN || len > FRAME_MAX) {
     n.cnt[C_RX_BAD]++;
@@ -489,22 +491,22 @@ export function netInput(n: Net, len: number): void {
       return;
     }
   }
-  const type = get16(r, ETH_PROTO);
+  let type = get16(r, ETH_PROTO);
   if (type === ETH_P_ARP) {
-    const a = ETH_HLEN;
+    let a = ETH_HLEN;
     if (get16(r, a + ARP_HTYPE) !== 1 || get16(r, a + ARP_PTYPE) !== ETH_P_IP || get16(r, a + ARP_HLEN_PLEN) !== 0x0604) {
       n.cnt[C_RX_BAD]++;
       return;
     }
-    const sip = get32(r, a + ARP_SPA);
-    const forUs = n.ip !== 0 && get32(r, a + ARP_TPA) === n.ip;
+    let sip = get32(r, a + ARP_SPA);
+    let forUs = n.ip !== 0 && get32(r, a + ARP_TPA) === n.ip;
     // RFC 826 "merge": refresh a known sender; add it when the packet is for us
     if (sip !== 0) arpUpdate(n, sip, a + ARP_SHA, forUs);
     if (!forUs) {
       n.cnt[C_RX_OTHER]++;
       return;
     }
-    const op = get16(r, a + ARP_OP);
+    let op = get16(r, a + ARP_OP);
     if (op === ARPOP_REQUEST) arpSend(n, ARPOP_REPLY, sip, r, a + ARP_SHA);
     else if (op === ARPOP_REPLY && FEATURE_TCP) tcpKick(n, sip);
     return;
@@ -514,18 +516,18 @@ export function netInput(n: Net, len: number): void {
     return;
   }
   // RFC 1122 §3.2.1: version, header length, total length, checksum
-  const ip = ETH_HLEN;
-  const vh = r[ip + IP_VERIHL];
-  const ihl = (vh & 15) * 4;
-  const totlen = get16(r, ip + IP_TOTLEN);
+  let ip = ETH_HLEN;
+  let vh = r[ip + IP_VERIHL];
+  let ihl = (vh & 15) * 4;
+  let totlen = get16(r, ip + IP_TOTLEN);
   if (vh >> 4 !== 4 || ihl < IP_HLEN || totlen < ihl || ip + totlen > len || csum(r, ip, ihl, 0) !== 0) {
     n.cnt[C_RX_BAD]++;
     return;
   }
-  const dst = get32(r, ip + IP_DADDR);
-  const src = get32(r, ip + IP_SADDR);
-  const bcast = dst === -1 || (n.ip !== 0 && (dst | n.mask) === -1 && ((dst ^ n.ip) & n.mask) === 0);
-  const proto = r[ip + IP_PROTO];
+  let dst = get32(r, ip + IP_DADDR);
+  let src = get32(r, ip + IP_SADDR);
+  let bcast = dst === -1 || (n.ip !== 0 && (dst | n.mask) === -1 && ((dst ^ n.ip) & n.mask) === 0);
+  let proto = r[ip + IP_PROTO];
   // before we have an address only DHCP (UDP, to us or broadcast) gets in
   if ((dst !== n.ip && !bcast && !(n.ip === 0 && proto === IPPROTO_UDP)) || n.ip === 0 && proto !== IPPROTO_UDP) {
     n.cnt[C_RX_OTHER]++;
@@ -535,8 +537,8 @@ export function netInput(n: Net, len: number): void {
     n.cnt[C_FRAG_DROP]++;
     return;
   }
-  const l4 = ip + ihl;
-  const l4len = totlen - ihl;
+  let l4 = ip + ihl;
+  let l4len = totlen - ihl;
   if (proto === IPPROTO_ICMP) {
     if (l4len < 8 || csum(r, l4, l4len, 0) !== 0) {
       n.cnt[C_RX_BAD]++;
@@ -546,7 +548,7 @@ export function netInput(n: Net, len: number): void {
     // RFC 792 echo reply: the same identifier, sequence and data
     if (l4len > FRAME_MAX - L4_OFF) return;
     n.cnt[C_ECHO]++;
-    const t = n.tx;
+    let t = n.tx;
     t.set(r.subarray(l4, l4 + l4len), L4_OFF);
     t[L4_OFF + ICMP_TYPE] = ICMP_ECHOREPLY;
     t[L4_OFF + ICMP_CODE] = 0;
@@ -556,15 +558,15 @@ export function netInput(n: Net, len: number): void {
     return;
   }
   if (proto === IPPROTO_UDP) {
-    const ulen = get16(r, l4 + 4);
+    let ulen = get16(r, l4 + 4);
     if (l4len < UDP_HLEN || ulen < UDP_HLEN || ulen > l4len || (get16(r, l4 + 6) !== 0 && l4Csum(r, l4, ulen, src, dst, IPPROTO_UDP) !== 0)) {
       n.cnt[C_RX_BAD]++;
       return;
     }
-    const sport = get16(r, l4);
-    const dport = get16(r, l4 + 2);
-    const data = l4 + UDP_HLEN;
-    const dlen = ulen - UDP_HLEN;
+    let sport = get16(r, l4);
+    let dport = get16(r, l4 + 2);
+    let data = l4 + UDP_HLEN;
+    let dlen = ulen - UDP_HLEN;
     if (FEATURE_DHCP && dport === DHCP_CLIENT_PORT) {
       dhcpInput(n, data, dlen);
       return;
@@ -577,7 +579,7 @@ export function netInput(n: Net, len: number): void {
         n.cnt[C_UDP_FULL]++;
         return;
       }
-      const b = s * n.cfg.udpBuf;
+      let b = s * n.cfg.udpBuf;
       n.udpData.set(r.subarray(data, data + dlen), b);
       n.udpLen[s] = dlen + 1;
       n.udpFrom[s] = src;
@@ -618,14 +620,14 @@ export function netRxFrame(n: Net, f: Uint8Array, len: number): void {
 
 /** The counters by name (CNT_NAMES): a new object (reports, not the packet path). */
 export function netStats(n: Net): { [name: string]: number } {
-  const o: { [name: string]: number } = {};
+  let o: { [name: string]: number } = {};
   for (let i = 0; i < C_COUNT; i++) o[CNT_NAMES[i]] = n.cnt[i];
   return o;
 }
 
 /** Timers: call often (every 10–50 ms). Returns nothing; all work is due-time driven. */
 export function netTick(n: Net): void {
-  const now = n.clock.now();
+  let now = n.clock.now();
   if (FEATURE_TCP) tcpTick(n, now);
   if (FEATURE_DHCP) dhcpTick(n, now);
   if (FEATURE_DNS) dnsTick(n, now);
@@ -671,7 +673,7 @@ export function udpClose(n: Net, s: number): void {
 export function udpSendTo(n: Net, s: number, dst: number, dport: number, src: Uint8Array, off: number, len: number): number {
   if (s < 0 || s >= n.udpPort.length || n.udpPort[s] === 0 || len > FRAME_MAX - UDP_DATA) return -1;
   n.tx.set(src.subarray(off, off + len), UDP_DATA);
-  const before = n.cnt[C_ARP_MISS];
+  let before = n.cnt[C_ARP_MISS];
   if (udpOut(n, n.udpPort[s], dst, dport, len) === 0) return len;
   return n.cnt[C_ARP_MISS] !== before ? 0 : -1;
 }

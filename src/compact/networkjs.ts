@@ -71,25 +71,25 @@ declare const E: { toString(b: Uint8Array): string | undefined; toUint8Array(s: 
  * this file's header says.
  */
 export function networkJsCompact(n: Net): NetworkJsObject {
-  const T = FEATURE_TCP ? n.cfg.tcbs : 0;
-  const U = T + n.cfg.udpSocks; // first name slot's socket number
-  const nm = new Int32Array(NJ ? NJ_NAMES * NM_F : 0);
+  let T = FEATURE_TCP ? n.cfg.tcbs : 0;
+  let U = T + n.cfg.udpSocks; // first name slot's socket number
+  let nm = new Int32Array(NJ ? NJ_NAMES * NM_F : 0);
   /** the tcb socket number sk stands for; -1 for UDP and unknown numbers; a name slot's NO_CONN / SocketError (< -1) */
   function tcbOf(sk: number): number {
     if (sk >= 0 && sk < T) return sk;
     if (!NJ) return -1;
-    const k = (sk - U) * NM_F;
+    let k = (sk - U) * NM_F;
     if (sk < U || k >= nm.length) return -1;
-    const s = nm[k + NM_STATE];
+    let s = nm[k + NM_STATE];
     return s === 2 ? nm[k + NM_TCB] : s === 1 ? SOCKET_ERR_NO_CONN : s < 0 ? s : SOCKET_ERR_CLOSED;
   }
   return {
     create(host: string | undefined | null, port: number, socketType?: number): number {
-      const ty = typeof socketType === 'number' ? socketType : 0;
+      let ty = typeof socketType === 'number' ? socketType : 0;
       if ((ty & ST_TLS) !== 0 || typeof port !== 'number' || port < 0 || port > 65535 || Math.floor(port) !== port) return SOCKET_ERR_BAD_ARG;
-      const server = host === undefined || host === null;
-      const addr = server ? 0 : ipQuad('' + host);
-      const udp = (ty & ST_TYPE_MASK) === ST_UDP;
+      let server = host === undefined || host === null;
+      let addr = server ? 0 : ipQuad('' + host);
+      let udp = (ty & ST_TYPE_MASK) === ST_UDP;
       if (udp) {
         // a name: Espruino sends 255.255.255.255 in each header, not to be told from a broadcast
         if (addr === null) return SOCKET_ERR_NOT_FOUND;
@@ -112,8 +112,8 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         if (k >= nm.length) return SOCKET_ERR_MAX_SOCK;
         nm[k + NM_STATE] = 1;
         nm[k + NM_PORT] = port;
-        const g = nm[k + NM_GEN];
-        const rc = dnsLookup(n, '' + host, (err: number, a: number): void => {
+        let g = nm[k + NM_GEN];
+        let rc = dnsLookup(n, '' + host, (err: number, a: number): void => {
           if (nm[k + NM_GEN] !== g || nm[k + NM_STATE] !== 1) return; // closed meanwhile
           let r = SOCKET_ERR_NOT_FOUND;
           if (err !== 0) {
@@ -143,9 +143,9 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         return;
       }
       if (!FEATURE_TCP) return;
-      const t = tcbOf(sckt);
+      let t = tcbOf(sckt);
       if (t >= 0 && tcpState(n, t) !== TCP_FREE) tcpClose(n, t);
-      const k = (sckt - U) * NM_F;
+      let k = (sckt - U) * NM_F;
       if (NJ && sckt >= U && k < nm.length && nm[k + NM_STATE] !== 0) {
         nm[k + NM_STATE] = 0;
         nm[k + NM_GEN]++;
@@ -154,38 +154,38 @@ export function networkJsCompact(n: Net): NetworkJsObject {
 
     accept(sckt: number): number {
       if (!FEATURE_TCP || sckt < 0 || sckt >= T) return -1;
-      const r = tcpAccept(n, sckt);
+      let r = tcpAccept(n, sckt);
       return r >= 0 ? r : -1;
     },
 
     recv(sckt: number, maxLen: number): string | number {
-      const b = n.rx;
+      let b = n.rx;
       let max = typeof maxLen === 'number' && maxLen > 0 ? Math.floor(maxLen) : 536;
       if (max > b.length) max = b.length;
       if (sckt >= T && sckt < U) {
-        const s = sckt - T;
+        let s = sckt - T;
         if (n.udpPort[s] === 0) return SOCKET_ERR_CLOSED;
         if (max <= UDP_HEADER_LEN) return SOCKET_ERR_BAD_ARG;
         let len = n.udpLen[s] - 1;
         if (len < 0) return '';
         if (len > max - UDP_HEADER_LEN) len = max - UDP_HEADER_LEN; // the rest is discarded, as recvfrom does
-        const a = n.udpFrom[s];
-        const p = n.udpFromPort[s];
+        let a = n.udpFrom[s];
+        let p = n.udpFromPort[s];
         put32(b, 0, a);
         b[4] = p;
         b[5] = p >>> 8;
         b[6] = len;
         b[7] = len >>> 8;
-        const o = s * n.cfg.udpBuf;
+        let o = s * n.cfg.udpBuf;
         b.set(n.udpData.subarray(o, o + len), UDP_HEADER_LEN);
         n.udpLen[s] = 0;
         return bstr(b, UDP_HEADER_LEN + len);
       }
       if (!FEATURE_TCP) return SOCKET_ERR_CLOSED;
-      const t = tcbOf(sckt);
+      let t = tcbOf(sckt);
       if (t < -1) return t; // a name being looked up (NO_CONN) or whose lookup failed
       if (t < 0 || tcpState(n, t) === TCP_FREE) return SOCKET_ERR_CLOSED;
-      const r = tcpRecv(n, t, b, max);
+      let r = tcpRecv(n, t, b, max);
       if (r > 0) return bstr(b, r);
       if (r === 0) return tcpState(n, t) === TCP_SYN_SENT ? SOCKET_ERR_NO_CONN : ''; // no 'connect' before it is
       return r === -1 ? SOCKET_ERR_CLOSED : socketErrorOf(r);
@@ -193,7 +193,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
 
     send(sckt: number, data: string): number {
       if (typeof data !== 'string') return SOCKET_ERR_BAD_ARG;
-      const udp = sckt >= T && sckt < U;
+      let udp = sckt >= T && sckt < U;
       let t = -1;
       let len = data.length;
       let off = 0;
@@ -206,7 +206,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         dport = (data.charCodeAt(4) & 0xff) | ((data.charCodeAt(5) & 0xff) << 8);
         off = UDP_HEADER_LEN;
         len -= off;
-        const l = (data.charCodeAt(6) & 0xff) | ((data.charCodeAt(7) & 0xff) << 8);
+        let l = (data.charCodeAt(6) & 0xff) | ((data.charCodeAt(7) & 0xff) << 8);
         if (l < len) len = l;
         if (len > FRAME_MAX - UDP_DATA) return SOCKET_ERR_BAD_ARG; // no fragmentation here
       } else {
@@ -214,7 +214,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         t = tcbOf(sckt);
         if (t < -1) return t === SOCKET_ERR_NO_CONN ? 0 : t;
         if (t < 0) return SOCKET_ERR_CLOSED;
-        const st = tcpState(n, t);
+        let st = tcpState(n, t);
         if (st === TCP_FREE) return SOCKET_ERR_CLOSED;
         if (st === TCP_SYN_SENT || len === 0) return 0; // nothing taken while connecting
       }
@@ -228,11 +228,11 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         for (let i = 0; i < len; i++) src[i] = data.charCodeAt(off + i) & 0xff;
       }
       if (FEATURE_TCP && !udp) {
-        const r = tcpSend(n, t, src, 0, len);
+        let r = tcpSend(n, t, src, 0, len);
         return r >= 0 ? r : socketErrorOf(r);
       }
-      const miss = n.cnt[C_ARP_MISS];
-      const r = udpSendTo(n, sckt - T, dst, dport, src, 0, len);
+      let miss = n.cnt[C_ARP_MISS];
+      let r = udpSendTo(n, sckt - T, dst, dport, src, 0, len);
       if (r < 0) return SOCKET_ERR_NO_ROUTE;
       // 0: the next hop is being asked for (an empty datagram that went out also returns 0)
       if (r === 0 && (len > 0 || n.cnt[C_ARP_MISS] !== miss)) return 0;
@@ -244,7 +244,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
 /** Bytes b[0..len) as a binary string (one char per byte), the way Espruino holds data. */
 function bstr(b: Uint8Array, len: number): string {
   if (typeof E !== 'undefined') {
-    const s = E.toString(b.subarray(0, len));
+    let s = E.toString(b.subarray(0, len));
     if (typeof s === 'string') return s;
   }
   let s = '';
