@@ -301,10 +301,11 @@ function boardDataPlugin(perBoard, compact) {
       walk.simple(acorn.parse(code, { ecmaVersion: 2020, sourceType: 'module' }), {
         ObjectExpression(o) {
           const ps = o.properties;
+          const keyOf = (p) => p.type === 'Property' && p.key && (p.key.type === 'Identifier' ? p.key.name : p.key.value);
+          // only the board object's own fields (the one with an `id`): `compact.config` stays
+          if (!ps.some((p) => keyOf(p) === 'id')) return;
           for (let i = 0; i < ps.length; i++) {
-            const k = ps[i].key;
-            const name = k && (k.type === 'Identifier' ? k.name : k.value);
-            if (ps[i].type === 'Property' && drop.indexOf(name) >= 0) cuts.push([ps[i].start, i + 1 < ps.length ? ps[i + 1].start : o.end - 1]);
+            if (drop.indexOf(keyOf(ps[i])) >= 0) cuts.push([ps[i].start, i + 1 < ps.length ? ps[i + 1].start : o.end - 1]);
           }
         },
       });

@@ -45,7 +45,7 @@ import { interpreterDir } from './espruino-run.js';
 import { fitOf, fileSha, profileOf } from './boards-load.js';
 import { targets, runTarget, figureLines, measuredFile, measuredEntry, measureClients, clientsStale } from './espruino-measure.js';
 import { readFeatureCost, variantsStale, clientCosts, costLine } from './client-cost.js';
-import { runCompact, compactJsVars, COMPACT_JSVAR_GOAL, COMPACT_FLASH_GOAL } from './espruino-compact.js';
+import { measureCompact, COMPACT_JSVAR_GOAL, COMPACT_FLASH_GOAL } from './espruino-compact.js';
 import { interpreterFor } from './espruino-run.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -191,11 +191,12 @@ async function main() {
     const profile = b.compact.profile;
     const interp = interpreterFor(b.jsVars);
     if (!json) process.stdout.write(`budget: measuring ${b.id} (compact, ${profile}) in Espruino's interpreter ...\n`);
-    const r = await runCompact(dir, interp, join(root, 'dist', 'espruino', b.id + '.min.js'), { profile, codeInRam: false });
-    const j = compactJsVars(r);
+    const me = await measureCompact(dir, b, join(root, 'dist', 'espruino', b.id + '.min.js'), profile);
+    const r = me.run;
+    const j = me.jsvars;
     const t = { file: join('dist', 'espruino', b.id + '.min.js'), flash: b.codeFlashBytes, jsVars: b.jsVars };
     const ok = r.done && j !== null && r.checks.length > 0 && r.checks.every((c) => c.ok);
-    const fit = fitOf(t, { jsvarsPeak: j !== null ? j.peak : undefined }, !ok, root);
+    const fit = fitOf(t, { jsvarsPeak: j !== null ? j.peak : undefined }, !ok || me.ownOom === true, root);
     const mustFit = typeof b.cannotFitYet !== 'string';
     const row = {
       board: b.id,
@@ -212,6 +213,7 @@ async function main() {
       fits: fit.fits,
       must_fit: mustFit,
       interpreter: interp,
+      interpreter_traffic: me.trafficInterp,
       why: fit.why + (ok ? '' : '; the scenario failed: ' + r.checks.filter((c) => !c.ok).map((c) => c.name + ' (' + c.info + ')').join(', ')),
       goal_bytes: COMPACT_FLASH_GOAL[profile],
       goal_jsvars: COMPACT_JSVAR_GOAL[profile],
