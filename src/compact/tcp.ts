@@ -193,7 +193,7 @@ function tcpXmit(n: Net, t: number, seq: number, flags: number, doff: number, dl
   const nxt = c[b + F_RCV_NXT];
   let wnd = space;
   const adv = (c[b + F_RCV_ADV] - nxt) | 0;
-  if ((flags & TCPF_SYN) === 0 && adv >= 0 && adv <= space && space - adv < (B >> 1 < TCP_OUR_MSS ? B >> 1 : TCP_OUR_MSS)) wnd = adv;
+  if ((flags & TCPF_SYN) === 0 && adv >= 0 && adv <= space && space - adv < (B >>> 1 < TCP_OUR_MSS ? B >>> 1 : TCP_OUR_MSS)) wnd = adv;
   else c[b + F_RCV_ADV] = (nxt + wnd) | 0;
   put16(tx, h + TH_WIN, wnd > 65535 ? 65535 : wnd);
   put16(tx, h + TH_CSUM, 0);
@@ -377,7 +377,7 @@ export function tcpInput(n: Net, off: number, len: number, src: number): void {
   const r = n.rx;
   const c = n.tcb;
   const B = n.cfg.tcpBuf;
-  const hl = (r[off + TH_DOFF] >> 4) * 4;
+  const hl = (r[off + TH_DOFF] >>> 4) * 4;
   if (len < TCP_HLEN || hl < TCP_HLEN || hl > len || l4Csum(r, off, len, src, n.ip, IPPROTO_TCP) !== 0) {
     n.cnt[C_TCP_DROP]++;
     return;
@@ -809,7 +809,7 @@ export function tcpRecv(n: Net, t: number, dst: Uint8Array, max: number): number
   const st = c[b + F_STATE];
   if (st === TCP_ESTABLISHED || st === TCP_FIN_WAIT1 || st === TCP_FIN_WAIT2) {
     const edge = (c[b + F_RCV_NXT] + B - have + k) | 0;
-    if (((edge - c[b + F_RCV_ADV]) | 0) >= (B >> 1 < TCP_OUR_MSS ? B >> 1 : TCP_OUR_MSS)) {
+    if (((edge - c[b + F_RCV_ADV]) | 0) >= (B >>> 1 < TCP_OUR_MSS ? B >>> 1 : TCP_OUR_MSS)) {
       c[b + F_FLAGS] |= FL_ACK_NOW;
       tcpOutput(n, t);
     }
