@@ -17,6 +17,7 @@
 import type { Clock } from '../core/clock';
 import type { Board } from '../../boards/board';
 import { Net, netCreate, CompactConfig } from './net';
+import { RUNTIME_ESPRUINO } from '../features';
 
 /* Espruino built-ins: seconds since power-on; a hardware random 32-bit number. */
 declare function getTime(): number;
@@ -40,6 +41,6 @@ export function compactStackFor(b: Board, over: Partial<CompactConfig> | null, m
   let base = (b.compact !== undefined ? b.compact.config : {}) as { [k: string]: number };
   for (let k in base) cfg[k] = base[k];
   if (over !== null && over !== undefined) for (let k in over) cfg[k] = (over as { [k: string]: number })[k];
-  let seed = typeof E !== 'undefined' && E.hwRand !== undefined ? E.hwRand() : getTime() * 1e6;
+  let seed = (RUNTIME_ESPRUINO || typeof E !== 'undefined') && E.hwRand !== undefined ? E.hwRand() : getTime() * 1e6;
   return netCreate(cfg as Partial<CompactConfig>, new Uint8Array(mac), clock !== undefined ? clock : new EspruinoMsClock(), seed | 0);
 }

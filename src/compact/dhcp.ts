@@ -192,14 +192,18 @@ export function dhcpInput(n: Net, off: number, len: number): void {
     }
     let l = r[p + 1];
     let v = p + 2;
+    // the first 4 bytes (past the end reads as 0: used only when l >= 4)
+    let x = get32(r, v);
     if (l === 1 && code === DHO_MSG_TYPE) type = r[v];
-    else if (l === 4 && code === DHO_SERVER_ID) sid = get32(r, v);
-    else if (l === 4 && code === DHO_SUBNET_MASK) mask = get32(r, v);
-    else if (l >= 4 && code === DHO_ROUTER) gw = get32(r, v);
-    else if (l >= 4 && code === DHO_DNS) dns = get32(r, v);
-    else if (l === 4 && code === DHO_LEASE_TIME) lease = get32(r, v) >>> 0;
-    else if (l === 4 && code === DHO_T1) t1 = get32(r, v) >>> 0;
-    else if (l === 4 && code === DHO_T2) t2 = get32(r, v) >>> 0;
+    else if (l >= 4 && code === DHO_ROUTER) gw = x;
+    else if (l >= 4 && code === DHO_DNS) dns = x;
+    else if (l === 4) {
+      if (code === DHO_SERVER_ID) sid = x;
+      else if (code === DHO_SUBNET_MASK) mask = x;
+      else if (code === DHO_LEASE_TIME) lease = x >>> 0;
+      else if (code === DHO_T1) t1 = x >>> 0;
+      else if (code === DHO_T2) t2 = x >>> 0;
+    }
     p = v + l;
   }
   let yi = get32(r, off + DHCP_YIADDR);

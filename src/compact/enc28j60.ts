@@ -327,6 +327,7 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
     let h = e.hdr;
     for (; left > 0 && done < budget; left--) {
       encW16(e, ERDPTL, ERDPTH, e.next);
+      // RBM: the header, then (ok) the frame, read on from ERDPT
       c[0] = OP_RBM;
       s.select();
       s.transfer(c, 0, null, 0, 1);

@@ -36,7 +36,7 @@
 import type { Clock } from '../core/clock';
 import { FEATURE_TCP, FEATURE_DHCP, FEATURE_DNS, RUNTIME_ESPRUINO } from '../features';
 import {
-  IP_VERIHL, IP_TOTLEN, IP_ID, IP_FRAGOFF, IP_TTL, IP_PROTO, IP_CSUM, IP_SADDR, IP_DADDR, IP_HLEN, IP_MF, IP_OFFSET,
+  IP_VERIHL, IP_TOTLEN, IP_FRAGOFF, IP_PROTO, IP_CSUM, IP_SADDR, IP_DADDR, IP_HLEN, IP_MF, IP_OFFSET,
   IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP,
   ICMP_TYPE, ICMP_CODE, ICMP_CSUM, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMP_PORT_UNREACH,
 } from '../ipv4/ip';
@@ -307,7 +307,7 @@ export function csum(b: Uint8Array, off: number, len: number, sum: number): numb
   let s = sum;
   let i = 0;
   if (RUNTIME_ESPRUINO && ((b.byteOffset + off) & 1) === 0) {
-    let w = E.sum(new Uint16Array(b.buffer, b.byteOffset + off, len >> 1));
+    let w = E.sum(new Uint16Array(b.buffer, b.byteOffset + off, len >>> 1));
     w = (w & 0xffff) + (w >>> 16);
     w = (w & 0xffff) + (w >>> 16);
     s += ((w & 0xff) << 8) | (w >>> 8);
@@ -407,14 +407,10 @@ export function arpFlush(n: Net): void {
 export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply: boolean): number {
   let t = n.tx;
   let h = IP_OFF;
-  t[h + IP_VERIHL] = 0x45;
-  t[h + 1] = 0;
-  put16(t, h + IP_TOTLEN, IP_HLEN + l4len);
-  put16(t, h + IP_ID, n.ipId++ & 0xffff);
-  put16(t, h + IP_FRAGOFF, 0);
-  t[h + IP_TTL] = 64;
-  t[h + IP_PROTO] = proto;
-  put16(t, h + IP_CSUM, 0);
+  let tl = IP_HLEN + l4len;
+  let id = n.ipId++;
+  // version/IHL, TOS, total length, ID, flags/fragment offset 0, TTL 64, protocol, checksum 0 (IP_VERIHL ... IP_CSUM)
+  t.set([0x45, 0, tl >>> 8, tl, id >>> 8, id, 0, 0, 64, proto, 0, 0], h + IP_VERIHL);
   put32(t, h + IP_SADDR, n.ip);
   put32(t, h + IP_DADDR, dst);
   put16(t, h + IP_CSUM, csum(t, h, IP_HLEN, 0));
@@ -520,7 +516,7 @@ export function netInput(n: Net, len: number): void {
   let vh = r[ip + IP_VERIHL];
   let ihl = (vh & 15) * 4;
   let totlen = get16(r, ip + IP_TOTLEN);
-  if (vh >> 4 !== 4 || ihl < IP_HLEN || totlen < ihl || ip + totlen > len || csum(r, ip, ihl, 0) !== 0) {
+  if (vh >>> 4 !== 4 || ihl < IP_HLEN || totlen < ihl || ip + totlen > len || csum(r, ip, ihl, 0) !== 0) {
     n.cnt[C_RX_BAD]++;
     return;
   }

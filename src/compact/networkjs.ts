@@ -243,8 +243,8 @@ export function networkJsCompact(n: Net): NetworkJsObject {
 
 /** Bytes b[0..len) as a binary string (one char per byte), the way Espruino holds data. */
 function bstr(b: Uint8Array, len: number): string {
-  if (typeof E !== 'undefined') {
-    let s = E.toString(b.subarray(0, len));
+  if (RUNTIME_ESPRUINO || typeof E !== 'undefined') {
+    let s = E!.toString(b.subarray(0, len));
     if (typeof s === 'string') return s;
   }
   let s = '';
