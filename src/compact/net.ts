@@ -140,6 +140,8 @@ export class Net {
   /** xorshift32 state (ISNs, ports, DHCP xid, DNS ids) */
   seed: number;
   cnt = new Uint32Array(C_COUNT);
+  /** when netTick last ran its timer pass (ms) */
+  lastTick = -1e9;
   /* ARP table */
   arpIp: Int32Array;
   arpMac: Uint8Array;
@@ -594,6 +596,9 @@ export function netInput(n: Net, len: number): void {
   if (!bcast) icmpUnreach(n, ip, ihl, totlen, ICMP_PROT_UNREACH);
 }
 
+/** the timer pass's granularity (ms) */
+export const NET_TICK_MS = 10;
+
 /** Connect the stack to its chip driver (or any frame sink): where netInput's answers and every datagram go. */
 export function netAttach(n: Net, out: FrameOut | null): void {
   n.out = out;
@@ -621,9 +626,16 @@ export function netStats(n: Net): { [name: string]: number } {
   return o;
 }
 
-/** Timers: call often (every 10–50 ms). Returns nothing; all work is due-time driven. */
+/**
+ * Timers: call often (every poll). The timer pass runs at most every
+ * NET_TICK_MS (the timers' granularity: a driver that polls per frame
+ * pays for the pass once per 10 ms, not per frame); all work is due-time
+ * driven.
+ */
 export function netTick(n: Net): void {
   let now = n.clock.now();
+  if (now - n.lastTick < NET_TICK_MS && now >= n.lastTick) return;
+  n.lastTick = now;
   if (FEATURE_TCP) tcpTick(n, now);
   if (FEATURE_DHCP) dhcpTick(n, now);
   if (FEATURE_DNS) dnsTick(n, now);
