@@ -222,10 +222,10 @@ export declare class DnsQuery {
  * tcbs > 0, udpBuf at most 1472) or "slabnet: bad MAC" (6 bytes, unicast).
  */
 export function netCreate(over: Partial<CompactConfig> | null, mac: Uint8Array, clock: Clock, seed: number): Net {
-  let cfg: CompactConfig = { arpSize: 0, tcbs: 0, tcpBuf: 0, udpSocks: 0, udpBuf: 0 };
+  let c: { [k: string]: number } = {};
+  let cfg = c as unknown as CompactConfig;
   let d = COMPACT_DEFAULTS as unknown as { [k: string]: number };
   let o = (over || {}) as { [k: string]: number | undefined };
-  let c = cfg as unknown as { [k: string]: number };
   let bad: string | null = null;
   for (let k in d) {
     let v = o[k] !== undefined ? o[k] : d[k];
@@ -355,12 +355,9 @@ function arpSend(n: Net, op: number, tip: number, tha: Uint8Array | null, thaOff
     t.set(tha.subarray(thaOff, thaOff + 6), ETH_HLEN + ARP_THA);
   }
   t.set(n.mac, ETH_SOURCE);
-  put16(t, ETH_PROTO, ETH_P_ARP);
   let a = ETH_HLEN;
-  put16(t, a + ARP_HTYPE, 1);
-  put16(t, a + ARP_PTYPE, ETH_P_IP);
-  put16(t, a + ARP_HLEN_PLEN, 0x0604);
-  put16(t, a + ARP_OP, op);
+  // ETH_PROTO ARP, then ARP_HTYPE 1 (Ethernet), ARP_PTYPE IPv4, ARP_HLEN_PLEN 6/4, ARP_OP
+  t.set([ETH_P_ARP >>> 8, ETH_P_ARP & 0xff, 0, 1, ETH_P_IP >>> 8, ETH_P_IP & 0xff, 6, 4, 0, op], ETH_PROTO);
   t.set(n.mac, a + ARP_SHA);
   put32(t, a + ARP_SPA, n.ip);
   put32(t, a + ARP_TPA, tip);
@@ -398,6 +395,11 @@ export function arpFlush(n: Net): void {
   n.arpIp.fill(0);
 }
 
+/** dst is 255.255.255.255 or our subnet's broadcast address (none on a /32). */
+function bcastTo(n: Net, dst: number): boolean {
+  return dst === -1 || (n.mask !== -1 && n.ip !== 0 && (dst | n.mask) === -1 && ((dst ^ n.ip) & n.mask) === 0);
+}
+
 /**
  * Send the IP datagram whose L4 part (l4len bytes) is at tx[L4_OFF]:
  * writes the IP and Ethernet headers (RFC 791 §3.1, DF clear, TTL 64).
@@ -418,7 +420,7 @@ export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply:
   put16(t, h + IP_CSUM, csum(t, h, IP_HLEN, 0));
   if (reply) {
     t.set(n.rx.subarray(ETH_SOURCE, ETH_SOURCE + 6), ETH_DEST);
-  } else if (dst === -1 || (n.mask !== -1 && n.ip !== 0 && (dst | n.mask) === -1 && ((dst ^ n.ip) & n.mask) === 0)) {
+  } else if (bcastTo(n, dst)) {
     t.fill(0xff, 0, 6);
   } else {
     // next hop: on the subnet directly, else the gateway (RFC 1122 §3.3.1.1)
@@ -463,8 +465,8 @@ export function udpOut(n: Net, sport: number, dst: number, dport: number, len: n
 function icmpUnreach(n: Net, ip: number, ihl: number, totlen: number, code: number): void {
   let t = n.tx;
   let q = ihl + 8 < totlen ? ihl + 8 : totlen;
-  put32(t, L4_OFF + 0, ICMP_DEST_UNREACH << 24 | code << 16);
-  put32(t, L4_OFF + 4, 0);
+  // type, code, checksum 0, unused 0 (RFC 792)
+  t.set([ICMP_DEST_UNREACH, code, 0, 0, 0, 0, 0, 0], L4_OFF);
   t.set(n.rx.subarray(ip, ip + q), L4_OFF + 8);
   put16(t, L4_OFF + ICMP_CSUM, csum(t, L4_OFF, 8 + q, 0));
   ipSend(n, get32(n.rx, ip + IP_SADDR), IPPROTO_ICMP, 8 + q, true);
@@ -524,7 +526,7 @@ export function netInput(n: Net, len: number): void {
   }
   let dst = get32(r, ip + IP_DADDR);
   let src = get32(r, ip + IP_SADDR);
-  let bcast = dst === -1 || (n.ip !== 0 && (dst | n.mask) === -1 && ((dst ^ n.ip) & n.mask) === 0);
+  let bcast = bcastTo(n, dst);
   let proto = r[ip + IP_PROTO];
   // before we have an address only DHCP (UDP, to us or broadcast) gets in
   if ((dst !== n.ip && !bcast && !(n.ip === 0 && proto === IPPROTO_UDP)) || n.ip === 0 && proto !== IPPROTO_UDP) {
