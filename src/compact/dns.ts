@@ -163,10 +163,9 @@ export function dnsTick(n: Net, now: number): void {
         // header (RFC 1035 §4.1.1), then the question: the name as labels, QTYPE A, QCLASS IN
         let t = n.tx;
         let o = UDP_DATA;
-        t.fill(0, o, o + DNS_HLEN);
-        put16(t, o + DNS_ID, q.qId);
-        put16(t, o + DNS_FLAGS, DNS_F_RD);
-        put16(t, o + DNS_QDCOUNT, 1);
+        let id = q.qId;
+        // DNS_ID, DNS_FLAGS (RD), DNS_QDCOUNT 1, the other counts 0
+        t.set([id >>> 8, id & 0xff, DNS_F_RD >>> 8, DNS_F_RD & 0xff, 0, 1, 0, 0, 0, 0, 0, 0], o + DNS_ID);
         // a send that became an ARP request (next hop unknown) is retried soon and,
         // the first DNS_TRIES times, not counted as a try (q.qAddr counts them while pending)
         if (udpOut(n, q.qPort, n.dns, DNS_PORT, dnsQuestion(t, o + DNS_HLEN, q.qName) - o) < 0) {
@@ -209,14 +208,12 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
   if (q === null) return false;
   let r = n.rx;
   let end = off + len;
-  if (src !== n.dns || sport !== DNS_PORT || len < DNS_HLEN || end > r.length || get16(r, off + DNS_ID) !== q.qId) {
-    n.dnsDrop++;
-    return true;
-  }
+  // (read before the length check: the header fields are looked at only when it passes)
   let flags = get16(r, off + DNS_FLAGS);
   let rcode = flags & DNS_F_RCODE;
   let qd = get16(r, off + DNS_QDCOUNT);
-  if ((flags & DNS_F_QR) === 0 || (flags & DNS_F_OPCODE) !== 0 || qd > 1 || (qd === 0 && rcode === 0)) {
+  if (src !== n.dns || sport !== DNS_PORT || len < DNS_HLEN || end > r.length || get16(r, off + DNS_ID) !== q.qId ||
+    (flags & DNS_F_QR) === 0 || (flags & DNS_F_OPCODE) !== 0 || qd > 1 || (qd === 0 && rcode === 0)) {
     n.dnsDrop++;
     return true;
   }

@@ -448,10 +448,9 @@ export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply:
 export function udpOut(n: Net, sport: number, dst: number, dport: number, len: number): number {
   let t = n.tx;
   let u = L4_OFF;
-  put16(t, u, sport);
-  put16(t, u + 2, dport);
-  put16(t, u + 4, UDP_HLEN + len);
-  put16(t, u + 6, 0);
+  let l = UDP_HLEN + len;
+  // source port, destination port, length, checksum 0 (then the checksum)
+  t.set([sport >>> 8, sport & 0xff, dport >>> 8, dport & 0xff, l >>> 8, l & 0xff, 0, 0], u);
   let c = l4Csum(t, u, UDP_HLEN + len, n.ip, dst, IPPROTO_UDP);
   put16(t, u + 6, c === 0 ? 0xffff : c);
   return ipSend(n, dst, IPPROTO_UDP, UDP_HLEN + len, false);
