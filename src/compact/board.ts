@@ -16,7 +16,7 @@
  */
 import type { Clock } from '../core/clock';
 import type { Board } from '../../boards/board';
-import { Net, netCreate, CompactConfig } from './net';
+import { Net, netCreate, CompactConfig, U8 } from './net';
 import { RUNTIME_ESPRUINO } from '../features';
 
 /* Espruino built-ins: seconds since power-on; a hardware random 32-bit number. */
@@ -42,5 +42,5 @@ export function compactStackFor(b: Board, over: Partial<CompactConfig> | null, m
   for (let k in base) cfg[k] = base[k];
   if (over !== null && over !== undefined) for (let k in over) cfg[k] = (over as { [k: string]: number })[k];
   let seed = (RUNTIME_ESPRUINO || typeof E !== 'undefined') && E.hwRand !== undefined ? E.hwRand() : getTime() * 1e6;
-  return netCreate(cfg as Partial<CompactConfig>, new Uint8Array(mac), clock !== undefined ? clock : new EspruinoMsClock(), seed | 0);
+  return netCreate(cfg as Partial<CompactConfig>, new U8(mac), clock !== undefined ? clock : new EspruinoMsClock(), seed | 0);
 }

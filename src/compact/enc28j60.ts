@@ -38,7 +38,7 @@
 import type { SpiBus, IrqLine } from '../../drivers/spi';
 import { ETIMEDOUT, ENODEV, EIO } from '../core/errno';
 import { ETH_HLEN } from '../link/ether';
-import { Net, FrameOut, FRAME_MAX, netInput, netTick } from './net';
+import { Net, FrameOut, FRAME_MAX, U8, netInput, netTick } from './net';
 import {
   OP_RCR, OP_RBM, OP_WCR, OP_WBM, OP_BFS, OP_BFC, OP_SRC, ADDR_MASK, BANK_SHIFT, MACMII, COMMON_FIRST,
   EIE, EIR, ESTAT, ECON2, ECON1,
@@ -104,9 +104,9 @@ export class Enc implements FrameOut {
   /** last known PHSTAT2.LSTAT */
   link = false;
   /** SPI command/answer scratch and the receive header */
-  cmd = new Uint8Array(3);
-  res = new Uint8Array(3);
-  hdr = new Uint8Array(RX_HDR_LEN);
+  cmd = new U8(3);
+  res = new U8(3);
+  hdr = new U8(RX_HDR_LEN);
   cnt = new Uint32Array(E_COUNT);
 
   constructor(spi: SpiBus, irq: IrqLine | null, delayMs: ((ms: number) => void) | null) {
