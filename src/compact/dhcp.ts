@@ -87,7 +87,7 @@ function dhcpSend(n: Net, type: number, now: number): number {
   let t = n.tx;
   let o = UDP_DATA;
   let st = d[D_STATE];
-  let renew = st === DS_RENEWING || type === DHCPRELEASE;
+  let renew = st == DS_RENEWING || type == DHCPRELEASE;
   t.fill(0, o, o + BOOTP_MIN_LEN);
   // op, htype, hlen (DHCP_OP, DHCP_HTYPE, DHCP_HLEN)
   t.set([BOOTREQUEST, HTYPE_ETHER, 6], o + DHCP_OP);
@@ -104,14 +104,14 @@ function dhcpSend(n: Net, type: number, now: number): number {
   t.set([DHO_MSG_TYPE, 1, type, DHO_CLIENT_ID, 7, HTYPE_ETHER], p);
   t.set(n.mac, p + 6);
   p += 12;
-  if (type === DHCPRELEASE || (type === DHCPREQUEST && st === DS_REQUESTING)) {
+  if (type == DHCPRELEASE || (type == DHCPREQUEST && st == DS_REQUESTING)) {
     t[p] = DHO_SERVER_ID;
     t[p + 1] = 4;
     put32(t, p + 2, d[D_SERVER]);
     p += 6;
   }
-  if (type !== DHCPRELEASE) {
-    if (type === DHCPREQUEST && st === DS_REQUESTING) {
+  if (type != DHCPRELEASE) {
+    if (type == DHCPREQUEST && st == DS_REQUESTING) {
       t[p] = DHO_REQUESTED_IP;
       t[p + 1] = 4;
       put32(t, p + 2, d[D_IP]);
@@ -149,7 +149,7 @@ export function dhcpRelease(n: Net): void {
   let st = n.dh[D_STATE];
   if (st >= DS_BOUND) dhcpSend(n, DHCPRELEASE, n.clock.now());
   dhcpReset(n, DS_OFF, 0);
-  if (n.ip !== 0) netSetIp(n, 0, 0, 0, 0);
+  if (n.ip != 0) netSetIp(n, 0, 0, 0, 0);
 }
 
 /**
@@ -163,9 +163,9 @@ export function dhcpInput(n: Net, off: number, len: number): void {
   let st = d[D_STATE];
   let end = off + len;
   let c = off + DHCP_CHADDR;
-  if (st === DS_OFF || st === DS_BOUND || len < DHCP_MIN_LEN || end > r.length || r[off + DHCP_OP] !== BOOTREPLY ||
-    r[off + DHCP_HTYPE] !== HTYPE_ETHER || r[off + DHCP_HLEN] !== 6 || get32(r, off + DHCP_XID) !== d[D_XID] ||
-    get32(r, c) !== get32(n.mac, 0) || get16(r, c + 4) !== get16(n.mac, 4) || get32(r, off + DHCP_COOKIE) !== DHCP_MAGIC) {
+  if (st == DS_OFF || st == DS_BOUND || len < DHCP_MIN_LEN || end > r.length || r[off + DHCP_OP] != BOOTREPLY ||
+    r[off + DHCP_HTYPE] != HTYPE_ETHER || r[off + DHCP_HLEN] != 6 || get32(r, off + DHCP_XID) != d[D_XID] ||
+    get32(r, c) != get32(n.mac, 0) || get16(r, c + 4) != get16(n.mac, 4) || get32(r, off + DHCP_COOKIE) != DHCP_MAGIC) {
     d[D_DROP]++;
     return;
   }
@@ -181,11 +181,11 @@ export function dhcpInput(n: Net, off: number, len: number): void {
   let p = off + DHCP_OPTIONS;
   while (p < end) {
     let code = r[p];
-    if (code === DHO_PAD) {
+    if (code == DHO_PAD) {
       p++;
       continue;
     }
-    if (code === DHO_END) break;
+    if (code == DHO_END) break;
     if (p + 2 > end || p + 2 + r[p + 1] > end) {
       d[D_DROP]++;
       return;
@@ -194,23 +194,23 @@ export function dhcpInput(n: Net, off: number, len: number): void {
     let v = p + 2;
     // the first 4 bytes (past the end reads as 0: used only when l >= 4)
     let x = get32(r, v);
-    if (l === 1 && code === DHO_MSG_TYPE) type = r[v];
-    else if (l >= 4 && code === DHO_ROUTER) gw = x;
-    else if (l >= 4 && code === DHO_DNS) dns = x;
-    else if (l === 4) {
-      if (code === DHO_SERVER_ID) sid = x;
-      else if (code === DHO_SUBNET_MASK) mask = x;
-      else if (code === DHO_LEASE_TIME) lease = x >>> 0;
-      else if (code === DHO_T1) t1 = x >>> 0;
-      else if (code === DHO_T2) t2 = x >>> 0;
+    if (l == 1 && code == DHO_MSG_TYPE) type = r[v];
+    else if (l >= 4 && code == DHO_ROUTER) gw = x;
+    else if (l >= 4 && code == DHO_DNS) dns = x;
+    else if (l == 4) {
+      if (code == DHO_SERVER_ID) sid = x;
+      else if (code == DHO_SUBNET_MASK) mask = x;
+      else if (code == DHO_LEASE_TIME) lease = x >>> 0;
+      else if (code == DHO_T1) t1 = x >>> 0;
+      else if (code == DHO_T2) t2 = x >>> 0;
     }
     p = v + l;
   }
   let yi = get32(r, off + DHCP_YIADDR);
   let a = yi >>> 24;
   let now = n.clock.now();
-  let okAddr = a !== 0 && a !== 127 && a < 224;
-  if (type === DHCPOFFER && st === DS_SELECTING && okAddr && sid !== 0) {
+  let okAddr = a != 0 && a != 127 && a < 224;
+  if (type == DHCPOFFER && st == DS_SELECTING && okAddr && sid != 0) {
     // the first acceptable offer (§4.4.1): REQUEST it
     d[D_IP] = yi;
     d[D_SERVER] = sid;
@@ -220,28 +220,28 @@ export function dhcpInput(n: Net, off: number, len: number): void {
     dhcpTick(n, now);
     return;
   }
-  if (type === DHCPACK && st >= DS_REQUESTING && okAddr && lease > 0 && (sid === 0 || st !== DS_REQUESTING || sid === d[D_SERVER])) {
+  if (type == DHCPACK && st >= DS_REQUESTING && okAddr && lease > 0 && (sid == 0 || st != DS_REQUESTING || sid == d[D_SERVER])) {
     // bound (§4.4.1): times from the first REQUEST; T1/T2 defaults, or when inconsistent
     let base = d[D_REQAT];
     if (t2 < 0 || t2 > lease) t2 = Math.floor(lease * 0.875);
     if (t1 < 0 || t1 > t2) t1 = lease >>> 1;
-    let inf = lease === 0xffffffff;
+    let inf = lease == 0xffffffff;
     d[D_T1] = inf ? Infinity : base + t1 * 1000;
     d[D_T2] = inf ? Infinity : base + t2 * 1000;
     d[D_EXP] = inf ? Infinity : base + lease * 1000;
     d[D_STATE] = DS_BOUND;
     d[D_TRIES] = 0;
     d[D_DUE] = d[D_T1];
-    if (sid !== 0) d[D_SERVER] = sid;
-    let changed = n.ip !== yi;
+    if (sid != 0) d[D_SERVER] = sid;
+    let changed = n.ip != yi;
     d[D_IP] = yi;
-    if (changed || n.mask !== mask || n.gw !== gw || n.dns !== dns) netSetIp(n, yi, mask, gw, dns);
+    if (changed || n.mask != mask || n.gw != gw || n.dns != dns) netSetIp(n, yi, mask, gw, dns);
     if (changed && n.onLease !== null) n.onLease(yi);
     return;
   }
-  if (type === DHCPNAK && st >= DS_REQUESTING && (st !== DS_REQUESTING || sid === 0 || sid === d[D_SERVER])) {
+  if (type == DHCPNAK && st >= DS_REQUESTING && (st != DS_REQUESTING || sid == 0 || sid == d[D_SERVER])) {
     // §4.4.4: back to INIT, after a random wait of up to 1 s (no NAK storm)
-    if (n.ip !== 0) netSetIp(n, 0, 0, 0, 0);
+    if (n.ip != 0) netSetIp(n, 0, 0, 0, 0);
     dhcpReset(n, DS_SELECTING, now + ((rand(n) >>> 0) % 1000));
     return;
   }
@@ -252,16 +252,16 @@ export function dhcpInput(n: Net, off: number, len: number): void {
 export function dhcpTick(n: Net, now: number): void {
   let d = n.dh;
   let st = d[D_STATE];
-  if (st === DS_OFF || now < d[D_DUE]) return;
+  if (st == DS_OFF || now < d[D_DUE]) return;
   if (st >= DS_BOUND && now >= d[D_EXP]) {
     // the lease is gone (§4.4.5): no address, start again
     netSetIp(n, 0, 0, 0, 0);
     dhcpReset(n, DS_SELECTING, now);
     st = DS_SELECTING;
-  } else if (st === DS_REQUESTING && d[D_TRIES] >= REQ_TRIES) {
+  } else if (st == DS_REQUESTING && d[D_TRIES] >= REQ_TRIES) {
     dhcpReset(n, DS_SELECTING, now);
     st = DS_SELECTING;
-  } else if (st === DS_BOUND) {
+  } else if (st == DS_BOUND) {
     // T1: RENEWING, a new exchange
     st = DS_RENEWING;
     d[D_STATE] = st;
@@ -269,13 +269,13 @@ export function dhcpTick(n: Net, now: number): void {
     d[D_TRIES] = 0;
     d[D_BEGIN] = now;
   }
-  if (st === DS_RENEWING && now >= d[D_T2]) {
+  if (st == DS_RENEWING && now >= d[D_T2]) {
     st = DS_REBINDING;
     d[D_STATE] = st;
     d[D_TRIES] = 0;
   }
-  if (d[D_TRIES] === 0 && st !== DS_SELECTING) d[D_REQAT] = now;
-  let rc = dhcpSend(n, st === DS_SELECTING ? DHCPDISCOVER : DHCPREQUEST, now);
+  if (d[D_TRIES] == 0 && st != DS_SELECTING) d[D_REQAT] = now;
+  let rc = dhcpSend(n, st == DS_SELECTING ? DHCPDISCOVER : DHCPREQUEST, now);
   let k = d[D_TRIES];
   d[D_TRIES] = k + 1;
   let next: number;
@@ -284,7 +284,7 @@ export function dhcpTick(n: Net, now: number): void {
     next = now + (k < 4 ? 4000 << k : 64000) + ((rand(n) >>> 0) % 2001) - 1000;
   } else {
     // §4.4.5: half the time to T2 (RENEWING) or to expiry (REBINDING), at least 60 s, never past it
-    let lim = st === DS_RENEWING ? d[D_T2] : d[D_EXP];
+    let lim = st == DS_RENEWING ? d[D_T2] : d[D_EXP];
     let half = (lim - now) / 2;
     next = now + (half > RENEW_MIN_MS ? half : RENEW_MIN_MS);
     if (next > lim) next = lim;

@@ -50,12 +50,12 @@ function nameCmp(r: Uint8Array, base: number, end: number, a: number, b: number)
   let ja = 0;
   let jb = 0;
   for (let k = 0; k < 128; k++) {
-    while (a < end && (r[a] & 0xc0) === 0xc0) {
+    while (a < end && (r[a] & 0xc0) == 0xc0) {
       let t = a + 1 < end ? base + (((r[a] & 0x3f) << 8) | r[a + 1]) : -1;
       if (t < base + DNS_HLEN || t >= a || ++ja > DNS_PTR_MAX) return -1;
       a = t;
     }
-    while (b < end && (r[b] & 0xc0) === 0xc0) {
+    while (b < end && (r[b] & 0xc0) == 0xc0) {
       let t = b + 1 < end ? base + (((r[b] & 0x3f) << 8) | r[b + 1]) : -1;
       if (t < base + DNS_HLEN || t >= b || ++jb > DNS_PTR_MAX) return -1;
       b = t;
@@ -63,15 +63,15 @@ function nameCmp(r: Uint8Array, base: number, end: number, a: number, b: number)
     if (a >= end || b >= end) return -1;
     let l = r[a];
     if (l > DNS_LABEL_MAX || r[b] > DNS_LABEL_MAX || a + l >= end || b + r[b] >= end) return -1;
-    if (l !== r[b]) return 0;
-    if (l === 0) return 1;
-    if (a !== b) {
+    if (l != r[b]) return 0;
+    if (l == 0) return 1;
+    if (a != b) {
       for (let i = 1; i <= l; i++) {
         let x = r[a + i];
         let y = r[b + i];
         if (x >= 0x41 && x <= 0x5a) x += 0x20;
         if (y >= 0x41 && y <= 0x5a) y += 0x20;
-        if (x !== y) return 0;
+        if (x != y) return 0;
       }
     }
     a += l + 1;
@@ -88,7 +88,7 @@ function dnsQuestion(t: Uint8Array, at: number, nm: string): number {
   let p = at + 1;
   for (let i = 0; i < nm.length; i++) {
     let c = nm.charCodeAt(i);
-    if (c === 0x2e) {
+    if (c == 0x2e) {
       t[at] = p - at - 1;
       at = p;
     } else {
@@ -98,7 +98,7 @@ function dnsQuestion(t: Uint8Array, at: number, nm: string): number {
   }
   // the last label's length; 0 when the name ended with '.' (then that byte is the root)
   t[at] = p - at - 1;
-  if (p - at - 1 !== 0) t[p++] = 0;
+  if (p - at - 1 != 0) t[p++] = 0;
   put16(t, p + DNS_Q_TYPE, DNS_TYPE_A);
   put16(t, p + DNS_Q_CLASS, DNS_CLASS_IN);
   return p + DNS_Q_FIXED;
@@ -113,22 +113,22 @@ function dnsQuestion(t: Uint8Array, at: number, nm: string): number {
  */
 export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) => void): number {
   let len = name.length;
-  if (len > 0 && name.charCodeAt(len - 1) === 0x2e) len--;
-  if (len === 0 || len > 253) return EAI_BADNAME;
+  if (len > 0 && name.charCodeAt(len - 1) == 0x2e) len--;
+  if (len == 0 || len > 253) return EAI_BADNAME;
   // label rules
   let lab = 0;
   for (let i = 0; i < len; i++) {
     let c = name.charCodeAt(i);
-    if (c === 0x2e) {
-      if (lab === 0) return EAI_BADNAME;
+    if (c == 0x2e) {
+      if (lab == 0) return EAI_BADNAME;
       lab = 0;
     } else if (c < 0x21 || c > 0x7e || ++lab > DNS_LABEL_MAX) return EAI_BADNAME;
   }
   let quad = ipQuad(name);
-  if (quad === null && n.dns === 0) return EAI_NOSERVERS;
+  if (quad === null && n.dns == 0) return EAI_NOSERVERS;
   let q: DnsQuery | null = null;
   for (let i = 0; i < n.dq.length; i++) {
-    if (n.dq[i].qState === Q_FREE) {
+    if (n.dq[i].qState == Q_FREE) {
       q = n.dq[i];
       break;
     }
@@ -145,8 +145,8 @@ export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) 
   for (let k = 0; k < 8; k++) {
     q.qPort = 49152 + (rand(n) & 0x3fff);
     let used = false;
-    for (let i = 0; i < n.udpPort.length; i++) if (n.udpPort[i] === q.qPort) used = true;
-    for (let i = 0; i < n.dq.length; i++) if (n.dq[i] !== q && n.dq[i].qState !== Q_FREE && n.dq[i].qPort === q.qPort) used = true;
+    for (let i = 0; i < n.udpPort.length; i++) if (n.udpPort[i] == q.qPort) used = true;
+    for (let i = 0; i < n.dq.length; i++) if (n.dq[i] !== q && n.dq[i].qState != Q_FREE && n.dq[i].qPort == q.qPort) used = true;
     if (!used) break;
   }
   return EAI_OK;
@@ -156,7 +156,7 @@ export function dnsLookup(n: Net, name: string, cb: (err: number, addr: number) 
 export function dnsTick(n: Net, now: number): void {
   for (let s = 0; s < n.dq.length; s++) {
     let q = n.dq[s];
-    if (q.qState === Q_PENDING && now >= q.qDue) {
+    if (q.qState == Q_PENDING && now >= q.qDue) {
       if (q.qTries >= DNS_TRIES) {
         q.qState = EAI_AGAIN;
       } else {
@@ -178,10 +178,10 @@ export function dnsTick(n: Net, now: number): void {
         }
       }
     }
-    if (q.qState !== Q_PENDING && q.qState !== Q_FREE) {
+    if (q.qState != Q_PENDING && q.qState != Q_FREE) {
       let cb = q.qCb;
-      let err = q.qState === Q_DONE ? EAI_OK : q.qState;
-      let addr = q.qState === Q_DONE ? q.qAddr : 0;
+      let err = q.qState == Q_DONE ? EAI_OK : q.qState;
+      let addr = q.qState == Q_DONE ? q.qAddr : 0;
       q.qState = Q_FREE;
       q.qCb = null;
       q.qName = '';
@@ -200,7 +200,7 @@ export function dnsTick(n: Net, now: number): void {
 export function dnsInput(n: Net, off: number, len: number, src: number, sport: number, dport: number): boolean {
   let q: DnsQuery | null = null;
   for (let i = 0; i < n.dq.length; i++) {
-    if (n.dq[i].qState === Q_PENDING && n.dq[i].qPort === dport) {
+    if (n.dq[i].qState == Q_PENDING && n.dq[i].qPort == dport) {
       q = n.dq[i];
       break;
     }
@@ -212,8 +212,8 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
   let flags = get16(r, off + DNS_FLAGS);
   let rcode = flags & DNS_F_RCODE;
   let qd = get16(r, off + DNS_QDCOUNT);
-  if (src !== n.dns || sport !== DNS_PORT || len < DNS_HLEN || end > r.length || get16(r, off + DNS_ID) !== q.qId ||
-    (flags & DNS_F_QR) === 0 || (flags & DNS_F_OPCODE) !== 0 || qd > 1 || (qd === 0 && rcode === 0)) {
+  if (src != n.dns || sport != DNS_PORT || len < DNS_HLEN || end > r.length || get16(r, off + DNS_ID) != q.qId ||
+    (flags & DNS_F_QR) == 0 || (flags & DNS_F_OPCODE) != 0 || qd > 1 || (qd == 0 && rcode == 0)) {
     n.dnsDrop++;
     return true;
   }
@@ -221,7 +221,7 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
   // free while netInput runs), the name's letters ASCII case-insensitive
   let qn = off + DNS_HLEN;
   let p = qn;
-  if (qd === 1) {
+  if (qd == 1) {
     let t = n.tx;
     let o = UDP_DATA + DNS_HLEN;
     let ql = dnsQuestion(t, o, q.qName) - o;
@@ -231,7 +231,7 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
       let y = t[o + k];
       if (x >= 0x41 && x <= 0x5a) x += 0x20;
       if (y >= 0x41 && y <= 0x5a) y += 0x20;
-      same = x === y;
+      same = x == y;
     }
     if (!same) {
       n.dnsDrop++;
@@ -239,8 +239,8 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
     }
     p += ql;
   }
-  if (rcode !== 0 || (flags & DNS_F_TC) !== 0) {
-    q.qState = rcode === DNS_RCODE_NXDOMAIN ? EAI_NONAME : rcode !== 0 ? EAI_FAIL : EAI_TRUNCATED;
+  if (rcode != 0 || (flags & DNS_F_TC) != 0) {
+    q.qState = rcode == DNS_RCODE_NXDOMAIN ? EAI_NONAME : rcode != 0 ? EAI_FAIL : EAI_TRUNCATED;
     return true;
   }
   // the answer section, walked once per CNAME link (records may come in any order);
@@ -259,7 +259,7 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
       // skip the owner: labels up to the root or a pointer
       for (;;) {
         let l = p < end ? r[p] : 0xff;
-        if ((l & 0xc0) === 0xc0) {
+        if ((l & 0xc0) == 0xc0) {
           p += 2;
           break;
         }
@@ -268,7 +268,7 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
           break;
         }
         p += l + 1;
-        if (l === 0) break;
+        if (l == 0) break;
       }
       if (bad || p + DNS_RR_RDATA > end) {
         bad = true;
@@ -278,8 +278,8 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
       let rd = p + DNS_RR_RDATA;
       let rdlen = get16(r, p + DNS_RR_RDLEN);
       p = rd + rdlen;
-      let inA = get16(r, rd - DNS_RR_RDATA + DNS_RR_CLASS) === DNS_CLASS_IN && (type === DNS_TYPE_A || type === DNS_TYPE_CNAME);
-      if (p > end || (inA && type === DNS_TYPE_A && rdlen !== 4)) {
+      let inA = get16(r, rd - DNS_RR_RDATA + DNS_RR_CLASS) == DNS_CLASS_IN && (type == DNS_TYPE_A || type == DNS_TYPE_CNAME);
+      if (p > end || (inA && type == DNS_TYPE_A && rdlen != 4)) {
         bad = true;
         break;
       }
@@ -287,14 +287,14 @@ export function dnsInput(n: Net, off: number, len: number, src: number, sport: n
       let eq = nameCmp(r, off, end, own, tgt);
       if (eq < 0) {
         bad = true;
-      } else if (eq === 1 && type === DNS_TYPE_A) {
+      } else if (eq == 1 && type == DNS_TYPE_A) {
         found = true;
         q.qAddr = get32(r, rd);
-      } else if (eq === 1 && ++hops <= CHAIN_MAX) {
+      } else if (eq == 1 && ++hops <= CHAIN_MAX) {
         tgt = rd;
       }
     }
-    if (hops === h0 || hops > CHAIN_MAX) break;
+    if (hops == h0 || hops > CHAIN_MAX) break;
   }
   if (bad) {
     n.dnsDrop++;

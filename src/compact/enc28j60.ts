@@ -128,7 +128,7 @@ export class Enc implements FrameOut {
       return;
     }
     if (this.txPend) {
-      for (let i = 0; (encRw(this, OP_RCR, ECON1, 0) & ECON1_TXRTS) !== 0; i++) {
+      for (let i = 0; (encRw(this, OP_RCR, ECON1, 0) & ECON1_TXRTS) != 0; i++) {
         if (i >= ENC_TXRTS_POLLS) {
           k[E_TX_STALL]++;
           break;
@@ -138,7 +138,7 @@ export class Enc implements FrameOut {
     // errata 12: reset the transmit logic before every transmission
     encRw(this, OP_BFS, ECON1, ECON1_TXRST);
     encRw(this, OP_BFC, ECON1, ECON1_TXRST);
-    if ((encRw(this, OP_RCR, EIR, 0) & EIR_TXERIF) !== 0) {
+    if ((encRw(this, OP_RCR, EIR, 0) & EIR_TXERIF) != 0) {
       k[E_TX_ERR]++;
       encRw(this, OP_BFC, ESTAT, ESTAT_TXABRT | ESTAT_LATECOL);
     }
@@ -172,18 +172,18 @@ function encRw(e: Enc, op: number, reg: number, v: number): number {
   let a = reg & ADDR_MASK;
   if (a < COMMON_FIRST) {
     let b = (reg >>> BANK_SHIFT) & ECON1_BSEL;
-    if (b !== e.bank) {
+    if (b != e.bank) {
       // ECON1.BSEL1:0 (Register 3-1): clear, then set, leaving the other bits alone (ECON1 is in every bank)
       e.bank = b;
       encRw(e, OP_BFC, ECON1, ECON1_BSEL);
-      if (b !== 0) encRw(e, OP_BFS, ECON1, b);
+      if (b != 0) encRw(e, OP_BFS, ECON1, b);
     }
   }
   c[0] = op | a;
   c[1] = v;
   c[2] = 0;
-  let rd = op === OP_RCR;
-  let n = rd && (reg & MACMII) !== 0 ? 3 : 2;
+  let rd = op == OP_RCR;
+  let n = rd && (reg & MACMII) != 0 ? 3 : 2;
   s.select();
   s.transfer(c, 0, rd ? e.res : null, 0, n);
   s.deselect();
@@ -208,7 +208,7 @@ function encPhy(e: Enc, reg: number, v: number): number {
     encRw(e, OP_WCR, MIWRL, v & 0xff);
     encRw(e, OP_WCR, MIWRH, v >>> 8); // starts the write (§3.3.2)
   }
-  for (let i = 0; (encRw(e, OP_RCR, MISTAT, 0) & MISTAT_BUSY) !== 0; i++) if (i >= ENC_MII_POLLS) return -1;
+  for (let i = 0; (encRw(e, OP_RCR, MISTAT, 0) & MISTAT_BUSY) != 0; i++) if (i >= ENC_MII_POLLS) return -1;
   if (v >= 0) return 0;
   encRw(e, OP_WCR, MICMD, 0);
   return encRw(e, OP_RCR, MIRDL, 0) | (encRw(e, OP_RCR, MIRDH, 0) << 8);
@@ -241,7 +241,7 @@ function encRxReset(e: Enc): void {
 /** PHSTAT2.LSTAT now (an MII read); also kept in e.link. */
 export function encLinkUp(e: Enc): boolean {
   let v = encPhy(e, PHSTAT2, -1);
-  e.link = v >= 0 && (v & PHSTAT2_LSTAT) !== 0;
+  e.link = v >= 0 && (v & PHSTAT2_LSTAT) != 0;
   return e.link;
 }
 
@@ -260,9 +260,9 @@ export function encInit(e: Enc, mac: Uint8Array, fullDuplex: boolean): number {
   s.deselect();
   e.bank = 0; // ECON1 resets to 0
   if (e.delayMs !== null) e.delayMs(2); // errata 2: CLKRDY may not clear on SRC
-  for (let i = 0; (encRw(e, OP_RCR, ESTAT, 0) & ESTAT_CLKRDY) === 0; i++) if (i >= ENC_CLKRDY_POLLS) return -ETIMEDOUT;
+  for (let i = 0; (encRw(e, OP_RCR, ESTAT, 0) & ESTAT_CLKRDY) == 0; i++) if (i >= ENC_CLKRDY_POLLS) return -ETIMEDOUT;
   let rev = encRw(e, OP_RCR, EREVID, 0);
-  if (rev === 0 || rev === 0xff) return -ENODEV;
+  if (rev == 0 || rev == 0xff) return -ENODEV;
   encRxRing(e);
   let fd = fullDuplex;
   // (register, value) pairs, written in this order
@@ -306,21 +306,21 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
     e.idle = 0;
     let k = e.cnt;
     let eir = encRw(e, OP_RCR, EIR, 0);
-    if ((eir & EIR_TXERIF) !== 0) {
+    if ((eir & EIR_TXERIF) != 0) {
       k[E_TX_ERR]++;
       encRw(e, OP_BFC, ESTAT, ESTAT_TXABRT | ESTAT_LATECOL);
       encRw(e, OP_BFC, EIR, EIR_TXERIF);
     }
-    if ((eir & EIR_LINKIF) !== 0) {
+    if ((eir & EIR_LINKIF) != 0) {
       encPhy(e, PHIR, -1); // reading PHIR clears it and EIR.LINKIF
       encLinkUp(e);
     }
     let left = encRw(e, OP_RCR, EPKTCNT, 0);
-    if ((eir & EIR_RXERIF) !== 0) {
+    if ((eir & EIR_RXERIF) != 0) {
       k[E_RX_OVER]++;
       encRw(e, OP_BFC, EIR, EIR_RXERIF);
       // full yet nothing pending: the ring pointers are inconsistent (harmless if a poll just emptied it)
-      if (left === 0) encRxReset(e);
+      if (left == 0) encRxReset(e);
     }
     let s = e.spi;
     let c = e.cmd;
@@ -338,12 +338,12 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
       let d = nx - e.next;
       if (d <= 0) d += RX_RING;
       // §7.2.2: the next frame starts at the even address after header, frame and FCS
-      if ((nx & 1) !== 0 || nx < RX_START || nx > RX_END || d !== ((RX_HDR_LEN + count + 1) & ~1)) {
+      if ((nx & 1) != 0 || nx < RX_START || nx > RX_END || d != ((RX_HDR_LEN + count + 1) & ~1)) {
         encRxReset(e);
         break;
       }
       let len = count - ETH_FCS_LEN;
-      let ok = (h[4] & RSV2_RX_OK) !== 0 && len >= ETH_HLEN && len <= FRAME_MAX;
+      let ok = (h[4] & RSV2_RX_OK) != 0 && len >= ETH_HLEN && len <= FRAME_MAX;
       if (ok) {
         // ERDPT sits right after the header; RBM wraps ERXND → ERXST itself
         c[0] = OP_RBM;
@@ -354,7 +354,7 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
       }
       // free the frame's space before the stack runs (its replies go out meanwhile)
       e.next = nx;
-      encW16(e, ERXRDPTL, ERXRDPTH, nx === RX_START ? RX_END : nx - 1);
+      encW16(e, ERXRDPTL, ERXRDPTH, nx == RX_START ? RX_END : nx - 1);
       encRw(e, OP_BFS, ECON2, ECON2_PKTDEC);
       done++;
       if (ok) netInput(n, len);

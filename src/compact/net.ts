@@ -20,8 +20,9 @@
  *   to try again.
  * - Addresses are signed 32-bit integers (x | 0) in network order.
  * - Every drop is counted (cnt, names in CNT_NAMES).
- * - Locals are `let`, not `const`, in src/compact/ (issue 8: the minified
- *   bundle keeps the keyword as written, 2 bytes each).
+ * - Locals are `let`, not `const`, and two numbers compare with `==` / `!=`
+ *   (`===` stays for null, objects and mixed types) in src/compact/: the
+ *   minified bundle keeps both as written (issue 8: 2 and 1 bytes each).
  *
  * Implements: Ethernet II framing; ARP (RFC 826) requests, replies and a
  * small table with ageing; IPv4 input checks (RFC 791, RFC 1122 §3.2.1:
@@ -233,13 +234,13 @@ export function netCreate(over: Partial<CompactConfig> | null, mac: Uint8Array, 
   let bad: string | null = null;
   for (let k in d) {
     let v = o[k] !== undefined ? o[k] : d[k];
-    if (typeof v !== 'number' || v !== (v | 0) || v < 0) bad = k;
+    if (typeof v !== 'number' || v != (v | 0) || v < 0) bad = k;
     c[k] = v as number;
   }
   if (cfg.arpSize < 1) bad = 'arpSize';
   if (cfg.tcbs > 0 && (cfg.tcpBuf < 536 || cfg.tcpBuf > 65535)) bad = 'tcpBuf';
   if (cfg.udpBuf > FRAME_MAX - UDP_DATA) bad = 'udpBuf';
-  if (mac.length !== 6 || (mac[0] & 1) !== 0) bad = 'MAC';
+  if (mac.length != 6 || (mac[0] & 1) != 0) bad = 'MAC';
   if (bad !== null) throw new Error('slabnet: bad ' + bad);
   return new Net(cfg, mac, clock, seed);
 }
@@ -284,8 +285,8 @@ export function ipQuad(s: string): number | null {
   let parts = 0;
   for (let i = 0; i <= s.length; i++) {
     let c = i < s.length ? s.charCodeAt(i) : 0x2e;
-    if (c === 0x2e) {
-      if (d === 0 || ++parts > 4) return null;
+    if (c == 0x2e) {
+      if (d == 0 || ++parts > 4) return null;
       a = a * 256 + v;
       v = 0;
       d = 0;
@@ -293,7 +294,7 @@ export function ipQuad(s: string): number | null {
       return null;
     }
   }
-  return parts === 4 ? a | 0 : null;
+  return parts == 4 ? a | 0 : null;
 }
 
 /* Espruino built-in: the sum of an array's elements. */
@@ -312,14 +313,14 @@ declare const E: { sum(a: Uint16Array): number };
 export function csum(b: Uint8Array, off: number, len: number, sum: number): number {
   let s = sum;
   let i = 0;
-  if (RUNTIME_ESPRUINO && ((b.byteOffset + off) & 1) === 0) {
+  if (RUNTIME_ESPRUINO && ((b.byteOffset + off) & 1) == 0) {
     let w = E.sum(new Uint16Array(b.buffer, b.byteOffset + off, len >>> 1));
     w = (w & 0xffff) + (w >>> 16);
     w = (w & 0xffff) + (w >>> 16);
     s += ((w & 0xff) << 8) | (w >>> 8);
     i = len & ~1;
   }
-  for (; i < len; i++) s += (i & 1) !== 0 ? b[off + i] : b[off + i] << 8;
+  for (; i < len; i++) s += (i & 1) != 0 ? b[off + i] : b[off + i] << 8;
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
   return ~s & 0xffff;
 }
@@ -370,7 +371,7 @@ function arpSend(n: Net, op: number, tip: number, tha: Uint8Array | null, thaOff
 
 /** The ARP entry for ip, or -1. */
 function arpFind(n: Net, ip: number): number {
-  for (let i = 0; i < n.arpIp.length; i++) if (n.arpIp[i] === ip && ip !== 0) return i;
+  for (let i = 0; i < n.arpIp.length; i++) if (n.arpIp[i] == ip && ip != 0) return i;
   return -1;
 }
 
@@ -382,7 +383,7 @@ function arpUpdate(n: Net, ip: number, macOff: number, create: boolean): void {
     // a free entry, else the oldest
     e = 0;
     for (let i = 0; i < n.arpIp.length; i++) {
-      if (n.arpIp[i] === 0) {
+      if (n.arpIp[i] == 0) {
         e = i;
         break;
       }
@@ -401,7 +402,7 @@ export function arpFlush(n: Net): void {
 
 /** dst is 255.255.255.255 or our subnet's broadcast address (none on a /32). */
 function bcastTo(n: Net, dst: number): boolean {
-  return dst === -1 || (n.mask !== -1 && n.ip !== 0 && (dst | n.mask) === -1 && ((dst ^ n.ip) & n.mask) === 0);
+  return dst == -1 || (n.mask != -1 && n.ip != 0 && (dst | n.mask) == -1 && ((dst ^ n.ip) & n.mask) == 0);
 }
 
 /**
@@ -428,8 +429,8 @@ export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply:
     t.fill(0xff, 0, 6);
   } else {
     // next hop: on the subnet directly, else the gateway (RFC 1122 §3.3.1.1)
-    let hop = n.ip !== 0 && ((dst ^ n.ip) & n.mask) === 0 ? dst : n.gw;
-    if (hop === 0) {
+    let hop = n.ip != 0 && ((dst ^ n.ip) & n.mask) == 0 ? dst : n.gw;
+    if (hop == 0) {
       n.cnt[C_NO_ROUTE]++;
       return -1;
     }
@@ -456,7 +457,7 @@ export function udpOut(n: Net, sport: number, dst: number, dport: number, len: n
   // source port, destination port, length, checksum 0 (then the checksum)
   t.set([sport >>> 8, sport & 0xff, dport >>> 8, dport & 0xff, l >>> 8, l & 0xff, 0, 0], u);
   let c = l4Csum(t, u, UDP_HLEN + len, n.ip, dst, IPPROTO_UDP);
-  put16(t, u + 6, c === 0 ? 0xffff : c);
+  put16(t, u + 6, c == 0 ? 0xffff : c);
   return ipSend(n, dst, IPPROTO_UDP, UDP_HLEN + len, false);
 }
 
@@ -489,32 +490,32 @@ export function netInput(n: Net, len: number): void {
   }
   // to us or broadcast (multicast: not joined)
   for (let i = 0; i < 6; i++) {
-    if (r[i] !== ((r[0] & 1) === 0 ? n.mac[i] : 0xff)) {
+    if (r[i] != ((r[0] & 1) == 0 ? n.mac[i] : 0xff)) {
       n.cnt[C_RX_OTHER]++;
       return;
     }
   }
   let type = get16(r, ETH_PROTO);
-  if (type === ETH_P_ARP) {
+  if (type == ETH_P_ARP) {
     let a = ETH_HLEN;
-    if (get16(r, a + ARP_HTYPE) !== 1 || get16(r, a + ARP_PTYPE) !== ETH_P_IP || get16(r, a + ARP_HLEN_PLEN) !== 0x0604) {
+    if (get16(r, a + ARP_HTYPE) != 1 || get16(r, a + ARP_PTYPE) != ETH_P_IP || get16(r, a + ARP_HLEN_PLEN) != 0x0604) {
       n.cnt[C_RX_BAD]++;
       return;
     }
     let sip = get32(r, a + ARP_SPA);
-    let forUs = n.ip !== 0 && get32(r, a + ARP_TPA) === n.ip;
+    let forUs = n.ip != 0 && get32(r, a + ARP_TPA) == n.ip;
     // RFC 826 "merge": refresh a known sender; add it when the packet is for us
-    if (sip !== 0) arpUpdate(n, sip, a + ARP_SHA, forUs);
+    if (sip != 0) arpUpdate(n, sip, a + ARP_SHA, forUs);
     if (!forUs) {
       n.cnt[C_RX_OTHER]++;
       return;
     }
     let op = get16(r, a + ARP_OP);
-    if (op === ARPOP_REQUEST) arpSend(n, ARPOP_REPLY, sip, r, a + ARP_SHA);
-    else if (op === ARPOP_REPLY && FEATURE_TCP) tcpKick(n, sip);
+    if (op == ARPOP_REQUEST) arpSend(n, ARPOP_REPLY, sip, r, a + ARP_SHA);
+    else if (op == ARPOP_REPLY && FEATURE_TCP) tcpKick(n, sip);
     return;
   }
-  if (type !== ETH_P_IP) {
+  if (type != ETH_P_IP) {
     n.cnt[C_RX_OTHER]++;
     return;
   }
@@ -523,7 +524,7 @@ export function netInput(n: Net, len: number): void {
   let vh = r[ip + IP_VERIHL];
   let ihl = (vh & 15) * 4;
   let totlen = get16(r, ip + IP_TOTLEN);
-  if (vh >>> 4 !== 4 || ihl < IP_HLEN || totlen < ihl || ip + totlen > len || csum(r, ip, ihl, 0) !== 0) {
+  if (vh >>> 4 != 4 || ihl < IP_HLEN || totlen < ihl || ip + totlen > len || csum(r, ip, ihl, 0) != 0) {
     n.cnt[C_RX_BAD]++;
     return;
   }
@@ -532,22 +533,22 @@ export function netInput(n: Net, len: number): void {
   let bcast = bcastTo(n, dst);
   let proto = r[ip + IP_PROTO];
   // before we have an address only DHCP (UDP, to us or broadcast) gets in
-  if ((dst !== n.ip && !bcast && !(n.ip === 0 && proto === IPPROTO_UDP)) || n.ip === 0 && proto !== IPPROTO_UDP) {
+  if ((dst != n.ip && !bcast && !(n.ip == 0 && proto == IPPROTO_UDP)) || n.ip == 0 && proto != IPPROTO_UDP) {
     n.cnt[C_RX_OTHER]++;
     return;
   }
-  if ((get16(r, ip + IP_FRAGOFF) & (IP_MF | IP_OFFSET)) !== 0) {
+  if ((get16(r, ip + IP_FRAGOFF) & (IP_MF | IP_OFFSET)) != 0) {
     n.cnt[C_FRAG_DROP]++;
     return;
   }
   let l4 = ip + ihl;
   let l4len = totlen - ihl;
-  if (proto === IPPROTO_ICMP) {
-    if (l4len < 8 || csum(r, l4, l4len, 0) !== 0) {
+  if (proto == IPPROTO_ICMP) {
+    if (l4len < 8 || csum(r, l4, l4len, 0) != 0) {
       n.cnt[C_RX_BAD]++;
       return;
     }
-    if (r[l4 + ICMP_TYPE] !== ICMP_ECHO || bcast) return;
+    if (r[l4 + ICMP_TYPE] != ICMP_ECHO || bcast) return;
     // RFC 792 echo reply: the same identifier, sequence and data
     if (l4len > FRAME_MAX - L4_OFF) return;
     n.cnt[C_ECHO]++;
@@ -560,9 +561,9 @@ export function netInput(n: Net, len: number): void {
     ipSend(n, src, IPPROTO_ICMP, l4len, true);
     return;
   }
-  if (proto === IPPROTO_UDP) {
+  if (proto == IPPROTO_UDP) {
     let ulen = get16(r, l4 + 4);
-    if (l4len < UDP_HLEN || ulen < UDP_HLEN || ulen > l4len || (get16(r, l4 + 6) !== 0 && l4Csum(r, l4, ulen, src, dst, IPPROTO_UDP) !== 0)) {
+    if (l4len < UDP_HLEN || ulen < UDP_HLEN || ulen > l4len || (get16(r, l4 + 6) != 0 && l4Csum(r, l4, ulen, src, dst, IPPROTO_UDP) != 0)) {
       n.cnt[C_RX_BAD]++;
       return;
     }
@@ -570,14 +571,14 @@ export function netInput(n: Net, len: number): void {
     let dport = get16(r, l4 + 2);
     let data = l4 + UDP_HLEN;
     let dlen = ulen - UDP_HLEN;
-    if (FEATURE_DHCP && dport === DHCP_CLIENT_PORT) {
+    if (FEATURE_DHCP && dport == DHCP_CLIENT_PORT) {
       dhcpInput(n, data, dlen);
       return;
     }
-    if (n.ip === 0) return;
+    if (n.ip == 0) return;
     if (FEATURE_DNS && dnsInput(n, data, dlen, src, sport, dport)) return;
     for (let s = 0; s < n.udpPort.length; s++) {
-      if (n.udpPort[s] !== dport) continue;
+      if (n.udpPort[s] != dport) continue;
       if (n.udpLen[s] > 0 || dlen > n.cfg.udpBuf) {
         n.cnt[C_UDP_FULL]++;
         return;
@@ -593,7 +594,7 @@ export function netInput(n: Net, len: number): void {
     if (!bcast) icmpUnreach(n, ip, ihl, totlen, ICMP_PORT_UNREACH);
     return;
   }
-  if (FEATURE_TCP && proto === IPPROTO_TCP && !bcast) {
+  if (FEATURE_TCP && proto == IPPROTO_TCP && !bcast) {
     tcpInput(n, l4, l4len, src);
     return;
   }
@@ -653,20 +654,20 @@ export function netSetIp(n: Net, ip: number, mask: number, gw: number, dns: numb
   n.gw = gw | 0;
   n.dns = dns | 0;
   arpFlush(n);
-  if (n.ip !== 0) {
+  if (n.ip != 0) {
     arpSend(n, ARPOP_REQUEST, n.ip, null, 0);
     // ask for the gateway now so the first datagram to it is not replaced by the request
-    if (n.gw !== 0) arpSend(n, ARPOP_REQUEST, n.gw, null, 0);
+    if (n.gw != 0) arpSend(n, ARPOP_REQUEST, n.gw, null, 0);
   }
 }
 
 /** Open a UDP socket on port (0: an ephemeral port, 49152–65535). Returns the socket or -1 (none free or port taken). */
 export function udpOpen(n: Net, port: number): number {
   let p = port;
-  if (p === 0) p = 49152 + (rand(n) & 0x3fff);
-  for (let s = 0; s < n.udpPort.length; s++) if (n.udpPort[s] === p) return -1;
+  if (p == 0) p = 49152 + (rand(n) & 0x3fff);
+  for (let s = 0; s < n.udpPort.length; s++) if (n.udpPort[s] == p) return -1;
   for (let s = 0; s < n.udpPort.length; s++) {
-    if (n.udpPort[s] !== 0) continue;
+    if (n.udpPort[s] != 0) continue;
     n.udpPort[s] = p;
     n.udpLen[s] = 0;
     return s;
@@ -684,9 +685,9 @@ export function udpClose(n: Net, s: number): void {
  * too long, no route).
  */
 export function udpSendTo(n: Net, s: number, dst: number, dport: number, src: Uint8Array, off: number, len: number): number {
-  if (s < 0 || s >= n.udpPort.length || n.udpPort[s] === 0 || len > FRAME_MAX - UDP_DATA) return -1;
+  if (s < 0 || s >= n.udpPort.length || n.udpPort[s] == 0 || len > FRAME_MAX - UDP_DATA) return -1;
   n.tx.set(src.subarray(off, off + len), UDP_DATA);
   let before = n.cnt[C_ARP_MISS];
-  if (udpOut(n, n.udpPort[s], dst, dport, len) === 0) return len;
-  return n.cnt[C_ARP_MISS] !== before ? 0 : -1;
+  if (udpOut(n, n.udpPort[s], dst, dport, len) == 0) return len;
+  return n.cnt[C_ARP_MISS] != before ? 0 : -1;
 }

@@ -81,23 +81,23 @@ export function networkJsCompact(n: Net): NetworkJsObject {
     let k = (sk - U) * NM_F;
     if (sk < U || k >= nm.length) return -1;
     let s = nm[k + NM_STATE];
-    return s === 2 ? nm[k + NM_TCB] : s === 1 ? SOCKET_ERR_NO_CONN : s < 0 ? s : SOCKET_ERR_CLOSED;
+    return s == 2 ? nm[k + NM_TCB] : s == 1 ? SOCKET_ERR_NO_CONN : s < 0 ? s : SOCKET_ERR_CLOSED;
   }
   return {
     create(host: string | undefined | null, port: number, socketType?: number): number {
       let ty = typeof socketType === 'number' ? socketType : 0;
-      if ((ty & ST_TLS) !== 0 || typeof port !== 'number' || port < 0 || port > 65535 || Math.floor(port) !== port) return SOCKET_ERR_BAD_ARG;
+      if ((ty & ST_TLS) != 0 || typeof port !== 'number' || port < 0 || port > 65535 || Math.floor(port) != port) return SOCKET_ERR_BAD_ARG;
       let server = host === undefined || host === null;
       let addr = server ? 0 : ipQuad('' + host);
-      let udp = (ty & ST_TYPE_MASK) === ST_UDP;
+      let udp = (ty & ST_TYPE_MASK) == ST_UDP;
       if (udp) {
         // a name: Espruino sends 255.255.255.255 in each header, not to be told from a broadcast
         if (addr === null) return SOCKET_ERR_NOT_FOUND;
         // a server binds its port; a client an ephemeral one (each send names its peer)
         let s = udpOpen(n, server ? port : 0);
-        if (s < 0 && (!server || port === 0)) s = udpOpen(n, 0); // another ephemeral port
+        if (s < 0 && (!server || port == 0)) s = udpOpen(n, 0); // another ephemeral port
         if (s >= 0) return T + s;
-        for (s = 0; s < n.udpPort.length; s++) if (server && port !== 0 && n.udpPort[s] === port) return SOCKET_ERR_BUSY;
+        for (s = 0; s < n.udpPort.length; s++) if (server && port != 0 && n.udpPort[s] == port) return SOCKET_ERR_BUSY;
         return SOCKET_ERR_MAX_SOCK;
       }
       if (!FEATURE_TCP) return SOCKET_ERR_BAD_ARG;
@@ -108,16 +108,16 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         if (!NJ) return SOCKET_ERR_NOT_FOUND;
         // a host name: a slot now, the connection once dns.ts answers
         let k = 0;
-        while (k < nm.length && nm[k + NM_STATE] !== 0) k += NM_F;
+        while (k < nm.length && nm[k + NM_STATE] != 0) k += NM_F;
         if (k >= nm.length) return SOCKET_ERR_MAX_SOCK;
         nm[k + NM_STATE] = 1;
         nm[k + NM_PORT] = port;
         let g = nm[k + NM_GEN];
         let rc = dnsLookup(n, '' + host, (err: number, a: number): void => {
-          if (nm[k + NM_GEN] !== g || nm[k + NM_STATE] !== 1) return; // closed meanwhile
+          if (nm[k + NM_GEN] != g || nm[k + NM_STATE] != 1) return; // closed meanwhile
           let r = SOCKET_ERR_NOT_FOUND;
-          if (err !== 0) {
-            if (err === EAI_AGAIN || err === EAI_NOSERVERS) r = SOCKET_ERR_TIMEOUT;
+          if (err != 0) {
+            if (err == EAI_AGAIN || err == EAI_NOSERVERS) r = SOCKET_ERR_TIMEOUT;
           } else {
             r = tcpConnect(n, a, nm[k + NM_PORT]);
             nm[k + NM_TCB] = r;
@@ -126,11 +126,11 @@ export function networkJsCompact(n: Net): NetworkJsObject {
           }
           nm[k + NM_STATE] = r;
         });
-        if (rc < 0 && nm[k + NM_STATE] === 1) {
+        if (rc < 0 && nm[k + NM_STATE] == 1) {
           nm[k + NM_STATE] = 0;
           nm[k + NM_GEN]++;
           // no server: as an unanswered query; every dns.ts slot busy: out of sockets
-          return rc === EAI_NOSERVERS ? SOCKET_ERR_TIMEOUT : rc === EAI_MEMORY ? SOCKET_ERR_MAX_SOCK : SOCKET_ERR_NOT_FOUND;
+          return rc == EAI_NOSERVERS ? SOCKET_ERR_TIMEOUT : rc == EAI_MEMORY ? SOCKET_ERR_MAX_SOCK : SOCKET_ERR_NOT_FOUND;
         }
         return U + k / NM_F;
       }
@@ -144,9 +144,9 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       }
       if (!FEATURE_TCP) return;
       let t = tcbOf(sckt);
-      if (t >= 0 && tcpState(n, t) !== TCP_FREE) tcpClose(n, t);
+      if (t >= 0 && tcpState(n, t) != TCP_FREE) tcpClose(n, t);
       let k = (sckt - U) * NM_F;
-      if (NJ && sckt >= U && k < nm.length && nm[k + NM_STATE] !== 0) {
+      if (NJ && sckt >= U && k < nm.length && nm[k + NM_STATE] != 0) {
         nm[k + NM_STATE] = 0;
         nm[k + NM_GEN]++;
       }
@@ -164,7 +164,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       if (max > b.length) max = b.length;
       if (sckt >= T && sckt < U) {
         let s = sckt - T;
-        if (n.udpPort[s] === 0) return SOCKET_ERR_CLOSED;
+        if (n.udpPort[s] == 0) return SOCKET_ERR_CLOSED;
         if (max <= UDP_HEADER_LEN) return SOCKET_ERR_BAD_ARG;
         let len = n.udpLen[s] - 1;
         if (len < 0) return '';
@@ -184,11 +184,11 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       if (!FEATURE_TCP) return SOCKET_ERR_CLOSED;
       let t = tcbOf(sckt);
       if (t < -1) return t; // a name being looked up (NO_CONN) or whose lookup failed
-      if (t < 0 || tcpState(n, t) === TCP_FREE) return SOCKET_ERR_CLOSED;
+      if (t < 0 || tcpState(n, t) == TCP_FREE) return SOCKET_ERR_CLOSED;
       let r = tcpRecv(n, t, b, max);
       if (r > 0) return bstr(b, r);
-      if (r === 0) return tcpState(n, t) === TCP_SYN_SENT ? SOCKET_ERR_NO_CONN : ''; // no 'connect' before it is
-      return r === -1 ? SOCKET_ERR_CLOSED : socketErrorOf(r);
+      if (r == 0) return tcpState(n, t) == TCP_SYN_SENT ? SOCKET_ERR_NO_CONN : ''; // no 'connect' before it is
+      return r == -1 ? SOCKET_ERR_CLOSED : socketErrorOf(r);
     },
 
     send(sckt: number, data: string): number {
@@ -200,7 +200,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       let dst = 0;
       let dport = 0;
       if (udp) {
-        if (n.udpPort[sckt - T] === 0) return SOCKET_ERR_CLOSED;
+        if (n.udpPort[sckt - T] == 0) return SOCKET_ERR_CLOSED;
         if (len < UDP_HEADER_LEN) return SOCKET_ERR_BAD_ARG;
         for (let i = 0; i < 4; i++) dst = (dst << 8) | (data.charCodeAt(i) & 0xff);
         dport = (data.charCodeAt(4) & 0xff) | ((data.charCodeAt(5) & 0xff) << 8);
@@ -212,16 +212,16 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       } else {
         if (!FEATURE_TCP) return SOCKET_ERR_CLOSED;
         t = tcbOf(sckt);
-        if (t < -1) return t === SOCKET_ERR_NO_CONN ? 0 : t;
+        if (t < -1) return t == SOCKET_ERR_NO_CONN ? 0 : t;
         if (t < 0) return SOCKET_ERR_CLOSED;
         let st = tcpState(n, t);
-        if (st === TCP_FREE) return SOCKET_ERR_CLOSED;
-        if (st === TCP_SYN_SENT || len === 0) return 0; // nothing taken while connecting
+        if (st == TCP_FREE) return SOCKET_ERR_CLOSED;
+        if (st == TCP_SYN_SENT || len == 0) return 0; // nothing taken while connecting
       }
       let src: Uint8Array;
       if (RUNTIME_ESPRUINO || typeof E !== 'undefined') {
         // (an Espruino bundle has E: no loop there)
-        src = E!.toUint8Array(off === 0 ? data : data.substring(off, off + len));
+        src = E!.toUint8Array(off == 0 ? data : data.substring(off, off + len));
       } else {
         src = n.rx;
         if (len > src.length) len = src.length;
@@ -235,7 +235,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       let r = udpSendTo(n, sckt - T, dst, dport, src, 0, len);
       if (r < 0) return SOCKET_ERR_NO_ROUTE;
       // 0: the next hop is being asked for (an empty datagram that went out also returns 0)
-      if (r === 0 && (len > 0 || n.cnt[C_ARP_MISS] !== miss)) return 0;
+      if (r == 0 && (len > 0 || n.cnt[C_ARP_MISS] != miss)) return 0;
       return UDP_HEADER_LEN + len;
     },
   };
