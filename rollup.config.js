@@ -170,6 +170,7 @@ export function compactEntrySource(board, exportName, values) {
     `export { espruinoSpiBus, espruinoIrqLine } from ${f('drivers/espruino/spi.ts')};`,
   ];
   if (board.chip === 'enc28j60') lines.push(`export { encAttach, encPoll, encLinkUp } from ${f('src/compact/enc28j60.ts')};`);
+  if (board.chip === 'w5500') lines.push(`export { w5500Attach, w5500Poll, w5500LinkUp } from ${f('src/compact/w5500.ts')};`);
   if (values.FEATURE_TCP) lines.push(`export { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState } from ${f('src/compact/tcp.ts')};`);
   if (values.FEATURE_DHCP) lines.push(`export { dhcpStart, dhcpRelease } from ${f('src/compact/dhcp.ts')};`);
   if (values.FEATURE_DNS) lines.push(`export { dnsLookup } from ${f('src/compact/dns.ts')};`);

@@ -93,4 +93,9 @@ export const espruinoWifiW5500: Board = {
     dhcp: false,
     dns: false,
   },
+  // the compact stack (src/compact/, issue 8), its bundle dist/espruino/<id>.min.js:
+  // profile full (TCP, DHCP, DNS, NetworkJS, the W5500 MACRAW driver), 4 TCP blocks
+  // with 2 KB rings each way, 2 NetworkJS UDP sockets of a full 1472-byte datagram.
+  // The general stack's bundle with TCP (~150 KB) cannot fit the 64 KB area.
+  compact: { profile: 'full', config: { arpSize: 8, tcbs: 4, tcpBuf: 2048, udpSocks: 2, udpBuf: 1472 } },
 };

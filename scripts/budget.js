@@ -45,7 +45,7 @@ import { interpreterDir } from './espruino-run.js';
 import { fitOf, fileSha, profileOf } from './boards-load.js';
 import { targets, runTarget, figureLines, measuredFile, measuredEntry, measureClients, clientsStale } from './espruino-measure.js';
 import { readFeatureCost, variantsStale, clientCosts, costLine } from './client-cost.js';
-import { measureCompact, COMPACT_JSVAR_GOAL, COMPACT_FLASH_GOAL } from './espruino-compact.js';
+import { measureCompact, COMPACT_JSVAR_GOAL, COMPACT_FLASH_GOAL, GOAL_BOARDS } from './espruino-compact.js';
 import { interpreterFor } from './espruino-run.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -215,9 +215,9 @@ async function main() {
       interpreter: interp,
       interpreter_traffic: me.trafficInterp,
       why: fit.why + (ok ? '' : '; the scenario failed: ' + r.checks.filter((c) => !c.ok).map((c) => c.name + ' (' + c.info + ')').join(', ')),
-      goal_bytes: COMPACT_FLASH_GOAL[profile],
-      goal_jsvars: COMPACT_JSVAR_GOAL[profile],
-      goal_met: fit.bytes <= COMPACT_FLASH_GOAL[profile] && j !== null && j.peak <= COMPACT_JSVAR_GOAL[profile],
+      goal_bytes: GOAL_BOARDS[b.id] === profile ? COMPACT_FLASH_GOAL[profile] : null,
+      goal_jsvars: GOAL_BOARDS[b.id] === profile ? COMPACT_JSVAR_GOAL[profile] : null,
+      goal_met: GOAL_BOARDS[b.id] === profile ? fit.bytes <= COMPACT_FLASH_GOAL[profile] && j !== null && j.peak <= COMPACT_JSVAR_GOAL[profile] : null,
       estimate_ok: true,
     };
     if (!mustFit) row.cannot_fit_yet = b.cannotFitYet;
@@ -238,7 +238,8 @@ async function main() {
       process.stdout.write(`  ${''.padEnd(28)} ${r.why}\n`);
       if (r.cannot_fit_yet) process.stdout.write(`  ${''.padEnd(28)} marked in its board file: ${r.cannot_fit_yet}\n`);
       if (r.stack === 'compact') {
-        process.stdout.write(`  ${''.padEnd(28)} compact stack (src/compact/), profile ${r.profile}: issue 8 goals ${r.goal_bytes} bytes and ${r.goal_jsvars} JsVars: bytes ${r.bytes <= r.goal_bytes ? 'met' : 'not yet'}, JsVars ${r.jsvars_peak !== null && r.jsvars_peak <= r.goal_jsvars ? 'met' : 'not yet'}\n`);
+        const goals = r.goal_bytes === null ? '' : `: issue 8 goals ${r.goal_bytes} bytes and ${r.goal_jsvars} JsVars: bytes ${r.bytes <= r.goal_bytes ? 'met' : 'not yet'}, JsVars ${r.jsvars_peak !== null && r.jsvars_peak <= r.goal_jsvars ? 'met' : 'not yet'}`;
+        process.stdout.write(`  ${''.padEnd(28)} compact stack (src/compact/), profile ${r.profile}${goals}\n`);
         continue;
       }
       const off = r.jsvars_stack !== undefined ? (((r.jsvars_stack_estimate - r.jsvars_stack) / r.jsvars_stack) * 100).toFixed(1) + '%' : 'no measurement';
