@@ -255,6 +255,11 @@ export function rand(n: Net): number {
   return n.seed;
 }
 
+/** Copy len bytes src[soff..] → dst[doff..] (one native copy). */
+export function copy(dst: Uint8Array, doff: number, src: Uint8Array, soff: number, len: number): void {
+  dst.set(src.subarray(soff, soff + len), doff);
+}
+
 /** Big-endian reads and writes (the only byte-order code in the compact stack). */
 export function get16(b: Uint8Array, o: number): number {
   return (b[o] << 8) | b[o + 1];
@@ -344,7 +349,7 @@ function xmit(n: Net, len: number): void {
 /** Fill tx's Ethernet header: to `to` (6 bytes at toOff), type. */
 function ethHeader(n: Net, to: Uint8Array, toOff: number, type: number): void {
   let t = n.tx;
-  t.set(to.subarray(toOff, toOff + 6), ETH_DEST);
+  copy(t, ETH_DEST, to, toOff, 6);
   t.set(n.mac, ETH_SOURCE);
   put16(t, ETH_PROTO, type);
 }
@@ -356,8 +361,8 @@ function arpSend(n: Net, op: number, tip: number, tha: Uint8Array | null, thaOff
     t.fill(0xff, 0, 6);
     t.fill(0, ETH_HLEN + ARP_THA, ETH_HLEN + ARP_THA + 6);
   } else {
-    t.set(tha.subarray(thaOff, thaOff + 6), 0);
-    t.set(tha.subarray(thaOff, thaOff + 6), ETH_HLEN + ARP_THA);
+    copy(t, 0, tha, thaOff, 6);
+    copy(t, ETH_HLEN + ARP_THA, tha, thaOff, 6);
   }
   t.set(n.mac, ETH_SOURCE);
   let a = ETH_HLEN;
@@ -391,7 +396,7 @@ function arpUpdate(n: Net, ip: number, macOff: number, create: boolean): void {
     }
   }
   n.arpIp[e] = ip;
-  n.arpMac.set(n.rx.subarray(macOff, macOff + 6), e * 6);
+  copy(n.arpMac, e * 6, n.rx, macOff, 6);
   n.arpT[e] = n.clock.now();
 }
 
@@ -424,7 +429,7 @@ export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply:
   put32(t, h + IP_DADDR, dst);
   put16(t, h + IP_CSUM, csum(t, h, IP_HLEN, 0));
   if (reply) {
-    t.set(n.rx.subarray(ETH_SOURCE, ETH_SOURCE + 6), ETH_DEST);
+    copy(t, ETH_DEST, n.rx, ETH_SOURCE, 6);
   } else if (bcastTo(n, dst)) {
     t.fill(0xff, 0, 6);
   } else {
@@ -441,7 +446,7 @@ export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply:
       arpSend(n, ARPOP_REQUEST, hop, null, 0);
       return -1;
     }
-    t.set(n.arpMac.subarray(e * 6, e * 6 + 6), ETH_DEST);
+    copy(t, ETH_DEST, n.arpMac, e * 6, 6);
   }
   t.set(n.mac, ETH_SOURCE);
   put16(t, ETH_PROTO, ETH_P_IP);
@@ -471,7 +476,7 @@ function icmpUnreach(n: Net, ip: number, ihl: number, totlen: number, code: numb
   let q = ihl + 8 < totlen ? ihl + 8 : totlen;
   // type, code, checksum 0, unused 0 (RFC 792)
   t.set([ICMP_DEST_UNREACH, code, 0, 0, 0, 0, 0, 0], L4_OFF);
-  t.set(n.rx.subarray(ip, ip + q), L4_OFF + 8);
+  copy(t, L4_OFF + 8, n.rx, ip, q);
   put16(t, L4_OFF + ICMP_CSUM, csum(t, L4_OFF, 8 + q, 0));
   ipSend(n, get32(n.rx, ip + IP_SADDR), IPPROTO_ICMP, 8 + q, true);
 }
@@ -553,7 +558,7 @@ export function netInput(n: Net, len: number): void {
     if (l4len > FRAME_MAX - L4_OFF) return;
     n.cnt[C_ECHO]++;
     let t = n.tx;
-    t.set(r.subarray(l4, l4 + l4len), L4_OFF);
+    copy(t, L4_OFF, r, l4, l4len);
     t[L4_OFF + ICMP_TYPE] = ICMP_ECHOREPLY;
     t[L4_OFF + ICMP_CODE] = 0;
     put16(t, L4_OFF + ICMP_CSUM, 0);
@@ -584,7 +589,7 @@ export function netInput(n: Net, len: number): void {
         return;
       }
       let b = s * n.cfg.udpBuf;
-      n.udpData.set(r.subarray(data, data + dlen), b);
+      copy(n.udpData, b, r, data, dlen);
       n.udpLen[s] = dlen + 1;
       n.udpFrom[s] = src;
       n.udpFromPort[s] = sport;
@@ -621,7 +626,7 @@ export function netRxFrame(n: Net, f: Uint8Array, len: number): void {
     n.cnt[C_RX_BAD]++;
     return;
   }
-  n.rx.set(f.subarray(0, len), 0);
+  copy(n.rx, 0, f, 0, len);
   netInput(n, len);
 }
 
@@ -665,14 +670,16 @@ export function netSetIp(n: Net, ip: number, mask: number, gw: number, dns: numb
 export function udpOpen(n: Net, port: number): number {
   let p = port;
   if (p == 0) p = 49152 + (rand(n) & 0x3fff);
-  for (let s = 0; s < n.udpPort.length; s++) if (n.udpPort[s] == p) return -1;
+  let f = -1;
   for (let s = 0; s < n.udpPort.length; s++) {
-    if (n.udpPort[s] != 0) continue;
-    n.udpPort[s] = p;
-    n.udpLen[s] = 0;
-    return s;
+    if (n.udpPort[s] == p) return -1;
+    if (f < 0 && n.udpPort[s] == 0) f = s;
   }
-  return -1;
+  if (f >= 0) {
+    n.udpPort[f] = p;
+    n.udpLen[f] = 0;
+  }
+  return f;
 }
 
 export function udpClose(n: Net, s: number): void {
@@ -686,7 +693,7 @@ export function udpClose(n: Net, s: number): void {
  */
 export function udpSendTo(n: Net, s: number, dst: number, dport: number, src: Uint8Array, off: number, len: number): number {
   if (s < 0 || s >= n.udpPort.length || n.udpPort[s] == 0 || len > FRAME_MAX - UDP_DATA) return -1;
-  n.tx.set(src.subarray(off, off + len), UDP_DATA);
+  copy(n.tx, UDP_DATA, src, off, len);
   let before = n.cnt[C_ARP_MISS];
   if (udpOut(n, n.udpPort[s], dst, dport, len) == 0) return len;
   return n.cnt[C_ARP_MISS] != before ? 0 : -1;

@@ -39,7 +39,7 @@
  * for E.toString's undefined (no flat string could be made).
  */
 import type { Net } from './net';
-import { FRAME_MAX, UDP_DATA, C_ARP_MISS, udpOpen, udpClose, udpSendTo, ipQuad, put32 } from './net';
+import { FRAME_MAX, UDP_DATA, C_ARP_MISS, udpOpen, udpClose, udpSendTo, ipQuad, put32, copy } from './net';
 import { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState } from './tcp';
 import { dnsLookup } from './dns';
 import {
@@ -177,7 +177,7 @@ export function networkJsCompact(n: Net): NetworkJsObject {
         b[6] = len;
         b[7] = len >>> 8;
         let o = s * n.cfg.udpBuf;
-        b.set(n.udpData.subarray(o, o + len), UDP_HEADER_LEN);
+        copy(b, UDP_HEADER_LEN, n.udpData, o, len);
         n.udpLen[s] = 0;
         return bstr(b, UDP_HEADER_LEN + len);
       }
