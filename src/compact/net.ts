@@ -481,6 +481,11 @@ function icmpUnreach(n: Net, ip: number, ihl: number, totlen: number, code: numb
   ipSend(n, get32(n.rx, ip + IP_SADDR), IPPROTO_ICMP, 8 + q, true);
 }
 
+/** Count a dropped frame (netInput's `return drop(n, C_...)`). */
+function drop(n: Net, c: number): void {
+  n.cnt[c]++;
+}
+
 /**
  * The receive path: one frame of len bytes in rx. Ethernet → ARP or
  * IPv4 → ICMP, UDP or TCP. Everything not for us or malformed is counted
@@ -490,30 +495,26 @@ export function netInput(n: Net, len: number): void {
   let r = n.rx;
   n.cnt[C_RX]++;
   if (len < ETH_HLEN + ARP_LEN || len > FRAME_MAX) {
-    n.cnt[C_RX_BAD]++;
-    return;
+    return drop(n, C_RX_BAD);
   }
   // to us or broadcast (multicast: not joined)
   for (let i = 0; i < 6; i++) {
     if (r[i] != ((r[0] & 1) == 0 ? n.mac[i] : 0xff)) {
-      n.cnt[C_RX_OTHER]++;
-      return;
+      return drop(n, C_RX_OTHER);
     }
   }
   let type = get16(r, ETH_PROTO);
   if (type == ETH_P_ARP) {
     let a = ETH_HLEN;
     if (get16(r, a + ARP_HTYPE) != 1 || get16(r, a + ARP_PTYPE) != ETH_P_IP || get16(r, a + ARP_HLEN_PLEN) != 0x0604) {
-      n.cnt[C_RX_BAD]++;
-      return;
+      return drop(n, C_RX_BAD);
     }
     let sip = get32(r, a + ARP_SPA);
     let forUs = n.ip != 0 && get32(r, a + ARP_TPA) == n.ip;
     // RFC 826 "merge": refresh a known sender; add it when the packet is for us
     if (sip != 0) arpUpdate(n, sip, a + ARP_SHA, forUs);
     if (!forUs) {
-      n.cnt[C_RX_OTHER]++;
-      return;
+      return drop(n, C_RX_OTHER);
     }
     let op = get16(r, a + ARP_OP);
     if (op == ARPOP_REQUEST) arpSend(n, ARPOP_REPLY, sip, r, a + ARP_SHA);
@@ -521,8 +522,7 @@ export function netInput(n: Net, len: number): void {
     return;
   }
   if (type != ETH_P_IP) {
-    n.cnt[C_RX_OTHER]++;
-    return;
+    return drop(n, C_RX_OTHER);
   }
   // RFC 1122 §3.2.1: version, header length, total length, checksum
   let ip = ETH_HLEN;
@@ -530,8 +530,7 @@ export function netInput(n: Net, len: number): void {
   let ihl = (vh & 15) * 4;
   let totlen = get16(r, ip + IP_TOTLEN);
   if (vh >>> 4 != 4 || ihl < IP_HLEN || totlen < ihl || ip + totlen > len || csum(r, ip, ihl, 0) != 0) {
-    n.cnt[C_RX_BAD]++;
-    return;
+    return drop(n, C_RX_BAD);
   }
   let dst = get32(r, ip + IP_DADDR);
   let src = get32(r, ip + IP_SADDR);
@@ -539,19 +538,16 @@ export function netInput(n: Net, len: number): void {
   let proto = r[ip + IP_PROTO];
   // before we have an address only DHCP (UDP, to us or broadcast) gets in
   if ((dst != n.ip && !bcast && !(n.ip == 0 && proto == IPPROTO_UDP)) || n.ip == 0 && proto != IPPROTO_UDP) {
-    n.cnt[C_RX_OTHER]++;
-    return;
+    return drop(n, C_RX_OTHER);
   }
   if ((get16(r, ip + IP_FRAGOFF) & (IP_MF | IP_OFFSET)) != 0) {
-    n.cnt[C_FRAG_DROP]++;
-    return;
+    return drop(n, C_FRAG_DROP);
   }
   let l4 = ip + ihl;
   let l4len = totlen - ihl;
   if (proto == IPPROTO_ICMP) {
     if (l4len < 8 || csum(r, l4, l4len, 0) != 0) {
-      n.cnt[C_RX_BAD]++;
-      return;
+      return drop(n, C_RX_BAD);
     }
     if (r[l4 + ICMP_TYPE] != ICMP_ECHO || bcast) return;
     // RFC 792 echo reply: the same identifier, sequence and data
@@ -569,8 +565,7 @@ export function netInput(n: Net, len: number): void {
   if (proto == IPPROTO_UDP) {
     let ulen = get16(r, l4 + 4);
     if (l4len < UDP_HLEN || ulen < UDP_HLEN || ulen > l4len || (get16(r, l4 + 6) != 0 && l4Csum(r, l4, ulen, src, dst, IPPROTO_UDP) != 0)) {
-      n.cnt[C_RX_BAD]++;
-      return;
+      return drop(n, C_RX_BAD);
     }
     let sport = get16(r, l4);
     let dport = get16(r, l4 + 2);
@@ -585,8 +580,7 @@ export function netInput(n: Net, len: number): void {
     for (let s = 0; s < n.udpPort.length; s++) {
       if (n.udpPort[s] != dport) continue;
       if (n.udpLen[s] > 0 || dlen > n.cfg.udpBuf) {
-        n.cnt[C_UDP_FULL]++;
-        return;
+        return drop(n, C_UDP_FULL);
       }
       let b = s * n.cfg.udpBuf;
       copy(n.udpData, b, r, data, dlen);

@@ -39,7 +39,7 @@
  * for E.toString's undefined (no flat string could be made).
  */
 import type { Net } from './net';
-import { FRAME_MAX, UDP_DATA, C_ARP_MISS, udpOpen, udpClose, udpSendTo, ipQuad, put32, copy } from './net';
+import { FRAME_MAX, UDP_DATA, C_ARP_MISS, udpOpen, udpClose, udpSendTo, ipQuad, get32, put32, copy } from './net';
 import { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState } from './tcp';
 import { dnsLookup } from './dns';
 import {
@@ -202,11 +202,14 @@ export function networkJsCompact(n: Net): NetworkJsObject {
       if (udp) {
         if (n.udpPort[sckt - T] == 0) return SOCKET_ERR_CLOSED;
         if (len < UDP_HEADER_LEN) return SOCKET_ERR_BAD_ARG;
-        for (let i = 0; i < 4; i++) dst = (dst << 8) | (data.charCodeAt(i) & 0xff);
-        dport = (data.charCodeAt(4) & 0xff) | ((data.charCodeAt(5) & 0xff) << 8);
+        // the header's bytes, in n.rx (free here, as in recv)
+        let h = n.rx;
+        for (let i = 0; i < UDP_HEADER_LEN; i++) h[i] = data.charCodeAt(i) & 0xff;
+        dst = get32(h, 0);
+        dport = h[4] | (h[5] << 8);
         off = UDP_HEADER_LEN;
         len -= off;
-        let l = (data.charCodeAt(6) & 0xff) | ((data.charCodeAt(7) & 0xff) << 8);
+        let l = h[6] | (h[7] << 8);
         if (l < len) len = l;
         if (len > FRAME_MAX - UDP_DATA) return SOCKET_ERR_BAD_ARG; // no fragmentation here
       } else {
