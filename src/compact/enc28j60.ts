@@ -190,6 +190,16 @@ function encRw(e: Enc, op: number, reg: number, v: number): number {
   return rd ? e.res[n - 1] : 0;
 }
 
+/** A one-byte command (SRC, RBM), then (dst not null) len bytes read into dst, in one chip select. */
+function encCmd(e: Enc, op: number, dst: Uint8Array | null, len: number): void {
+  let s = e.spi;
+  e.cmd[0] = op;
+  s.select();
+  s.transfer(e.cmd, 0, null, 0, 1);
+  if (dst !== null) s.transfer(null, 0, dst, 0, len);
+  s.deselect();
+}
+
 /** A 16-bit pointer register pair, low byte first (ERXRDPT latches on the high byte, §6.1). */
 function encW16(e: Enc, regL: number, regH: number, v: number): void {
   encRw(e, OP_WCR, regL, v & 0xff);
@@ -252,12 +262,7 @@ export function encLinkUp(e: Enc): boolean {
  * -ETIMEDOUT (no CLKRDY), -ENODEV (the bus reads 00/FF) or -EIO (MII stuck).
  */
 export function encInit(e: Enc, mac: Uint8Array, fullDuplex: boolean): number {
-  let s = e.spi;
-  let c = e.cmd;
-  c[0] = OP_SRC;
-  s.select();
-  s.transfer(c, 0, null, 0, 1);
-  s.deselect();
+  encCmd(e, OP_SRC, null, 0);
   e.bank = 0; // ECON1 resets to 0
   if (e.delayMs !== null) e.delayMs(2); // errata 2: CLKRDY may not clear on SRC
   for (let i = 0; (encRw(e, OP_RCR, ESTAT, 0) & ESTAT_CLKRDY) == 0; i++) if (i >= ENC_CLKRDY_POLLS) return -ETIMEDOUT;
@@ -322,17 +327,11 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
       // full yet nothing pending: the ring pointers are inconsistent (harmless if a poll just emptied it)
       if (left == 0) encRxReset(e);
     }
-    let s = e.spi;
-    let c = e.cmd;
     let h = e.hdr;
     for (; left > 0 && done < budget; left--) {
       encW16(e, ERDPTL, ERDPTH, e.next);
       // RBM: the header, then (ok) the frame, read on from ERDPT
-      c[0] = OP_RBM;
-      s.select();
-      s.transfer(c, 0, null, 0, 1);
-      s.transfer(null, 0, h, 0, RX_HDR_LEN);
-      s.deselect();
+      encCmd(e, OP_RBM, h, RX_HDR_LEN);
       let nx = h[0] | (h[1] << 8);
       let count = h[2] | (h[3] << 8);
       let d = nx - e.next;
@@ -346,11 +345,7 @@ export function encPoll(e: Enc, n: Net, budget: number): number {
       let ok = (h[4] & RSV2_RX_OK) != 0 && len >= ETH_HLEN && len <= FRAME_MAX;
       if (ok) {
         // ERDPT sits right after the header; RBM wraps ERXND → ERXST itself
-        c[0] = OP_RBM;
-        s.select();
-        s.transfer(c, 0, null, 0, 1);
-        s.transfer(null, 0, n.rx, 0, len);
-        s.deselect();
+        encCmd(e, OP_RBM, n.rx, len);
       }
       // free the frame's space before the stack runs (its replies go out meanwhile)
       e.next = nx;
