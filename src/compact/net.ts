@@ -506,7 +506,8 @@ export function netInput(n: Net, len: number): void {
   let type = get16(r, ETH_PROTO);
   if (type == ETH_P_ARP) {
     let a = ETH_HLEN;
-    if (get16(r, a + ARP_HTYPE) != 1 || get16(r, a + ARP_PTYPE) != ETH_P_IP || get16(r, a + ARP_HLEN_PLEN) != 0x0604) {
+    // ARP_HTYPE 1 (Ethernet) and ARP_PTYPE IPv4 in one word, ARP_HLEN_PLEN 6/4
+    if (get32(r, a + ARP_HTYPE) != (0x10000 | ETH_P_IP) || get16(r, a + ARP_HLEN_PLEN) != 0x0604) {
       return drop(n, C_RX_BAD);
     }
     let sip = get32(r, a + ARP_SPA);
@@ -617,8 +618,7 @@ export function netAttach(n: Net, out: FrameOut | null): void {
 export function netRxFrame(n: Net, f: Uint8Array, len: number): void {
   if (len < 0 || len > FRAME_MAX || len > f.length) {
     n.cnt[C_RX]++;
-    n.cnt[C_RX_BAD]++;
-    return;
+    return drop(n, C_RX_BAD);
   }
   copy(n.rx, 0, f, 0, len);
   netInput(n, len);
