@@ -114,6 +114,8 @@ describe('compact DNS resolver', () => {
     expect(e.srv.queries).toBe(q0);
     // not a quad: looked up by name
     expect(lookup(e, '10.1.2.256').err).toBe(EAI_NONAME);
+    // a part of more than 3 digits: not a quad either (net.ts ipQuad, parseIp's rule)
+    expect(lookup(e, '0010.1.2.3').err).toBe(EAI_NONAME);
     const nop = (): void => {};
     for (const bad of ['', '.', 'a..b', '.a', 'a b', 'x'.repeat(64) + '.example', ('abcdefg.').repeat(32) + 'com', 'caf\u00e9']) {
       expect(dnsLookup(e.n, bad, nop), JSON.stringify(bad)).toBe(EAI_BADNAME);
