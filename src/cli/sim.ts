@@ -6,37 +6,40 @@
  *
  * Four stacks on one virtual switch: "host" (the PC board config) and
  * three boards named after real Espruino boards, each running what its
- * bundle runs. A board with a `compact` part (boards/*.ts; the Pico) ships
- * the compact stack (src/compact/) and runs here as a SimCompactHost with
- * its board's compact config and profile ('full': TCP, DHCP, DNS; 'tiny':
- * no TCP, so no TCP step is run on it); the others run the general stack
- * with the config their bundle runs (boards/index.ts boardConfig: the
- * board's pools, and tables of compiled-out features sized 0): wifi (no
- * TCP) and esp32 (the ESP32 + W5500 board, whose bundle has TCP, DHCP and
- * DNS). The host is also the LAN's router,
+ * bundle runs. A board with a `compact` part (boards/*.ts; the Pico and
+ * the WiFi) ships the compact stack (src/compact/) and runs here as a
+ * SimCompactHost with its board's compact config and profile ('full': TCP,
+ * DHCP, DNS; 'tiny': no TCP, so no TCP step is run on it); the others run
+ * the general stack with the config their bundle runs (boards/index.ts
+ * boardConfig: the board's pools, and tables of compiled-out features
+ * sized 0): the esp32 (the ESP32 + W5500 board, whose bundle has TCP, DHCP
+ * and DNS). The host is also the LAN's router,
  * DHCP server (src/apps/dhcp_server.ts: pool 192.0.2.100.., lease
  * LEASE_SEC), DNS server (src/apps/dns_server.ts: host.lan A 192.0.2.1,
  * www.lan CNAME host.lan) and web server (src/apps/http.ts on port 80).
- * Script: interfaces up (wifi static, gratuitous ARP; the esp32 and the
- * pico without an address) → the esp32 leases its address with its DHCP
+ * Script: interfaces up (the host static, gratuitous ARP; the esp32, the
+ * pico and the wifi without an address) → the esp32 leases its address with its DHCP
  * client (DISCOVER/OFFER/REQUEST/ACK, the RFC 5227 ARP probe, BOUND) → it
  * resolves www.lan with its DNS resolver (the server from the lease; a
  * CNAME to host.lan) and fetches http://www.lan/bytes/16384 from the host
- * (Connection: close; length and pattern checked) → the pico does the
- * same with the compact API: dhcpStart (n.onLease), dnsLookup, and the
- * page over tcpConnect/tcpSend/tcpRecv/tcpClose → ARP resolution and
- * pings between every pair (the leased addresses; the pico's own pings are
- * the simulation's: the compact stack answers echo requests but has no
- * ping, see compactPing) → a 3000-byte ping each way between host and
+ * (Connection: close; length and pattern checked) → the pico, then the
+ * wifi, do the same with the compact API: dhcpStart (n.onLease),
+ * dnsLookup, and the page over tcpConnect/tcpSend/tcpRecv/tcpClose → ARP
+ * resolution and pings between every pair (the leased addresses; the pico's
+ * and the wifi's own pings are the simulation's: the compact stack answers
+ * echo requests but has no ping, see compactPing) → a 3000-byte ping each way between host and
  * esp32 (fragmented and reassembled) and one to the pico, whose compact
  * stack has no reassembly (dropped and counted: netStats fragDrop) → UDP
  * echo from two clients to a server on the pico (a compact one-datagram
- * socket: datagrams of at most its udpBuf) → HTTP/1.1 over TCP: the esp32
+ * socket: datagrams of at most its udpBuf): the host over the socket API,
+ * the wifi over its compact stack (CompactUdpClient: udpOpen, udpSendTo,
+ * and the datagram its socket holds, read as networkjs.ts reads it) →
+ * HTTP/1.1 over TCP: the esp32
  * runs the HTTP service on port 80, the host connects with the socket API
  * and, on one keep-alive connection, GETs /bytes/200000 (length and
  * pattern checked) and PUTs 100000 bytes to /upload, then closes → the
- * pico and then the esp32 release their leases (DHCPRELEASE) and the
- * host's servers stop.
+ * pico, the wifi and then the esp32 release their leases (DHCPRELEASE) and
+ * the host's servers stop.
  * The cable of the wifi board loses `--loss` of its frames (default 0.05)
  * in each direction, the esp32's 1% (ESP32_LOSS); pings and datagrams are
  * retried, DHCP and DNS retransmit, TCP retransmits.
@@ -102,10 +105,10 @@ const USAGE =
   'usage: slabnet sim [--seed N] [--loss P] [--pcap FILE | --no-pcap] [--json]\n' +
   '  Simulate a LAN of boards in virtual time: an ESP32 board leases its\n' +
   '  address from the PC by DHCP, resolves www.lan through the PC\'s DNS server\n' +
-  '  and fetches http://www.lan/bytes/16384 by name, and the Pico (the compact\n' +
-  '  stack its bundle ships) does the same; then ARP, ping (incl. a\n' +
+  '  and fetches http://www.lan/bytes/16384 by name, and the Pico and the WiFi\n' +
+  '  (the compact stack their bundles ship) do the same; then ARP, ping (incl. a\n' +
   '  fragmented 3000-byte ping), UDP echo, HTTP GET/PUT over TCP to the ESP32,\n' +
-  '  and the ESP32 releases its lease; prints a timeline and per-host statistics.\n' +
+  '  and the boards release their leases; prints a timeline and per-host statistics.\n' +
   '  --seed N     PRNG seed (default 1): the same seed replays the same run\n' +
   '  --loss P     frame loss probability on one board\'s cable (default 0.05)\n' +
   '  --pcap FILE  capture the switch to FILE (default: <tmpdir>/slabnet-sim.pcap)\n' +
@@ -127,9 +130,9 @@ const DNS_NAME = 'www.lan';
 const DNS_A_NAME = 'host.lan';
 const DNS_A_TTL = 300;
 const DNS_CNAME_TTL = 600;
-/** what the esp32 (and the Pico, over the compact stack) fetch from the host by name */
+/** what the esp32 (and the compact boards, over the compact stack) fetch from the host by name */
 const FETCH_LEN = 16384;
-/** a compact board's address should DHCP fail */
+/** a compact board's address should DHCP fail (one without an address of its own in the board list) */
 const COMPACT_FALLBACK = '192.0.2.20';
 
 /** What a board running the compact stack did (the report's compactBoards). */
@@ -417,6 +420,45 @@ class CompactEchoServer implements SimTicker {
     if (rc === len) this.echoed++;
     else this.arpMisses++;
     return 1;
+  }
+}
+
+/**
+ * UDP client on a compact board: an ephemeral-port socket (udpOpen(n, 0)),
+ * datagrams out with udpSendTo, and what comes back read the way the
+ * NetworkJS adapter reads it (src/compact/networkjs.ts recv: n.udpLen
+ * holds length + 1, 0 = empty; the source in udpFrom/udpFromPort; taking
+ * it frees the socket for the next datagram). A datagram that arrives
+ * while one is held is dropped and counted (udpFull).
+ */
+class CompactUdpClient {
+  readonly s: number;
+  from = 0;
+  fromPort = 0;
+  constructor(readonly n: Net) {
+    this.s = udpOpen(n, 0);
+  }
+  /** len: sent; 0: the next hop is unknown and an ARP request went instead; -1: no route or bad socket */
+  sendTo(dst: number, port: number, b: Uint8Array, len: number): number {
+    return udpSendTo(this.n, this.s, dst, port, b, 0, len);
+  }
+  /** the held datagram into b (its length, the rest beyond b.length discarded), -1 when none */
+  recv(b: Uint8Array): number {
+    const n = this.n;
+    const s = this.s;
+    if (s < 0) return -1;
+    let len = n.udpLen[s] - 1;
+    if (len < 0) return -1;
+    if (len > b.length) len = b.length;
+    const o = s * n.cfg.udpBuf;
+    b.set(n.udpData.subarray(o, o + len), 0);
+    this.from = n.udpFrom[s];
+    this.fromPort = n.udpFromPort[s];
+    n.udpLen[s] = 0;
+    return len;
+  }
+  close(): void {
+    if (this.s >= 0) udpClose(this.n, this.s);
   }
 }
 
@@ -723,7 +765,8 @@ export async function runSim(argv: string[]): Promise<number> {
   };
 
   // ---- the boards ----
-  // (addr null: the board gets its address by DHCP)
+  // (addr null: the board gets its address by DHCP; a compact board always asks DHCP, and its
+  // addr here is its static fallback should that fail)
   const spec: { name: string; board: string; addr: string | null }[] = [
     { name: 'host', board: 'host', addr: '192.0.2.1' },
     { name: 'pico', board: 'espruino-pico-enc28j60', addr: '192.0.2.20' },
@@ -995,7 +1038,7 @@ export async function runSim(argv: string[]): Promise<number> {
   }
   sim.run(100);
 
-  // ---- the compact boards (the Pico): the same with the compact stack's API — a lease from the
+  // ---- the compact boards (the Pico, then the WiFi): the same with the compact stack's API — a lease from the
   // host's DHCP server (dhcpStart; n.onLease), www.lan by dnsLookup through the server from the
   // lease, and (full profile: TCP) the page over the compact TCP API (Connection: close) ----
   const compactBoards: CompactReport[] = [];
@@ -1039,15 +1082,17 @@ export async function runSim(argv: string[]): Promise<number> {
       d.leaseSec = Math.round((n.dh[D_EXP] - n.dh[D_REQAT]) / 1000);
       d.boundMs = ms3(sim.now() - t0);
       const inPool = n.ip - poolStart >= 0 && n.ip - poolStart < DHCP_POOL_SIZE;
-      d.ok = inPool && d.prefixLen === 24 && n.gw === host.ip && n.dh[D_SERVER] === host.ip && n.dns === host.ip && d.leaseSec === LEASE_SEC && n.ip !== esp.ip;
+      d.ok = inPool && d.prefixLen === 24 && n.gw === host.ip && n.dh[D_SERVER] === host.ip && n.dns === host.ip && d.leaseSec === LEASE_SEC && n.ip !== esp.ip &&
+        compactBoards.every((o) => o === rep || o.dhcp.addr !== cnode.addr);
       if (!d.ok) failures.push(`dhcp ${who}: unexpected lease ${cnode.addr}/${d.prefixLen} router ${d.router} dns ${d.dns} from ${d.server}, ${d.leaseSec} s`);
     } else {
       failures.push(`dhcp ${who}: no lease in ${DHCP_MAX_MS} ms`);
       dhcpRelease(n); // (stops the client)
-      cnode.addr = COMPACT_FALLBACK;
-      cnode.ip = parseIpStrict(COMPACT_FALLBACK);
+      const fb = cnode.ip !== 0 ? cnode.addr : COMPACT_FALLBACK;
+      cnode.addr = fb;
+      cnode.ip = parseIpStrict(fb);
       netSetIp(n, cnode.ip, 0xffffff00 | 0, host.ip, host.ip);
-      log(`${who}: no lease in ${DHCP_MAX_MS} ms: static ${COMPACT_FALLBACK}/24 instead`);
+      log(`${who}: no lease in ${DHCP_MAX_MS} ms: static ${fb}/24 instead`);
     }
     names.set(cnode.ip, who);
     sim.run(20);
@@ -1192,9 +1237,9 @@ export async function runSim(argv: string[]): Promise<number> {
       pings.push({ from: a.name, to: b.name, len: 56, ok: ping(a, b, 56, 2, 8), count: 2 });
     }
   }
-  // fragmented both ways with the esp32, whose bundle reassembles and fragments (not over
-  // wifi's lossy cable: a lost fragment would pin the W5500 board's only large skb in a
-  // reassembly slot until its timeout)
+  // fragmented both ways with the esp32, whose bundle reassembles and fragments (the pico's
+  // and the wifi's bundles, the compact stack, reassemble nothing: one such ping goes to the
+  // pico below)
   pings.push({ from: 'host', to: 'esp32', len: 3000, ok: ping(host, esp, 3000, 1, 5), count: 1 });
   pings.push({ from: 'esp32', to: 'host', len: 3000, ok: ping(esp, host, 3000, 1, 5), count: 1 });
   // the Pico's bundle (the compact stack) has no reassembly: a fragmented ping to it is
@@ -1213,7 +1258,8 @@ export async function runSim(argv: string[]): Promise<number> {
   log(`pico: ${fragN} fragment(s) dropped and counted (${pico.c !== null ? 'fragDrop' : 'Ip ReasmFails'})${fragAnswered ? ' — but a reply came back (BAD)' : ''}`);
   if (!fragToPico.ok) failures.push(`fragmented ping to pico: replies ${fragToPico.replies}, dropped fragments +${fragN} (expected no reply, counted drops)`);
 
-  // ---- UDP echo: server on pico:7 (the compact stack's one-datagram socket), clients host and wifi ----
+  // ---- UDP echo: server on pico:7 (the compact stack's one-datagram socket), clients host and
+  // wifi (a compact board's client: CompactUdpClient, its compact stack's UDP socket) ----
   const srv: EchoServer | CompactEchoServer = pico.c !== null ? new CompactEchoServer(pico.c.n, 7) : new EchoServer(pico, 7);
   const srvFd = srv instanceof CompactEchoServer ? srv.s : srv.fd;
   if (srvFd < 0) failures.push('udp: socket on pico: ' + srvFd);
@@ -1222,12 +1268,14 @@ export async function runSim(argv: string[]): Promise<number> {
   /** the largest datagram the server takes (a compact socket drops a longer one, counted udpFull) */
   const udpMax = pico.c !== null ? pico.c.n.cfg.udpBuf : 1200;
   const udp = (from: Node, count: number, len: number): number => {
-    const st = gh(from).st;
-    const fd = socket(st, SOCK_DGRAM, 0);
-    if (fd < 0 || bind(st, fd, 0, 0) < 0) {
+    const c = from.c !== null ? new CompactUdpClient(from.c.n) : null;
+    const st = c === null ? gh(from).st : null;
+    const fd = st !== null ? socket(st, SOCK_DGRAM, 0) : (c as CompactUdpClient).s;
+    if (fd < 0 || (st !== null && bind(st, fd, 0, 0) < 0)) {
       failures.push('udp socket on ' + from.name + ': ' + fd);
       return 0;
     }
+    if (c !== null) log(`${from.name}: UDP client on port ${c.n.udpPort[c.s]} (compact stack udpOpen; the echo is the datagram its socket holds)`);
     const out = new Uint8Array(len);
     const inb = new Uint8Array(len + 16);
     const src = new Uint32Array(2);
@@ -1237,13 +1285,25 @@ export async function runSim(argv: string[]): Promise<number> {
       let done = false;
       for (let k = 0; k < 5 && !done; k++) {
         const t0 = sim.now();
-        const rc = sendto(st, fd, out, 0, len, pico.ip, 7);
-        log(`${from.name}: UDP ${len} bytes to ${pico.addr}:7 #${i + 1}${rc < 0 ? ' (send error ' + rc + ')' : ''}`);
+        let rc: number;
+        if (c === null) rc = sendto(st as Stack, fd, out, 0, len, pico.ip, 7);
+        else {
+          rc = c.sendTo(pico.ip, 7, out, len);
+          if (rc === 0) {
+            // the compact stack sends an ARP request instead of the datagram (RFC 1122 §2.3.2.2): send again once resolved
+            log(`${from.name}: UDP to ${pico.addr}:7: next hop unknown, an ARP request went instead`);
+            const n = c.n;
+            const hop = ((pico.ip ^ n.ip) & n.mask) === 0 ? pico.ip : n.gw;
+            sim.runUntil(() => n.arpIp.indexOf(hop) >= 0, 200);
+            rc = c.sendTo(pico.ip, 7, out, len);
+          }
+        }
+        log(`${from.name}: UDP ${len} bytes to ${pico.addr}:7 #${i + 1}${rc < 0 ? ' (send error ' + rc + ')' : rc !== len ? ' (not sent: next hop unknown)' : ''}`);
         done = sim.runUntil(() => {
           for (;;) {
-            const r = recvfrom(st, fd, inb, 0, inb.length, src);
+            const r = c === null ? recvfrom(st as Stack, fd, inb, 0, inb.length, src) : c.recv(inb);
             if (r < 0) return false;
-            if (r !== len) continue;
+            if (r !== len || (c !== null && ((c.from | 0) !== (pico.ip | 0) || c.fromPort !== 7))) continue;
             let same = true;
             for (let j = 0; j < len; j++) if (inb[j] !== out[j]) same = false;
             if (same) return true;
@@ -1254,15 +1314,16 @@ export async function runSim(argv: string[]): Promise<number> {
       }
       if (done) ok++;
     }
-    close(st, fd);
+    if (c !== null) c.close();
+    else close(st as Stack, fd);
     if (ok < count) failures.push(`udp ${from.name} -> pico: ${ok}/${count}`);
     return ok;
   };
   const hostUdpLen = Math.min(512, udpMax);
   const wifiUdpLen = Math.min(1200, udpMax);
   const udps = [
-    { from: 'host', ok: udp(host, 4, hostUdpLen), count: 4, len: hostUdpLen },
-    { from: 'wifi', ok: udp(wifi, 3, wifiUdpLen), count: 3, len: wifiUdpLen },
+    { from: 'host', ok: udp(host, 4, hostUdpLen), count: 4, len: hostUdpLen, stack: host.c !== null ? 'compact' : 'general' },
+    { from: 'wifi', ok: udp(wifi, 3, wifiUdpLen), count: 3, len: wifiUdpLen, stack: wifi.c !== null ? 'compact' : 'general' },
   ];
   if (srv instanceof CompactEchoServer) udpClose(cn(pico), srv.s);
   else close(gh(pico).st, srv.fd);
