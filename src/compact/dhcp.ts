@@ -20,7 +20,7 @@
  */
 import { Net, rand, get16, get32, put16, put32, udpOut, netSetIp, UDP_DATA } from './net';
 import {
-  DHCP_SERVER_PORT, DHCP_CLIENT_PORT, DHCP_OP, DHCP_HTYPE, DHCP_HLEN, DHCP_XID, DHCP_SECS, DHCP_FLAGS, DHCP_CIADDR,
+  DHCP_SERVER_PORT, DHCP_CLIENT_PORT, DHCP_OP, DHCP_XID, DHCP_SECS, DHCP_FLAGS, DHCP_CIADDR,
   DHCP_YIADDR, DHCP_CHADDR, DHCP_COOKIE, DHCP_OPTIONS, DHCP_MIN_LEN, BOOTP_MIN_LEN, DHCP_MIN_MAX_MSG, DHCP_MAGIC,
   BOOTREQUEST, BOOTREPLY, HTYPE_ETHER, DHCP_FLAG_BROADCAST, DHO_PAD, DHO_END, DHO_SUBNET_MASK, DHO_ROUTER, DHO_DNS,
   DHO_HOST_NAME, DHO_REQUESTED_IP, DHO_LEASE_TIME, DHO_MSG_TYPE, DHO_SERVER_ID, DHO_PARAM_REQ, DHO_MAX_MSG_SIZE,
@@ -163,8 +163,9 @@ export function dhcpInput(n: Net, off: number, len: number): void {
   let st = d[D_STATE];
   let end = off + len;
   let c = off + DHCP_CHADDR;
-  if (st == DS_OFF || st == DS_BOUND || len < DHCP_MIN_LEN || end > r.length || r[off + DHCP_OP] != BOOTREPLY ||
-    r[off + DHCP_HTYPE] != HTYPE_ETHER || r[off + DHCP_HLEN] != 6 || get32(r, off + DHCP_XID) != d[D_XID] ||
+  if (st == DS_OFF || st == DS_BOUND || len < DHCP_MIN_LEN || end > r.length ||
+    // DHCP_OP, DHCP_HTYPE, DHCP_HLEN (then hops, any)
+    get32(r, off + DHCP_OP) >>> 8 != ((BOOTREPLY << 16) | (HTYPE_ETHER << 8) | 6) || get32(r, off + DHCP_XID) != d[D_XID] ||
     get32(r, c) != get32(n.mac, 0) || get16(r, c + 4) != get16(n.mac, 4) || get32(r, off + DHCP_COOKIE) != DHCP_MAGIC) {
     d[D_DROP]++;
     return;

@@ -136,12 +136,12 @@ export class Net {
   rx = new U8(FRAME_MAX);
   tx = new U8(FRAME_MAX);
   /* interface addresses (0 = none) */
-  ip = 0;
-  mask = 0;
-  gw = 0;
-  dns = 0;
+  ip!: number;
+  mask!: number;
+  gw!: number;
+  dns!: number;
   /** IP identification of the next datagram */
-  ipId = 0;
+  ipId!: number;
   /** xorshift32 state (ISNs, ports, DHCP xid, DNS ids) */
   seed: number;
   cnt = new Uint32Array(C_COUNT);
@@ -164,10 +164,11 @@ export class Net {
   dh: Float64Array;
   dq: DnsQuery[];
   /** DNS answers dropped (malformed, or not matching a query: ID, source, question) */
-  dnsDrop = 0;
+  dnsDrop!: number;
   hostname = '';
   onLease: ((ip: number) => void) | null = null;
   constructor(cfg: CompactConfig, mac: Uint8Array, clock: Clock, seed: number) {
+    this.ip = this.mask = this.gw = this.dns = this.ipId = this.dnsDrop = 0;
     this.cfg = cfg;
     this.clock = clock;
     this.mac.set(mac);
