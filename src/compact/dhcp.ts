@@ -89,8 +89,8 @@ function dhcpSend(n: Net, type: number, now: number): number {
   let st = d[D_STATE];
   let renew = st == DS_RENEWING || type == DHCPRELEASE;
   t.fill(0, o, o + BOOTP_MIN_LEN);
-  // op, htype, hlen (DHCP_OP, DHCP_HTYPE, DHCP_HLEN)
-  t.set([BOOTREQUEST, HTYPE_ETHER, 6], o + DHCP_OP);
+  // op, htype, hlen, hops 0 (DHCP_OP ... DHCP_HOPS)
+  put32(t, o + DHCP_OP, (BOOTREQUEST << 24) | (HTYPE_ETHER << 16) | (6 << 8));
   put32(t, o + DHCP_XID, d[D_XID]);
   let secs = Math.floor((now - d[D_BEGIN]) / 1000);
   put16(t, o + DHCP_SECS, secs > 0xffff ? 0xffff : secs);
@@ -101,7 +101,8 @@ function dhcpSend(n: Net, type: number, now: number): number {
   put32(t, o + DHCP_COOKIE, DHCP_MAGIC);
   let p = o + DHCP_OPTIONS;
   // message type; client identifier: hardware type + MAC (RFC 2132 §9.14)
-  t.set([DHO_MSG_TYPE, 1, type, DHO_CLIENT_ID, 7, HTYPE_ETHER], p);
+  put32(t, p, (DHO_MSG_TYPE << 24) | (1 << 16) | (type << 8) | DHO_CLIENT_ID);
+  put16(t, p + 4, (7 << 8) | HTYPE_ETHER);
   t.set(n.mac, p + 6);
   p += 12;
   if (type == DHCPRELEASE || (type == DHCPREQUEST && st == DS_REQUESTING)) {
@@ -125,10 +126,9 @@ function dhcpSend(n: Net, type: number, now: number): number {
       for (let i = 0; i < hl; i++) t[p + 2 + i] = h.charCodeAt(i) & 0xff;
       p += 2 + hl;
     }
-    t.set([
-      DHO_PARAM_REQ, 6, DHO_SUBNET_MASK, DHO_ROUTER, DHO_DNS, DHO_LEASE_TIME, DHO_T1, DHO_T2,
-      DHO_MAX_MSG_SIZE, 2, DHCP_MIN_MAX_MSG >>> 8, DHCP_MIN_MAX_MSG & 0xff,
-    ], p);
+    put32(t, p, (DHO_PARAM_REQ << 24) | (6 << 16) | (DHO_SUBNET_MASK << 8) | DHO_ROUTER);
+    put32(t, p + 4, (DHO_DNS << 24) | (DHO_LEASE_TIME << 16) | (DHO_T1 << 8) | DHO_T2);
+    put32(t, p + 8, (DHO_MAX_MSG_SIZE << 24) | (2 << 16) | DHCP_MIN_MAX_MSG);
     p += 12;
   }
   t[p] = DHO_END;

@@ -19,7 +19,7 @@
  * four tries in all, then EAI_AGAIN. No cache, no TCP fallback (TC:
  * EAI_TRUNCATED).
  */
-import { Net, type DnsQuery, rand, get16, get32, put16, udpOut, ipQuad, UDP_DATA } from './net';
+import { Net, type DnsQuery, rand, get16, get32, put16, put32, udpOut, ipQuad, UDP_DATA } from './net';
 import {
   DNS_PORT, DNS_HLEN, DNS_ID, DNS_FLAGS, DNS_QDCOUNT, DNS_ANCOUNT, DNS_F_QR, DNS_F_OPCODE, DNS_F_TC, DNS_F_RD,
   DNS_F_RCODE, DNS_RCODE_NXDOMAIN, DNS_TYPE_A, DNS_TYPE_CNAME, DNS_CLASS_IN, DNS_LABEL_MAX, DNS_PTR_MAX,
@@ -165,7 +165,9 @@ export function dnsTick(n: Net, now: number): void {
         let o = UDP_DATA;
         let id = q.qId;
         // DNS_ID, DNS_FLAGS (RD), DNS_QDCOUNT 1, the other counts 0
-        t.set([id >>> 8, id & 0xff, DNS_F_RD >>> 8, DNS_F_RD & 0xff, 0, 1, 0, 0, 0, 0, 0, 0], o + DNS_ID);
+        put32(t, o + DNS_ID, (id << 16) | DNS_F_RD);
+        put32(t, o + DNS_ID + 4, 1 << 16);
+        put32(t, o + DNS_ID + 8, 0);
         // a send that became an ARP request (next hop unknown) is retried soon and,
         // the first DNS_TRIES times, not counted as a try (q.qAddr counts them while pending)
         if (udpOut(n, q.qPort, n.dns, DNS_PORT, dnsQuestion(t, o + DNS_HLEN, q.qName) - o) < 0) {

@@ -37,7 +37,7 @@
 import type { Clock } from '../core/clock';
 import { FEATURE_TCP, FEATURE_DHCP, FEATURE_DNS, RUNTIME_ESPRUINO } from '../features';
 import {
-  IP_VERIHL, IP_TOTLEN, IP_FRAGOFF, IP_PROTO, IP_CSUM, IP_SADDR, IP_DADDR, IP_HLEN, IP_MF, IP_OFFSET,
+  IP_VERIHL, IP_TOTLEN, IP_ID, IP_TTL, IP_FRAGOFF, IP_PROTO, IP_CSUM, IP_SADDR, IP_DADDR, IP_HLEN, IP_MF, IP_OFFSET,
   IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP,
   ICMP_TYPE, ICMP_CODE, ICMP_CSUM, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMP_PORT_UNREACH,
 } from '../ipv4/ip';
@@ -258,7 +258,9 @@ export function rand(n: Net): number {
 
 /** Copy len bytes src[soff..] → dst[doff..] (one native copy). */
 export function copy(dst: Uint8Array, doff: number, src: Uint8Array, soff: number, len: number): void {
-  dst.set(src.subarray(soff, soff + len), doff);
+  // Espruino: one native copy (the view is freed on return); Node and Lua: a loop, nothing allocated
+  if (RUNTIME_ESPRUINO) dst.set(src.subarray(soff, soff + len), doff);
+  else for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
 }
 
 /** Big-endian reads and writes (the only byte-order code in the compact stack). */
@@ -368,7 +370,9 @@ function arpSend(n: Net, op: number, tip: number, tha: Uint8Array | null, thaOff
   t.set(n.mac, ETH_SOURCE);
   let a = ETH_HLEN;
   // ETH_PROTO ARP, then ARP_HTYPE 1 (Ethernet), ARP_PTYPE IPv4, ARP_HLEN_PLEN 6/4, ARP_OP
-  t.set([ETH_P_ARP >>> 8, ETH_P_ARP & 0xff, 0, 1, ETH_P_IP >>> 8, ETH_P_IP & 0xff, 6, 4, 0, op], ETH_PROTO);
+  put32(t, ETH_PROTO, (ETH_P_ARP << 16) | 1);
+  put32(t, a + ARP_PTYPE, (ETH_P_IP << 16) | 0x0604);
+  put16(t, a + ARP_OP, op);
   t.set(n.mac, a + ARP_SHA);
   put32(t, a + ARP_SPA, n.ip);
   put32(t, a + ARP_TPA, tip);
@@ -424,8 +428,11 @@ export function ipSend(n: Net, dst: number, proto: number, l4len: number, reply:
   let h = IP_OFF;
   let tl = IP_HLEN + l4len;
   let id = n.ipId++;
-  // version/IHL, TOS, total length, ID, flags/fragment offset 0, TTL 64, protocol, checksum 0 (IP_VERIHL ... IP_CSUM)
-  t.set([0x45, 0, tl >>> 8, tl, id >>> 8, id, 0, 0, 64, proto, 0, 0], h + IP_VERIHL);
+  // version/IHL, TOS, total length; ID, flags/fragment offset 0; TTL 64, protocol, checksum 0
+  // (IP_VERIHL ... IP_CSUM as three words: no array is made per packet)
+  put32(t, h + IP_VERIHL, 0x45000000 | tl);
+  put32(t, h + IP_ID, (id & 0xffff) << 16);
+  put32(t, h + IP_TTL, (64 << 24) | (proto << 16));
   put32(t, h + IP_SADDR, n.ip);
   put32(t, h + IP_DADDR, dst);
   put16(t, h + IP_CSUM, csum(t, h, IP_HLEN, 0));
@@ -460,8 +467,9 @@ export function udpOut(n: Net, sport: number, dst: number, dport: number, len: n
   let t = n.tx;
   let u = L4_OFF;
   let l = UDP_HLEN + len;
-  // source port, destination port, length, checksum 0 (then the checksum)
-  t.set([sport >>> 8, sport & 0xff, dport >>> 8, dport & 0xff, l >>> 8, l & 0xff, 0, 0], u);
+  // source port, destination port; length, checksum 0 (then the checksum)
+  put32(t, u, (sport << 16) | dport);
+  put32(t, u + 4, l << 16);
   let c = l4Csum(t, u, UDP_HLEN + len, n.ip, dst, IPPROTO_UDP);
   put16(t, u + 6, c == 0 ? 0xffff : c);
   return ipSend(n, dst, IPPROTO_UDP, UDP_HLEN + len, false);
@@ -475,8 +483,9 @@ export function udpOut(n: Net, sport: number, dst: number, dport: number, len: n
 function icmpUnreach(n: Net, ip: number, ihl: number, totlen: number, code: number): void {
   let t = n.tx;
   let q = ihl + 8 < totlen ? ihl + 8 : totlen;
-  // type, code, checksum 0, unused 0 (RFC 792)
-  t.set([ICMP_DEST_UNREACH, code, 0, 0, 0, 0, 0, 0], L4_OFF);
+  // type, code, checksum 0; unused 0 (RFC 792)
+  put32(t, L4_OFF, (ICMP_DEST_UNREACH << 24) | (code << 16));
+  put32(t, L4_OFF + 4, 0);
   copy(t, L4_OFF + 8, n.rx, ip, q);
   put16(t, L4_OFF + ICMP_CSUM, csum(t, L4_OFF, 8 + q, 0));
   ipSend(n, get32(n.rx, ip + IP_SADDR), IPPROTO_ICMP, 8 + q, true);

@@ -33,7 +33,7 @@
  * answered with an immediate duplicate ACK (RFC 5681 §4.2).
  */
 import type { Net } from './net';
-import { TCB_FIELDS, L4_OFF, rand, get16, put16, get32, put32, l4Csum, ipSend, C_TCP_RST_TX, C_TCP_RETRANS, C_TCP_DROP } from './net';
+import { TCB_FIELDS, L4_OFF, rand, get16, put16, get32, put32, l4Csum, ipSend, C_TCP_RST_TX, C_TCP_RETRANS, C_TCP_DROP, copy } from './net';
 import { IPPROTO_TCP } from '../ipv4/ip';
 import {
   TH_SEQ, TH_ACK, TH_DOFF, TH_FLAGS, TH_WIN, TH_CSUM, TH_URP, TCP_HLEN,
@@ -204,8 +204,8 @@ function tcpXmit(n: Net, t: number, seq: number, flags: number, doff: number, dl
     const base = t * 2 * B;
     let p = (c[b + F_SB_HEAD] + doff) % B;
     const first = B - p < dlen ? B - p : dlen;
-    tx.set(n.tbuf.subarray(base + p, base + p + first), h + hl);
-    if (first < dlen) tx.set(n.tbuf.subarray(base, base + dlen - first), h + hl + first);
+    copy(tx, h + hl, n.tbuf, base + p, first);
+    if (first < dlen) copy(tx, h + hl + first, n.tbuf, base, dlen - first);
   }
   put16(tx, h + TH_CSUM, l4Csum(tx, h, hl + dlen, n.ip, c[b + F_RIP], IPPROTO_TCP));
   if ((flags & TCPF_ACK) !== 0) {
@@ -624,8 +624,8 @@ export function tcpInput(n: Net, off: number, len: number, src: number): void {
       const base = t * 2 * B + B;
       const p = (c[b + F_RB_HEAD] + c[b + F_RB_LEN]) % B;
       const first = B - p < k ? B - p : k;
-      n.tbuf.set(r.subarray(doff, doff + first), base + p);
-      if (first < k) n.tbuf.set(r.subarray(doff + first, doff + k), base);
+      copy(n.tbuf, base + p, r, doff, first);
+      if (first < k) copy(n.tbuf, base, r, doff + first, k - first);
       c[b + F_RB_LEN] += k;
       c[b + F_RCV_NXT] = (c[b + F_RCV_NXT] + k) | 0;
       c[b + F_UNACKED] += k;
@@ -802,8 +802,8 @@ export function tcpRecv(n: Net, t: number, dst: Uint8Array, max: number): number
   const base = t * 2 * B + B;
   const p = c[b + F_RB_HEAD];
   const first = B - p < k ? B - p : k;
-  dst.set(n.tbuf.subarray(base + p, base + p + first), 0);
-  if (first < k) dst.set(n.tbuf.subarray(base, base + k - first), first);
+  copy(dst, 0, n.tbuf, base + p, first);
+  if (first < k) copy(dst, first, n.tbuf, base, k - first);
   c[b + F_RB_HEAD] = (p + k) % B;
   c[b + F_RB_LEN] = have - k;
   const st = c[b + F_STATE];
@@ -835,8 +835,8 @@ export function tcpSend(n: Net, t: number, src: Uint8Array, off: number, len: nu
   const base = t * 2 * B;
   const p = (c[b + F_SB_HEAD] + c[b + F_SB_LEN]) % B;
   const first = B - p < k ? B - p : k;
-  n.tbuf.set(src.subarray(off, off + first), base + p);
-  if (first < k) n.tbuf.set(src.subarray(off + first, off + k), base);
+  copy(n.tbuf, base + p, src, off, first);
+  if (first < k) copy(n.tbuf, base, src, off + first, k - first);
   c[b + F_SB_LEN] += k;
   tcpOutput(n, t);
   return k;
