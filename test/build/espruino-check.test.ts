@@ -16,6 +16,7 @@ import { Stack } from '../../src/stack';
 import { ManualClock } from '../../src/core/clock';
 import { ifconfig as tsIfconfig } from '../../src/ipv4/devinet';
 import { devOpen as tsDevOpen } from '../../src/link/dev';
+import { icmpPing as tsIcmpPing } from '../../src/ipv4/icmp';
 import { Enc28j60Mock, connectBackToBack } from '../../drivers/enc28j60/mock';
 import { attachEnc28j60 as tsAttachEnc28j60 } from '../../drivers/enc28j60/driver';
 import { W5500Mock } from '../../drivers/w5500/mock';
@@ -475,6 +476,56 @@ function udpDatagram(sport: number, dport: number, data: number[]): Uint8Array {
  * the minified, property-renamed bundle still works. Returns what happened.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** the boards whose bundle is the compact stack (boards/*.ts `compact`) */
+const COMPACT_BOARDS = ['espruino-pico-enc28j60', 'espruino-wifi-w5500', 'espruino-original-enc28j60'];
+
+/**
+ * A compact bundle (src/compact/) fed frames by hand: ARP request → reply,
+ * echo request → reply, a datagram to a NetworkJS UDP socket and one sent
+ * back through it, a datagram to a closed port → ICMP port unreachable, a
+ * fragment → dropped and counted.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exerciseCompact(net: any) {
+  let now = 1000;
+  const clock = { now: () => now };
+  const n = net.compactStack(null, OUR_MAC, clock);
+  const sent: Uint8Array[] = [];
+  net.netAttach(n, { xmit: (b: Uint8Array, len: number) => sent.push(Uint8Array.from(b.subarray(0, len))) });
+  net.netSetIp(n, 0xc0000202 | 0, 0xffffff00 | 0, 0xc0000201 | 0, 0);
+  const deliver = (f: Uint8Array) => {
+    net.netRxFrame(n, f, f.length);
+    now += 10;
+    net.netTick(n);
+  };
+  const find = (pred: (f: Uint8Array) => boolean) => sent.filter(pred);
+  deliver(arpRequest());
+  const arpReplies = find((f) => f[12] === 0x08 && f[13] === 0x06 && f[21] === 2).length;
+  deliver(icmpEcho(0x4242, 7, [1, 2, 3, 4, 5]));
+  const echoReplies = find((f) => f[12] === 0x08 && f[13] === 0 && f[23] === 1 && f[34] === 0 && f[38] === 0x42 && f[41] === 7).length;
+  const nj = net.networkJsCompact(n);
+  const sk = nj.create(undefined, 5000, 2);
+  expect(sk).toBeGreaterThanOrEqual(0);
+  deliver(udpDatagram(4000, 5000, [0x68, 0x69]));
+  const m = nj.recv(sk, 64, 2);
+  const udpIn = typeof m === 'string' ? m.substring(8) : '';
+  // 8-byte header: 192.0.2.1, port 4000 little-endian, length 3
+  // (NetworkJS counts the header as consumed: 8 + 3)
+  expect(nj.send(sk, String.fromCharCode(192, 0, 2, 1, 0xa0, 0x0f, 3, 0) + '\x09\x08\x07', 2)).toBe(11);
+  const udpOut = find((f) => f[12] === 0x08 && f[13] === 0 && f[23] === 17 && f[36] === 0x0f && f[37] === 0xa0).length;
+  deliver(udpDatagram(4000, 5999, [1]));
+  const unreach = find((f) => f[23] === 1 && f[34] === 3 && f[35] === 3).length;
+  const frag = icmpEcho(0x4243, 8, [1, 2, 3]);
+  frag[20] = 0x20; // MF
+  frag[24] = 0;
+  frag[25] = 0;
+  const c = csum(frag, 14, 20);
+  frag[24] = c >>> 8;
+  frag[25] = c & 0xff;
+  deliver(frag);
+  return { arpReplies, echoReplies, udpIn, udpOut, unreach, stats: net.netStats(n) };
+}
+
 function exerciseBundle(net: any, boardId: string) {
   let now = 1000;
   const clock = { now: () => now };
@@ -615,33 +666,43 @@ describe('npm run build', () => {
   });
 
   it('per-board bundles drop what their features turn off', () => {
-    const pico = readFileSync(join(root, 'dist', 'espruino', 'espruino-pico-enc28j60.min.js'), 'utf8');
+    const esp = readFileSync(join(root, 'dist', 'espruino', 'espruino-esp32-w5500.min.js'), 'utf8');
     const generic = readFileSync(join(root, 'dist', 'espruino', 'slabnet.min.js'), 'utf8');
-    // errnoName's strings and the dgram facade's 'message' event are only in the generic bundle
-    // (the pico still exports the errno constants: exports.EADDRINUSE=98)
+    // errnoName's strings are only in the generic bundle (errnoNames: false on the ESP32,
+    // which still exports the errno constants: exports.EADDRINUSE=98)
     expect(generic).toContain('"EADDRINUSE"');
-    expect(pico).not.toContain('"EADDRINUSE"');
-    expect(pico).toContain('exports.EADDRINUSE=98');
-    expect(generic).toContain('"message"');
-    expect(pico).not.toContain('"message"');
-    expect(pico.length).toBeLessThan(generic.length);
+    expect(esp).not.toContain('"EADDRINUSE"');
+    expect(esp).toContain('exports.EADDRINUSE=98');
+    expect(esp.length).toBeLessThan(generic.length);
   });
 
-  it('the MIB counter names are compiled out of the Pico/Original bundles (mibNames: false), kept elsewhere', () => {
+  it('the compact bundles (Pico, WiFi, Original) carry none of the general stack: no MIB names, no socket API, no dgram facade', () => {
     const read = (n: string): string => readFileSync(join(root, 'dist', 'espruino', n + '.min.js'), 'utf8');
-    const pico = read('espruino-pico-enc28j60');
-    const original = read('espruino-original-enc28j60');
-    const wifi = read('espruino-wifi-w5500');
-    for (const name of ['"InHdrErrors"', '"ArpConflicts"', '"rx_packets"']) {
-      expect(pico).not.toContain(name);
-      expect(original).not.toContain(name);
-      expect(wifi).toContain(name);
+    const esp = read('espruino-esp32-w5500');
+    for (const id of COMPACT_BOARDS) {
+      const code = read(id);
+      for (const name of ['"InHdrErrors"', '"ArpConflicts"', '"rx_packets"', '"message"', 'exports.socket=', 'exports.createBoardStack=']) expect(code, id + ' ' + name).not.toContain(name);
+      expect(code, id).toContain('exports.compactStack=');
+      expect(code.length, id).toBeLessThan(esp.length / 4);
     }
-    // counters without names go by "c" + index (MibBlock.nameOf)
-    expect(pico).toContain('"c"+');
+    for (const name of ['"InHdrErrors"', '"ArpConflicts"', '"rx_packets"']) expect(esp).toContain(name);
   });
 
-  const bundles = ['slabnet', 'espruino-pico-enc28j60', 'espruino-wifi-w5500', 'espruino-original-enc28j60', 'espruino-esp32-w5500'];
+  for (const id of COMPACT_BOARDS) {
+    it(`${id}.min.js (compact) runs: ARP, echo reply, UDP in and out through its NetworkJS adapter, port unreachable, fragments dropped`, () => {
+      const net = loadBundle(join(root, 'dist', 'espruino', id + '.min.js'));
+      const r = exerciseCompact(net);
+      expect(r.arpReplies).toBe(1);
+      expect(r.echoReplies).toBe(1);
+      expect(r.udpIn).toBe('hi');
+      expect(r.udpOut).toBe(1);
+      expect(r.unreach).toBe(1);
+      expect(r.stats.fragDrop).toBe(1);
+      expect(r.stats.echo).toBe(1);
+    });
+  }
+
+  const bundles = ['slabnet', 'espruino-esp32-w5500'];
   for (const name of bundles) {
     it(`${name}.min.js runs: ARP, ping both ways, UDP in and out, all skbs back`, () => {
       const net = loadBundle(join(root, 'dist', 'espruino', name + '.min.js'));
@@ -660,11 +721,58 @@ describe('npm run build', () => {
   // The board's own driver, minified and renamed inside the bundle, against
   // the TypeScript chip model (outside the bundle: every call crosses the
   // SpiBus/IrqLine names), cabled to a stack built from the sources.
-  const CHIPS: [string, string][] = [
+  const CHIPS: [string, string][] = [['espruino-esp32-w5500', 'w5500']];
+  // the compact bundles' own drivers, against the same chip models, answer a source-built stack's pings
+  const COMPACT_CHIPS: [string, string][] = [
     ['espruino-pico-enc28j60', 'enc28j60'],
     ['espruino-wifi-w5500', 'w5500'],
-    ['espruino-esp32-w5500', 'w5500'],
+    ['espruino-original-enc28j60', 'enc28j60'],
   ];
+  for (const [name, chip] of COMPACT_CHIPS) {
+    it(`${name}.min.js (compact): its ${chip} driver answers a source-built stack's pings through the chip models`, () => {
+      const net = loadBundle(join(root, 'dist', 'espruino', name + '.min.js'));
+      const clock = new ManualClock(1000);
+      const n = net.compactStack(null, OUR_MAC, clock);
+      const b = new Stack('b', { seed: 5 }, clock, undefined);
+      let drv: unknown;
+      let db: number;
+      let poll: () => void;
+      if (chip === 'enc28j60') {
+        const ca = new Enc28j60Mock('a');
+        const cb = new Enc28j60Mock('b');
+        connectBackToBack(ca, cb);
+        drv = net.encAttach(n, ca, ca);
+        db = tsAttachEnc28j60(b, cb, cb, Uint8Array.from(PEER_MAC), 'eth0');
+        poll = () => net.encPoll(drv, n, 4);
+      } else {
+        const ca = new W5500Mock();
+        const cb = new W5500Mock();
+        ca.attachWire(cb);
+        cb.attachWire(ca);
+        drv = net.w5500Attach(n, ca, ca);
+        db = tsAttachW5500(b, cb, cb, Uint8Array.from(PEER_MAC), 'eth0');
+        poll = () => net.w5500Poll(drv, n, 4);
+      }
+      expect(drv).not.toBeNull();
+      expect(db).toBe(0);
+      net.netSetIp(n, 0xc0000202 | 0, 0xffffff00 | 0, 0, 0);
+      expect(tsIfconfig(b, db, '192.0.2.1/24', null)).toBe(0);
+      tsDevOpen(b, db);
+      const replies: number[] = [];
+      b.icmp.echoHandler = { onEchoReply: (_s: number, ident: number, seq: number, len: number) => replies.push(ident, seq, len) };
+      for (let seq = 1; seq <= 3; seq++) {
+        expect(tsIcmpPing(b, 0xc0000202 | 0, 0x51, seq, 200)).toBe(0);
+        for (let i = 0; i < 10; i++) {
+          clock.advance(10);
+          poll();
+          b.poll();
+        }
+      }
+      expect(replies).toEqual([0x51, 1, 200, 0x51, 2, 200, 0x51, 3, 200]);
+      expect(net.netStats(n).echo).toBe(3);
+      expect(b.pool.inUse()).toBe(0);
+    });
+  }
   for (const [name, chip] of CHIPS) {
     it(`${name}.min.js: its ${chip} driver pings a source-built stack through the chip models`, () => {
       const net = loadBundle(join(root, 'dist', 'espruino', name + '.min.js'));
@@ -715,19 +823,34 @@ describe('npm run build', () => {
   // SOCK_STREAM calls and its W5500 driver, minified and renamed, open a
   // connection to a source-built stack through the chip models, move data
   // both ways (more than one segment, less than a 4 KB ring) and close.
-  it('TCP is compiled out of the Pico/WiFi bundles and into the ESP32 one', () => {
+  it('TCP: the general stack in the ESP32 bundle, the compact one in the full profiles (Pico, WiFi), none in the tiny one (Original)', () => {
     const esp = loadBundle(join(root, 'dist', 'espruino', 'espruino-esp32-w5500.min.js'));
     const wifi = loadBundle(join(root, 'dist', 'espruino', 'espruino-wifi-w5500.min.js'));
+    const pico = loadBundle(join(root, 'dist', 'espruino', 'espruino-pico-enc28j60.min.js'));
+    const orig = loadBundle(join(root, 'dist', 'espruino', 'espruino-original-enc28j60.min.js'));
     for (const k of ['listen', 'accept', 'shutdown', 'netConnect', 'netCreateServer', 'networkJs']) {
       expect(typeof esp[k], k).toBe('function');
       expect(wifi[k], k).toBeUndefined();
     }
+    for (const k of ['tcpListen', 'tcpConnect', 'tcpAccept', 'tcpRecv', 'tcpSend', 'tcpClose']) {
+      expect(typeof wifi[k], k).toBe('function');
+      expect(typeof pico[k], k).toBe('function');
+      expect(orig[k], k).toBeUndefined();
+    }
+    for (const m of [pico, wifi, orig]) for (const k of ['networkJsCompact', 'dhcpStart', 'dnsLookup', 'compactStack']) expect(typeof m[k], k).toBe('function');
     // build-only board fields stay out of a board bundle (rollup.config.js boardDataPlugin): its
-    // features are compiled in, its notes are for the build and the budget
+    // features are compiled in, its notes are for the build and the budget; a compact bundle
+    // keeps its board's compact part (profile, config) and drops the general stack's config
     for (const k of ['features', 'cannotFitYet', 'budgetNote', 'enforceBudget']) {
       expect(esp.BOARD[k], k).toBeUndefined();
-      expect(wifi.BOARD[k], k).toBeUndefined();
+      for (const m of [pico, wifi, orig]) expect(m.BOARD[k], k).toBeUndefined();
     }
+    for (const m of [pico, wifi, orig]) {
+      expect(m.BOARD.config).toBeUndefined();
+      expect(typeof m.BOARD.compact.config.udpSocks).toBe('number');
+    }
+    expect(pico.BOARD.compact.profile).toBe('full');
+    expect(orig.BOARD.compact.profile).toBe('tiny');
     expect(esp.BOARD.id).toBe('espruino-esp32-w5500');
     expect(typeof esp.BOARD.spi.baud).toBe('number');
     // the TCP tables are sized from the board config, not zeroed
