@@ -131,10 +131,10 @@ export interface FrameOut {
 export class Net {
   cfg: CompactConfig;
   clock: Clock;
-  out: FrameOut | null = null;
-  mac = new U8(6);
-  rx = new U8(FRAME_MAX);
-  tx = new U8(FRAME_MAX);
+  out!: FrameOut | null;
+  mac!: Uint8Array;
+  rx!: Uint8Array;
+  tx!: Uint8Array;
   /* interface addresses (0 = none) */
   ip!: number;
   mask!: number;
@@ -144,9 +144,9 @@ export class Net {
   ipId!: number;
   /** xorshift32 state (ISNs, ports, DHCP xid, DNS ids) */
   seed: number;
-  cnt = new Uint32Array(C_COUNT);
+  cnt!: Uint32Array;
   /** when netTick last ran its timer pass (ms) */
-  lastTick = -1e9;
+  lastTick!: number;
   /* ARP table */
   arpIp: Int32Array;
   arpMac: Uint8Array;
@@ -165,13 +165,29 @@ export class Net {
   dq: DnsQuery[];
   /** DNS answers dropped (malformed, or not matching a query: ID, source, question) */
   dnsDrop!: number;
-  hostname = '';
-  onLease: ((ip: number) => void) | null = null;
+  hostname!: string;
+  onLease!: ((ip: number) => void) | null;
   constructor(cfg: CompactConfig, mac: Uint8Array, clock: Clock, seed: number) {
-    this.ip = this.mask = this.gw = this.dns = this.ipId = this.dnsDrop = 0;
+    // created in the order the packet path reads them: Espruino finds an
+    // object's property by walking its list, so the hot ones go first
+    // (without TCP there are no control blocks: no code that reads them is built in)
+    if (FEATURE_TCP) {
+      this.tcb = new Float64Array(cfg.tcbs * TCB_FIELDS);
+      this.tbuf = new U8(cfg.tcbs * cfg.tcpBuf * 2);
+    }
+    this.rx = new U8(FRAME_MAX);
+    this.tx = new U8(FRAME_MAX);
     this.cfg = cfg;
+    this.cnt = new Uint32Array(C_COUNT);
+    this.out = null;
     this.clock = clock;
+    this.ip = 0;
+    this.mask = 0;
+    this.gw = 0;
+    this.lastTick = -1e9;
+    this.mac = new U8(6);
     this.mac.set(mac);
+    this.dns = this.ipId = this.dnsDrop = 0;
     this.seed = seed | 0 || 0x2545f491;
     this.arpIp = new I32(cfg.arpSize);
     this.arpMac = new U8(cfg.arpSize * 6);
@@ -181,19 +197,16 @@ export class Net {
     this.udpFrom = new I32(cfg.udpSocks);
     this.udpFromPort = new I32(cfg.udpSocks);
     this.udpData = new U8(cfg.udpSocks * cfg.udpBuf);
-    // without TCP there are none (no code that reads them is built in)
-    if (FEATURE_TCP) {
-      this.tcb = new Float64Array(cfg.tcbs * TCB_FIELDS);
-      this.tbuf = new U8(cfg.tcbs * cfg.tcpBuf * 2);
-    }
     this.dh = new Float64Array(FEATURE_DHCP ? DH_FIELDS : 0);
     this.dq = [];
+    this.hostname = '';
+    this.onLease = null;
     for (let i = 0; FEATURE_DNS && i < DNS_SLOTS; i++) this.dq.push({ qName: '', qState: 0, qAddr: 0, qId: 0, qPort: 0, qTries: 0, qDue: 0, qCb: null });
   }
 }
 
 /** Numbers per TCP control block (tcp.ts F_*); here so Net can size it. */
-export const TCB_FIELDS = 34;
+export const TCB_FIELDS = 35;
 /** Numbers of DHCP client state (dhcp.ts D_*). */
 export const DH_FIELDS = 12;
 

@@ -93,6 +93,8 @@ const F_RTX_DUE = 31;
 const F_RETRIES = 32;
 /** highest sequence sent (SND.NXT goes back to SND.UNA on a timeout; ACKs up to here are valid) */
 const F_SND_MAX = 33;
+/** the largest segment received (Linux's rcv_mss estimate): the delayed-ACK rule counts in these */
+const F_RCV_MSS = 34;
 
 /* F_FLAGS bits */
 /** handed to the application (connect, or accept of a passive one) */
@@ -355,10 +357,16 @@ function optMss(r: Uint8Array, o: number, end: number): number {
   return TCP_MSS_DEFAULT;
 }
 
-/** The segment size to send: the peer's MSS, at most ours and our buffer, at least TCP_MIN_MSS. */
+/**
+ * The segment size to send: the peer's MSS, at most ours and half our send
+ * ring, at least TCP_MIN_MSS. Half the ring: a full ring is then at least
+ * two segments in flight, so a receiver that ACKs every second segment
+ * (RFC 1122 §4.2.3.2; Linux, Windows, us) answers at once instead of after
+ * its delayed-ACK timer (uIP's uip-split; lwIP asks TCP_SND_BUF >= 2 * TCP_MSS).
+ */
 function sendMss(n: Net, peer: number): number {
   let m = peer < TCP_OUR_MSS ? peer : TCP_OUR_MSS;
-  if (m > n.cfg.tcpBuf) m = n.cfg.tcpBuf;
+  if (m > n.cfg.tcpBuf >>> 1) m = n.cfg.tcpBuf >>> 1;
   return m < TCP_MIN_MSS ? TCP_MIN_MSS : m;
 }
 
@@ -629,8 +637,10 @@ export function tcpInput(n: Net, off: number, len: number, src: number): void {
       c[b + F_RB_LEN] += k;
       c[b + F_RCV_NXT] = (c[b + F_RCV_NXT] + k) | 0;
       c[b + F_UNACKED] += k;
-      // RFC 1122 §4.2.3.2: ACK at least every second full segment; else within TCP_DELACK_MS
-      if (c[b + F_UNACKED] >= 2 * c[b + F_MSS] || k < dlen) c[b + F_FLAGS] |= FL_ACK_NOW;
+      // RFC 1122 §4.2.3.2: ACK at least every second full-sized segment (sized by the largest
+      // received so far, as Linux does); else within TCP_DELACK_MS
+      if (k > c[b + F_RCV_MSS]) c[b + F_RCV_MSS] = k;
+      if (c[b + F_UNACKED] >= 2 * c[b + F_RCV_MSS] || k < dlen) c[b + F_FLAGS] |= FL_ACK_NOW;
       else if (c[b + F_ACK_DUE] === 0) c[b + F_ACK_DUE] = now + TCP_DELACK_MS;
     }
     if (fin) {

@@ -229,4 +229,33 @@ describe('compact TCP against the general stack', () => {
     expect(tcpState(c.n, b)).toBe(TCP_LISTEN);
     expect(c.n.cnt[C_TCP_RST_TX]).toBe(0);
   });
+
+  it('a sender with a 1 KB ring and a receiver with a large one: no delayed-ACK stall per segment (MSS at most half the ring, ACK every second segment as received)', () => {
+    const sim = new Sim({ seed: 2 });
+    const A = new SimCompactHost(sim, 'a', { tcbs: 3, tcpBuf: 1024 });
+    const B = new SimCompactHost(sim, 'b', { tcbs: 2, tcpBuf: 2920 });
+    netSetIp(A.n, parseIpU('192.0.2.1') | 0, 0xffffff00 | 0, 0, 0);
+    netSetIp(B.n, parseIpU('192.0.2.2') | 0, 0xffffff00 | 0, 0, 0);
+    const L = tcpListen(B.n, 7);
+    const t = tcpConnect(A.n, parseIpU('192.0.2.2') | 0, 7);
+    let u = -1;
+    expect(sim.runUntil(() => (u = tcpAccept(B.n, L)) >= 0, 1000)).toBe(true);
+    const blk = new Uint8Array(1024);
+    const buf = new Uint8Array(4096);
+    let sent = 0;
+    let got = 0;
+    const t0 = sim.now();
+    // 32 KB: with one segment in flight and a 40 ms delayed ACK per segment this takes > 1 s
+    expect(sim.runUntil(() => {
+      while (sent < 32768) {
+        const w = tcpSend(A.n, t, blk, 0, Math.min(1024, 32768 - sent));
+        if (w <= 0) break;
+        sent += w;
+      }
+      let g;
+      while ((g = tcpRecv(B.n, u, buf, 4096)) > 0) got += g;
+      return got >= 32768;
+    }, 5000), sim.describe()).toBe(true);
+    expect(sim.now() - t0).toBeLessThan(300);
+  });
 });
