@@ -133,6 +133,9 @@ export class Net {
   clock: Clock;
   out!: FrameOut | null;
   mac!: Uint8Array;
+  /** the MAC's first four bytes and last two, as get32/get16 read them (the receive filter) */
+  macHi!: number;
+  macLo!: number;
   rx!: Uint8Array;
   tx!: Uint8Array;
   /* interface addresses (0 = none) */
@@ -177,6 +180,8 @@ export class Net {
     }
     this.rx = new U8(FRAME_MAX);
     this.tx = new U8(FRAME_MAX);
+    this.macHi = get32(mac, 0);
+    this.macLo = get16(mac, 4);
     this.cfg = cfg;
     this.cnt = new Uint32Array(C_COUNT);
     this.out = null;
@@ -520,11 +525,11 @@ export function netInput(n: Net, len: number): void {
   if (len < ETH_HLEN + ARP_LEN || len > FRAME_MAX) {
     return drop(n, C_RX_BAD);
   }
-  // to us or broadcast (multicast: not joined)
-  for (let i = 0; i < 6; i++) {
-    if (r[i] != ((r[0] & 1) == 0 ? n.mac[i] : 0xff)) {
-      return drop(n, C_RX_OTHER);
-    }
+  // to us or broadcast (multicast: not joined): two word compares, not a loop per byte
+  let hi = get32(r, ETH_DEST);
+  let lo = get16(r, ETH_DEST + 4);
+  if ((r[0] & 1) == 0 ? hi != n.macHi || lo != n.macLo : hi != -1 || lo != 0xffff) {
+    return drop(n, C_RX_OTHER);
   }
   let type = get16(r, ETH_PROTO);
   if (type == ETH_P_ARP) {
