@@ -10,33 +10,19 @@
  * the model (ERXRDPT always odd, TXRST before every transmission).
  */
 import { describe, it, expect } from 'vitest';
-import { Enc28j60Mock, WirePeer } from '../../drivers/enc28j60/mock';
+import { Enc28j60Mock } from '../../drivers/enc28j60/mock';
 import type { SpiBus } from '../../drivers/spi';
 import { MAMXFLL, MAMXFLH, RX_END, RX_START, OP_BFS, ECON1, ECON1_TXRTS } from '../../drivers/enc28j60/regs';
 import { ManualClock } from '../../src/core/clock';
-import { csumPartial, csumFinish } from '../../src/core/checksum';
 import { ETIMEDOUT, ENODEV } from '../../src/core/errno';
-import { Net, netCreate, netSetIp, C_ECHO, C_RX } from '../../src/compact/net';
+import { Net, netCreate, netSetIp, C_ECHO, C_RX, get16, get32, put16 } from '../../src/compact/net';
+import { MAC, PEER, OTHER, IP, PEER_IP, MASK, Wire, arpRequest, echoRequest, expectEchoReply } from './compact_util';
 import {
   Enc, encAttach, encInit, encPoll, encLinkUp,
   E_RX_BAD, E_RX_OVER, E_RX_RESET, E_TX_ERR, E_TX_STALL, E_TX_DROP, ENC_IDLE_CHECK_EVERY,
 } from '../../src/compact/enc28j60';
 
-const MAC = new Uint8Array([0x02, 0x73, 0x6c, 0xc0, 0x01, 0x00]);
-const PEER = new Uint8Array([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]);
-const OTHER = new Uint8Array([0x02, 0x99, 0x99, 0x99, 0x99, 0x99]);
-const IP = (192 << 24) | (0 << 16) | (2 << 8) | 10;
-const PEER_IP = (192 << 24) | (0 << 16) | (2 << 8) | 1;
-const MASK = -256;
 
-/** The other end of the cable: records what the chip transmits. */
-class Wire implements WirePeer {
-  frames: Uint8Array[] = [];
-  receiveFromWire(buf: Uint8Array, off: number, len: number): boolean {
-    this.frames.push(buf.slice(off, off + len));
-    return true;
-  }
-}
 
 interface Env {
   clock: ManualClock;
@@ -59,76 +45,9 @@ function setup(withIrq: boolean): Env {
   return { clock, chip, wire, n, e };
 }
 
-function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
-function get16(b: Uint8Array, o: number): number {
-  return (b[o] << 8) | b[o + 1];
-}
-function get32(b: Uint8Array, o: number): number {
-  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
-}
 
-/** ARP request from PEER for tip (broadcast). */
-function arpRequest(tip: number): Uint8Array {
-  const f = new Uint8Array(42);
-  f.fill(0xff, 0, 6);
-  f.set(PEER, 6);
-  put16(f, 12, 0x0806);
-  put16(f, 14, 1);
-  put16(f, 16, 0x0800);
-  put16(f, 18, 0x0604);
-  put16(f, 20, 1);
-  f.set(PEER, 22);
-  put32(f, 28, PEER_IP);
-  put32(f, 38, tip);
-  return f;
-}
 
-/** ICMP echo request from PEER to us with `data` payload bytes (seq in the header, payload (i + seq) & 0xff). */
-function echoRequest(seq: number, data: number): Uint8Array {
-  const f = new Uint8Array(14 + 20 + 8 + data);
-  f.set(MAC, 0);
-  f.set(PEER, 6);
-  put16(f, 12, 0x0800);
-  const ip = 14;
-  f[ip] = 0x45;
-  put16(f, ip + 2, 20 + 8 + data);
-  put16(f, ip + 4, seq);
-  f[ip + 8] = 64;
-  f[ip + 9] = 1;
-  put32(f, ip + 12, PEER_IP);
-  put32(f, ip + 16, IP);
-  put16(f, ip + 10, csumFinish(csumPartial(f, ip, 20, 0)));
-  const ic = 34;
-  f[ic] = 8;
-  put16(f, ic + 4, 0x1234);
-  put16(f, ic + 6, seq);
-  for (let i = 0; i < data; i++) f[ic + 8 + i] = (i + seq) & 0xff;
-  put16(f, ic + 2, csumFinish(csumPartial(f, ic, 8 + data, 0)));
-  return f;
-}
 
-/** Check that w is the echo reply to echoRequest(seq, data). */
-function expectEchoReply(w: Uint8Array, seq: number, data: number): void {
-  expect(Array.from(w.subarray(0, 6))).toEqual(Array.from(PEER));
-  expect(Array.from(w.subarray(6, 12))).toEqual(Array.from(MAC));
-  expect(get16(w, 12)).toBe(0x0800);
-  expect(csumFinish(csumPartial(w, 14, 20, 0))).toBe(0);
-  expect(get32(w, 14 + 12)).toBe(IP);
-  expect(get32(w, 14 + 16)).toBe(PEER_IP);
-  expect(w[34]).toBe(0);
-  expect(get16(w, 34 + 6)).toBe(seq);
-  expect(csumFinish(csumPartial(w, 34, 8 + data, 0))).toBe(0);
-  for (let i = 0; i < data; i++) if (w[42 + i] !== ((i + seq) & 0xff)) throw new Error('payload byte ' + i);
-}
 
 function inject(env: Env, f: Uint8Array): boolean {
   return env.chip.receiveFromWire(f, 0, f.length);
