@@ -36,6 +36,7 @@
  */
 import type { Clock } from '../core/clock';
 import { FEATURE_TCP, FEATURE_DHCP, FEATURE_DNS, RUNTIME_ESPRUINO } from '../features';
+import { copyBytes as copy } from '../core/bytes';
 import {
   IP_VERIHL, IP_TOTLEN, IP_ID, IP_TTL, IP_FRAGOFF, IP_PROTO, IP_CSUM, IP_SADDR, IP_DADDR, IP_HLEN, IP_MF, IP_OFFSET,
   IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP,
@@ -274,12 +275,12 @@ export function rand(n: Net): number {
   return n.seed;
 }
 
-/** Copy len bytes src[soff..] → dst[doff..] (one native copy). */
-export function copy(dst: Uint8Array, doff: number, src: Uint8Array, soff: number, len: number): void {
-  // Espruino: one native copy (the view is freed on return); Node and Lua: a loop, nothing allocated
-  if (RUNTIME_ESPRUINO) dst.set(src.subarray(soff, soff + len), doff);
-  else for (let i = 0; i < len; i++) dst[doff + i] = src[soff + i];
-}
+/**
+ * Copy len bytes src[soff..] → dst[doff..]: the project's copyBytes
+ * (src/core/bytes.ts: one native set() on Espruino, a loop allocating
+ * nothing on Node and Lua), by the short name the compact files use.
+ */
+export { copy };
 
 /** Big-endian reads and writes (the only byte-order code in the compact stack). */
 export function get16(b: Uint8Array, o: number): number {
