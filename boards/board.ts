@@ -86,6 +86,11 @@ export interface Board {
 export interface CompactBoard {
   profile: 'full' | 'tiny';
   config: Partial<CompactConfig>;
+  /**
+   * Why the bundle has no setup() (src/compact/setup.ts, ~3.6 KB): absent,
+   * it has. Programs for such a board use the lower API (src/compact/board.ts).
+   */
+  noSetup?: string;
 }
 
 /** Per-board compile-time features (src/features.ts); absent = on. */
