@@ -38,7 +38,6 @@ import type { SpiBus, IrqLine } from '../../drivers/spi';
 import { RUNTIME_ESPRUINO } from '../features';
 
 /* Espruino built-ins (docs/API.md says how a mock replaces them in tests) */
-declare function require(m: string): { create(o: unknown): void };
 declare function digitalWrite(p: unknown, v: number): void;
 declare function setWatch(f: () => void, p: unknown, o: { edge: string; repeat: boolean }): number;
 declare function clearWatch(id: number): void;
@@ -270,7 +269,8 @@ class Eth implements EthApi {
     if (d === null) return this.done(new Error('setup: no ' + this.ch.chip + ' on SPI'));
     this.dev = d;
     this.linkWas = this.ch.linkUp(d);
-    require('NetworkJS').create(networkJsCompact(n));
+    // through global: Espruino's require; in Node tests a fake one (a bundler's own require shadows the name)
+    (global.require as (m: string) => { create(o: unknown): void })('NetworkJS').create(networkJsCompact(n));
     let me = this;
     let f = function (): void {
       me.poll();
