@@ -5,6 +5,8 @@
  *   slabnet bench   benchmarks (npm run bench [-- --json])
  *   slabnet budget  flash and JsVars per board, measured in Espruino's
  *                   interpreter (npm run budget; scripts/budget.js)
+ *   slabnet flash   a board's bundle (and a program) into its Storage with
+ *                   the espruino CLI (npm run flash; src/cli/flash.ts)
  */
 export async function main(argv: string[]): Promise<number> {
   const cmd = argv.length > 0 ? argv[0] : 'help';
@@ -30,6 +32,10 @@ export async function main(argv: string[]): Promise<number> {
       const r = spawnSync(process.execPath, [script, ...rest], { stdio: 'inherit' });
       return r.status === null ? 1 : r.status;
     }
+    case 'flash': {
+      const m = await import('./flash');
+      return m.runFlash(rest);
+    }
     default:
       process.stdout.write(
         'usage: slabnet <command>\n' +
@@ -38,7 +44,10 @@ export async function main(argv: string[]): Promise<number> {
           '                            run one stack whose Ethernet frames travel over UDP\n' +
           '  bench [--json]            run the benchmarks\n' +
           '  budget [--board ID] [--json] [--measure]\n' +
-          '                            flash and JsVars per board, measured in its Espruino build\n',
+          '                            flash and JsVars per board, measured in its Espruino build\n' +
+          '  flash --board ID [--port PORT] [--app FILE] [--out DIR] [--dry-run] [--no-run]\n' +
+          '                            the board\'s bundle (Storage "slabnet") and FILE (boot code) onto a board\n' +
+          '                            with the espruino CLI; without --port: writes the files, prints the command\n',
       );
       return cmd === 'help' || cmd === '--help' ? 0 : 2;
   }
