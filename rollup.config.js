@@ -171,6 +171,9 @@ export function compactEntrySource(board, exportName, values) {
   ];
   if (board.chip === 'enc28j60') lines.push(`export { encAttach, encPoll, encLinkUp } from ${f('src/compact/enc28j60.ts')};`);
   if (board.chip === 'w5500') lines.push(`export { w5500Attach, w5500Poll, w5500LinkUp } from ${f('src/compact/w5500.ts')};`);
+  if (values.FEATURE_TCP) lines.push(`export { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState } from ${f('src/compact/tcp.ts')};`);
+  if (values.FEATURE_DHCP) lines.push(`export { dhcpStart, dhcpRelease } from ${f('src/compact/dhcp.ts')};`);
+  if (values.FEATURE_DNS) lines.push(`export { dnsLookup } from ${f('src/compact/dns.ts')};`);
   // setup(opts, cb) (src/compact/setup.ts) with this board and its chip's driver
   if (board.compact.noSetup !== undefined) return lines.join('\n') + '\n';
   const drv = board.chip === 'enc28j60' ? ['enc', 'src/compact/enc28j60.ts', 'ENC_CNT_NAMES'] : ['w5500', 'src/compact/w5500.ts', 'W5500_CNT_NAMES'];
@@ -181,9 +184,6 @@ export function compactEntrySource(board, exportName, values) {
     '/** setup(opts, callback): the one-call start (docs/API.md) */',
     'export function setup(o, cb) { return setupFor(B, CHIP, o, cb); }',
   );
-  if (values.FEATURE_TCP) lines.push(`export { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState } from ${f('src/compact/tcp.ts')};`);
-  if (values.FEATURE_DHCP) lines.push(`export { dhcpStart, dhcpRelease } from ${f('src/compact/dhcp.ts')};`);
-  if (values.FEATURE_DNS) lines.push(`export { dnsLookup } from ${f('src/compact/dns.ts')};`);
   return lines.join('\n') + '\n';
 }
 
