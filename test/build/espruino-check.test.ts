@@ -838,6 +838,11 @@ describe('npm run build', () => {
       expect(orig[k], k).toBeUndefined();
     }
     for (const m of [pico, wifi, orig]) for (const k of ['networkJsCompact', 'dhcpStart', 'dnsLookup', 'compactStack']) expect(typeof m[k], k).toBe('function');
+    // setup(opts, cb) (src/compact/setup.ts) where the board has room for it (boards/*.ts compact.noSetup)
+    expect(typeof pico.setup).toBe('function');
+    expect(typeof wifi.setup).toBe('function');
+    expect(orig.setup).toBeUndefined();
+    expect(typeof orig.BOARD.compact.noSetup).toBe('string');
     // build-only board fields stay out of a board bundle (rollup.config.js boardDataPlugin): its
     // features are compiled in, its notes are for the build and the budget; a compact bundle
     // keeps its board's compact part (profile, config) and drops the general stack's config
