@@ -147,6 +147,17 @@ export function boardEntrySource(board, exportName, values) {
     lines.push(`export { UdpEchoService, ECHO_PORT } from ${f('src/apps/echo.ts')};`);
     lines.push(`export { UdpDiscardService, DISCARD_PORT } from ${f('src/apps/discard.ts')};`);
   }
+  // setup(opts, cb) (src/setup_general.ts, the contract of src/compact/setup.ts) with this board and its chip's driver
+  const sd = { w5500: ['attachW5500', 'W5500_STAT_NAMES'], enc28j60: ['attachEnc28j60', 'ENC28J60_STAT_NAMES'] }[board.chip];
+  if (values.FEATURE_DHCP && values.FEATURE_TCP && sd !== undefined && existsSync(join(ROOT, driver))) {
+    lines.push(
+      `import { setupGeneralFor, ${sd[1]} as sN } from ${f('src/setup_general.ts')};`,
+      `import { ${sd[0]} as sA } from ${f(driver)};`,
+      `const SETUP_CHIP = { chip: ${JSON.stringify(board.chip)}, attach: sA, statNames: sN };`,
+      '/** setup(opts, callback): the one-call start (docs/API.md) */',
+      'export function setup(o, cb) { return setupGeneralFor(B, SETUP_CHIP, o, cb); }',
+    );
+  }
   return lines.join('\n') + '\n';
 }
 
