@@ -10,7 +10,10 @@
  *                 (chip models + scenario for `npm run test:espruino`)
  *        selftest src/testkit/selftest.ts → dist/selftest.js (generic +
  *                 scenario through two ENC28J60 models; needs no wiring)
- *                 — both test bundles keep every property name
+ *        hwmock   src/testkit/hwmock.ts → dist/espruino/hwmock.min.js (a
+ *                 board's SPI bus, pins and chip model inside the
+ *                 interpreter, for examples/: scripts/test-examples.js)
+ *                 — the test bundles keep every property name
  *        <board>  a generated entry over src/espruino_board.ts with that
  *                 board, its chip driver (drivers/<chip>/driver.ts when
  *                 present) and its compile-time features (boards/*.ts
@@ -125,6 +128,7 @@ function check(file, code) {
 const TEST_BUNDLES = [
   ['src/testkit/espruino_testkit.ts', 'dist/espruino/testkit.min.js', 'test kit: chip models + scenario (npm run test:espruino)'],
   ['src/testkit/selftest.ts', 'dist/selftest.js', 'selftest: two stacks through two ENC28J60 models, no wiring'],
+  ['src/testkit/hwmock.ts', 'dist/espruino/hwmock.min.js', 'hardware mock: a board\'s SPI, pins and chip model for examples/ (npm run test:examples)'],
 ];
 
 /* ---------------- step 4: the bundles without one client ---------------- */
