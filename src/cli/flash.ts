@@ -4,7 +4,7 @@
  * (npm package `espruino`, a devDependency), fully offline (Node only).
  *
  *   slabnet flash --board ID [--port PORT] [--app FILE] [--out DIR]
- *                 [--dry-run] [--no-run] [--timeout SECONDS]
+ *                 [--baud N] [--dry-run] [--no-run] [--timeout SECONDS]
  *   (also: npm run flash -- --board ID ...)
  *
  * What it uploads:
@@ -31,7 +31,9 @@
  *
  * PORT is passed to the CLI as it is: a serial device (/dev/ttyACM0) or
  * tcp://HOST:PORT (an Espruino's telnet console, e.g. the Linux build's
- * `espruino --telnet`). Offline options always passed: --no-ble, --config
+ * `espruino --telnet`). --baud N is the CLI's `-b N`, for a board behind a
+ * USB-serial bridge (an ESP32 at 115200; the CLI's default is 9600; USB
+ * boards such as the Pico ignore it). Offline options always passed: --no-ble, --config
  * BOARD_JSON_URL= (no board JSON from espruino.com; the CLI then prints a
  * harmless ENOENT for /LINUX.json or /<BOARD>.json), MODULE_URL= (no module
  * downloads), COMPILATION=false (no online compiler), and
@@ -68,22 +70,25 @@ export interface FlashOptions {
   run: boolean;
   /** seconds the CLI may take; null = from the bytes to send */
   timeoutS: number | null;
+  /** serial baud rate (the CLI's -b); null = the CLI's default */
+  baud: number | null;
 }
 
 export const FLASH_USAGE =
-  'usage: slabnet flash --board ID [--port PORT] [--app FILE] [--out DIR] [--dry-run] [--no-run] [--timeout SECONDS]\n' +
+  'usage: slabnet flash --board ID [--port PORT] [--app FILE] [--out DIR] [--baud N] [--dry-run] [--no-run] [--timeout SECONDS]\n' +
   '  --board ID      the board whose bundle dist/espruino/ID.min.js goes to Storage as "slabnet"\n' +
   '  --port PORT     serial device (/dev/ttyACM0) or tcp://HOST:PORT; without it the upload files\n' +
   '                  are written and the espruino command is printed, nothing is sent\n' +
   '  --app FILE      your program, saved as the boot code (Storage ".bootcde") so it survives a reset\n' +
   '  --out DIR       upload folder (default dist/flash/ID/)\n' +
+  '  --baud N        serial baud rate (e.g. 115200 for an ESP32 on a USB-serial bridge; default the CLI\'s 9600)\n' +
   '  --dry-run       write the files and print the command, even with --port\n' +
   '  --no-run        do not restart into the program after the upload (it runs at the next reset)\n' +
   '  --timeout S     give up on the upload after S seconds (default: 60 + 2 ms per byte)\n';
 
 /** Parses the flags after `flash`; returns the options or an error message. */
 export function parseFlashArgs(argv: string[]): FlashOptions | string {
-  const o: FlashOptions = { board: '', port: null, app: null, out: null, dryRun: false, run: true, timeoutS: null };
+  const o: FlashOptions = { board: '', port: null, app: null, out: null, dryRun: false, run: true, timeoutS: null, baud: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     let key = a;
@@ -104,6 +109,7 @@ export function parseFlashArgs(argv: string[]): FlashOptions | string {
       case '--port':
       case '--app':
       case '--out':
+      case '--baud':
       case '--timeout': {
         const v = need();
         if (v === null || v === '') return `${key} needs a value`;
@@ -111,7 +117,10 @@ export function parseFlashArgs(argv: string[]): FlashOptions | string {
         else if (key === '--port') o.port = v;
         else if (key === '--app') o.app = v;
         else if (key === '--out') o.out = v;
-        else {
+        else if (key === '--baud') {
+          if (!/^[1-9][0-9]*$/.test(v)) return `--baud wants a whole number, not '${v}'`;
+          o.baud = Number(v);
+        } else {
           const n = Number(v);
           if (!/^[0-9]+(\.[0-9]+)?$/.test(v) || !(n > 0)) return `--timeout wants a number of seconds > 0, not '${v}'`;
           o.timeoutS = n;
@@ -190,11 +199,12 @@ export function verifyExpr(names: string[], eraseVarimg: boolean, run: boolean):
   );
 }
 
-/** The espruino CLI's arguments for the given port and files. */
-export function espruinoArgs(port: string, files: { storage: string; path: string }[], expr: string): string[] {
+/** The espruino CLI's arguments for the given port and files (and baud rate, when not null). */
+export function espruinoArgs(port: string, files: { storage: string; path: string }[], expr: string, baud: number | null = null): string[] {
   const a = [
     '--no-ble',
     '-p', port,
+    ...(baud !== null ? ['-b', String(baud)] : []),
     '--config', 'BOARD_JSON_URL=',
     '--config', 'MODULE_URL=',
     '--config', 'COMPILATION=false',
@@ -244,7 +254,7 @@ export function planFlash(o: FlashOptions, root: string = ROOT, cwd: string = pr
   // the CLI splits --storage NAME:FILE at the first ':'
   for (const n of named) if (n.path.indexOf(':') >= 0) throw new FlashError(`the upload folder's path may not contain ':' (${n.path}); choose another --out`);
   const expr = verifyExpr(files.map((f) => f.storage), app !== null, app !== null && o.run);
-  const args = espruinoArgs(o.port !== null ? o.port : 'PORT', named, expr);
+  const args = espruinoArgs(o.port !== null ? o.port : 'PORT', named, expr, o.baud);
   const command = ['npx', 'espruino', ...args].map(shellQuote).join(' ');
   const bytes = files.reduce((s, f) => s + f.bytes, 0);
   const timeoutMs = Math.round((o.timeoutS !== null ? o.timeoutS : 60 + bytes * 0.002) * 1000);

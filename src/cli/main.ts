@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
           '  bench [--json]            run the benchmarks\n' +
           '  budget [--board ID] [--json] [--measure]\n' +
           '                            flash and JsVars per board, measured in its Espruino build\n' +
-          '  flash --board ID [--port PORT] [--app FILE] [--out DIR] [--dry-run] [--no-run]\n' +
+          '  flash --board ID [--port PORT] [--app FILE] [--out DIR] [--baud N] [--dry-run] [--no-run]\n' +
           '                            the board\'s bundle (Storage "slabnet") and FILE (boot code) onto a board\n' +
           '                            with the espruino CLI; without --port: writes the files, prints the command\n',
       );

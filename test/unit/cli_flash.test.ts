@@ -67,9 +67,9 @@ async function run(argv: string[], r: string): Promise<{ code: number; out: stri
 
 describe('parseFlashArgs', () => {
   it('reads every flag, in both spellings', () => {
-    expect(parseFlashArgs(['--board', BOARD])).toEqual({ board: BOARD, port: null, app: null, out: null, dryRun: false, run: true, timeoutS: null });
-    expect(parseFlashArgs(['--board=x', '--port=/dev/ttyACM0', '--app', 'a.js', '--out', 'o', '--dry-run', '--no-run', '--timeout', '90'])).toEqual({
-      board: 'x', port: '/dev/ttyACM0', app: 'a.js', out: 'o', dryRun: true, run: false, timeoutS: 90,
+    expect(parseFlashArgs(['--board', BOARD])).toEqual({ board: BOARD, port: null, app: null, out: null, dryRun: false, run: true, timeoutS: null, baud: null });
+    expect(parseFlashArgs(['--board=x', '--port=/dev/ttyACM0', '--app', 'a.js', '--out', 'o', '--dry-run', '--no-run', '--timeout', '90', '--baud', '115200'])).toEqual({
+      board: 'x', port: '/dev/ttyACM0', app: 'a.js', out: 'o', dryRun: true, run: false, timeoutS: 90, baud: 115200,
     });
     expect(opts(parseFlashArgs(['--port', 'tcp://127.0.0.1:2323', '--board', 'b'])).port).toBe('tcp://127.0.0.1:2323');
   });
@@ -84,6 +84,7 @@ describe('parseFlashArgs', () => {
     expect(parseFlashArgs(['--board', 'b', '--dry-run=1'])).toBe('--dry-run takes no value');
     expect(parseFlashArgs(['--board', 'b', '--timeout', '0'])).toMatch(/^--timeout wants a number/);
     expect(parseFlashArgs(['--board', 'b', '--timeout', '5s'])).toMatch(/^--timeout wants a number/);
+    expect(parseFlashArgs(['--board', 'b', '--baud', '9600.5'])).toBe("--baud wants a whole number, not '9600.5'");
   });
 });
 
@@ -123,6 +124,11 @@ describe('the plan', () => {
     expect(e).not.toContain('.varimg');
     expect(e).not.toContain('load()');
     expect(p.timeoutMs).toBe(7000);
+  });
+  it('--baud goes to the CLI as -b, right after the port', () => {
+    const p = planFlash(opts(parseFlashArgs(['--board', BOARD, '--port', '/dev/ttyUSB0', '--baud', '115200'])), root, tmp);
+    expect(p.args.slice(0, 5)).toEqual(['--no-ble', '-p', '/dev/ttyUSB0', '-b', '115200']);
+    expect(p.command).toContain(' -p /dev/ttyUSB0 -b 115200 --config ');
   });
   it('--no-run keeps the .varimg erase but not the restart', () => {
     const p = planFlash(opts(parseFlashArgs(['--board', BOARD, '--app', 'app.js', '--no-run'])), root, tmp);
