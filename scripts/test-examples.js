@@ -268,8 +268,9 @@ const CHECKS = {
     const url = await ctx.waitOut(/GET (http:\/\/www\.lan\/bytes\/(\d+))/, T);
     const m = await ctx.waitOut(/status (\d+), (\d+) bytes/, T);
     if (m[1] !== '200' || m[2] !== url[2]) throw new Error(`${url[1]}: status ${m[1]}, ${m[2]} bytes (want 200, ${url[2]})`);
-    if (ctx.peer.dns.stats === undefined || ctx.peer.leases().length === 0) throw new Error('no DHCP lease seen at the peer');
-    return `DHCP lease ${ctx.peer.leases()[0]}; www.lan by DNS; the board printed status 200 and ${m[2]} bytes for ${url[1]}`;
+    if (ctx.peer.leases().length === 0) throw new Error('no DHCP lease seen at the peer');
+    if (ctx.peer.dns.answered < 1 || ctx.peer.http.requests < 1) throw new Error(`the peer answered ${ctx.peer.dns.answered} DNS queries and ${ctx.peer.http.requests} HTTP requests`);
+    return `DHCP lease ${ctx.peer.leases()[0]}; www.lan by the lease's DNS server (${ctx.peer.dns.answered} answer); the board printed status 200 and ${m[2]} bytes for ${url[1]}`;
   },
   'udp-sensor': async (ctx) => {
     await ctx.peer.waitFor(() => ctx.peer.udp.length >= 2, T, '2 datagrams on UDP port 5555');
