@@ -141,40 +141,37 @@ export function hw(v: unknown): unknown {
   return p;
 }
 
-/** The bus and pins setup() drives (null: not wired). */
-export class SetupPins {
-  constructor(
-    readonly spi: EspruinoSpi & { setup(o: object): void },
-    readonly cs: unknown,
-    readonly irq: unknown,
-    readonly rst: unknown,
-  ) {}
+/** What setupHw starts once the chip has woken: the Eth object of either stack. */
+export interface SetupStart {
+  /** attach the chip on spi with chip select cs and interrupt irq (null: not wired); o: setup()'s options */
+  start(spi: EspruinoSpi, cs: unknown, irq: unknown, o: SetupOptions): void;
 }
 
-/** The chip option checked and the bus and pins resolved (opts, else board b's): throws on a bad one. */
-export function setupPins(b: Board, chip: string, o: SetupOptions): SetupPins {
+/**
+ * The chip option checked and the bus and pins resolved (opts, else board
+ * b's): throws on a bad one before touching anything. Then spi.setup with
+ * the pins, CS idle high, the RESET pulse (when wired), and
+ * eth.start(spi, cs, int, o) once the chip has woken.
+ */
+export function setupHw(b: Board, chip: string, o: SetupOptions, eth: SetupStart): void {
   if (o.chip !== undefined && o.chip !== chip) throw new Error('setup: chip is ' + chip);
-  return new SetupPins(
-    hw(o.spi !== undefined ? o.spi : b.spi!.bus) as EspruinoSpi & { setup(o: object): void },
-    hw(o.cs !== undefined ? o.cs : b.csPin),
-    hw(o.int !== undefined ? o.int : b.intPin),
-    hw(o.reset !== undefined ? o.reset : b.resetPin),
-  );
-}
-
-/** spi.setup with the pins (opts, else board b's), CS idle high, the RESET pulse; then go() once the chip has woken. */
-export function setupPower(b: Board, p: SetupPins, o: SetupOptions, go: () => void): void {
   let w = b.spi!;
-  p.spi.setup({ sck: hw(o.sck || w.sck), miso: hw(o.miso || w.miso), mosi: hw(o.mosi || w.mosi), baud: o.baud || w.baud, mode: 0 });
-  digitalWrite(p.cs, 1);
-  let rst = p.rst;
+  let spi = hw(o.spi !== undefined ? o.spi : w.bus) as EspruinoSpi & { setup(o: object): void };
+  let cs = hw(o.cs !== undefined ? o.cs : b.csPin);
+  let irq = hw(o.int !== undefined ? o.int : b.intPin);
+  let rst = hw(o.reset !== undefined ? o.reset : b.resetPin);
+  let f = function (): void {
+    eth.start(spi, cs, irq, o);
+  };
+  spi.setup({ sck: hw(o.sck || w.sck), miso: hw(o.miso || w.miso), mosi: hw(o.mosi || w.mosi), baud: o.baud || w.baud, mode: 0 });
+  digitalWrite(cs, 1);
   if (rst !== null) {
     digitalWrite(rst, 0);
     setTimeout(function () {
       digitalWrite(rst, 1);
-      setTimeout(go, RESET_WAIT_MS);
+      setTimeout(f, RESET_WAIT_MS);
     }, 2);
-  } else setTimeout(go, 1);
+  } else setTimeout(f, 1);
 }
 
 /** Make obj Espruino's network (require("NetworkJS").create). */

@@ -47,11 +47,11 @@ import {
 } from './apps/dhcp_client';
 import { DnsResolver } from './apps/dns_resolver';
 import { networkJs } from './socket/networkjs';
-import { espruinoSpiBus, espruinoIrqLine } from '../drivers/espruino/spi';
+import { espruinoSpiBus, espruinoIrqLine, EspruinoSpi } from '../drivers/espruino/spi';
 import { FEATURE_DNS } from './features';
 import {
-  SetupOptions, IpInfo, EthApi, SetupCallback, SetupPins, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupPins,
-  setupPower, setupNetworkJs, setupEvents,
+  SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupHw, setupNetworkJs,
+  setupEvents,
 } from './setup_common';
 
 export type { SetupOptions, IpInfo, EthApi };
@@ -239,11 +239,11 @@ class GeneralEth implements EthApi, DhcpEventHandler {
   }
 
   /** After the reset: the chip, the device up, the resolver, NetworkJS, the timers, the address. */
-  start(p: SetupPins, o: SetupOptions): void {
+  start(spi: EspruinoSpi, cs: unknown, irq: unknown, o: SetupOptions): void {
     let st = this.net;
     let ifi = -1;
     try {
-      ifi = this.drv.attach(st, espruinoSpiBus(p.spi, p.cs), p.irq !== null ? espruinoIrqLine(p.irq) : null, this.mac, 'eth0');
+      ifi = this.drv.attach(st, espruinoSpiBus(spi, cs), irq !== null ? espruinoIrqLine(irq) : null, this.mac, 'eth0');
     } catch (e) {
       ifi = -1;
     }
@@ -261,7 +261,7 @@ class GeneralEth implements EthApi, DhcpEventHandler {
     let f = function (): void {
       me.poll();
     };
-    if (p.irq !== null) this.watch = setWatch(f, p.irq, { edge: 'falling', repeat: true });
+    if (irq !== null) this.watch = setWatch(f, irq, { edge: 'falling', repeat: true });
     this.timer = setInterval(f, o.pollMs || POLL_MS);
     this.setIP(o);
   }
@@ -276,13 +276,10 @@ setupEvents(GeneralEth.prototype);
  */
 export function setupGeneralFor(b: Board, drv: SetupDriver, opts: SetupOptions | undefined, cb?: SetupCallback): EthApi {
   let o = opts || {};
-  let p = setupPins(b, drv.chip, o);
   let mac = new Uint8Array(macOf(o.mac));
   if (o.ip !== undefined && maskToPrefix(staticOf(o, parseIp)[1]) < 0) throw new Error('setup: bad subnet ' + o.subnet);
   let st = createStackFor(b, null, null, undefined)!;
   let eth = new GeneralEth(st, drv, mac, o.hostname || 'slabnet', cb || null, o.timeout || 30000);
-  setupPower(b, p, o, function (): void {
-    eth.start(p, o);
-  });
+  setupHw(b, drv.chip, o, eth);
   return eth;
 }

@@ -39,8 +39,8 @@ import { dhcpStart, dhcpRelease } from './dhcp';
 import { espruinoSpiBus, espruinoIrqLine, EspruinoSpi } from '../../drivers/espruino/spi';
 import type { SpiBus, IrqLine } from '../../drivers/spi';
 import {
-  SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupPins, setupPower,
-  setupNetworkJs, setupEvents,
+  SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupHw, setupNetworkJs,
+  setupEvents,
 } from '../setup_common';
 
 export type { SetupOptions, IpInfo, EthApi };
@@ -187,13 +187,10 @@ setupEvents(Eth.prototype);
  */
 export function setupFor(b: Board, ch: SetupChip, opts: SetupOptions | undefined, cb?: SetupCallback): EthApi {
   let o = opts || {};
-  let p = setupPins(b, ch.chip, o);
   let n = compactStackFor(b, null, macOf(o.mac));
   n.hostname = o.hostname || 'slabnet';
   if (o.ip !== undefined) staticOf(o, ipQuad); // a bad address fails here, not after the reset
   let eth = new Eth(n, ch, cb || null, o.timeout || 30000);
-  setupPower(b, p, o, function (): void {
-    eth.start(p.spi, p.cs, p.irq, o);
-  });
+  setupHw(b, ch.chip, o, eth);
   return eth;
 }
