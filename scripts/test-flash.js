@@ -8,19 +8,27 @@
  *      (`espruino --telnet`, 127.0.0.1:2323 — fixed port, one client at a
  *      time: the test fails at once if something already listens there);
  *   2. `node bin/slabnet.js flash --board espruino-pico-enc28j60
- *      --port tcp://127.0.0.1:2323 --app APP` uploads the board's bundle
- *      (Storage `slabnet`) and APP (Storage `.bootcde`) with the espruino
- *      CLI, offline; the command must exit 0 with its `ok` line (the board's
- *      own read-back of both files matched);
+ *      --port tcp://127.0.0.1:2323 --app examples/hello-server.js` uploads
+ *      the board's bundle (Storage `slabnet`) and the program (Storage
+ *      `.bootcde`) with the espruino CLI, offline; the command must exit 0
+ *      with its `ok` line (the board's own read-back of both files matched);
  *   3. the interpreter is killed (SIGKILL: interactive mode ignores SIGTERM);
  *   4. Storage is read back by a file run in that folder (`espruino
  *      dump.js`: a file run does not run `.bootcde`): `slabnet` must be byte
- *      for byte the bundle, `.bootcde` the app;
- *   5. the stock interpreter is started again in that folder with NO file
- *      argument and stdin a pipe nothing is ever written to: the saved boot
- *      code must run by itself, and the app must work over slabnet;
+ *      for byte the bundle, `.bootcde` the program; then another file run
+ *      adds the board's hardware (scripts/test-examples.js writeStorage):
+ *      Storage `hwmock` (dist/espruino/hwmock.min.js, src/testkit/hwmock.ts:
+ *      the Pico's SPI2, pins and INT watch over a register-level ENC28J60
+ *      model, its cable a file per frame in ./wire) and `.boot0`, the line
+ *      that installs it;
+ *   5. a fresh simulated LAN (src/testkit/lan_peer.ts in this process: DHCP
+ *      server, HTTP client) on ./wire, then the stock interpreter started
+ *      again in that folder with NO file argument and stdin a pipe nothing
+ *      is ever written to: the saved program must start by itself, lease an
+ *      address from the peer's DHCP server and serve the page the peer then
+ *      fetches ("Hello from slabnet at IP"), all over slabnet;
  *   6. the same with the Pico-sized build (espruino_v5100), from the very
- *      same ./espruino.flash.
+ *      same ./espruino.flash (the 64-bit and 32-bit builds share the format).
  *
  * What restarts the saved program on the Linux build (found with these
  * interpreters; the Linux build keeps Storage in ./espruino.flash of the
@@ -35,7 +43,7 @@
  *     JavaScript into `.boot0` + `.bootcde` in the running interpreter, as
  *     on a board.
  *
- * Output: one `ok ...` or `FAIL ... (reason)` line per check, timings;
+ * Output: one `ok ...` or `FAIL what: reason` line per check, timings;
  * exit 1 when a check fails, 2 when it cannot start (no interpreters, no
  * bundle: `npm run build`, port 2323 busy). Every wait is bounded.
  * ESPRUINO_DIR names the interpreters' folder (default
@@ -46,7 +54,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BOARD = 'espruino-pico-enc28j60';
@@ -56,6 +64,7 @@ const BOOT_MS = 60000;
 
 if (!process.env.ESPRUINO_DIR) process.env.ESPRUINO_DIR = resolve(root, '..', 'shared', 'espruino', 'bin');
 const { interpreterDir } = await import('./espruino-run.js');
+const { hwmockBoot, writeStorage, fetchPage } = await import('./test-examples.js');
 
 const started = new Set();
 let failures = 0;
@@ -135,27 +144,35 @@ const tail = (s, n = 1200) => s.replace(/\r/g, '').replace(/\x1b\[J/g, '').slice
 
 /* --------------------------------------------------------------- the app */
 
+/** The program flashed with the bundle (scripts/test-examples.js runs it, and the other examples, from a file). */
+const EXAMPLE = join(root, 'examples', 'hello-server.js');
+
 /**
- * The program flashed with the bundle, and how to tell it works in a
- * restarted interpreter: { file, check(interpreterName, dir, c) → Promise<string> ('' = ok, else why) }.
+ * The program at work in a restarted interpreter c: the simulated LAN
+ * (src/testkit/lan_peer.ts, started before c) on the mock's wire hands out
+ * a DHCP lease, the program prints its address, and the peer's GET / has
+ * examples/hello-server.js's greeting and that address (the check of
+ * scripts/test-examples.js, through its fetchPage). Returns '' when so,
+ * else why not.
  */
-function theApp(dir) {
-  const file = join(dir, 'app.js');
-  writeFileSync(
-    file,
-    '// test-flash.js: loads the flashed module from Storage and reports\n' +
-      'var m = require("slabnet");\n' +
-      'print("@@app " + (typeof m.setup) + " " + require("Storage").read("slabnet").length);\n',
-  );
-  return {
-    file,
-    name: 'a temporary app',
-    async check(c) {
-      const want = (o) => /@@app function \d+/.test(o);
-      if (!(await waitFor(c, want, BOOT_MS))) return `no '@@app function N' line from the boot code within ${BOOT_MS / 1000} s`;
-      return '';
-    },
+async function checkOverSlabnet(peer, c) {
+  const ctx = {
+    peer,
+    waitOut: (re, ms) =>
+      waitFor(c, (o) => re.test(o), ms).then((hit) => {
+        if (!hit) throw new Error(`${c.exited ? 'the interpreter exited' : `no output matching ${re} in ${ms} ms`}`);
+        return re.exec(c.out);
+      }),
   };
+  const t = Date.now();
+  try {
+    const { ip, page } = await fetchPage(ctx, BOOT_MS);
+    if (!page.includes('Hello from slabnet') || !page.includes(ip)) return `page of ${ip} lacks the greeting or the address: ${JSON.stringify(page.slice(0, 200))}`;
+    process.stdout.write(`     DHCP lease ${ip}, GET http://${ip}/ -> 200 ${JSON.stringify(page)} (${secs(t)} after the start)\n`);
+    return '';
+  } catch (e) {
+    return e.message;
+  }
 }
 
 /* ----------------------------------------------------------------- steps */
@@ -173,13 +190,29 @@ async function main() {
     process.stderr.write(`test:flash: no ${bundleFile}: run \`npm run build\` first\n`);
     return 2;
   }
+  const mockFile = join(root, 'dist', 'espruino', 'hwmock.min.js');
+  if (!existsSync(mockFile)) {
+    process.stderr.write(`test:flash: no ${mockFile} (the hardware mock, src/testkit/hwmock.ts): run \`npm run build\` first\n`);
+    return 2;
+  }
+  // the board's pins and the simulated LAN, from the TypeScript sources
+  const { register } = await import('tsx/esm/api');
+  const unregister = register();
+  const { findBoard } = await import(pathToFileURL(join(root, 'boards', 'index.ts')).href);
+  const { LanPeer, wireDirs } = await import(pathToFileURL(join(root, 'src', 'testkit', 'lan_peer.ts')).href);
+  await unregister();
+  const boardInfo = findBoard(BOARD);
   if (await accepts(TELNET_PORT, 1000)) {
     process.stderr.write(`test:flash: something already listens on 127.0.0.1:${TELNET_PORT} (another \`espruino --telnet\`?); the telnet console's port is fixed: stop it first\n`);
     return 2;
   }
+  if (!existsSync(EXAMPLE)) {
+    process.stderr.write(`test:flash: ${EXAMPLE} is missing\n`);
+    return 2;
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'slabnet-flash-'));
   const bundle = readFileSync(bundleFile);
-  const app = theApp(tmp);
+  const app = { file: EXAMPLE, name: 'examples/hello-server.js' };
   process.stdout.write(`test:flash: ${BOARD} bundle (${bundle.length} bytes) and ${app.name} via telnet into ${tmp}/espruino.flash\n`);
 
   // 1. the "board": the stock interpreter's console on telnet
@@ -199,7 +232,7 @@ async function main() {
 
   // 2. slabnet flash, exactly as a user runs it
   t = Date.now();
-  const args = ['bin/slabnet.js', 'flash', '--board', BOARD, '--port', `tcp://127.0.0.1:${TELNET_PORT}`, '--app', app.file];
+  const args = ['bin/slabnet.js', 'flash', '--board', BOARD, '--port', `tcp://127.0.0.1:${TELNET_PORT}`, '--app', 'examples/hello-server.js'];
   const fl = start(process.execPath, args, root);
   const flashed = await waitFor(fl, () => false, FLASH_MS).then(() => fl.exited);
   if (!flashed) {
@@ -243,13 +276,32 @@ async function main() {
   const list = /@@list (\[.*\])/.exec(dump.out);
   if (list) process.stdout.write(`     Storage files: ${list[1]}\n`);
 
+  // the board's hardware for the restarts: Storage "hwmock" (the mock module) and ".boot0"
+  // (installs it: Espruino runs .boot0 before .bootcde at start-up), written by a file run
+  // (scripts/test-examples.js writeStorage; it reads each back by length)
+  t = Date.now();
+  try {
+    await writeStorage(tmp, 'espruino', null, hwmockBoot(boardInfo));
+  } catch (e) {
+    fail('hardware mock into Storage', e.message);
+    return 1;
+  }
+  ok(`hardware mock added for the restarts: Storage "hwmock" (dist/espruino/hwmock.min.js), ".boot0" = ${hwmockBoot(boardInfo)}`, t);
+
   // 5, 6. restart from Storage: no file argument, stdin never written
   for (const interp of ['espruino', 'espruino_v5100']) {
     t = Date.now();
+    // a fresh wire and LAN per restart
+    rmSync(join(tmp, 'wire'), { recursive: true, force: true });
+    const wire = wireDirs(tmp);
+    // the peer first: it makes the wire's folders, which the mock's FileWire uses at once
+    const peer = new LanPeer(wire.p2b, wire.b2p);
+    peer.start();
     const c = start(join(dir, interp), [], tmp);
-    const why = await app.check(c);
+    const why = await checkOverSlabnet(peer, c);
+    peer.stop();
     await stop(c);
-    if (why === '') ok(`${interp} restarted in that folder (no arguments) runs the flashed program: ${app.name} works`, t);
+    if (why === '') ok(`${interp} restarted in that folder (no arguments, stdin never written) runs the flashed program from Storage: lease + page over slabnet`, t);
     else fail(`${interp} restarted from Storage`, `${why}\n     | ${tail(c.out)}`);
   }
 
