@@ -4,6 +4,6 @@ var eth = require("slabnet").setup({}, function (err, info) {
   print("Serving http://" + info.ip + "/");
   require("http").createServer(function (req, res) {
     res.writeHead(200, { "Content-Type": "text/plain" });
-    res.end("Hello from slabnet at " + eth.getIP().ip + "\n");
+    res.end("Hello from slabnet on " + eth.getIP().ip + "\n");
   }).listen(80);
 });
