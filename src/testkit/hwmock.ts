@@ -38,6 +38,7 @@ declare const global: { [k: string]: any };
 declare function require(name: string): any;
 declare function setInterval(fn: () => void, ms: number): unknown;
 declare function setTimeout(fn: () => void, ms: number): unknown;
+declare function clearInterval(id: unknown): void;
 declare function getTime(): number;
 
 export interface HwMockOptions {
@@ -57,6 +58,8 @@ export interface HwMockOptions {
   pollMs?: number;
   /** W5500 model memory in KB (2, 4, 8, 16; default 16) */
   memKb?: number;
+  /** Espruino's fs or one like it (default require("fs"); Node tests pass their own) */
+  fs?: unknown;
 }
 
 /** A pin: its name and level; the methods of Espruino's Pin go through the overrides. */
@@ -90,13 +93,13 @@ function bytes(d: any): Uint8Array {
   return typeof d === 'number' ? new Uint8Array([d]) : typeof d === 'string' ? E.toUint8Array(d) : d instanceof Uint8Array ? d : new Uint8Array(d);
 }
 
-/** The hardware in place; returns { chip, wire, pins } (for tests: counters, frames sent/received). */
-export function install(o: HwMockOptions): { chip: Chip; wire: FileWire; pins: { [n: string]: MockPin } } {
+/** The hardware in place; returns { chip, wire, pins, stop } (for tests: counters, frames sent/received; stop ends the poll). */
+export function install(o: HwMockOptions): { chip: Chip; wire: FileWire; pins: { [n: string]: MockPin }; stop: () => void } {
   let chip: Chip;
   if (o.chip === 'w5500') chip = new W5500Mock(o.memKb);
   else chip = new Enc28j60Mock('hwmock');
   chip.nativeCopy = true;
-  let wire = new FileWire(require('fs'), chip, o.wire[0], o.wire[1]);
+  let wire = new FileWire(o.fs || require('fs'), chip, o.wire[0], o.wire[1]);
   chip.attachWire(wire);
   let pins: { [n: string]: MockPin } = {};
   for (let i = 0; i < o.pins.length; i++) global[o.pins[i]] = pins[o.pins[i]] = new MockPin(o.pins[i]);
@@ -179,9 +182,16 @@ export function install(o: HwMockOptions): { chip: Chip; wire: FileWire; pins: {
     let u = bytes(d);
     chip.transfer(u, 0, null, 0, u.length);
   };
-  setInterval(function () {
+  let iv = setInterval(function () {
     wire.poll();
     sample();
   }, o.pollMs || 5);
-  return { chip: chip, wire: wire, pins: pins };
+  return {
+    chip: chip,
+    wire: wire,
+    pins: pins,
+    stop: function (): void {
+      clearInterval(iv);
+    },
+  };
 }
