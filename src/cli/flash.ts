@@ -33,7 +33,10 @@
  * tcp://HOST:PORT (an Espruino's telnet console, e.g. the Linux build's
  * `espruino --telnet`). --baud N is the CLI's `-b N`, for a board behind a
  * USB-serial bridge (an ESP32 at 115200; the CLI's default is 9600; USB
- * boards such as the Pico ignore it). Offline options always passed: --no-ble, --config
+ * boards such as the Pico ignore it). The CLI opens only a serial port that
+ * its port list shows (`npx espruino --list`; serialport's list, which on
+ * Linux asks udevadm): a pseudo-terminal is not listed, so
+ * scripts/test-flash.js goes through telnet. Offline options always passed: --no-ble, --config
  * BOARD_JSON_URL= (no board JSON from espruino.com; the CLI then prints a
  * harmless ENOENT for /LINUX.json or /<BOARD>.json), MODULE_URL= (no module
  * downloads), COMPILATION=false (no online compiler), and
@@ -394,9 +397,12 @@ export async function runFlash(argv: string[], root: string = ROOT): Promise<num
       (o.app !== null ? (o.run ? '; the program restarts now and at every reset' : '; the program runs at the next reset') : ''));
     return 0;
   }
+  const notListed = /serial: Port "[^"]*" not found/.test(r.out);
   const why = r.timedOut
     ? `timed out after ${plan.timeoutMs / 1000} s (--timeout)`
-    : got.size === 0
+    : notListed
+      ? `the espruino CLI does not list ${o.port} among the serial ports (\`npx espruino --list\` shows them; on Linux the list comes from udevadm)`
+      : got.size === 0
       ? `the board did not answer (is it on ${o.port}? the espruino CLI exited with ${r.code})`
       : problem;
   process.stderr.write(`slabnet flash: FAILED: ${why}\n`);
