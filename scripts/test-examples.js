@@ -87,10 +87,13 @@ async function boardOf(id) {
   return b;
 }
 
-/** The .boot0 line that installs the hardware mock of board b, its cable in ./wire. */
-export function hwmockBoot(b) {
+/**
+ * The .boot0 line that installs the hardware mock of board b, its cable in
+ * ./wire; memMs > 0: the mock prints `@@mem USAGE TOTAL` that often (memPeak).
+ */
+export function hwmockBoot(b, memMs) {
   const pins = [b.spi.sck, b.spi.miso, b.spi.mosi, b.csPin, b.intPin, b.resetPin].filter((p) => typeof p === 'string' && p !== '');
-  const o = { chip: b.chip, spi: b.spi.bus, pins, cs: b.csPin, int: b.intPin, reset: b.resetPin || null, wire: ['wire/b2p', 'wire/p2b'] };
+  const o = { chip: b.chip, spi: b.spi.bus, pins, cs: b.csPin, int: b.intPin, reset: b.resetPin || null, wire: ['wire/b2p', 'wire/p2b'], memMs: memMs || 0 };
   return `require("hwmock").install(${JSON.stringify(o)});`;
 }
 
@@ -164,7 +167,9 @@ export async function runApp(o) {
     const bundleFile = join(ROOT, 'dist', 'espruino', `${b.id}.min.js`);
     if (o.bundle !== false && !existsSync(bundleFile)) throw new Error(`${bundleFile} is missing (npm run build)`);
     const mock = o.mock !== false;
-    await writeStorage(dir, interp, o.bundle !== false ? bundleFile : null, mock ? hwmockBoot(b) : null, o.bootFromStorage && o.app ? o.app : null);
+    // in a board-sized build, the JsVars in use are sampled (memPeak) while the program runs
+    const memMs = interp === 'espruino' ? 0 : 250;
+    await writeStorage(dir, interp, o.bundle !== false ? bundleFile : null, mock ? hwmockBoot(b, memMs) : null, o.bootFromStorage && o.app ? o.app : null);
     const w = pm.wireDirs(dir);
     if (mock) {
       peer = new pm.LanPeer(w.p2b, w.b2p);
@@ -218,6 +223,15 @@ export async function runApp(o) {
     if (own && !o.keep) rmSync(dir, { recursive: true, force: true });
     else if (own) process.stderr.write(`test:examples: kept ${dir}\n`);
   }
+}
+
+/** The highest `@@mem USAGE TOTAL` the mock printed: { usage, total } or null. */
+export function memPeak(out) {
+  let r = null;
+  const re = /@@mem (\d+) (\d+)/g;
+  let m;
+  while ((m = re.exec(out)) !== null) if (r === null || +m[1] > r.usage) r = { usage: +m[1], total: +m[2] };
+  return r;
 }
 
 /** The last lines of the interpreter's output, without its prompts and escapes. */
@@ -317,6 +331,8 @@ for (const n of ['hello-server', 'http-counters', 'http-client', 'udp-sensor', '
 // a program saved in Storage (.bootcde, as `slabnet flash` saves it) and run at start-up after .boot0
 RUNS.push(['hello-server', PICO, 'espruino_v5100', { bootFromStorage: true, label: 'hello-server(boot)' }]);
 RUNS.push(['hello-server', WIFI, 'espruino'], ['hello-server', WIFI, 'espruino_v8190'], ['selftest', WIFI, 'espruino', { mock: false, timeoutMs: 90000 }]);
+// the Original's bundle has no setup() and no TCP: the selftest alone (UDP), in its own size (2,756 JsVars)
+RUNS.push(['selftest', 'espruino-original-enc28j60', 'espruino_v2756', { mock: false, timeoutMs: 90000 }]);
 
 async function main() {
   const args = process.argv.slice(2);
@@ -345,7 +361,8 @@ async function main() {
       ? await runApp(Object.assign({ board, interp, app, keep, check: CHECKS[name] }, extra || {}))
       : { ok: false, error: `${app} is missing` };
     const label = extra && extra.label ? extra.label : name;
-    if (r.ok) process.stdout.write(`ok ${label} ${board} ${interp} ${r.what}\n`);
+    const mem = r.ok ? memPeak(r.out) : null;
+    if (r.ok) process.stdout.write(`ok ${label} ${board} ${interp} ${r.what}${mem !== null ? `; JsVars in use at most ${mem.usage} of ${mem.total} (bundle, mock chip, program)` : ''}\n`);
     else {
       failed++;
       process.stdout.write(`FAIL ${label} ${board} ${interp} ${r.error}\n`);

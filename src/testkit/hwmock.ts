@@ -9,7 +9,7 @@
  *
  *   require("hwmock").install({ chip: "enc28j60", spi: "SPI2",
  *     pins: ["B13", "B14", "B15", "B10", "B1", "A8"], cs: "B10", int: "B1", reset: "A8",
- *     wire: ["w/b2p", "w/p2b"] });
+ *     wire: ["w/b2p", "w/p2b"], memMs: 0 });
  *
  * What it installs (through `global.x = ...`, which overrides Espruino's
  * built-ins for code that calls them by name; docs/API.md, the setup
@@ -40,6 +40,8 @@ declare function setInterval(fn: () => void, ms: number): unknown;
 declare function setTimeout(fn: () => void, ms: number): unknown;
 declare function clearInterval(id: unknown): void;
 declare function getTime(): number;
+declare function print(s: string): void;
+declare const process: { memory(): { usage: number; total: number } };
 
 export interface HwMockOptions {
   /** "enc28j60" | "w5500" */
@@ -60,6 +62,8 @@ export interface HwMockOptions {
   memKb?: number;
   /** Espruino's fs or one like it (default require("fs"); Node tests pass their own) */
   fs?: unknown;
+  /** > 0: print `@@mem USAGE TOTAL` (process.memory() after a GC, in JsVars) every memMs */
+  memMs?: number;
 }
 
 /** A pin: its name and level; the methods of Espruino's Pin go through the overrides. */
@@ -186,12 +190,20 @@ export function install(o: HwMockOptions): { chip: Chip; wire: FileWire; pins: {
     wire.poll();
     sample();
   }, o.pollMs || 5);
+  let mv: unknown = null;
+  if (o.memMs) {
+    mv = setInterval(function () {
+      let m = process.memory();
+      print('@@mem ' + m.usage + ' ' + m.total);
+    }, o.memMs);
+  }
   return {
     chip: chip,
     wire: wire,
     pins: pins,
     stop: function (): void {
       clearInterval(iv);
+      if (mv !== null) clearInterval(mv);
     },
   };
 }
