@@ -78,7 +78,8 @@ const fail = (what, why) => {
 
 /** An interpreter (or other child) of ours, with its output collected; killed at exit whatever happens. */
 function start(cmd, args, cwd) {
-  const p = spawn(cmd, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  // its own process group: killing the group also ends what it started (slabnet flash's espruino CLI)
+  const p = spawn(cmd, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   // stdin stays open and is never written: the interpreter's console reads it
   const c = { p, out: '', exited: false, code: null, signal: null };
   started.add(c);
@@ -98,14 +99,24 @@ function start(cmd, args, cwd) {
 }
 
 /** SIGKILL (interactive Espruino ignores SIGTERM and SIGHUP) and wait for it, bounded. */
+function killGroup(c) {
+  try {
+    process.kill(-c.p.pid, 'SIGKILL');
+  } catch {
+    c.p.kill('SIGKILL');
+  }
+}
+
 async function stop(c) {
-  if (!c.exited) c.p.kill('SIGKILL');
+  if (!c.exited) killGroup(c);
   await Promise.race([c.done, sleep(5000)]);
 }
 
 process.on('exit', () => {
-  for (const c of started) c.p.kill('SIGKILL');
+  for (const c of started) killGroup(c);
 });
+// Ctrl-C / a CI timeout: the 'exit' handler above still kills what this script started
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -303,8 +314,8 @@ async function main() {
     else fail(`${interp} restarted from Storage`, `${why}\n     | ${tail(c.out)}`);
   }
 
-  rmSync(tmp, { recursive: true, force: true });
-  process.stdout.write(`test:flash: ${failures === 0 ? 'all checks passed' : `${failures} failed`} (${secs(t0)})\n`);
+  if (failures === 0) rmSync(tmp, { recursive: true, force: true });
+  process.stdout.write(`test:flash: ${failures === 0 ? 'all checks passed' : `${failures} failed (folder kept: ${tmp})`} (${secs(t0)})\n`);
   return failures === 0 ? 0 : 1;
 }
 

@@ -334,9 +334,18 @@ function runCli(cli: string, plan: FlashPlan, root: string): Promise<{ out: stri
       timedOut = true;
       child.kill('SIGKILL');
     }, plan.timeoutMs);
+    // stopped from outside: stop the CLI too, not leave it behind
+    const onSignal = () => {
+      child.kill('SIGKILL');
+      process.exit(130);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     const finish = (code: number | null) => {
       if (done) return;
       done = true;
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
       clearTimeout(timer);
       if (grace !== null) clearTimeout(grace);
       resolve({ out, code, timedOut });
