@@ -49,6 +49,7 @@ import { DnsResolver } from './apps/dns_resolver';
 import { networkJs } from './socket/networkjs';
 import { espruinoSpiBus, espruinoIrqLine, EspruinoSpi } from '../drivers/espruino/spi';
 import { FEATURE_DNS } from './features';
+import { LINK_RXFRAMES, LINK_TXFRAMES } from './core/mib';
 import {
   SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupHw, setupNetworkJs,
   setupEvents,
@@ -179,10 +180,15 @@ class GeneralEth implements EthApi, DhcpEventHandler {
     } else if ((kind === DHCP_EV_LOST || kind === DHCP_EV_RELEASED) && this.dhcp) this.ip = this.mask = this.gw = this.dns = 0;
   }
 
-  /** Flat counters: the stack's MIB ("IpInReceives", "TcpActiveOpens", ...), the device's (rx_packets, ...), the driver's. */
+  /**
+   * Flat counters: rx and tx (frames in and out, as the compact stack's
+   * stats() names them, so a program reads them on either bundle), the
+   * stack's MIB ("IpInReceives", "TcpRetransSegs", ...: block name +
+   * counter name), the device's (rx_packets, ...), the driver's (rxFrames, ...).
+   */
   stats(): { [name: string]: number } {
-    let o: { [name: string]: number } = {};
     let st = this.net;
+    let o: { [name: string]: number } = { rx: st.mib.link[LINK_RXFRAMES], tx: st.mib.link[LINK_TXFRAMES] };
     let b = st.mib.blocks;
     for (let i = 0; i < b.length; i++) {
       let v = b[i].toObject();

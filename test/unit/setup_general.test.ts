@@ -48,6 +48,8 @@ class Hw {
   spiSetup: { [k: string]: unknown } | null = null;
   watch: (() => void) | null = null;
   watches = 0;
+  /** falling INT edges handed to the watch */
+  edges = 0;
   intWas = false;
   nj: NetworkJsObject | null = null;
   constructor(readonly lan: DhcpLan, serial: string) {
@@ -102,7 +104,10 @@ class Hw {
       this.lan.sim.run(5);
       vi.advanceTimersByTime(5);
       const a = this.chip.asserted();
-      if (a && !this.intWas && this.watch !== null) this.watch();
+      if (a && !this.intWas && this.watch !== null) {
+        this.edges++;
+        this.watch();
+      }
       this.intWas = a;
       if (until !== undefined && until()) return true;
     }
@@ -153,6 +158,7 @@ describe('general setup()', () => {
     expect(hw.run(20000, () => calls.length > 0)).toBe(true);
     expect(hw.pins).toContain('pin:D22=1');
     expect(hw.watches).toBe(1);
+    expect(hw.edges).toBeGreaterThan(0);
     expect(calls.length).toBe(1);
     const [err, info] = calls[0];
     expect(err).toBeNull();
@@ -171,6 +177,12 @@ describe('general setup()', () => {
     expect(eth.dev).toBeInstanceOf(W5500Driver);
     expect(st.resolver).not.toBeNull();
     const s = eth.stats();
+    // rx/tx as the compact stack names them (a program reads them on either bundle), then the MIB, device, driver
+    expect(Object.keys(s).slice(0, 3)).toEqual(['rx', 'tx', 'IpInReceives']);
+    expect(s.rx).toBe(s.LinkRxFrames);
+    expect(s.tx).toBe(s.LinkTxFrames);
+    expect(s.rx).toBeGreaterThan(0);
+    expect(s.tx).toBeGreaterThan(0);
     expect(s.IpInReceives).toBeGreaterThan(0);
     expect(s.UdpInDatagrams).toBeGreaterThan(0);
     expect(s.UdpOutDatagrams).toBeGreaterThan(0);
