@@ -36,7 +36,8 @@
  * boards such as the Pico ignore it). The CLI opens only a serial port that
  * its port list shows (`npx espruino --list`; serialport's list, which on
  * Linux asks udevadm): a pseudo-terminal is not listed, so
- * scripts/test-flash.js goes through telnet. Offline options always passed: --no-ble, --config
+ * scripts/test-flash.js goes through telnet.
+ * Offline options always passed: --no-ble, --config
  * BOARD_JSON_URL= (no board JSON from espruino.com; the CLI then prints a
  * harmless ENOENT for /LINUX.json or /<BOARD>.json), MODULE_URL= (no module
  * downloads), COMPILATION=false (no online compiler), and
