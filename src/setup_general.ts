@@ -99,6 +99,8 @@ class GeneralEth implements EthApi, DhcpEventHandler {
   mac: Uint8Array;
   host: string;
   dhcpc: DhcpClient | null = null;
+  /** the address settings start() applies (setup's options, or a setIP() before the chip was up) */
+  addr: SetupOptions = {};
   /** the callback still to call (null once called) */
   cb: SetupCallback | null;
   dhcp = false;
@@ -134,8 +136,13 @@ class GeneralEth implements EthApi, DhcpEventHandler {
   setIP(o?: SetupOptions): boolean {
     let st = this.net;
     let c = this.dhcpc;
+    if (c === null) {
+      // the chip is not up yet: start() applies the latest address settings
+      if (o !== undefined && o !== null && o.ip !== undefined && maskToPrefix(staticOf(o, parseIp)[1]) < 0) throw new Error('setup: bad subnet ' + o.subnet);
+      this.addr = o || {};
+      return true;
+    }
     if (o === undefined || o === null || o.ip === undefined) {
-      if (c === null) return false;
       this.unset();
       if (c.state !== DHCP_STOPPED) c.stop(true);
       this.dhcp = true;
@@ -149,7 +156,6 @@ class GeneralEth implements EthApi, DhcpEventHandler {
     if (this.dhcp && c !== null) c.stop(true);
     this.dhcp = false;
     this.unset();
-    if (this.ifi < 0) return true;
     if (ipAddrAdd(st, this.ifi, a[0], plen) < 0) throw new Error('setup: bad ip ' + o.ip);
     this.ip = a[0];
     this.mask = a[1];
@@ -269,7 +275,7 @@ class GeneralEth implements EthApi, DhcpEventHandler {
     };
     if (irq !== null) this.watch = setWatch(f, irq, { edge: 'falling', repeat: true });
     this.timer = setInterval(f, o.pollMs || POLL_MS);
-    this.setIP(o);
+    this.setIP(this.addr);
   }
 }
 
@@ -283,9 +289,9 @@ setupEvents(GeneralEth.prototype);
 export function setupGeneralFor(b: Board, drv: SetupDriver, opts: SetupOptions | undefined, cb?: SetupCallback): EthApi {
   let o = opts || {};
   let mac = new Uint8Array(macOf(o.mac));
-  if (o.ip !== undefined && maskToPrefix(staticOf(o, parseIp)[1]) < 0) throw new Error('setup: bad subnet ' + o.subnet);
   let st = createStackFor(b, null, null, undefined)!;
   let eth = new GeneralEth(st, drv, mac, o.hostname || 'slabnet', cb || null, o.timeout || 30000);
+  eth.setIP(o); // a bad address fails here, not after the reset
   setupHw(b, drv.chip, o, eth);
   return eth;
 }

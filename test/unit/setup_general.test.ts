@@ -271,6 +271,21 @@ describe('general setup()', () => {
     expect(macs[2]).not.toBe(macs[0]);
   });
 
+  it('a setIP() before the chip is up is what start applies', () => {
+    const lan = dhcpLan(25);
+    const hw = new Hw(lan, 's');
+    const calls: [Error | null, IpInfo | undefined][] = [];
+    const eth = setupGeneralFor(ESP32, CHIP, {}, (e, i) => calls.push([e, i]));
+    expect(() => eth.setIP({ ip: '192.0.2.7', subnet: '255.255.0.255' })).toThrow(/bad subnet/);
+    expect(eth.setIP({ ip: '192.0.2.7', gateway: '192.0.2.1' })).toBe(true);
+    expect(hw.run(200, () => calls.length > 0)).toBe(true);
+    expect(calls[0][0]).toBeNull();
+    expect(calls[0][1]).toMatchObject({ ip: '192.0.2.7', gateway: '192.0.2.1', dhcp: false });
+    hw.run(500);
+    expect(lan.server.stats().discovers).toBe(0);
+    eth.close();
+  });
+
   it('throws at once on a bad option; a chip that does not answer and a missing lease reach the callback', () => {
     const lan = dhcpLan(23);
     const hw = new Hw(lan, 'x');
