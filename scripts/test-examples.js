@@ -66,6 +66,12 @@ export function espruinoDir() {
   return resolve(d);
 }
 
+/** the interpreters this process started and has not seen exit: killed if it exits first */
+const live = new Set();
+process.on('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
 let peerMod = null;
 let boardsMod = null;
 /** src/testkit/lan_peer.ts and boards/index.ts through tsx (loaded once). */
@@ -101,11 +107,13 @@ export function hwmockBoot(b, memMs) {
 function runOnce(interp, args, dir, ms) {
   return new Promise((res) => {
     const p = spawn(join(espruinoDir(), interp), args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(p);
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
     const t = setTimeout(() => p.kill('SIGKILL'), ms);
     p.on('close', (code) => {
+      live.delete(p);
       clearTimeout(t);
       res({ code, out });
     });
@@ -177,10 +185,13 @@ export async function runApp(o) {
     }
     const args = o.bootFromStorage ? [] : [resolve(o.app)];
     proc = spawn(join(espruinoDir(), interp), args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const me = proc;
+    live.add(me);
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (out += d));
     const gone = new Promise((res) => proc.on('close', () => {
       exited = true;
+      live.delete(me);
       res();
     }));
     const ctx = {
@@ -335,6 +346,12 @@ RUNS.push(['hello-server', WIFI, 'espruino'], ['hello-server', WIFI, 'espruino_v
 RUNS.push(['selftest', 'espruino-original-enc28j60', 'espruino_v2756', { mock: false, timeoutMs: 90000 }]);
 
 async function main() {
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      for (const p of live) p.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
   const args = process.argv.slice(2);
   const oi = args.indexOf('--only');
   const only = oi >= 0 ? args[oi + 1].split(',') : null;
