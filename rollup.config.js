@@ -324,6 +324,8 @@ function boardDataPlugin(perBoard, compact) {
         ObjectExpression(o) {
           const ps = o.properties;
           const keyOf = (p) => p.type === 'Property' && p.key && (p.key.type === 'Identifier' ? p.key.name : p.key.value);
+          // compact.noSetup is a note for the build and the docs, not for the board
+          for (let i = 0; i < ps.length; i++) if (keyOf(ps[i]) === 'noSetup') cuts.push([ps[i].start, i + 1 < ps.length ? ps[i + 1].start : o.end - 1]);
           // only the board object's own fields (the one with an `id`): `compact.config` stays
           if (!ps.some((p) => keyOf(p) === 'id')) return;
           for (let i = 0; i < ps.length; i++) {

@@ -38,6 +38,11 @@ import { networkJsCompact } from './networkjs';
 import { dhcpStart, dhcpRelease } from './dhcp';
 import { espruinoSpiBus, espruinoIrqLine, EspruinoSpi } from '../../drivers/espruino/spi';
 import type { SpiBus, IrqLine } from '../../drivers/spi';
+import type { Enc } from './enc28j60';
+import type { W5500 } from './w5500';
+
+/** A chip driver (its cnt: the counters cntNames names). Its classes, not a type literal: the build keeps every type literal's member names unmangled (scripts/mangle-reserved.js), and n.cnt is read on every packet. */
+type Drv = Enc | W5500;
 import {
   SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupHw, setupNetworkJs,
   setupEvents,
@@ -55,7 +60,7 @@ declare function clearInterval(id: unknown): void;
 export interface SetupChip {
   /** 'enc28j60' or 'w5500' */
   chip: string;
-  attach(n: Net, spi: SpiBus, irq: IrqLine | null): { cnt: Uint32Array } | null;
+  attach(n: Net, spi: SpiBus, irq: IrqLine | null): Drv | null;
   poll(d: unknown, n: Net, budget: number): number;
   linkUp(d: unknown): boolean;
   /** names of the driver's counters (d.cnt) */
@@ -67,7 +72,7 @@ const POLL_BUDGET = 4;
 
 class Eth implements EthApi {
   net: Net;
-  dev: { cnt: Uint32Array } | null = null;
+  dev: Drv | null = null;
   ch: SetupChip;
   /** the callback still to call (null once called) */
   cb: SetupCallback | null;
@@ -158,7 +163,7 @@ class Eth implements EthApi {
   /** After the reset: the chip, NetworkJS, the timers, the address. */
   start(spi: EspruinoSpi, cs: unknown, irq: unknown, o: SetupOptions): void {
     let n = this.net;
-    let d: { cnt: Uint32Array } | null = null;
+    let d: Drv | null = null;
     try {
       d = this.ch.attach(n, espruinoSpiBus(spi, cs), irq !== null ? espruinoIrqLine(irq) : null);
     } catch (e) {
