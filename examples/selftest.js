@@ -1,7 +1,9 @@
 // selftest.js: needs no wiring. Two slabnet stacks of this board's bundle, joined back to back
 // in this interpreter, find each other (ARP), exchange UDP and, when the bundle has TCP, a 4 KB
-// stream checked byte for byte. Prints "selftest: N passed, M failed".
+// stream checked byte for byte. Prints "selftest: N passed, M failed". (The compact bundles: Pico,
+// WiFi, Original; the ESP32's general stack has its own, dist/selftest.js.)
 var s = require("slabnet"), q = [], pass = 0, fail = 0, k;
+if (!s.compactStack) throw new Error("selftest.js needs a compact bundle (Pico, WiFi, Original)");
 function check(what, ok) { if (ok) pass++; else fail++; print((ok ? "ok   " : "FAIL ") + what); }
 function ip(d) { return (192 << 24) | (2 << 8) | d; }        // 192.0.2.d
 // stack d at 192.0.2.d: what it sends is queued (copied) for the other one

@@ -342,6 +342,10 @@ for (const n of ['hello-server', 'http-counters', 'http-client', 'udp-sensor', '
 // a program saved in Storage (.bootcde, as `slabnet flash` saves it) and run at start-up after .boot0
 RUNS.push(['hello-server', PICO, 'espruino_v5100', { bootFromStorage: true, label: 'hello-server(boot)' }]);
 RUNS.push(['hello-server', WIFI, 'espruino'], ['hello-server', WIFI, 'espruino_v8190'], ['selftest', WIFI, 'espruino', { mock: false, timeoutMs: 90000 }]);
+// the ESP32's bundle is the general stack, with its own setup() (src/setup_general.ts): every example
+// but the selftest (which is the compact stack's); in the stock build only: in the ESP32's own size
+// (16,383 JsVars) the bundle, its stack and the W5500 model's 32 KB of socket memory do not fit together
+for (const n of ['hello-server', 'http-counters', 'http-client', 'udp-sensor', 'static-ip']) RUNS.push([n, 'espruino-esp32-w5500', 'espruino']);
 // the Original's bundle has no setup() and no TCP: the selftest alone (UDP), in its own size (2,756 JsVars)
 RUNS.push(['selftest', 'espruino-original-enc28j60', 'espruino_v2756', { mock: false, timeoutMs: 90000 }]);
 
