@@ -38,13 +38,18 @@
  *     bundle: true,                      // false: "slabnet" is already in dir's Storage (flashed)
  *     mock: true,                        // false: no hardware mock (.boot0 not written)
  *     timeoutMs: 60000,                  // the whole run
+ *     keep: false,                       // keep the temporary folder (printed)
+ *     allowUncaught: false,              // an 'Uncaught ...' in the output fails the run unless true
  *     check: async (ctx) => 'what was checked',  // throw an Error to fail
  *   });
  *   // r = { ok, what, error, out (the interpreter's output) }
  *   // ctx = { peer (LanPeer: fetch(host, path, ms), udp[], leases(), waitFor(cond, ms, what)),
  *   //         out() (output so far), waitOut(regexp, ms) → match, exited(), dir, board }
- *   fetchPage(ctx, ms) → { ip, page }: waits for the board's DHCP lease (or its printed
- *   address), fetches http://<ip>/ from the peer and checks status 200.
+ *   fetchPage(ctx, ms[, staticIp]) → { ip, page }: waits for the board's DHCP lease (or its
+ *   printed address), fetches http://<ip>/ from the peer and checks status 200.
+ *   CHECKS[name]: each example's check; hwmockBoot(board[, memMs]) → the .boot0 line;
+ *   writeStorage(dir, interp, bundleFile | null, boot | null[, appFile]); memPeak(out) →
+ *   { usage, total } (the mock's @@mem samples in a board-sized build) or null.
  *
  * Options: --only NAME[,NAME] (examples by file name without .js), --keep
  * (keep the folders). ESPRUINO_DIR: the interpreters (default
