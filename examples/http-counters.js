@@ -5,7 +5,7 @@ var eth = require("slabnet").setup({}, function (err, info) {
   print("Counters at http://" + info.ip + "/");
   require("http").createServer(function (req, res) {
     // eth.getIP(): { ip, subnet, gateway, dns, mac, dhcp }; eth.stats(): { rx, tx, ... }
-    var page = { getIP: eth.getIP(), stats: eth.stats(), uptime: Math.round(getTime()) };
+    var page = { getIP: eth.getIP(), stats: eth.stats(), time: Math.round(getTime()) };   // getTime(): s
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify(page) + "\n");
   }).listen(80);
