@@ -5,8 +5,10 @@
  * bundle). Configuration time only, never the packet path: the option,
  * address and event shapes (docs/API.md), the MAC derived from
  * getSerial(), a pin or bus by name, the SPI set-up and RESET pulse
- * before the chip is attached, NetworkJS registration, and the events
- * Espruino gives every object (added off Espruino for the Node tests).
+ * before the chip is attached, and the events Espruino gives every object
+ * (added off Espruino for the Node tests). Few module-level functions:
+ * on a board each costs JsVars as soon as the bundle is loaded, so the
+ * helpers of one function are its inner functions.
  *
  * How this touches the hardware is the setup contract
  * (/work/notes/setup-contract.md, docs/API.md): names resolve through
@@ -77,34 +79,30 @@ export const POLL_MS = 20;
 /** wait after RESET rises before talking to the chip (ms: ENC28J60 DS39662 §11.2 start-up, W5500 PLL lock) */
 const RESET_WAIT_MS = 50;
 
-function hex2(v: number): string {
-  return (v < 16 ? '0' : '') + v.toString(16);
-}
-
-/** "a.b.c.d" of an address (0 → "0.0.0.0"). */
-export function ipStr(v: number): string {
-  return (v >>> 24) + '.' + ((v >>> 16) & 255) + '.' + ((v >>> 8) & 255) + '.' + (v & 255);
-}
-
-/** The IpInfo of an address set (addresses as numbers, mac as 6 bytes). */
-export function ipInfo(ip: number, mask: number, gw: number, dns: number, mac: ArrayLike<number>, dhcp: boolean): IpInfo {
+/** The IpInfo of an address set ([ip, mask, gateway, dns] as numbers, mac as 6 bytes). */
+export function ipInfo(a: number[], mac: ArrayLike<number>, dhcp: boolean): IpInfo {
+  // inner helpers: created per call (getIP is rare), not a module-level function each (JsVars on a board)
+  let q = function (v: number): string {
+    return (v >>> 24) + '.' + ((v >>> 16) & 255) + '.' + ((v >>> 8) & 255) + '.' + (v & 255);
+  };
   let m = '';
-  for (let i = 0; i < 6; i++) m += (i > 0 ? ':' : '') + hex2(mac[i]);
-  return { ip: ipStr(ip), subnet: ipStr(mask), gateway: ipStr(gw), dns: ipStr(dns), mac: m, dhcp: dhcp };
+  for (let i = 0; i < 6; i++) m += (i > 0 ? ':' : '') + (mac[i] < 16 ? '0' : '') + mac[i].toString(16);
+  return { ip: q(a[0]), subnet: q(a[1]), gateway: q(a[2]), dns: q(a[3]), mac: m, dhcp: dhcp };
 }
 
-/** A dotted address option, or dflt when absent; throws on a bad one. quad: the stack's parser (s32 or null). */
-function ipOpt(s: string | undefined, what: string, dflt: number, quad: (s: string) => number | null): number {
-  if (s === undefined || s === null || s === '') return dflt;
-  let v = quad('' + s);
-  if (v === null) throw new Error('setup: bad ' + what + ' ' + s);
-  return v;
-}
-
-/** The static settings of o: [ip, subnet (default /24), gateway, dns (default the gateway)]; throws on a bad one. */
+/**
+ * The static settings of o: [ip, subnet (default /24), gateway, dns (default
+ * the gateway)]; throws on a bad one. quad: the stack's dotted-quad parser (s32 or null).
+ */
 export function staticOf(o: SetupOptions, quad: (s: string) => number | null): number[] {
-  let gw = ipOpt(o.gateway, 'gateway', 0, quad);
-  return [ipOpt(o.ip, 'ip', 0, quad), ipOpt(o.subnet, 'subnet', 0xffffff00 | 0, quad), gw, ipOpt(o.dns, 'dns', gw, quad)];
+  let opt = function (s: string | undefined, what: string, dflt: number): number {
+    if (s === undefined || s === null || s === '') return dflt;
+    let v = quad('' + s);
+    if (v === null) throw new Error('setup: bad ' + what + ' ' + s);
+    return v;
+  };
+  let gw = opt(o.gateway, 'gateway', 0);
+  return [opt(o.ip, 'ip', 0), opt(o.subnet, 'subnet', 0xffffff00 | 0), gw, opt(o.dns, 'dns', gw)];
 }
 
 /**
@@ -131,16 +129,6 @@ export function macOf(m: string | number[] | undefined): number[] {
   return r;
 }
 
-/** A pin or bus by name (global, then Pin(name)); the value itself when not a string; null for null/''. */
-export function hw(v: unknown): unknown {
-  if (v === null || v === '') return null;
-  if (typeof v !== 'string') return v;
-  let p = global[v];
-  if (p === undefined && typeof Pin === 'function') p = Pin(v);
-  if (p === undefined) throw new Error('setup: no ' + v);
-  return p;
-}
-
 /** What setupHw starts once the chip has woken: the Eth object of either stack. */
 export interface SetupStart {
   /** attach the chip on spi with chip select cs and interrupt irq (null: not wired); o: setup()'s options */
@@ -155,6 +143,15 @@ export interface SetupStart {
  */
 export function setupHw(b: Board, chip: string, o: SetupOptions, eth: SetupStart): void {
   if (o.chip !== undefined && o.chip !== chip) throw new Error('setup: chip is ' + chip);
+  // a pin or bus by name (global, then Pin(name)); the value itself when not a string; null for null/''
+  let hw = function (v: unknown): unknown {
+    if (v === null || v === '') return null;
+    if (typeof v !== 'string') return v;
+    let p = global[v];
+    if (p === undefined && typeof Pin === 'function') p = Pin(v);
+    if (p === undefined) throw new Error('setup: no ' + v);
+    return p;
+  };
   let w = b.spi!;
   let spi = hw(o.spi !== undefined ? o.spi : w.bus) as EspruinoSpi & { setup(o: object): void };
   let cs = hw(o.cs !== undefined ? o.cs : b.csPin);
@@ -172,12 +169,6 @@ export function setupHw(b: Board, chip: string, o: SetupOptions, eth: SetupStart
       setTimeout(f, RESET_WAIT_MS);
     }, 2);
   } else setTimeout(f, 1);
-}
-
-/** Make obj Espruino's network (require("NetworkJS").create). */
-export function setupNetworkJs(obj: unknown): void {
-  // through global: Espruino's require; in Node tests a fake one (a bundler's own require shadows the name)
-  (global.require as (m: string) => { create(o: unknown): void })('NetworkJS').create(obj);
 }
 
 /** Off Espruino (Node tests): the on/emit Espruino gives every object, on a class's prototype. */

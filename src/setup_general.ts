@@ -31,6 +31,12 @@
  * program's 'lease'/'lost' handlers and the callback run after st.poll()
  * returns, so a handler that throws or calls setIP()/close() never runs
  * inside the stack.
+ *
+ * One function whose state is its local variables and whose methods are
+ * closures made when setup() runs: on a board a module's functions and
+ * class methods cost JsVars as soon as the bundle is loaded, whether or not
+ * the program calls setup(); these cost only in a program that does
+ * (the ESP32's JsVar budget, npm run budget, counts the loaded module).
  */
 import type { Board } from '../boards/board';
 import type { Stack } from './stack';
@@ -51,8 +57,7 @@ import { espruinoSpiBus, espruinoIrqLine, EspruinoSpi } from '../drivers/espruin
 import { FEATURE_DNS } from './features';
 import { LINK_RXFRAMES, LINK_TXFRAMES } from './core/mib';
 import {
-  SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupHw, setupNetworkJs,
-  setupEvents,
+  SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupHw, setupEvents,
 } from './setup_common';
 
 export type { SetupOptions, IpInfo, EthApi };
@@ -62,6 +67,7 @@ declare function setWatch(f: () => void, p: unknown, o: { edge: string; repeat: 
 declare function clearWatch(id: number): void;
 declare function setInterval(f: () => void, ms: number): unknown;
 declare function clearInterval(id: unknown): void;
+declare const global: { [k: string]: unknown };
 
 /** The chip's general-stack driver, as the build picks it for the board. */
 export interface SetupDriver {
@@ -69,218 +75,29 @@ export interface SetupDriver {
   chip: string;
   /** attachW5500 / attachEnc28j60: the device index, or -errno when the chip did not come up */
   attach(st: Stack, spi: SpiBus, irq: IrqLine | null, mac: Uint8Array, name: string): number;
-  /** the driver object's counter fields that stats() reports */
-  statNames: string[];
+  /** the driver object's counter fields that stats() reports, space-separated (a string: no array at load) */
+  statNames: string;
 }
 
 /** The counters of drivers/w5500/driver.ts W5500Driver that stats() reports. */
-export const W5500_STAT_NAMES = [
-  'txFrames', 'txBytes', 'txBusyFsr', 'txBusySend', 'txOversize', 'rxFrames', 'rxBytes', 'rxLengthErrors',
-  'rxResyncBytes', 'rxNoSkb', 'rxTooBig', 'rxBatches', 'spinTimeouts',
-];
+export const W5500_STAT_NAMES =
+  'txFrames txBytes txBusyFsr txBusySend txOversize rxFrames rxBytes rxLengthErrors rxResyncBytes rxNoSkb rxTooBig rxBatches spinTimeouts';
 /** The counters of drivers/enc28j60/driver.ts Enc28j60Driver that stats() reports. */
-export const ENC28J60_STAT_NAMES = [
-  'rxFrames', 'rxBytes', 'rxBadStatus', 'rxOverruns', 'rxNoSkb', 'rxResyncs', 'txFrames', 'txBytes', 'txBusy',
-  'txErrors', 'txTooBig', 'txStallResets', 'linkChanges',
-];
+export const ENC28J60_STAT_NAMES =
+  'rxFrames rxBytes rxBadStatus rxOverruns rxNoSkb rxResyncs txFrames txBytes txBusy txErrors txTooBig txStallResets linkChanges';
 
 /** The chip's PHY link state (both general drivers have it). */
 interface LinkDriver extends NetDriver {
   linkUp(): boolean;
 }
 
-class GeneralEth implements EthApi, DhcpEventHandler {
+/** The object setup() returns, with the general stack's types. */
+export interface GeneralEth extends EthApi {
   net: Stack;
-  /** the chip driver (st.link.devs[ifi].driver), null until attached */
-  dev: LinkDriver | null = null;
-  /** its device index */
-  ifi = -1;
-  drv: SetupDriver;
-  mac: Uint8Array;
-  host: string;
-  dhcpc: DhcpClient | null = null;
-  /** the address settings start() applies (setup's options, or a setIP() before the chip was up) */
-  addr: SetupOptions = {};
-  /** the callback still to call (null once called) */
-  cb: SetupCallback | null;
-  dhcp = false;
-  /** the address in use, from the lease or setIP (s32; 0 = none) */
-  ip = 0;
-  mask = 0;
-  gw = 0;
-  dns = 0;
-  ipWas = 0;
-  linkWas = false;
-  polls = 0;
-  /** when the callback gets a timeout error (st.now() ms) */
-  due = 0;
-  tmo: number;
-  timer: unknown = null;
-  watch: unknown = null;
-  /** Espruino's own Object.prototype.on/emit; Node's from setupEvents */
-  on!: (ev: string, fn: (a?: unknown) => void) => void;
-  emit!: (ev: string, a?: unknown) => void;
-  constructor(st: Stack, drv: SetupDriver, mac: Uint8Array, host: string, cb: SetupCallback | null, tmo: number) {
-    this.net = st;
-    this.drv = drv;
-    this.mac = mac;
-    this.host = host;
-    this.cb = cb;
-    this.tmo = tmo;
-  }
-
-  getIP(): IpInfo {
-    return ipInfo(this.ip, this.mask, this.gw, this.dns, this.mac, this.dhcp);
-  }
-
-  setIP(o?: SetupOptions): boolean {
-    let st = this.net;
-    let c = this.dhcpc;
-    if (c === null) {
-      // the chip is not up yet: start() applies the latest address settings
-      if (o !== undefined && o !== null && o.ip !== undefined && maskToPrefix(staticOf(o, parseIp)[1]) < 0) throw new Error('setup: bad subnet ' + o.subnet);
-      this.addr = o || {};
-      return true;
-    }
-    if (o === undefined || o === null || o.ip === undefined) {
-      this.unset();
-      if (c.state !== DHCP_STOPPED) c.stop(true);
-      this.dhcp = true;
-      this.due = st.now() + this.tmo;
-      c.start(this.ifi, { hostName: this.host });
-      return true;
-    }
-    let a = staticOf(o, parseIp);
-    let plen = maskToPrefix(a[1]);
-    if (plen < 0) throw new Error('setup: bad subnet ' + o.subnet);
-    if (this.dhcp && c !== null) c.stop(true);
-    this.dhcp = false;
-    this.unset();
-    if (ipAddrAdd(st, this.ifi, a[0], plen) < 0) throw new Error('setup: bad ip ' + o.ip);
-    this.ip = a[0];
-    this.mask = a[1];
-    if (a[2] !== 0 && ipSetDefaultGateway(st, a[2], this.ifi) === 0) this.gw = a[2];
-    this.dns = a[3];
-    if (FEATURE_DNS && a[3] !== 0 && st.resolver !== null) st.resolver.setServers([a[3]]);
-    return true;
-  }
-
-  /** Take a static address and its default route off the device (a lease is the DHCP client's to remove). */
-  unset(): void {
-    let st = this.net;
-    if (!this.dhcp && this.ip !== 0) {
-      ipAddrDel(st, this.ifi, this.ip);
-      if (this.gw !== 0) ipRouteDel(st, 0, 0);
-    }
-    this.ip = this.mask = this.gw = this.dns = 0;
-  }
-
-  /** DHCP client events (inside a stack timer): only the address is noted; poll() tells the program. */
-  onDhcpEvent(kind: number, _dev: number, _addr: number): void {
-    let c = this.dhcpc!;
-    if (kind === DHCP_EV_BOUND || kind === DHCP_EV_RENEWED) {
-      this.ip = c.addr;
-      this.mask = prefixMask(c.prefixLen);
-      this.gw = c.router;
-      this.dns = c.dnsCount > 0 ? c.dns[0] : 0;
-    } else if ((kind === DHCP_EV_LOST || kind === DHCP_EV_RELEASED) && this.dhcp) this.ip = this.mask = this.gw = this.dns = 0;
-  }
-
-  /**
-   * Flat counters: rx and tx (frames in and out, as the compact stack's
-   * stats() names them, so a program reads them on either bundle), the
-   * stack's MIB ("IpInReceives", "TcpRetransSegs", ...: block name +
-   * counter name), the device's (rx_packets, ...), the driver's (rxFrames, ...).
-   */
-  stats(): { [name: string]: number } {
-    let st = this.net;
-    let o: { [name: string]: number } = { rx: st.mib.link[LINK_RXFRAMES], tx: st.mib.link[LINK_TXFRAMES] };
-    let b = st.mib.blocks;
-    for (let i = 0; i < b.length; i++) {
-      let v = b[i].toObject();
-      for (let k in v) o[b[i].name + k] = v[k];
-    }
-    let d = getDev(st, this.ifi);
-    if (d !== null) {
-      let v = d.stats.toObject();
-      for (let k in v) o[k] = v[k];
-    }
-    let drv = this.dev as unknown as { [k: string]: number } | null;
-    let n = this.drv.statNames;
-    for (let i = 0; drv !== null && i < n.length; i++) o[n[i]] = drv[n[i]];
-    return o;
-  }
-
-  close(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    if (this.watch !== null) clearWatch(this.watch as number);
-    this.timer = this.watch = null;
-    let c = this.dhcpc;
-    if (c !== null && c.state !== DHCP_STOPPED) c.stop(true);
-    this.dhcp = false;
-  }
-
-  /** Callback once: the error, or the address. */
-  done(err: Error | null): void {
-    let cb = this.cb;
-    this.cb = null;
-    if (cb !== null) cb(err, err === null ? this.getIP() : undefined);
-    else if (err !== null) throw err;
-  }
-
-  /** The INT line fell or the timer ran: the stack's poll (frames, timers), then what changed. */
-  poll(): void {
-    let d = this.dev;
-    if (d === null) return;
-    let st = this.net;
-    st.poll();
-    if (++this.polls >= LINK_EVERY) {
-      this.polls = 0;
-      let up = d.linkUp();
-      if (up != this.linkWas) this.emit('link', (this.linkWas = up));
-    }
-    if (this.ip != this.ipWas) {
-      this.ipWas = this.ip;
-      if (this.ip == 0) this.emit('lost');
-      else {
-        if (this.dhcp) this.emit('lease', this.getIP());
-        if (this.cb !== null) this.done(null);
-      }
-    }
-    if (this.cb !== null && this.dhcp && st.now() > this.due) this.done(new Error('setup: no DHCP lease yet'));
-  }
-
-  /** After the reset: the chip, the device up, the resolver, NetworkJS, the timers, the address. */
-  start(spi: EspruinoSpi, cs: unknown, irq: unknown, o: SetupOptions): void {
-    let st = this.net;
-    let ifi = -1;
-    try {
-      ifi = this.drv.attach(st, espruinoSpiBus(spi, cs), irq !== null ? espruinoIrqLine(irq) : null, this.mac, 'eth0');
-    } catch (e) {
-      ifi = -1;
-    }
-    let dv = ifi >= 0 ? getDev(st, ifi) : null;
-    if (dv === null || devOpen(st, ifi) < 0) return this.done(new Error('setup: no ' + this.drv.chip + ' on SPI'));
-    this.ifi = ifi;
-    this.dev = dv.driver as LinkDriver;
-    this.linkWas = this.dev.linkUp();
-    // the stack's name service (st.resolver) before the DHCP client, which gives it the lease's servers
-    if (FEATURE_DNS) new DnsResolver(st, { maxQueries: 2, cacheSize: 4 });
-    this.dhcpc = new DhcpClient(st);
-    this.dhcpc.handler = this;
-    setupNetworkJs(networkJs(st));
-    let me = this;
-    let f = function (): void {
-      me.poll();
-    };
-    if (irq !== null) this.watch = setWatch(f, irq, { edge: 'falling', repeat: true });
-    this.timer = setInterval(f, o.pollMs || POLL_MS);
-    this.setIP(this.addr);
-  }
+  dev: LinkDriver | null;
+  /** Espruino's own Object.prototype.emit (Node's from setupEvents) */
+  emit(ev: string, a?: unknown): void;
 }
-
-// Off Espruino (Node tests) the events Espruino gives every object
-setupEvents(GeneralEth.prototype);
 
 /**
  * setup() for board b with chip driver drv (the build binds both):
@@ -290,8 +107,167 @@ export function setupGeneralFor(b: Board, drv: SetupDriver, opts: SetupOptions |
   let o = opts || {};
   let mac = new Uint8Array(macOf(o.mac));
   let st = createStackFor(b, null, null, undefined)!;
-  let eth = new GeneralEth(st, drv, mac, o.hostname || 'slabnet', cb || null, o.timeout || 30000);
+  /** the callback still to call (null once called) */
+  let pend: SetupCallback | null = cb || null;
+  let tmo = o.timeout || 30000;
+  let dhcpc: DhcpClient | null = null;
+  /** the device index of the chip (-1 until attached) */
+  let ifi = -1;
+  let dhcp = false;
+  /** the address in use, from the lease or setIP (s32; 0 = none) */
+  let ip = 0;
+  let mask = 0;
+  let gw = 0;
+  let dns = 0;
+  let ipWas = 0;
+  let linkWas = false;
+  let polls = 0;
+  /** when the callback gets a timeout error (st.now() ms) */
+  let due = 0;
+  let timer: unknown = null;
+  let watch: unknown = null;
+  /** the address settings start applies (setup's options, or a setIP() before the chip was up) */
+  let addr: SetupOptions = o;
+
+  /** Callback once: the error, or the address. */
+  let done = function (err: Error | null): void {
+    let f = pend;
+    pend = null;
+    if (f !== null) f(err, err === null ? eth.getIP() : undefined);
+    else if (err !== null) throw err;
+  };
+
+  let api: Omit<GeneralEth, 'on' | 'emit'> = {
+    net: st,
+    dev: null,
+    getIP: function (): IpInfo {
+      return ipInfo([ip, mask, gw, dns], mac, dhcp);
+    },
+
+    setIP: function (a?: SetupOptions): boolean {
+      let c = dhcpc;
+      let s = a !== undefined && a !== null && a.ip !== undefined ? staticOf(a, parseIp) : null;
+      let plen = s !== null ? maskToPrefix(s[1]) : 0;
+      if (plen < 0) throw new Error('setup: bad subnet ' + a!.subnet);
+      // the chip is not up yet: start applies the latest address settings
+      if (c === null) {
+        addr = a || {};
+        return true;
+      }
+      if (c.state !== DHCP_STOPPED) c.stop(true);
+      // a static address and its default route off the device (a lease is the DHCP client's to remove)
+      if (!dhcp && ip !== 0) {
+        ipAddrDel(st, ifi, ip);
+        if (gw !== 0) ipRouteDel(st, 0, 0);
+      }
+      ip = mask = gw = dns = 0;
+      dhcp = s === null;
+      if (s === null) {
+        due = st.now() + tmo;
+        c.start(ifi, { hostName: o.hostname || 'slabnet' });
+        return true;
+      }
+      if (ipAddrAdd(st, ifi, s[0], plen) < 0) throw new Error('setup: bad ip ' + a!.ip);
+      ip = s[0];
+      mask = s[1];
+      if (s[2] !== 0 && ipSetDefaultGateway(st, s[2], ifi) === 0) gw = s[2];
+      dns = s[3];
+      if (FEATURE_DNS && s[3] !== 0 && st.resolver !== null) st.resolver.setServers([s[3]]);
+      return true;
+    },
+
+    /**
+     * Flat counters: rx and tx (frames in and out, as the compact stack's
+     * stats() names them, so a program reads them on either bundle), the
+     * stack's MIB ("IpInReceives", "TcpRetransSegs", ...: block name +
+     * counter name), the device's (rx_packets, ...), the driver's (rxFrames, ...).
+     */
+    stats: function (): { [name: string]: number } {
+      let r: { [name: string]: number } = { rx: st.mib.link[LINK_RXFRAMES], tx: st.mib.link[LINK_TXFRAMES] };
+      let bl = st.mib.blocks;
+      for (let i = 0; i < bl.length; i++) {
+        let v = bl[i].toObject();
+        for (let k in v) r[bl[i].name + k] = v[k];
+      }
+      let d = getDev(st, ifi);
+      if (d !== null) {
+        let v = d.stats.toObject();
+        for (let k in v) r[k] = v[k];
+        let n = drv.statNames.split(' ');
+        let x = d.driver as unknown as { [k: string]: number };
+        for (let i = 0; i < n.length; i++) r[n[i]] = x[n[i]];
+      }
+      return r;
+    },
+
+    close: function (): void {
+      if (timer !== null) clearInterval(timer);
+      if (watch !== null) clearWatch(watch as number);
+      timer = watch = null;
+      if (dhcpc !== null && dhcpc.state !== DHCP_STOPPED) dhcpc.stop(true);
+      dhcp = false;
+    },
+  };
+  // Espruino gives every object on/emit; off Espruino (Node tests) they are added here
+  let eth = api as GeneralEth;
+  setupEvents(eth);
+
+  /** The INT line fell or the timer ran: the stack's poll (frames, timers), then what changed. */
+  let poll = function (): void {
+    let d = eth.dev;
+    if (d === null) return;
+    st.poll();
+    if (++polls >= LINK_EVERY) {
+      polls = 0;
+      let up = d.linkUp();
+      if (up != linkWas) eth.emit('link', (linkWas = up));
+    }
+    if (ip != ipWas) {
+      ipWas = ip;
+      if (ip == 0) eth.emit('lost');
+      else {
+        if (dhcp) eth.emit('lease', eth.getIP());
+        if (pend !== null) done(null);
+      }
+    }
+    if (pend !== null && dhcp && st.now() > due) done(new Error('setup: no DHCP lease yet'));
+  };
+
   eth.setIP(o); // a bad address fails here, not after the reset
-  setupHw(b, drv.chip, o, eth);
+  // after the reset: the chip, the device up, the resolver, NetworkJS, the timers, the address
+  setupHw(b, drv.chip, o, {
+    start: function (spi: EspruinoSpi, cs: unknown, irq: unknown): void {
+      try {
+        ifi = drv.attach(st, espruinoSpiBus(spi, cs), irq !== null ? espruinoIrqLine(irq) : null, mac, 'eth0');
+      } catch (e) {
+        ifi = -1;
+      }
+      let dv = ifi >= 0 ? getDev(st, ifi) : null;
+      if (dv === null || devOpen(st, ifi) < 0) return done(new Error('setup: no ' + drv.chip + ' on SPI'));
+      let d = dv.driver as LinkDriver;
+      eth.dev = d;
+      linkWas = d.linkUp();
+      // the stack's name service (st.resolver) before the DHCP client, which gives it the lease's servers
+      if (FEATURE_DNS) new DnsResolver(st, { maxQueries: 2, cacheSize: 4 });
+      let c = new DhcpClient(st);
+      // DHCP client events (inside a stack timer): only the address is noted; poll() tells the program
+      c.handler = {
+        onDhcpEvent: function (kind: number): void {
+          if (kind === DHCP_EV_BOUND || kind === DHCP_EV_RENEWED) {
+            ip = c.addr;
+            mask = prefixMask(c.prefixLen);
+            gw = c.router;
+            dns = c.dnsCount > 0 ? c.dns[0] : 0;
+          } else if ((kind === DHCP_EV_LOST || kind === DHCP_EV_RELEASED) && dhcp) ip = mask = gw = dns = 0;
+        },
+      };
+      dhcpc = c;
+      // through global: Espruino's require; in Node tests a fake one (a bundler's own require shadows the name)
+      (global.require as (m: string) => { create(o: unknown): void })('NetworkJS').create(networkJs(st));
+      if (irq !== null) watch = setWatch(poll, irq, { edge: 'falling', repeat: true });
+      timer = setInterval(poll, o.pollMs || POLL_MS);
+      eth.setIP(addr);
+    },
+  });
   return eth;
 }

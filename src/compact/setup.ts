@@ -44,8 +44,7 @@ import type { W5500 } from './w5500';
 /** A chip driver (its cnt: the counters cntNames names). Its classes, not a type literal: the build keeps every type literal's member names unmangled (scripts/mangle-reserved.js), and n.cnt is read on every packet. */
 type Drv = Enc | W5500;
 import {
-  SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupHw, setupNetworkJs,
-  setupEvents,
+  SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupHw, setupEvents,
 } from '../setup_common';
 
 export type { SetupOptions, IpInfo, EthApi };
@@ -55,6 +54,7 @@ declare function setWatch(f: () => void, p: unknown, o: { edge: string; repeat: 
 declare function clearWatch(id: number): void;
 declare function setInterval(f: () => void, ms: number): unknown;
 declare function clearInterval(id: unknown): void;
+declare const global: { [k: string]: unknown };
 
 /** The chip's driver, as the build picks it for the board. */
 export interface SetupChip {
@@ -97,7 +97,7 @@ class Eth implements EthApi {
 
   getIP(): IpInfo {
     let n = this.net;
-    return ipInfo(n.ip, n.mask, n.gw, n.dns, n.mac, this.dhcp);
+    return ipInfo([n.ip, n.mask, n.gw, n.dns], n.mac, this.dhcp);
   }
 
   setIP(o?: SetupOptions): boolean {
@@ -172,7 +172,8 @@ class Eth implements EthApi {
     if (d === null) return this.done(new Error('setup: no ' + this.ch.chip + ' on SPI'));
     this.dev = d;
     this.linkWas = this.ch.linkUp(d);
-    setupNetworkJs(networkJsCompact(n));
+    // through global: Espruino's require; in Node tests a fake one (a bundler's own require shadows the name)
+    (global.require as (m: string) => { create(o: unknown): void })('NetworkJS').create(networkJsCompact(n));
     let me = this;
     let f = function (): void {
       me.poll();
