@@ -8,10 +8,11 @@
  * driver (drivers/<chip>/driver.ts) when the board's features have DHCP
  * and TCP. Configuration time and a poll timer, not the packet path.
  *
- * What it does, in order: checks the options and resolves the bus and
- * pins (throws at once on a bad one), makes the board's Stack
- * (src/espruino_board.ts createStackFor, Espruino's clock) and the MAC
- * (getSerial(), src/setup_common.ts), sets up SPI and pulses RESET; once
+ * What it does, in order: makes the MAC (getSerial(), src/setup_common.ts)
+ * and the board's Stack (src/espruino_board.ts createStackFor, Espruino's
+ * clock), checks the address options and resolves the bus and pins (a bad
+ * option throws at once, before any hardware is touched), sets up SPI and
+ * pulses RESET; once
  * the chip has woken it attaches the driver (attachW5500 /
  * attachEnc28j60) and opens the device, makes a DNS resolver
  * (src/apps/dns_resolver.ts: it becomes st.resolver), registers the stack
@@ -49,7 +50,7 @@ import { ipAddrAdd, ipAddrDel, ipSetDefaultGateway, ipRouteDel } from './ipv4/de
 import { prefixMask } from './core/inaddr';
 import { maskToPrefix } from './wire/dhcp';
 import {
-  DhcpClient, DhcpEventHandler, DHCP_STOPPED, DHCP_EV_BOUND, DHCP_EV_RENEWED, DHCP_EV_LOST, DHCP_EV_RELEASED,
+  DhcpClient, DHCP_STOPPED, DHCP_EV_BOUND, DHCP_EV_RENEWED, DHCP_EV_LOST, DHCP_EV_RELEASED,
 } from './apps/dhcp_client';
 import { DnsResolver } from './apps/dns_resolver';
 import { networkJs } from './socket/networkjs';
