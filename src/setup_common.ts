@@ -11,7 +11,7 @@
  * helpers of one function are its inner functions.
  *
  * How this touches the hardware is the setup contract
- * (/work/notes/setup-contract.md, docs/API.md): names resolve through
+ * (docs/API.md): names resolve through
  * `global[name]`, then `Pin(name)`; spi.setup({sck, miso, mosi, baud,
  * mode: 0}); digitalWrite(cs, 1) idle; digitalWrite(reset, 0), >= 1 ms
  * later (setTimeout) digitalWrite(reset, 1), then a wait for the chip.

@@ -38,6 +38,7 @@ import { networkJsCompact } from './networkjs';
 import { dhcpStart, dhcpRelease } from './dhcp';
 import { espruinoSpiBus, espruinoIrqLine, EspruinoSpi } from '../../drivers/espruino/spi';
 import type { SpiBus, IrqLine } from '../../drivers/spi';
+declare const global: { [k: string]: unknown };
 import type { Enc } from './enc28j60';
 import type { W5500 } from './w5500';
 
@@ -46,6 +47,7 @@ type Drv = Enc | W5500;
 import {
   SetupOptions, IpInfo, EthApi, SetupCallback, LINK_EVERY, POLL_MS, ipInfo, staticOf, macOf, setupHw, setupEvents,
 } from '../setup_common';
+import { RUNTIME_ESPRUINO } from '../features';
 
 export type { SetupOptions, IpInfo, EthApi };
 
@@ -54,7 +56,6 @@ declare function setWatch(f: () => void, p: unknown, o: { edge: string; repeat: 
 declare function clearWatch(id: number): void;
 declare function setInterval(f: () => void, ms: number): unknown;
 declare function clearInterval(id: unknown): void;
-declare const global: { [k: string]: unknown };
 
 /** The chip's driver, as the build picks it for the board. */
 export interface SetupChip {
@@ -70,133 +71,108 @@ export interface SetupChip {
 /** frames taken from the chip per poll */
 const POLL_BUDGET = 4;
 
-class Eth implements EthApi {
-  net: Net;
-  dev: Drv | null = null;
-  ch: SetupChip;
-  /** the callback still to call (null once called) */
-  cb: SetupCallback | null;
-  dhcp = false;
-  ipWas = 0;
-  linkWas = false;
-  polls = 0;
-  /** when the callback gets a timeout error (ms since start, getTime) */
-  due = 0;
-  tmo: number;
-  timer: unknown = null;
-  watch: unknown = null;
-  /** Espruino's own Object.prototype.on/emit; Node's below */
-  on!: (ev: string, fn: (a?: unknown) => void) => void;
-  emit!: (ev: string, a?: unknown) => void;
-  constructor(n: Net, ch: SetupChip, cb: SetupCallback | null, tmo: number) {
-    this.net = n;
-    this.ch = ch;
-    this.cb = cb;
-    this.tmo = tmo;
-  }
-
-  getIP(): IpInfo {
-    let n = this.net;
-    return ipInfo([n.ip, n.mask, n.gw, n.dns], n.mac, this.dhcp);
-  }
-
-  setIP(o?: SetupOptions): boolean {
-    let n = this.net;
-    if (o === undefined || o === null || o.ip === undefined) {
-      this.dhcp = true;
-      this.due = n.clock.now() + this.tmo;
-      dhcpStart(n);
-      return true;
-    }
-    let a = staticOf(o, ipQuad);
-    if (this.dhcp) dhcpRelease(n);
-    this.dhcp = false;
-    netSetIp(n, a[0], a[1], a[2], a[3]);
-    return true;
-  }
-
-  stats(): { [name: string]: number } {
-    let o = netStats(this.net);
-    let d = this.dev;
-    for (let i = 0; d !== null && i < this.ch.cntNames.length; i++) o[this.ch.cntNames[i]] = d.cnt[i];
-    return o;
-  }
-
-  close(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    if (this.watch !== null) clearWatch(this.watch as number);
-    this.timer = this.watch = null;
-    if (this.dhcp && this.dev !== null) dhcpRelease(this.net);
-    this.dhcp = false;
-  }
-
-  /** Callback once: the error, or the address. */
-  done(err: Error | null): void {
-    let cb = this.cb;
-    this.cb = null;
-    if (cb !== null) cb(err, err === null ? this.getIP() : undefined);
-    else if (err !== null) throw err;
-  }
-
-  /** The INT line fell or the timer ran: frames in, timers, then what changed. */
-  poll(): void {
-    let n = this.net;
-    let d = this.dev;
-    if (d === null) return;
-    this.ch.poll(d, n, POLL_BUDGET);
-    if (++this.polls >= LINK_EVERY) {
-      this.polls = 0;
-      let up = this.ch.linkUp(d);
-      if (up != this.linkWas) this.emit('link', (this.linkWas = up));
-    }
-    if (n.ip != this.ipWas) {
-      this.ipWas = n.ip;
-      if (n.ip == 0) this.emit('lost');
-      else {
-        if (this.dhcp) this.emit('lease', this.getIP());
-        if (this.cb !== null) this.done(null);
-      }
-    }
-    if (this.cb !== null && this.dhcp && n.clock.now() > this.due) this.done(new Error('setup: no DHCP lease yet'));
-  }
-
-  /** After the reset: the chip, NetworkJS, the timers, the address. */
-  start(spi: EspruinoSpi, cs: unknown, irq: unknown, o: SetupOptions): void {
-    let n = this.net;
-    let d: Drv | null = null;
-    try {
-      d = this.ch.attach(n, espruinoSpiBus(spi, cs), irq !== null ? espruinoIrqLine(irq) : null);
-    } catch (e) {
-      d = null;
-    }
-    if (d === null) return this.done(new Error('setup: no ' + this.ch.chip + ' on SPI'));
-    this.dev = d;
-    this.linkWas = this.ch.linkUp(d);
-    // through global: Espruino's require; in Node tests a fake one (a bundler's own require shadows the name)
-    (global.require as (m: string) => { create(o: unknown): void })('NetworkJS').create(networkJsCompact(n));
-    let me = this;
-    let f = function (): void {
-      me.poll();
-    };
-    if (irq !== null) this.watch = setWatch(f, irq, { edge: 'falling', repeat: true });
-    this.timer = setInterval(f, o.pollMs || POLL_MS);
-    this.setIP(o);
-  }
-}
-
-// Off Espruino (Node tests) the events Espruino gives every object
-setupEvents(Eth.prototype);
-
 /**
  * setup() for board b with chip driver ch (the build binds both):
- * returns the Eth object at once; the callback follows (see the top).
+ * returns the object at once; the callback follows (see the top). The
+ * object's methods are closures over this call's state, made when the
+ * program calls setup(): a module function costs JsVars on every board
+ * whether the program uses it or not (issue 8), a closure only here.
  */
 export function setupFor(b: Board, ch: SetupChip, opts: SetupOptions | undefined, cb?: SetupCallback): EthApi {
   let o = opts || {};
   let n = compactStackFor(b, null, macOf(o.mac));
   n.hostname = o.hostname || 'slabnet';
   if (o.ip !== undefined) staticOf(o, ipQuad); // a bad address fails here, not after the reset
-  let eth = new Eth(n, ch, cb || null, o.timeout || 30000);
+  let tmo = o.timeout || 30000;
+  /** the callback still to call (null once called) */
+  let pend: SetupCallback | null = cb || null;
+  let dhcp = false;
+  let ipWas = 0;
+  let linkWas = false;
+  let polls = 0;
+  /** when the callback gets a timeout error (the clock's ms) */
+  let due = 0;
+  let timer: unknown = null;
+  let watch: unknown = null;
+  let eth = {
+    net: n,
+    dev: null as Drv | null,
+    getIP(): IpInfo {
+      return ipInfo([n.ip, n.mask, n.gw, n.dns], n.mac, dhcp);
+    },
+    setIP(s?: SetupOptions): boolean {
+      if (s === undefined || s === null || s.ip === undefined) {
+        dhcp = true;
+        due = n.clock.now() + tmo;
+        dhcpStart(n);
+        return true;
+      }
+      let a = staticOf(s, ipQuad);
+      if (dhcp) dhcpRelease(n);
+      dhcp = false;
+      netSetIp(n, a[0], a[1], a[2], a[3]);
+      return true;
+    },
+    stats(): { [name: string]: number } {
+      let r = netStats(n);
+      for (let i = 0; eth.dev !== null && i < ch.cntNames.length; i++) r[ch.cntNames[i]] = eth.dev.cnt[i];
+      return r;
+    },
+    close(): void {
+      if (timer !== null) clearInterval(timer);
+      if (watch !== null) clearWatch(watch as number);
+      timer = watch = null;
+      if (dhcp && eth.dev !== null) dhcpRelease(n);
+      dhcp = false;
+    },
+    /** After the reset (setupHw): the chip, NetworkJS, the timers, the address. */
+    start(spi: EspruinoSpi, cs: unknown, irq: unknown): void {
+      let d: Drv | null = null;
+      try {
+        d = ch.attach(n, espruinoSpiBus(spi, cs), irq !== null ? espruinoIrqLine(irq) : null);
+      } catch (e) {
+        d = null;
+      }
+      if (d === null) return done(new Error('setup: no ' + ch.chip + ' on SPI'));
+      eth.dev = d;
+      linkWas = ch.linkUp(d);
+      // through global: Espruino's require; in Node tests a fake one (a bundler's own require shadows the name)
+      (global.require as (m: string) => { create(o: unknown): void })('NetworkJS').create(networkJsCompact(n));
+      if (irq !== null) watch = setWatch(poll, irq, { edge: 'falling', repeat: true });
+      timer = setInterval(poll, o.pollMs || POLL_MS);
+      eth.setIP(o);
+    },
+  };
+  // on/emit: Espruino's own (every object has them; an own property would hide them), Node's from setupEvents
+  let ev = eth as unknown as EthApi & { emit(e: string, a?: unknown): void };
+  if (!RUNTIME_ESPRUINO) setupEvents(eth);
+  /** Callback once: the error, or the address (no callback: the error is thrown). */
+  let done = function (err: Error | null): void {
+    let f = pend;
+    pend = null;
+    if (f !== null) f(err, err === null ? eth.getIP() : undefined);
+    else if (err !== null) throw err;
+  };
+  /** The INT line fell or the timer ran: frames in, timers, then what changed. */
+  let poll = function (): void {
+    let d = eth.dev;
+    if (d === null) return;
+    ch.poll(d, n, POLL_BUDGET);
+    if (++polls >= LINK_EVERY) {
+      polls = 0;
+      let up = ch.linkUp(d);
+      if (up != linkWas) ev.emit('link', (linkWas = up));
+    }
+    if (n.ip != ipWas) {
+      ipWas = n.ip;
+      if (n.ip == 0) ev.emit('lost');
+      else {
+        if (dhcp) ev.emit('lease', eth.getIP());
+        if (pend !== null) done(null);
+      }
+    }
+    if (pend !== null && dhcp && n.clock.now() > due) done(new Error('setup: no DHCP lease yet'));
+  };
   setupHw(b, ch.chip, o, eth);
-  return eth;
+  return ev;
 }
