@@ -295,7 +295,9 @@ export const CHECKS = {
     const rx2 = /"rx":(\d+)/.exec(r2.body);
     if (rx1 === null || rx2 === null || !page.includes(`"ip":"${ip}"`)) throw new Error(`page lacks "rx" counters or "ip":"${ip}": ${JSON.stringify(page.slice(0, 300))}`);
     if (!(+rx2[1] > +rx1[1] && +rx1[1] > 0)) throw new Error(`rx did not grow between two fetches: ${rx1[1]} then ${rx2[1]}`);
-    return `DHCP lease ${ip}; the page shows getIP() and stats(): rx ${rx1[1]} then ${rx2[1]} on the next GET`;
+    // eth.on("lease") (Espruino's own events on setup()'s object) printed the same address
+    await ctx.waitOut(new RegExp('lease ' + ip.replace(/\./g, '\\.') + '\\b'), T);
+    return `DHCP lease ${ip}; the "lease" event printed it; the page shows getIP() and stats(): rx ${rx1[1]} then ${rx2[1]} on the next GET`;
   },
   'http-client': async (ctx) => {
     const url = await ctx.waitOut(/GET (http:\/\/www\.lan\/bytes\/(\d+))/, T);
