@@ -94,6 +94,8 @@ export function setupFor(b: Board, ch: SetupChip, opts: SetupOptions | undefined
   let due = 0;
   let timer: unknown = null;
   let watch: unknown = null;
+  /** the address settings start() applies: setup()'s options, or a setIP() made before the chip was up */
+  let addr: SetupOptions = o;
   let eth = {
     net: n,
     dev: null as Drv | null,
@@ -101,6 +103,12 @@ export function setupFor(b: Board, ch: SetupChip, opts: SetupOptions | undefined
       return ipInfo([n.ip, n.mask, n.gw, n.dns], n.mac, dhcp);
     },
     setIP(s?: SetupOptions): boolean {
+      if (eth.dev === null) {
+        // before the chip is up: checked now, applied by start()
+        if (s !== undefined && s !== null && s.ip !== undefined) staticOf(s, ipQuad);
+        addr = s || {};
+        return true;
+      }
       if (s === undefined || s === null || s.ip === undefined) {
         dhcp = true;
         due = n.clock.now() + tmo;
@@ -140,7 +148,7 @@ export function setupFor(b: Board, ch: SetupChip, opts: SetupOptions | undefined
       (global.require as (m: string) => { create(o: unknown): void })('NetworkJS').create(networkJsCompact(n));
       if (irq !== null) watch = setWatch(poll, irq, { edge: 'falling', repeat: true });
       timer = setInterval(poll, o.pollMs || POLL_MS);
-      eth.setIP(o);
+      eth.setIP(addr);
     },
   };
   // on/emit: Espruino's own (every object has them; an own property would hide them), Node's from setupEvents

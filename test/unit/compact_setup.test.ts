@@ -153,6 +153,21 @@ describe('compact setup()', () => {
     expect(calls.length).toBe(1);
   });
 
+  it('a setIP() made before the chip is up is what applies once it is (no DHCP then)', () => {
+    const lan = dhcpLan(15);
+    const hw = new Hw(lan, 's');
+    const calls: [Error | null, IpInfo | undefined][] = [];
+    const eth = setupFor(PICO, CHIP, {}, (err, info) => calls.push([err, info]));
+    expect(() => eth.setIP({ ip: '192.0.2.999' })).toThrow(/bad ip/);
+    expect(eth.setIP({ ip: '192.0.2.60', gateway: '192.0.2.1' })).toBe(true);
+    expect(hw.run(2000, () => calls.length > 0)).toBe(true);
+    expect(calls[0][0]).toBeNull();
+    expect(calls[0][1]).toMatchObject({ ip: '192.0.2.60', gateway: '192.0.2.1', dhcp: false });
+    hw.run(1000);
+    expect(lan.server.boundCount()).toBe(0);
+    eth.close();
+  });
+
   it('derives the same MAC from the same serial and another from another', () => {
     const macs: string[] = [];
     for (const serial of ['33ffd605-41573033-15720843', '33ffd605-41573033-15720843', '33ffd605-41573033-15720844']) {
