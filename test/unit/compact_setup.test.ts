@@ -3,12 +3,12 @@
  * the Pico's board file, the ENC28J60 register-level model on a simulated
  * switch (drivers/sim/chipport.ts) with the simulation's DHCP server
  * (test/scenario/dhcp_util.ts), and Espruino's built-ins faked as the
- * setup contract (docs/API.md) says a mock replaces them: SPI2 and the
- * pins as globals, digitalWrite/digitalRead/setWatch/clearWatch, getTime,
- * getSerial, require("NetworkJS"). Timers are vitest's fake timers,
- * stepped with the simulation's virtual clock.
+ * setup contract (docs/API.md) says a mock replaces them (test/unit/setup_util.ts
+ * FakeBoard). Timers are vitest's fake timers, stepped with the
+ * simulation's virtual clock.
  */
-import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { FakeBoard, fakeTimers, restoreGlobals, ipStr } from './setup_util';
 import { setupFor, SetupChip, EthApi, IpInfo } from '../../src/compact/setup';
 import { encAttach, encPoll, encLinkUp, ENC_CNT_NAMES } from '../../src/compact/enc28j60';
 import { Enc28j60Mock, Enc28j60SimPort } from '../../drivers/enc28j60/mock';
@@ -22,87 +22,20 @@ const CHIP: SetupChip = {
   linkUp: encLinkUp as SetupChip['linkUp'],
   cntNames: ENC_CNT_NAMES,
 };
+/** the Pico's hardware over an ENC28J60 model on lan's switch */
+class Hw extends FakeBoard {
+  constructor(lan: DhcpLan, serial: string) {
+    const chip = new Enc28j60Mock('pico');
+    new Enc28j60SimPort(chip, lan.sim.fabric, lan.sim.fabric.addPort(lan.sim.switches[0], 'pico.eth0'), lan.sim.clock);
+    super(lan, chip, PICO, serial);
+  }
+}
+
 const G = globalThis as unknown as { [k: string]: unknown };
-const FAKED = ['SPI2', 'B13', 'B14', 'B15', 'B10', 'B1', 'A8', 'digitalWrite', 'digitalRead', 'setWatch', 'clearWatch', 'getTime', 'getSerial', 'require'];
-
-function ipStr(v: number): string {
-  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
-}
-
-/** The board's hardware as globals over one chip model on lan's switch; a log of pin writes and the NetworkJS object. */
-class Hw {
-  chip = new Enc28j60Mock('pico');
-  pins: string[] = [];
-  spiSetup: { [k: string]: unknown } | null = null;
-  watch: (() => void) | null = null;
-  intWas = false;
-  nj: { [k: string]: unknown } | null = null;
-  constructor(readonly lan: DhcpLan, serial: string) {
-    const port = lan.sim.fabric.addPort(lan.sim.switches[0], 'pico.eth0');
-    new Enc28j60SimPort(this.chip, lan.sim.fabric, port, lan.sim.clock);
-    const c = this.chip;
-    G.SPI2 = {
-      setup: (o: { [k: string]: unknown }) => {
-        this.spiSetup = o;
-      },
-      send: (d: Uint8Array) => {
-        const r = new Uint8Array(d.length);
-        c.transfer(d, 0, r, 0, d.length);
-        return r;
-      },
-      write: (d: Uint8Array) => c.transfer(d, 0, null, 0, d.length),
-    };
-    for (const p of ['B13', 'B14', 'B15', 'B10', 'B1', 'A8']) G[p] = 'pin:' + p;
-    G.digitalWrite = (p: string, v: number) => {
-      this.pins.push(p + '=' + v);
-      if (p === 'pin:B10') {
-        if (v === 0) c.select();
-        else c.deselect();
-      }
-    };
-    G.digitalRead = (p: string) => (p === 'pin:B1' && c.asserted() ? 0 : 1);
-    G.setWatch = (f: () => void, p: string, o: { edge: string; repeat: boolean }) => {
-      expect([p, o.edge, o.repeat]).toEqual(['pin:B1', 'falling', true]);
-      this.watch = f;
-      return 1;
-    };
-    G.clearWatch = () => {
-      this.watch = null;
-    };
-    G.getTime = () => lan.sim.now() / 1000;
-    G.getSerial = () => serial;
-    G.require = (m: string) => {
-      expect(m).toBe('NetworkJS');
-      return {
-        create: (o: { [k: string]: unknown }) => {
-          this.nj = o;
-        },
-      };
-    };
-  }
-
-  /** ms of virtual time: the simulation and the timers together, INT edges to the watch. */
-  run(ms: number, until?: () => boolean): boolean {
-    for (let t = 0; t < ms; t += 5) {
-      this.lan.sim.run(5);
-      vi.advanceTimersByTime(5);
-      const a = this.chip.asserted();
-      if (a && !this.intWas && this.watch !== null) this.watch();
-      this.intWas = a;
-      if (until !== undefined && until()) return true;
-    }
-    return false;
-  }
-}
 
 describe('compact setup()', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearInterval', 'clearTimeout'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-    for (const k of FAKED) delete G[k];
-  });
+  beforeEach(fakeTimers);
+  afterEach(() => restoreGlobals(PICO));
 
   it('resets the chip, leases an address by DHCP, registers NetworkJS, calls back once, then events and stats', () => {
     const lan = dhcpLan(11);

@@ -10,6 +10,7 @@
  * stepped with the simulation's virtual clock (deterministic, no wall time).
  */
 import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
+import { FakeBoard, fakeTimers, restoreGlobals, ipStr } from './setup_util';
 import {
   setupGeneralFor, SetupDriver, EthApi, IpInfo, W5500_STAT_NAMES, ENC28J60_STAT_NAMES,
 } from '../../src/setup_general';
@@ -33,87 +34,17 @@ import type { NetworkJsObject } from '../../src/socket/networkjs';
 import { dhcpLan, DhcpLan, POOL0, SRV_IP, DNS1 } from '../scenario/dhcp_util';
 
 const CHIP: SetupDriver = { chip: 'w5500', attach: attachW5500, statNames: W5500_STAT_NAMES };
+/** the ESP32's hardware over a W5500 model on lan's switch */
+class Hw extends FakeBoard {
+  declare chip: W5500Mock;
+  constructor(lan: DhcpLan, serial: string) {
+    const chip = new W5500Mock();
+    new W5500SimPort(lan.sim.fabric, lan.sim.fabric.addPort(lan.sim.switches[0], 'esp32.eth0'), chip, lan.sim.clock);
+    super(lan, chip, ESP32, serial);
+  }
+}
+
 const G = globalThis as unknown as { [k: string]: unknown };
-const PINS = ['D18', 'D19', 'D23', 'D5', 'D21', 'D22'];
-const FAKED = ['SPI2', ...PINS, 'digitalWrite', 'digitalRead', 'setWatch', 'clearWatch', 'getTime', 'getSerial', 'require'];
-
-function ipStr(v: number): string {
-  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
-}
-
-/** The board's hardware as globals over one W5500 model on lan's switch; a log of pin writes and the NetworkJS object. */
-class Hw {
-  chip = new W5500Mock();
-  pins: string[] = [];
-  spiSetup: { [k: string]: unknown } | null = null;
-  watch: (() => void) | null = null;
-  watches = 0;
-  /** falling INT edges handed to the watch */
-  edges = 0;
-  intWas = false;
-  nj: NetworkJsObject | null = null;
-  constructor(readonly lan: DhcpLan, serial: string) {
-    const port = lan.sim.fabric.addPort(lan.sim.switches[0], 'esp32.eth0');
-    new W5500SimPort(lan.sim.fabric, port, this.chip, lan.sim.clock);
-    const c = this.chip;
-    G.SPI2 = {
-      setup: (o: { [k: string]: unknown }) => {
-        this.spiSetup = o;
-      },
-      send: (d: Uint8Array) => {
-        const r = new Uint8Array(d.length);
-        c.transfer(d, 0, r, 0, d.length);
-        return r;
-      },
-      write: (d: Uint8Array) => c.transfer(d, 0, null, 0, d.length),
-    };
-    for (const p of PINS) G[p] = 'pin:' + p;
-    G.digitalWrite = (p: string, v: number) => {
-      this.pins.push(p + '=' + v);
-      if (p === 'pin:D5') {
-        if (v === 0) c.select();
-        else c.deselect();
-      }
-    };
-    G.digitalRead = (p: string) => (p === 'pin:D21' && c.asserted() ? 0 : 1);
-    G.setWatch = (f: () => void, p: string, o: { edge: string; repeat: boolean }) => {
-      expect([p, o.edge, o.repeat]).toEqual(['pin:D21', 'falling', true]);
-      this.watch = f;
-      this.watches++;
-      return 7;
-    };
-    G.clearWatch = (id: number) => {
-      expect(id).toBe(7);
-      this.watch = null;
-    };
-    G.getTime = () => lan.sim.now() / 1000;
-    G.getSerial = () => serial;
-    G.require = (m: string) => {
-      expect(m).toBe('NetworkJS');
-      return {
-        create: (o: NetworkJsObject) => {
-          this.nj = o;
-        },
-      };
-    };
-  }
-
-  /** ms of virtual time: the simulation and the timers together, INT's falling edges to the watch. */
-  run(ms: number, until?: () => boolean): boolean {
-    for (let t = 0; t < ms; t += 5) {
-      this.lan.sim.run(5);
-      vi.advanceTimersByTime(5);
-      const a = this.chip.asserted();
-      if (a && !this.intWas && this.watch !== null) {
-        this.edges++;
-        this.watch();
-      }
-      this.intWas = a;
-      if (until !== undefined && until()) return true;
-    }
-    return false;
-  }
-}
 
 /** A DNS server host on DNS1 (the lease's first DNS server) with www.lan → itself, and a TCP listener on it. */
 function dnsHost(lan: DhcpLan): { st: Stack; lfd: number } {
@@ -133,13 +64,8 @@ function dnsHost(lan: DhcpLan): { st: Stack; lfd: number } {
 }
 
 describe('general setup()', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearInterval', 'clearTimeout'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-    for (const k of FAKED) delete G[k];
-  });
+  beforeEach(fakeTimers);
+  afterEach(() => restoreGlobals(ESP32));
 
   it('resets the chip, leases by DHCP, registers NetworkJS with DNS, calls back once; events, stats, static, close', () => {
     const lan = dhcpLan(21);
