@@ -844,6 +844,12 @@ describe('npm run build', () => {
     expect(orig.setup).toBeUndefined();
     // its reason stays in boards/ (the build drops it from the bundle: flash)
     expect(orig.BOARD.compact.noSetup).toBeUndefined();
+    // docs/API.md names every export of the compact bundles (the ESP32's ~150 are documented by group)
+    const docs = readFileSync(join(root, 'docs', 'API.md'), 'utf8');
+    for (const m of [pico, wifi, orig]) {
+      expect(Object.keys(m).length).toBeGreaterThan(20);
+      expect(Object.keys(m).filter((n) => !new RegExp('\\b' + n + '\\b').test(docs))).toEqual([]);
+    }
     // build-only board fields stay out of a board bundle (rollup.config.js boardDataPlugin): its
     // features are compiled in, its notes are for the build and the budget; a compact bundle
     // keeps its board's compact part (profile, config) and drops the general stack's config
