@@ -101,6 +101,24 @@ describe('compact setup()', () => {
     eth.close();
   });
 
+  it("emits 'link' when the cable is pulled and plugged again (read about once a second)", () => {
+    const lan = dhcpLan(16);
+    const hw = new Hw(lan, 'l');
+    const chip = hw.chip as Enc28j60Mock;
+    const links: unknown[] = [];
+    const eth = setupFor(PICO, CHIP, { ip: '192.0.2.61' }, () => undefined);
+    eth.on('link', (up) => links.push(up));
+    hw.run(200);
+    expect(links).toEqual([]);
+    chip.setLink(false);
+    expect(hw.run(2000, () => links.length > 0)).toBe(true);
+    expect(links).toEqual([false]);
+    chip.setLink(true);
+    expect(hw.run(2000, () => links.length > 1)).toBe(true);
+    expect(links).toEqual([false, true]);
+    eth.close();
+  });
+
   it('derives the same MAC from the same serial and another from another', () => {
     const macs: string[] = [];
     for (const serial of ['33ffd605-41573033-15720843', '33ffd605-41573033-15720843', '33ffd605-41573033-15720844']) {
