@@ -411,7 +411,8 @@ export function tcpInput(n: Net, off: number, len: number, src: number): void {
     else if (c[b + F_RPORT] === sport && c[b + F_RIP] === src && s !== TCP_CLOSE) t = i;
   }
   if (t < 0) {
-    if (l < 0 || (fl & (TCPF_RST | TCPF_ACK | TCPF_SYN)) !== TCPF_SYN) {
+    // SYN+FIN is no valid opening (a scanner's probe): dropped, as Linux does in LISTEN
+    if (l < 0 || (fl & (TCPF_RST | TCPF_ACK | TCPF_SYN | TCPF_FIN)) !== TCPF_SYN) {
       // no connection (§3.10.7.1); a listener ignores RST and resets an ACK (§3.10.7.2)
       if (l < 0 || (fl & TCPF_ACK) !== 0) tcpRstReply(n, off, seglen, src);
       else n.cnt[C_TCP_DROP]++;

@@ -8,7 +8,10 @@ import { describe, it, expect } from 'vitest';
 import { Sim } from '../../src/sim/world';
 import { SimCompactHost } from '../../src/sim/compact_host';
 import { makeLan, LanHost } from '../scenario/helpers';
-import { netSetIp, C_TCP_RETRANS, C_TCP_RST_TX } from '../../src/compact/net';
+import { netSetIp, netCreate, netAttach, netRxFrame, C_TCP_RETRANS, C_TCP_RST_TX, C_TCP_DROP } from '../../src/compact/net';
+import { ManualClock } from '../../src/core/clock';
+import { tcpFrame, MAC_A, IP_A } from './tcp_util';
+import { TCPF_SYN, TCPF_FIN } from '../../src/transport/tcp/tcp';
 import { tcpListen, tcpConnect, tcpAccept, tcpRecv, tcpSend, tcpClose, tcpState } from '../../src/compact/tcp';
 import { socket, bind, listen, accept, connect, send, recv, close, ensureTcp } from '../../src/socket/socket';
 import { SOCK_STREAM, IPPROTO_TCP } from '../../src/socket/sock';
@@ -257,5 +260,28 @@ describe('compact TCP against the general stack', () => {
       return got >= 32768;
     }, 5000), sim.describe()).toBe(true);
     expect(sim.now() - t0).toBeLessThan(300);
+  });
+});
+
+describe('compact TCP at a listener, crafted segments', () => {
+  it('SYN+FIN is dropped and counted (no SYN-ACK, no block taken); the same SYN without FIN is answered', () => {
+    const sent: Uint8Array[] = [];
+    const n = netCreate(null, MAC_A, new ManualClock(0), 7);
+    netAttach(n, { xmit: (b: Uint8Array, len: number) => sent.push(b.slice(0, len)) });
+    netSetIp(n, IP_A, 0xffffff00 | 0, 0, 0);
+    const l = tcpListen(n, 80);
+    expect(l).toBeGreaterThanOrEqual(0);
+    sent.length = 0;
+    const drops = n.cnt[C_TCP_DROP];
+    const synFin = tcpFrame({ sport: 1234, dport: 80, seq: 99, flags: TCPF_SYN | TCPF_FIN, opts: [2, 4, 5, 0xb4] });
+    netRxFrame(n, synFin, synFin.length);
+    expect(n.cnt[C_TCP_DROP]).toBe(drops + 1);
+    expect(sent.length).toBe(0);
+    for (let t = 0; t < n.cfg.tcbs; t++) expect([TCP_FREE, TCP_LISTEN]).toContain(tcpState(n, t));
+    const syn = tcpFrame({ sport: 1234, dport: 80, seq: 99, flags: TCPF_SYN, opts: [2, 4, 5, 0xb4] });
+    netRxFrame(n, syn, syn.length);
+    // a SYN-ACK, or the ARP request for B that stands in for it (no ARP entry yet)
+    expect(sent.length).toBe(1);
+    expect(n.cnt[C_TCP_DROP]).toBe(drops + 1);
   });
 });

@@ -7,8 +7,9 @@
 import { describe, it, expect } from 'vitest';
 import { tcpPair, connectPair, expectClean, injectA, tcpFrame, IP_B, TEnv } from './tcp_util';
 import { s32 } from '../../src/core/bits';
+import { tcpSocket, tcpBind, tcpListen } from '../../src/transport/tcp/tcp_api';
 import {
-  TCPF_SYN, TCPF_ACK, TCPF_RST, TCP_INERRS, TCP_INCSUMERRORS, TCP_INSEGS, TCP_OUTRSTS, TCP_ESTABLISHED,
+  TCPF_SYN, TCPF_FIN, TCPF_ACK, TCPF_RST, TCP_INERRS, TCP_INCSUMERRORS, TCP_INSEGS, TCP_OUTRSTS, TCP_ESTABLISHED,
 } from '../../src/transport/tcp/tcp';
 
 function counts(e: TEnv) {
@@ -44,6 +45,22 @@ describe('tcp malformed input', () => {
       expectClean(e);
     });
   }
+
+  it('SYN+FIN to a listening port: dropped and counted in InErrs, no SYN-ACK, no request queued (as Linux)', () => {
+    const e = tcpPair();
+    const l = tcpSocket(e.a);
+    expect(tcpBind(e.a, l, 0, 80)).toBe(0);
+    expect(tcpListen(e.a, l, 4)).toBe(0);
+    const before = counts(e);
+    e.tap.clear();
+    injectA(e, tcpFrame({ sport: 1234, dport: 80, seq: 99, flags: TCPF_SYN | TCPF_FIN, opts: [2, 4, 5, 0xb4] }));
+    expect(counts(e).inErrs).toBe(before.inErrs + 1);
+    expect(e.a.tcp.rqCount).toBe(0);
+    expect(e.tap.segs.length).toBe(0);
+    // the same SYN without FIN is answered: the listener works
+    injectA(e, tcpFrame({ sport: 1234, dport: 80, seq: 99, flags: TCPF_SYN, opts: [2, 4, 5, 0xb4] }));
+    expect(e.tap.with('A', TCPF_SYN | TCPF_ACK).length).toBe(1);
+  });
 
   it('well-formed SYN to a closed port draws a RST; a RST to a closed port does not', () => {
     const e = tcpPair();

@@ -23,7 +23,7 @@ import { getAddr, inAddr, isMulticast, isLimitedBroadcast } from '../../core/ina
 import { getDev } from '../../link/dev';
 import {
   TcpState, TcpIpOps, TH_SPORT, TH_DPORT, TH_SEQ, TH_ACK, TH_DOFF, TH_FLAGS, TH_WIN, TCP_HLEN,
-  TCPF_SYN, TCPF_RST, TCPF_ACK, TCP_LISTEN, TCP_CLOSE, TCP_FREE, TCP_ESTABLISHED, TCP_SYN_SENT,
+  TCPF_SYN, TCPF_FIN, TCPF_RST, TCPF_ACK, TCP_LISTEN, TCP_CLOSE, TCP_FREE, TCP_ESTABLISHED, TCP_SYN_SENT,
   TCP_SYN_RECV, TCP_INSEGS, TCP_INERRS, TCP_INCSUMERRORS, TCP_ACTIVEOPENS, TX_OUTOFWINDOWICMPS,
   F_WS_OFFERED, F_TS, F_NOPMTU, F_SACK_RECOV, F_RENO_RECOV, TT_RTX, TT_DACK, TT_KEEP, tcpSecureIsn, tcpTsOffset, tcpSetState, tcpDone,
   getSeq, tcpPseudoSum,
@@ -290,7 +290,11 @@ function tcpV4Dispatch(st: Stack, skb: number, t0: number): void {
       else if (c === -1) tcpV4SendReset(st);
       return;
     }
-    if ((f & TCPF_SYN) !== 0) {
+    if ((f & (TCPF_SYN | TCPF_FIN)) === (TCPF_SYN | TCPF_FIN)) {
+      // SYN+FIN is no valid opening (a scanner's probe): dropped, as Linux's
+      // tcp_rcv_state_process does in LISTEN; counted in Tcp InErrs
+      tp.mib[TCP_INERRS]++;
+    } else if ((f & TCPF_SYN) !== 0) {
       // < 0: SYN queue full with cookies on (FEATURE_TCP_SYNCOOKIES off: tcpConnRequest dropped and counted it)
       const q = tcpConnRequest(st, l);
       if (FEATURE_TCP_SYNCOOKIES && q < 0) tcpSendCookieSynAck(st, l);
