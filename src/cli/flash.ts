@@ -60,6 +60,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BOARDS } from '../../boards/index';
 import type { Board } from '../../boards/board';
+import { splitFlag } from './flags';
 
 /** the repository root (src/cli/ is two levels down) */
 export const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
@@ -94,14 +95,7 @@ export const FLASH_USAGE =
 export function parseFlashArgs(argv: string[]): FlashOptions | string {
   const o: FlashOptions = { board: '', port: null, app: null, out: null, dryRun: false, run: true, timeoutS: null, baud: null };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    let key = a;
-    let val: string | undefined;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) {
-      key = a.slice(0, eq);
-      val = a.slice(eq + 1);
-    }
+    const [key, val] = splitFlag(argv[i]);
     const need = (): string | null => {
       if (val !== undefined) return val;
       if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) return null;
@@ -138,7 +132,7 @@ export function parseFlashArgs(argv: string[]): FlashOptions | string {
         else o.run = false;
         break;
       default:
-        return `unknown argument '${a}'`;
+        return `unknown argument '${argv[i]}'`;
     }
   }
   if (o.board === '') return '--board ID is required';

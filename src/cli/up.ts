@@ -66,6 +66,7 @@ import { TcpSendService } from '../apps/tcp_send';
 import { errnoName } from '../core/errno';
 import { DhcpClient, DHCP_EV_BOUND, DHCP_EV_RENEWED, DHCP_EV_LOST } from '../apps/dhcp_client';
 import { DnsResolver } from '../apps/dns_resolver';
+import { splitFlag } from './flags';
 
 const USAGE =
   'usage: slabnet up [--ip A.B.C.D/N [--gw A.B.C.D] [--dns A.B.C.D[,...]]] [--hostname NAME]\n' +
@@ -223,14 +224,7 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
   let dnsArg: string | null = null;
   const send: SendTarget[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    let key = a;
-    let val: string | undefined;
-    const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) {
-      key = a.slice(0, eq);
-      val = a.slice(eq + 1);
-    }
+    const [key, val] = splitFlag(argv[i]);
     const need = (): string | null => {
       if (val !== undefined) return val;
       if (i + 1 >= argv.length) return null;
@@ -255,7 +249,7 @@ export function parseUpArgs(argv: string[]): UpOptions | string {
         if (v === null) return 'missing value for ' + key;
         break;
       default:
-        return 'unknown argument: ' + a;
+        return 'unknown argument: ' + argv[i];
     }
     if (key === '--ip') ip = v;
     else if (key === '--gw') gw = v;
