@@ -74,6 +74,20 @@ function generalListen(x: { g: LanHost }, port: number): number {
   return fd;
 }
 
+/** Two compact stacks on one switch (a: 192.0.2.1, ring bufA; b: 192.0.2.2, ring bufB), a connected to b's port 7 and accepted. */
+function compactPair(seed: number, bufA: number, bufB: number): { sim: Sim; A: SimCompactHost; B: SimCompactHost; t: number; u: number } {
+  const sim = new Sim({ seed });
+  const A = new SimCompactHost(sim, 'a', { tcbs: 3, tcpBuf: bufA });
+  const B = new SimCompactHost(sim, 'b', { tcbs: 2, tcpBuf: bufB });
+  netSetIp(A.n, parseIpU('192.0.2.1') | 0, 0xffffff00 | 0, 0, 0);
+  netSetIp(B.n, parseIpU('192.0.2.2') | 0, 0xffffff00 | 0, 0, 0);
+  const L = tcpListen(B.n, 7);
+  const t = tcpConnect(A.n, parseIpU('192.0.2.2') | 0, 7);
+  let u = -1;
+  expect(sim.runUntil(() => (u = tcpAccept(B.n, L)) >= 0, 1000)).toBe(true);
+  return { sim, A, B, t, u };
+}
+
 describe('compact TCP against the general stack', () => {
   it('passive open on the compact side, 64 KB each way, orderly close from the general side', () => {
     const x = lan(11);
@@ -188,15 +202,7 @@ describe('compact TCP against the general stack', () => {
   }
 
   it('compact to compact with unequal buffers (1536 and 1024): no silly-window deadlock (RFC 1122 §4.2.3.4 half-window rule)', () => {
-    const sim = new Sim({ seed: 1 });
-    const A = new SimCompactHost(sim, 'a', { tcbs: 3, tcpBuf: 1536 });
-    const B = new SimCompactHost(sim, 'b', { tcbs: 2, tcpBuf: 1024 });
-    netSetIp(A.n, parseIpU('192.0.2.1') | 0, 0xffffff00 | 0, 0, 0);
-    netSetIp(B.n, parseIpU('192.0.2.2') | 0, 0xffffff00 | 0, 0, 0);
-    const L = tcpListen(B.n, 7);
-    const t = tcpConnect(A.n, parseIpU('192.0.2.2') | 0, 7);
-    let u = -1;
-    expect(sim.runUntil(() => (u = tcpAccept(B.n, L)) >= 0, 1000)).toBe(true);
+    const { sim, A, B, t, u } = compactPair(1, 1536, 1024);
     const blk = new Uint8Array(1460);
     for (let i = 0; i < 1460; i++) blk[i] = pat(i, 3);
     const buf = new Uint8Array(1460);
@@ -234,15 +240,7 @@ describe('compact TCP against the general stack', () => {
   });
 
   it('a sender with a 1 KB ring and a receiver with a large one: no delayed-ACK stall per segment (MSS at most half the ring, ACK every second segment as received)', () => {
-    const sim = new Sim({ seed: 2 });
-    const A = new SimCompactHost(sim, 'a', { tcbs: 3, tcpBuf: 1024 });
-    const B = new SimCompactHost(sim, 'b', { tcbs: 2, tcpBuf: 2920 });
-    netSetIp(A.n, parseIpU('192.0.2.1') | 0, 0xffffff00 | 0, 0, 0);
-    netSetIp(B.n, parseIpU('192.0.2.2') | 0, 0xffffff00 | 0, 0, 0);
-    const L = tcpListen(B.n, 7);
-    const t = tcpConnect(A.n, parseIpU('192.0.2.2') | 0, 7);
-    let u = -1;
-    expect(sim.runUntil(() => (u = tcpAccept(B.n, L)) >= 0, 1000)).toBe(true);
+    const { sim, A, B, t, u } = compactPair(2, 1024, 2920);
     const blk = new Uint8Array(1024);
     const buf = new Uint8Array(4096);
     let sent = 0;
