@@ -107,6 +107,9 @@ describe('hardware mock + simulated LAN', () => {
       hw.stop();
       peer.stop();
       rmSync(dir, { recursive: true, force: true });
+      // the mock fires INT watches from a 0 ms timeout (as Espruino's event loop): let any
+      // such timeout run while the fake built-ins (getTime) are still installed (afterAll)
+      await new Promise((r) => setTimeout(r, 20));
     }
   }, 20000);
 });
