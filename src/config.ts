@@ -126,7 +126,7 @@ export interface StackConfig {
   tcpInitCwndSegs: number;
   /** out-of-order ranges kept per TCB (also the SACK blocks sent) and SACK scoreboard ranges */
   tcpOooRanges: number;
-  /** SYN queue full: answer with a SYN cookie (RFC 4987 §3.6) instead of dropping the SYN */
+  /** SYN queue full: answer with a SYN cookie (RFC 4987 §3.6) instead of dropping the SYN (default on, as Linux) */
   tcpSyncookies: boolean;
 }
 
@@ -195,7 +195,7 @@ export function defaultConfig(): StackConfig {
     tcpChallengeAckLimit: 100,
     tcpInitCwndSegs: 10,
     tcpOooRanges: 4,
-    tcpSyncookies: false,
+    tcpSyncookies: true,
   };
 }
 

@@ -222,17 +222,37 @@ function neighRelease(st: Stack, i: number): void {
   t.ip[i] = 0;
 }
 
-/** Allocate a slot (free, else the oldest STALE/FAILED). -1 when the table is full. */
+/** Replacement preference of a state (neigh_forced_gc): higher goes first; 0 never. */
+function neighEvictRank(s: number): number {
+  if (s === NUD_FAILED) return 3;
+  if (s === NUD_INCOMPLETE) return 2;
+  if (s === NUD_STALE) return 1;
+  return 0;
+}
+
+/**
+ * Allocate a slot: a free one, else the oldest FAILED, else the oldest
+ * INCOMPLETE, else the oldest STALE entry (neigh_forced_gc). A flood of
+ * packets to addresses that never answer (SYN-ACKs to spoofed SYNs) then
+ * churns among its own unresolved entries and never pushes out a
+ * confirmed neighbour, nor blocks a new one. -1 when every entry is
+ * REACHABLE, PROBE or PERMANENT.
+ */
 function neighAlloc(st: Stack, dev: number, addr: number): number {
   const t = st.arp;
   let victim = -1;
+  let rank = 0;
   for (let i = 0; i < t.size; i++) {
     const s = t.state[i];
     if (s === NUD_NONE) {
       victim = i;
       break;
     }
-    if ((s === NUD_STALE || s === NUD_FAILED) && (victim < 0 || t.updated[i] < t.updated[victim])) victim = i;
+    const k = neighEvictRank(s);
+    if (k > rank || (k === rank && k > 0 && t.updated[i] < t.updated[victim])) {
+      victim = i;
+      rank = k;
+    }
   }
   if (victim < 0) return -1;
   if (t.state[victim] !== NUD_NONE) neighRelease(st, victim);

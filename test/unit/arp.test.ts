@@ -356,23 +356,40 @@ describe('ARP resolution over a PairLink', () => {
     finish(e);
   });
 
-  it('a full table reclaims the oldest STALE/FAILED entry, else drops and counts', () => {
+  it('a full table reclaims FAILED, then the oldest INCOMPLETE, never a confirmed entry; else drops and counts', () => {
     const e = setup({ arpTableSize: 2, arpRetries: 1, arpRetryMs: 100, arpFailedHoldMs: 60000 }, true);
     const { a, pl } = e;
+    const IP_Y = parseIpU('192.0.2.77');
     e.capA.pass = false;
-    expect(neighOutput(a, payload(a, 1, IP_A), pl.devA, IP_C)).toBe(0);
-    expect(neighOutput(a, payload(a, 2, IP_A), pl.devA, IP_X)).toBe(0);
-    expect(neighOutput(a, payload(a, 3, IP_A), pl.devA, IP_B)).toBe(-ENOBUFS);
-    expect(a.mib.link[LINK_ARPTABLEFULL]).toBe(1);
+    expect(neighOutput(a, payload(a, 1, IP_A), pl.devA, IP_X)).toBe(0);
+    expect(neighOutput(a, payload(a, 2, IP_A), pl.devA, IP_C)).toBe(0);
+    // both unresolved: the oldest (X) makes room, its queued packet counted as TxNoNeigh
+    expect(neighOutput(a, payload(a, 3, IP_A), pl.devA, IP_Y)).toBe(0);
+    expect(neighLookup(a, IP_X)).toBe(-1);
+    expect(a.mib.link[LINK_TXNONEIGH]).toBe(1);
+    expect(a.mib.link[LINK_ARPTABLEFULL]).toBe(0);
     expect(a.pool.inUse()).toBe(2);
-    run(e, 200, 50); // both fail
+    run(e, 200, 50); // C and Y fail
     expect(neighState(a, neighLookup(a, IP_C))).toBe(NUD_FAILED);
-    expect(neighState(a, neighLookup(a, IP_X))).toBe(NUD_FAILED);
+    expect(neighState(a, neighLookup(a, IP_Y))).toBe(NUD_FAILED);
     e.capA.pass = true;
+    // a FAILED entry makes room; B resolves
     expect(neighOutput(a, payload(a, 4, IP_A), pl.devA, IP_B)).toBe(0);
     pump(e);
     expect(neighState(a, neighLookup(a, IP_B))).toBe(NUD_REACHABLE);
-    expect(arpDump(a).length).toBe(2);
+    // a flood of packets to addresses that never answer churns the other slot, never B's
+    e.capA.pass = false;
+    for (let k = 0; k < 5; k++) {
+      expect(neighOutput(a, payload(a, 10 + k, IP_A), pl.devA, parseIpU('192.0.2.' + (200 + k)))).toBe(0);
+      expect(neighState(a, neighLookup(a, IP_B))).toBe(NUD_REACHABLE);
+    }
+    expect(neighState(a, neighLookup(a, parseIpU('192.0.2.204')))).toBe(NUD_INCOMPLETE);
+    expect(a.pool.inUse()).toBe(1);
+    // every entry confirmed (here: one static): dropped and counted
+    expect(neighAddStatic(a, pl.devA, parseIpU('192.0.2.204'), MAC_X, 0)).toBeGreaterThanOrEqual(0);
+    expect(neighOutput(a, payload(a, 20, IP_A), pl.devA, IP_X)).toBe(-ENOBUFS);
+    expect(a.mib.link[LINK_ARPTABLEFULL]).toBe(1);
+    expect(a.pool.inUse()).toBe(0);
     finish(e);
   });
 

@@ -13,13 +13,14 @@
  *     RSTs are ignored in TIME_WAIT; RFC 6191-style reuse by a SYN with a
  *     higher sequence number / timestamp).
  *
- * SYN queue full: by default the SYN is dropped and counted
+ * SYN queue full (the shared table of cfg.tcpSynQueue, or the listener's
+ * own share: as many requests as its backlog): with cfg.tcpSyncookies (the
+ * default, as Linux's tcp_syncookies=1) the SYN is answered with a SYN
+ * cookie (tcp_syncookies.ts); without, the SYN is dropped and counted
  * (TCPReqQFullDrop, ListenDrops) and the client's SYN retransmission
- * retries — a cookie cannot carry window scale and SACK without the
- * timestamp trick, and on a microcontroller the accept queue and the TCB
- * table, not the SYN queue, are the scarce resources (a full accept queue
- * drops SYNs too: ListenOverflows). With cfg.tcpSyncookies the overflow is
- * answered with a SYN cookie instead (tcp_syncookies.ts).
+ * retries (a full accept queue drops SYNs either way: ListenOverflows).
+ * A cookie carries window scale and SACK only through the timestamp
+ * option, as Linux's does.
  */
 import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
@@ -208,14 +209,17 @@ export function tcpConnRequest(st: Stack, l: number): number {
     tp.ext[TX_LISTENDROPS]++;
     return 0;
   }
+  // inet_csk_reqsk_queue_is_full: a listener's requests are bounded by its
+  // backlog as well as by the shared table, so a flood at one port leaves
+  // the table to the others (and, with cookies, is answered statelessly)
   let r = -1;
+  let qlen = 0;
   for (let i = 0; i < tp.rqN; i++) {
     if (tp.rqUsed[i] === 0) {
-      r = i;
-      break;
-    }
+      if (r < 0) r = i;
+    } else if (tp.rqListener[i] === l) qlen++;
   }
-  if (r < 0) {
+  if (r < 0 || qlen >= tp.backlog[l]) {
     if (FEATURE_TCP_SYNCOOKIES && c.tcpSyncookies) return -1;
     tp.ext[TX_REQQFULLDROP]++;
     tp.ext[TX_LISTENDROPS]++;
@@ -251,13 +255,45 @@ export function tcpConnRequest(st: Stack, l: number): number {
   return 0;
 }
 
+/**
+ * reqsk_timer_handler's pruning: the SYN-ACK retries request r may still
+ * have. While r's listener holds at least half its backlog in requests,
+ * the limit falls towards 2 unless at least half of them are still
+ * young (not yet retransmitted): requests from addresses that never
+ * answer (a SYN flood from spoofed sources, whose SYN-ACKs may not even
+ * leave because ARP fails) make room in seconds, not after 63 s, while
+ * new SYNs keep their full retries.
+ */
+function reqMaxRetries(st: Stack, r: number): number {
+  const tp = st.tcp;
+  const l = tp.rqListener[r];
+  let thresh = st.cfg.tcpSynAckRetries;
+  let qlen = 0;
+  let young = 0;
+  for (let i = 0; i < tp.rqN; i++) {
+    if (tp.rqUsed[i] !== 0 && tp.rqListener[i] === l) {
+      qlen++;
+      if (tp.rqRetries[i] === 0) young++;
+    }
+  }
+  if (2 * qlen >= tp.backlog[l]) {
+    young *= 2;
+    while (thresh > 2) {
+      if (qlen < young) break;
+      thresh--;
+      young *= 2;
+    }
+  }
+  return thresh;
+}
+
 /** The SYN queue timer: retransmit SYN-ACKs with backoff, expire old requests. */
 export function tcpReqTimer(st: Stack): void {
   const tp = st.tcp;
   const now = st.now();
   for (let r = 0; r < tp.rqN; r++) {
     if (tp.rqUsed[r] === 0 || tp.rqExpire[r] > now) continue;
-    if (tp.rqRetries[r] >= st.cfg.tcpSynAckRetries) {
+    if (tp.rqRetries[r] >= reqMaxRetries(st, r)) {
       reqFree(st, r);
       continue;
     }
