@@ -13,8 +13,10 @@
  * Clock: performance.now(). Loop (src/cli/poll_loop.ts): a poll right after each received
  * datagram (setImmediate, coalesced) and a timer armed for the stack's
  * next timer expiry (capped), each followed by the services' run().
- * Prints one line containing `ready` when the interface is up. On SIGTERM
- * or SIGINT prints the counters as one line of JSON and exits 0.
+ * Prints one line containing `ready` when the interface is up. On SIGTERM,
+ * SIGINT or SIGHUP, or when the process that started it is gone (a SIGTERM
+ * to npx alone; src/cli/lifeline.ts), prints the counters as one line of
+ * JSON and exits 0.
  * Bad flags: usage on stderr, exit 2.
  *
  * --loss P (0 <= P < 1) loses each frame with probability P in both
@@ -45,6 +47,7 @@
  * loaded into Node, with its compile-time features and default
  * configuration; the ready line then ends with ` board=ID`.
  */
+import { whenToStop } from './lifeline';
 import { startPollLoop } from './poll_loop';
 import { Stack } from '../stack';
 import type { Clock } from '../core/clock';
@@ -87,7 +90,8 @@ const USAGE =
   '  Without --ip: DHCP (ready once bound; --hostname NAME is sent as option 12).\n' +
   '  --board ID: run that board\'s Espruino bundle (dist/espruino/ID.min.js from npm run build, or\n' +
   '  --bundle FILE) instead of the sources, with its compile-time features and default configuration.\n' +
-  '  SIGTERM/SIGINT: print the counters as one line of JSON and exit 0.\n';
+  '  SIGTERM/SIGINT/SIGHUP, or the parent process gone (npx killed): print the counters as one\n' +
+  '  line of JSON ("Signal": the signal, or "PARENT") and exit 0.\n';
 
 /** concurrent connections per TCP service; idle connections closed after TCP_IDLE_MS */
 const TCP_SERVICE_CONNS = 16;
@@ -529,10 +533,8 @@ export async function runUp(argv: string[]): Promise<number> {
     }
   }
 
-  const stopSignal = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  // SIGTERM, SIGINT, SIGHUP, or the parent (npx, a shell) gone: src/cli/lifeline.ts
+  const stopSignal = whenToStop();
 
   /* ---- the loop (src/cli/poll_loop.ts) ---- */
   let lastFlush = clock.now();

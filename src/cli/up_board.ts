@@ -43,6 +43,7 @@
  * name without DNS, more TCP listeners than the board's TCBs leave room
  * for). A bundle older than its sources only gets a note on stderr.
  */
+import { whenToStop } from './lifeline';
 import { startPollLoop } from './poll_loop';
 import { relative, resolve, sep } from 'node:path';
 import type { Stack } from '../stack';
@@ -382,10 +383,8 @@ export async function runUpBoard(argv: string[]): Promise<number> {
     }
   }
 
-  const stopSignal = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  // SIGTERM, SIGINT, SIGHUP, or the parent (npx, a shell) gone: src/cli/lifeline.ts
+  const stopSignal = whenToStop();
 
   /* ---- the loop (src/cli/poll_loop.ts) ---- */
   let lastFlush = clock.now();

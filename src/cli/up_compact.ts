@@ -27,6 +27,7 @@
  * are Ethernet's 1514 bytes), more TCP listeners than the board's TCP
  * blocks leave one connection for.
  */
+import { whenToStop } from './lifeline';
 import { startPollLoop } from './poll_loop';
 import type { UpOptions } from './up';
 import type { Board } from '../../boards/board';
@@ -140,10 +141,8 @@ export async function runUpCompact(api: CompactApi, board: Board, o: UpOptions, 
     return w;
   };
 
-  const stopSignal = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  // SIGTERM, SIGINT, SIGHUP, or the parent (npx, a shell) gone: src/cli/lifeline.ts
+  const stopSignal = whenToStop();
   let lastFlush = clock.now();
   const loop = startPollLoop({
     poll: () => api.netTick(n),
