@@ -1,0 +1,76 @@
+// test/interop/loss_report.mjs — the table of test/interop/loss_table.sh:
+// reads its runs file (one tab-separated line per GET:
+//   dut profile spec run status seconds bytes statsfile
+// dut slabnet|linux, status ok|timeout|error|skipped, statsfile the bridge's
+// `stats` reply after the GET), prints
+//   profile | slabnet s | linux s | ratio
+// with the median of each cell's runs (a timeout counts as its time limit
+// and is shown as ">T"), writes the same as JSON, and prints per profile
+// the ratio verdict (slabnet median ≤ 2 × Linux median): "PASS ratio ..." /
+// "FAIL ratio ..." when gate is 1, "INFO ratio ..." otherwise.
+// usage: node loss_report.mjs RUNS.tsv OUT.json GATE BYTES
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const [runsFile, outFile, gateArg, bytesArg] = process.argv.slice(2);
+if (outFile === undefined) {
+  console.error('usage: node loss_report.mjs RUNS.tsv OUT.json GATE BYTES');
+  process.exit(2);
+}
+const gate = gateArg === '1';
+const MAX_RATIO = 2;
+
+const lines = readFileSync(runsFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
+const profiles = []; // in first-seen order
+const cells = new Map(); // profile → { spec, slabnet: [], linux: [] }
+for (const l of lines) {
+  const [dut, profile, spec, run, status, seconds, bytes, statsFile] = l.split('\t');
+  if (!cells.has(profile)) { cells.set(profile, { spec, slabnet: [], linux: [] }); profiles.push(profile); }
+  let bridge = null;
+  try { bridge = JSON.parse(readFileSync(statsFile, 'utf8').replace(/^ok /, '')); } catch { bridge = null; }
+  const b = bridge === null ? null : {
+    ab: { forwarded: bridge.ab.forwarded, lost: bridge.ab.lost, dup: bridge.ab.dup, qdrop: bridge.ab.qdrop },
+    ba: { forwarded: bridge.ba.forwarded, lost: bridge.ba.lost, dup: bridge.ba.dup, qdrop: bridge.ba.qdrop },
+  };
+  cells.get(profile)[dut].push({ run: Number(run), status, seconds: Number(seconds), bytes: Number(bytes), bridge: b });
+}
+
+// median of the runs that ran; a timeout sorts by its limit and marks the result as a lower bound
+function median(runs) {
+  const r = runs.filter((x) => x.status === 'ok' || x.status === 'timeout').sort((a, b) => a.seconds - b.seconds);
+  if (r.length === 0) return null;
+  const m = r[(r.length - 1) >> 1];
+  return { seconds: m.seconds, lowerBound: m.status === 'timeout' };
+}
+const fmt = (m) => (m === null ? 'n/a' : (m.lowerBound ? '>' : '') + m.seconds.toFixed(2));
+
+const out = { bytes: Number(bytesArg), maxRatio: MAX_RATIO, gate, profiles: [] };
+const rows = [];
+let verdicts = [];
+for (const p of profiles) {
+  const c = cells.get(p);
+  const s = median(c.slabnet), l = median(c.linux);
+  let ratio = null, ok = null, why = '';
+  if (s !== null && l !== null && !l.lowerBound && l.seconds > 0) {
+    ratio = s.seconds / l.seconds;
+    ok = !s.lowerBound && ratio <= MAX_RATIO;
+    why = `slabnet ${fmt(s)} s / linux ${fmt(l)} s = ${s.lowerBound ? '>' : ''}${ratio.toFixed(1)} (want ≤ ${MAX_RATIO})`;
+  } else {
+    ok = false;
+    why = `no ratio: slabnet ${fmt(s)} s, linux ${fmt(l)} s`;
+  }
+  rows.push([p + ` (${c.spec})`, fmt(s), fmt(l), ratio === null ? 'n/a' : (s.lowerBound ? '>' : '') + ratio.toFixed(1)]);
+  out.profiles.push({ profile: p, spec: c.spec, slabnet: { median: s, runs: c.slabnet }, linux: { median: l, runs: c.linux }, ratio, ratioOk: ok });
+  verdicts.push([ok, `ratio ${p}: ${why}`]);
+}
+
+const head = ['profile', 'slabnet s', 'linux s', 'ratio'];
+const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r) => r.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join(' | ');
+console.log(line(head));
+console.log(w.map((n) => '-'.repeat(n)).join('-|-'));
+for (const r of rows) console.log(line(r));
+writeFileSync(outFile, JSON.stringify(out, null, 1) + '\n');
+for (const [ok, what] of verdicts) {
+  if (gate) console.log((ok ? 'PASS ' : 'FAIL ') + what);
+  else console.log(`INFO ${what}: ${ok ? 'within' : 'over'} the goal (LOSS_RATIO_GATE=1 makes this PASS/FAIL)`);
+}
