@@ -19,7 +19,12 @@
  * follows a request). "Expect: 100-continue" gets the interim response.
  * After an error response the server half-closes and drains what the
  * client still sends (lingering close) so the client reads the response
- * instead of a reset. Idle connections are closed after idleMs.
+ * instead of a reset. Slots cannot be held hostage (tcp_service.ts): a
+ * request header must be complete within headerMs of accept, or of the
+ * previous response being acknowledged on a kept-alive connection (bytes
+ * trickling in do not extend it); stalled (zero window) and idle
+ * connections are dropped; with all slots busy a newcomer takes the slot
+ * that has waited longest for a request; one address is capped.
  *
  * Place in the packet path: an application on the stream adapter
  * (stream.ts → tcp_api.ts), driven by TcpService.run() after each poll.
@@ -32,7 +37,7 @@ import type { Stack } from '../stack';
 import { MibBlock } from '../core/mib';
 import { IntMibBlock } from '../transport/tcp/tcp';
 import { streamRecv, streamSend, streamShutdownWr } from './stream';
-import { TcpService, SERVE_CLOSE, SERVE_ABORT, NEG_EAGAIN } from './tcp_service';
+import { TcpService, TcpLimits, SERVE_CLOSE, SERVE_ABORT, NEG_EAGAIN, checkTcpLimits } from './tcp_service';
 import {
   HttpRequest, ChunkDecoder, httpHeaderEnd, httpParse, parseDec, eqBytes, putStr, putDec, putBytes, fillPattern,
   M_GET, M_HEAD, M_PUT, M_POST,
@@ -40,23 +45,43 @@ import {
 
 export const HTTP_PORT = 80;
 
-export interface HttpOptions {
-  /** concurrent connections served (more wait in the accept queue) */
-  maxConns: number;
+/** maxConns, idleMs, stallMs, headerMs, evictMs, perPeer: see TcpLimits (tcp_service.ts). */
+export interface HttpOptions extends TcpLimits {
   /** largest request header section (bytes); larger → 431 */
   hdrMax: number;
   /** per-connection response buffer (headers + status page) */
   outMax: number;
   /** shared scratch buffer for body reads and pattern generation */
   scratch: number;
-  /** close connections idle this long */
-  idleMs: number;
   /** after an error response, wait this long for the client to close */
   lingerMs: number;
 }
 
+/**
+ * Defaults sized for a board-ish server (`slabnet up` sets its own in
+ * src/cli/up.ts): a request within 5 s (Apache's KeepAliveTimeout; a
+ * browser sends its header within one round trip, a lost segment is
+ * retransmitted well inside it), 15 s idle, 5 s with a zero window,
+ * a slot given away after 1 s without a request, perPeer auto
+ * (half the slots, at least 2).
+ */
 export function defaultHttpOptions(): HttpOptions {
-  return { maxConns: 16, hdrMax: 4096, outMax: 4096, scratch: 16384, idleMs: 30000, lingerMs: 2000 };
+  return {
+    maxConns: 16, hdrMax: 4096, outMax: 4096, scratch: 16384, idleMs: 15000, lingerMs: 2000,
+    stallMs: 5000, headerMs: 5000, evictMs: 1000, perPeer: 0,
+  };
+}
+
+/** '' when o is usable, else what is wrong. */
+export function checkHttpOptions(o: HttpOptions): string {
+  const t = checkTcpLimits(o);
+  if (t !== '') return t;
+  if (!(o.hdrMax >= 64) || Math.floor(o.hdrMax) !== o.hdrMax) return 'hdrMax must be an integer >= 64 (got ' + o.hdrMax + ')';
+  if (!(o.outMax >= 256) || Math.floor(o.outMax) !== o.outMax) return 'outMax must be an integer >= 256 (got ' + o.outMax + ')';
+  if (!(o.scratch >= 256) || Math.floor(o.scratch) !== o.scratch) return 'scratch must be an integer >= 256 (got ' + o.scratch + ')';
+  if (!(o.lingerMs >= 0)) return 'lingerMs must be >= 0 (got ' + o.lingerMs + ')';
+  if (!(o.headerMs > 0)) return 'headerMs must be > 0 for http (got ' + o.headerMs + ')';
+  return '';
 }
 
 /* connection phases */
@@ -115,7 +140,9 @@ export class HttpService extends TcpService {
   patternBytes = 0;
 
   constructor(st: Stack, port: number, o: HttpOptions) {
-    super(st, port, o.maxConns, o.idleMs, o.maxConns);
+    super(st, port, o, o.maxConns);
+    const bad = checkHttpOptions(o);
+    if (bad !== '') throw new Error('http on port ' + port + ': ' + bad);
     this.opt = o;
     const n = o.maxConns;
     this.scratch = new Uint8Array(o.scratch);
@@ -149,6 +176,7 @@ export class HttpService extends TcpService {
     this.genRem[i] = 0;
     this.keep[i] = 1;
     this.bodyMode[i] = B_NONE;
+    this.waitSince[i] = this.st.now(); // the header deadline runs from accept
   }
 
   protected serve(i: number, h: number): number {
@@ -174,6 +202,8 @@ export class HttpService extends TcpService {
     const base = i * max;
     const buf = this.hdrBuf;
     let len = this.hdrLen[i];
+    // on a kept-alive connection the clock starts once our previous response is acknowledged
+    if (len === 0 && this.outq[i] > 0) this.waitSince[i] = this.st.now();
     let end = len > 0 ? httpHeaderEnd(buf, base, len) : -1;
     if (end < 0) {
       if (len >= max) {
@@ -193,8 +223,9 @@ export class HttpService extends TcpService {
         return 1;
       }
     }
-    // a complete header section in buf[base .. end)
+    // a complete header section in buf[base .. end): the deadline is met
     this.requests++;
+    this.waitSince[i] = -1;
     const req = this.req;
     const bad = httpParse(buf, base, end, req);
     if (bad === 0) this.route(i, req);
@@ -389,6 +420,7 @@ export class HttpService extends TcpService {
     this.outLen[i] = p - o;
     this.genPos[i] = 0;
     this.genRem[i] = kind === K_BYTES && this.head[i] === 0 ? this.arg[i] : 0;
+    this.waitSince[i] = -1; // answering: no request is awaited until this one is done
     if (status >= 200 && status < 300) this.responses2xx++;
     else if (status < 500) this.responses4xx++;
     else this.responses5xx++;
@@ -434,6 +466,7 @@ export class HttpService extends TcpService {
     // the whole response is queued
     if (this.keep[i] !== 0) {
       this.phase[i] = P_HDR;
+      this.waitSince[i] = st.now();
       return 1;
     }
     streamShutdownWr(st, h);

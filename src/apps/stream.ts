@@ -1,7 +1,9 @@
 /*
  * stream.ts — the tiny stream-socket adapter the TCP services (tcp_echo,
  * tcp_discard, http) are written against: listen, accept, recv, send,
- * shutdown(SHUT_WR), close, abort.
+ * shutdown(SHUT_WR), close, abort; and for the services' slot policy
+ * (tcp_service.ts) accept readiness, the peer's address, SIOCOUTQ and
+ * the peer's window.
  *
  * Place in the packet path: the application side of the zero-allocation
  * socket API (src/socket/socket.ts, SOCK_STREAM → tcp_api.ts: tcp_sendmsg
@@ -14,8 +16,8 @@
  * Portable (Espruino, Lua): no allocation.
  */
 import type { Stack } from '../stack';
-import { socket, bind, listen, accept, recv, send, shutdown, close, setsockopt } from '../socket/socket';
-import { SOCK_STREAM, IPPROTO_TCP, SOL_SOCKET, SO_LINGER, SOL_TCP, TCP_NODELAY, SHUT_WR } from '../socket/sock';
+import { socket, bind, listen, accept, recv, send, shutdown, close, setsockopt, poll, getpeername, sendQueueLen, sendWindow } from '../socket/socket';
+import { SOCK_STREAM, IPPROTO_TCP, SOL_SOCKET, SO_LINGER, SOL_TCP, TCP_NODELAY, SHUT_WR, SK_EV_READABLE } from '../socket/sock';
 
 /** A listening stream socket on port (any local address): fd or -errno. */
 export function streamListen(st: Stack, port: number, backlog: number): number {
@@ -33,6 +35,27 @@ export function streamListen(st: Stack, port: number, backlog: number): number {
 /** The next established connection of listener l (an fd), or -EAGAIN (-EMFILE: it stays queued). */
 export function streamAccept(st: Stack, l: number): number {
   return accept(st, l, null);
+}
+
+/** Is a connection waiting in listener l's accept queue? */
+export function streamAcceptReady(st: Stack, l: number): boolean {
+  const m = poll(st, l);
+  return m > 0 && (m & SK_EV_READABLE) !== 0;
+}
+
+/** The peer's address (unsigned, in out[0]) and port (out[1]) of connection h: 0 or -errno. */
+export function streamPeer(st: Stack, h: number, out: Int32Array): number {
+  return getpeername(st, h, out);
+}
+
+/** Bytes sent on h that the peer has not acknowledged yet (SIOCOUTQ), or -errno. */
+export function streamOutq(st: Stack, h: number): number {
+  return sendQueueLen(st, h);
+}
+
+/** The window the peer of h last advertised (0: it reads nothing), or -errno. */
+export function streamPeerWindow(st: Stack, h: number): number {
+  return sendWindow(st, h);
 }
 
 export function streamRecv(st: Stack, h: number, buf: Uint8Array, off: number, len: number): number {

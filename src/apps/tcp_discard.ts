@@ -11,7 +11,7 @@
  */
 import type { Stack } from '../stack';
 import { streamRecv } from './stream';
-import { TcpService, SERVE_CLOSE, SERVE_ABORT, NEG_EAGAIN } from './tcp_service';
+import { TcpService, TcpLimits, SERVE_CLOSE, SERVE_ABORT, NEG_EAGAIN, echoLimits } from './tcp_service';
 
 export const TCP_DISCARD_PORT = 9;
 const DISCARD_BUDGET = 16;
@@ -20,8 +20,9 @@ export class TcpDiscardService extends TcpService {
   readonly name = 'tcp-discard';
   private readonly buf: Uint8Array;
 
-  constructor(st: Stack, port: number, maxConns: number, bufSize: number, idleMs: number) {
-    super(st, port, maxConns, idleMs, maxConns);
+  /** maxConns slots, one read buffer of bufSize; idleMs as in TcpLimits; lim: the other slot limits. */
+  constructor(st: Stack, port: number, maxConns: number, bufSize: number, idleMs: number, lim?: Partial<TcpLimits>) {
+    super(st, port, echoLimits(maxConns, idleMs, lim), maxConns);
     this.buf = new Uint8Array(bufSize > 0 ? bufSize : 1);
   }
 

@@ -13,7 +13,7 @@
  */
 import type { Stack } from '../stack';
 import { streamRecv, streamSend } from './stream';
-import { TcpService, SERVE_CLOSE, SERVE_ABORT, NEG_EAGAIN } from './tcp_service';
+import { TcpService, TcpLimits, SERVE_CLOSE, SERVE_ABORT, NEG_EAGAIN, echoLimits } from './tcp_service';
 
 export const TCP_ECHO_PORT = 7;
 /** chunks moved per slot per run() */
@@ -28,8 +28,13 @@ export class TcpEchoService extends TcpService {
   private readonly eof: Uint8Array;
   sendErrors = 0;
 
-  constructor(st: Stack, port: number, maxConns: number, chunk: number, idleMs: number) {
-    super(st, port, maxConns, idleMs, maxConns);
+  /**
+   * maxConns slots of chunk bytes each; idleMs as in TcpLimits; lim: the
+   * other slot limits (stallMs, evictMs, perPeer), defaultTcpLimits() otherwise.
+   */
+  constructor(st: Stack, port: number, maxConns: number, chunk: number, idleMs: number, lim?: Partial<TcpLimits>) {
+    super(st, port, echoLimits(maxConns, idleMs, lim), maxConns);
+    if (!(chunk >= 1) || Math.floor(chunk) !== chunk) throw new Error('tcp-echo: chunk must be an integer >= 1 (got ' + chunk + ')');
     this.chunk = chunk;
     this.buf = new Uint8Array(maxConns * chunk);
     this.pendOff = new Int32Array(maxConns);
@@ -81,3 +86,4 @@ export class TcpEchoService extends TcpService {
     o.sendErrors = this.sendErrors;
   }
 }
+

@@ -62,6 +62,7 @@ import { UdpDiscardService, DISCARD_PORT } from '../apps/discard';
 import { UDP_MAX_PAYLOAD } from '../transport/udp';
 import { TcpEchoService, TCP_ECHO_PORT } from '../apps/tcp_echo';
 import { TcpDiscardService, TCP_DISCARD_PORT } from '../apps/tcp_discard';
+import type { TcpLimits } from '../apps/tcp_service';
 import { HttpService, HTTP_PORT, defaultHttpOptions } from '../apps/http';
 import type { StackConfig } from '../config';
 import { PcapFile } from '../host/pcapfile';
@@ -93,9 +94,21 @@ const USAGE =
   '  SIGTERM/SIGINT/SIGHUP, or the parent process gone (npx killed): print the counters as one\n' +
   '  line of JSON ("Signal": the signal, or "PARENT") and exit 0.\n';
 
-/** concurrent connections per TCP service; idle connections closed after TCP_IDLE_MS */
+/**
+ * `slabnet up`'s slot limits per TCP service (tcp_service.ts TcpLimits): 16
+ * slots (20 for http); a request header within 5 s of accept or of the
+ * previous response (Apache's KeepAliveTimeout; slowloris is cut there);
+ * 30 s without a byte read or acknowledged (a vanished peer, or one that
+ * stopped ACKing: long enough for a lossy path in RTO backoff); 10 s with
+ * a zero window and nothing acknowledged (sockstress); with all slots busy
+ * a newcomer takes a slot after 1 s of it waiting for a request or
+ * without progress; one address keeps at most half the slots when others
+ * want them (perPeer 0 = auto: 8 of 16, 10 of 20).
+ */
 const TCP_SERVICE_CONNS = 16;
-const TCP_IDLE_MS = 60000;
+const TCP_IDLE_MS = 30000;
+const TCP_LIMITS: Partial<TcpLimits> = { stallMs: 10000, evictMs: 1000, perPeer: 0 };
+const HTTP_HEADER_MS = 5000;
 /** --send: connect this long after the interface is up (its gratuitous ARP out first) */
 const SEND_DELAY_MS = 100;
 /** --send: give up (ETIMEDOUT) after this long without progress */
@@ -120,16 +133,20 @@ export type ServiceFactory = (st: Stack) => NetService[];
 export const SERVICE_TABLE: { [name: string]: ServiceFactory } = {
   echo: (st) => [
     new UdpEchoService(st, ECHO_PORT, UDP_MAX_PAYLOAD),
-    new TcpEchoService(st, TCP_ECHO_PORT, TCP_SERVICE_CONNS, 8192, TCP_IDLE_MS),
+    new TcpEchoService(st, TCP_ECHO_PORT, TCP_SERVICE_CONNS, 8192, TCP_IDLE_MS, TCP_LIMITS),
   ],
   discard: (st) => [
     new UdpDiscardService(st, DISCARD_PORT, 2048),
-    new TcpDiscardService(st, TCP_DISCARD_PORT, TCP_SERVICE_CONNS, 16384, TCP_IDLE_MS),
+    new TcpDiscardService(st, TCP_DISCARD_PORT, TCP_SERVICE_CONNS, 16384, TCP_IDLE_MS, TCP_LIMITS),
   ],
   http: (st) => {
     const o = defaultHttpOptions();
     o.maxConns = TCP_SERVICE_CONNS + 4;
     o.idleMs = TCP_IDLE_MS;
+    o.stallMs = TCP_LIMITS.stallMs as number;
+    o.evictMs = TCP_LIMITS.evictMs as number;
+    o.perPeer = TCP_LIMITS.perPeer as number;
+    o.headerMs = HTTP_HEADER_MS;
     o.scratch = 65536;
     return [new HttpService(st, HTTP_PORT, o)];
   },

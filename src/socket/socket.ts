@@ -61,7 +61,7 @@ import { rawSendmsg } from '../transport/raw';
 import { FEATURE_RAW, FEATURE_TCP } from '../features';
 import {
   tcpSocket, tcpSetFd, tcpBind, tcpListen, tcpAccept, tcpConnect, tcpSend, tcpRecv, tcpShutdown, tcpClose,
-  tcpSetsockopt, tcpGetsockopt, tcpGetsockname, tcpGetpeername, tcpPoll, tcpReadable,
+  tcpSetsockopt, tcpGetsockopt, tcpGetsockname, tcpGetpeername, tcpPoll, tcpReadable, tcpOutq, tcpSndWnd,
 } from '../transport/tcp/tcp_api';
 import { TCP_SYN_SENT, TCP_SYN_RECV } from '../transport/tcp/tcp';
 import { initTcp } from '../transport/tcp/tcp_ipv4';
@@ -364,6 +364,23 @@ export function recvLen(st: Stack, fd: number): number {
   const h = st.sock.rcvq[fd].peek();
   if (h === SKB_NONE) return -EAGAIN;
   return st.pool.tail[h] - st.pool.data[h];
+}
+
+/**
+ * SIOCOUTQ (ioctl(2) on a stream socket): bytes sent by the application
+ * that the peer has not acknowledged yet; 0 on a datagram socket.
+ */
+export function sendQueueLen(st: Stack, fd: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) return tcpOutq(st, st.sock.tcb[fd]);
+  return 0;
+}
+
+/** A stream socket's send window as the peer last advertised it (bytes; 0: zero window), else -EOPNOTSUPP. */
+export function sendWindow(st: Stack, fd: number): number {
+  if (!validFd(st, fd)) return -EBADF;
+  if (FEATURE_TCP && st.sock.type[fd] === SOCK_STREAM) return tcpSndWnd(st, st.sock.tcb[fd]);
+  return -EOPNOTSUPP;
 }
 
 /**

@@ -182,6 +182,24 @@ export function tcpReadable(st: Stack, t: number): number {
 }
 
 /**
+ * Bytes queued for the peer and not yet acknowledged (Linux SIOCOUTQ:
+ * write_seq - snd_una): unsent plus in flight. A server watches it to tell
+ * a stalled peer (zero window, or not ACKing) from an idle one.
+ */
+export function tcpOutq(st: Stack, t: number): number {
+  if (!valid(st, t)) return -EBADF;
+  const tp = st.tcp;
+  const q = seqDiff(tp.writeSeq[t], tp.sndUna[t]);
+  return q > 0 ? q : 0;
+}
+
+/** The send window the peer last advertised (bytes; 0 = zero window, RFC 9293 §3.8.6.1). */
+export function tcpSndWnd(st: Stack, t: number): number {
+  if (!valid(st, t)) return -EBADF;
+  return st.tcp.sndWnd[t];
+}
+
+/**
  * tcp_cleanup_rbuf: after the application read, tell the peer when the
  * window grew enough (from zero, or doubled) — RFC 9293 §3.8.6.2.2. Not
  * per call: only when the window can open by at least min(MSS, rcvbuf/2)
