@@ -19,7 +19,9 @@
 #
 # Prints PASS/FAIL per GET (exactness; a slabnet GET cut off by its time limit
 # passes when the bytes received so far are exact and not none, and shows as
-# TIMEOUT), the table `profile | slabnet s | linux s | ratio` (medians) and per
+# TIMEOUT), the table `profile | slabnet s | linux s | ratio` (medians), per GET
+# an INFO line with the server's TCP counters that changed (RetransSegs,
+# TCPTimeouts, ...: slabnet's from its status page, Linux's from netns S) and per
 # profile the ratio goal (slabnet ≤ 2 × Linux): INFO lines, or PASS/FAIL when
 # LOSS_RATIO_GATE=1. Writes $WORK/loss_table.json and prints the path; then
 # "N passed, M failed"; exits non-zero when anything failed.
@@ -171,6 +173,17 @@ if ! wait_for 10 tap_ready "$NS_C" "$TAP_C" "$DUT_IP"; then
 fi
 
 # ---- one GET ----------------------------------------------------------------
+# snapshot dut file: the DUT's TCP counters (slabnet: its status page GET /;
+# linux: netns S's /proc/net/snmp and /proc/net/netstat); the report prints the
+# changes over each GET (retransmissions, timeouts, recoveries)
+snapshot() {
+  if [ "$1" = slabnet ]; then
+    nsc timeout 8 curl -sS --noproxy '*' --max-time 5 "http://$DUT_IP/" >"$2" 2>/dev/null
+  else
+    nss cat /proc/net/snmp /proc/net/netstat >"$2" 2>/dev/null
+  fi
+}
+
 # measure dut profile spec run: the GET under the profile; PASS/FAIL on exactness; a line in runs.tsv
 measure() {
   local dut=$1 prof=$2 spec=$3 run=$4 left lim w rc code size secs status out err got st
@@ -182,12 +195,13 @@ measure() {
   [ "$left" -lt "$lim" ] && lim=$left
   if [ "$lim" -lt 5 ]; then
     log "SKIP $dut $prof run $run: the ${BUDGET} s budget is spent"
-    printf '%s\t%s\t%s\t%s\tskipped\t0\t0\t%s\n' "$dut" "$prof" "$spec" "$run" "$st" >>"$WORK/runs.tsv"
+    printf '%s\t%s\t%s\t%s\tskipped\t0\t0\t%s\t\t\n' "$dut" "$prof" "$spec" "$run" "$st" >>"$WORK/runs.tsv"
     return
   fi
   # unimpaired: the client's ARP entry for the DUT fresh, then the profile and zeroed counters
   ctl_ok "profile none" || return
   nsc timeout 5 ping -c 1 -W 2 "$DUT_IP" >/dev/null 2>&1
+  snapshot "$dut" "$WORK/$dut-$prof-$run.before"
   ctl_ok "stats reset" || return
   ctl_ok "profile $spec" || return
   w=$(nsc timeout $((lim + 5)) curl -sS --noproxy '*' --max-time "$lim" -o "$out" \
@@ -195,6 +209,7 @@ measure() {
   rc=$?
   ctl "stats" >"$st"
   ctl_ok "profile none"
+  snapshot "$dut" "$WORK/$dut-$prof-$run.after"
   read -r code size secs <<<"$w"
   size=$(stat -c %s "$out" 2>/dev/null || echo 0)
   got=$(sha256sum <"$out" 2>/dev/null | cut -c1-64)
@@ -212,7 +227,8 @@ measure() {
     fail "$dut $prof ($spec) run $run: curl rc=$rc '$w', $size bytes, sha256 ${got:0:16} want ${WANT:0:16}"
     head -c 300 "$err"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$dut" "$prof" "$spec" "$run" "$status" "${secs:-0}" "$size" "$st" >>"$WORK/runs.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$dut" "$prof" "$spec" "$run" "$status" "${secs:-0}" "$size" "$st" \
+    "$WORK/$dut-$prof-$run.before" "$WORK/$dut-$prof-$run.after" >>"$WORK/runs.tsv"
   rm -f "$out"
 }
 
