@@ -83,12 +83,13 @@ for (const l of lines) {
   }
 }
 
-// median of the runs that ran; a timeout sorts by its limit and marks the result as a lower bound
+// median of the runs that ran (mean of the middle two for an even count); a timeout
+// sorts by its limit and makes the result a lower bound
 function median(runs) {
   const r = runs.filter((x) => x.status === 'ok' || x.status === 'timeout').sort((a, b) => a.seconds - b.seconds);
   if (r.length === 0) return null;
-  const m = r[(r.length - 1) >> 1];
-  return { seconds: m.seconds, lowerBound: m.status === 'timeout' };
+  const lo = r[(r.length - 1) >> 1], hi = r[r.length >> 1];
+  return { seconds: (lo.seconds + hi.seconds) / 2, lowerBound: lo.status === 'timeout' || hi.status === 'timeout' };
 }
 const fmt = (m) => (m === null ? 'n/a' : (m.lowerBound ? '>' : '') + m.seconds.toFixed(2));
 

@@ -23,7 +23,8 @@
 # an INFO line with the server's TCP counters that changed (RetransSegs,
 # TCPTimeouts, ...: slabnet's from its status page, Linux's from netns S) and per
 # profile the ratio goal (slabnet ≤ 2 × Linux): INFO lines, or PASS/FAIL when
-# LOSS_RATIO_GATE=1. Writes $WORK/loss_table.json and prints the path; then
+# LOSS_RATIO_GATE=1. Writes $WORK/loss_table.json (its other files go to
+# $WORK/loss_table/) and prints the path; then
 # "N passed, M failed"; exits non-zero when anything failed.
 #
 # Environment: LOSS_RUNS=N GETs per cell (median; default 1), LOSS_TIMEOUT=S per
@@ -31,8 +32,8 @@
 # per-GET limit shrinks so the script ends in time; GETs with < 5 s left are
 # skipped), LOSS_PROFILES=loss5,loss10,... (a subset), LOSS_BYTES (default
 # 2000000), LOSS_SEED (bridge PRNG, default 20261207), LOSS_RATIO_GATE=1,
-# WORK=DIR (the caller's directory: used and kept; otherwise a fresh one, kept
-# when something failed or KEEP is set), LOSS_SKIP_LINUX=1 / LOSS_SKIP_SLABNET=1,
+# WORK=DIR (the caller's directory, e.g. run.sh's: used and kept; otherwise a
+# fresh one, removed at the end unless something failed or KEEP is set), LOSS_SKIP_LINUX=1 / LOSS_SKIP_SLABNET=1,
 # SLABNET_BIN=PATH (default bin/slabnet.js here; e.g. that of a `git archive`
 # copy of a commit, to measure it while the tree is being edited).
 # Needs root, iproute2, socat, node, curl, ping, sha256sum, cmp.
@@ -62,6 +63,9 @@ PROFILE_NAMES=(loss5 loss10 loss20 jitter early)
 PROFILE_SPECS=(loss=0.05 loss=0.1 loss=0.2 delay=20,jitter=10 delay=5,early=0.25)
 OWN_WORK=1
 if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then OWN_WORK=0; else WORK=$(mktemp -d /tmp/slabnet-loss.XXXXXX); fi
+JSON="$WORK/loss_table.json"
+WORK="$WORK/loss_table"  # this script's files (a caller's WORK has its own slabnet.out etc.)
+mkdir -p "$WORK" || exit 1
 BRIDGE_PID=""
 SOCAT_C_PID=""
 SOCAT_S_PID=""
@@ -99,7 +103,7 @@ cleanup() {
   ip netns del "$NS_S" 2>/dev/null
   ip netns del "$NS_C" 2>/dev/null
   if [ "$OWN_WORK" = 1 ]; then
-    if [ "$FAILED" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else log "artifacts kept in $WORK"; fi
+    if [ "$FAILED" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$(dirname "$WORK")"; else log "artifacts kept in $(dirname "$WORK")"; fi
   fi
 }
 trap cleanup EXIT
@@ -226,10 +230,11 @@ measure() {
     secs=$lim
     fail "$dut $prof ($spec) run $run: curl rc=$rc '$w', $size bytes, sha256 ${got:0:16} want ${WANT:0:16}"
     head -c 300 "$err"
+    out=""  # kept for a look
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$dut" "$prof" "$spec" "$run" "$status" "${secs:-0}" "$size" "$st" \
     "$WORK/$dut-$prof-$run.before" "$WORK/$dut-$prof-$run.after" >>"$WORK/runs.tsv"
-  rm -f "$out"
+  [ -z "$out" ] || rm -f "$out"
 }
 
 measure_all() { # dut
@@ -322,10 +327,11 @@ fi
 
 # ---- the table ----------------------------------------------------------------
 log "== GET /bytes/$BYTES, seconds (median of $RUNS), bridge seed $SEED"
-node "$ROOT/test/interop/loss_report.mjs" "$WORK/runs.tsv" "$WORK/loss_table.json" "$GATE" "$BYTES" >"$WORK/report.log" 2>&1
+node "$ROOT/test/interop/loss_report.mjs" "$WORK/runs.tsv" "$JSON" "$GATE" "$BYTES" >"$WORK/report.log" 2>&1
 cat "$WORK/report.log"
 PASSED=$((PASSED + $(grep -c '^PASS' "$WORK/report.log")))
 FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/report.log")))
-[ -s "$WORK/loss_table.json" ] || fail "loss_report.mjs wrote no $WORK/loss_table.json"
-log "table: $WORK/loss_table.json ($(( $(date +%s) - T0 )) s in all)"
+[ -s "$JSON" ] || fail "loss_report.mjs wrote no $JSON"
+rm -f "$WORK/ref.bin"
+log "table: $JSON ($(( $(date +%s) - T0 )) s in all)"
 finish
