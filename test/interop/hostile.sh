@@ -32,7 +32,8 @@
 #      served within D_LIMIT s.
 #   e. process hygiene: `npx --no-install slabnet up` started by a shell in
 #      its own session and process group (setsid); SIGTERM (1) to the npx
-#      process alone, (2) to the whole group: each time within E_LIMIT s none
+#      process alone, (2) to the whole group, (3) to slabnet's node process
+#      alone: each time within E_LIMIT s none
 #      of the processes recorded in that group is left, and the counters JSON
 #      line was printed to its output.
 #
@@ -70,6 +71,9 @@ C_LIMIT=5
 D_LIMIT=5
 E_LIMIT=2
 HALF_N=50
+ATTACK_ADDRS=4          # b's and d's attackers share 4 addresses of their own (not the other client's 192.0.2.1)
+SLOW_BASE=50            # b: 192.0.2.50-53
+ZW_BASE=60              # d: 192.0.2.60-63
 HALF_BASE=100           # 192.0.2.100 .. 192.0.2.149
 WORK=$(mktemp -d /tmp/slabnet-hostile.XXXXXX)
 SLAB_PID=""
@@ -181,6 +185,11 @@ get_verdict() { # name bytes: sets gv ("ok" or what was observed) from a timed_g
   fi
 }
 
+addrs() { # add|del base count: secondary addresses 192.0.2.base.. on the tap
+  local i
+  for ((i = 0; i < $3; i++)); do nsx ip addr "$1" "192.0.2.$(($2 + i))/24" dev "$TAP" 2>/dev/null; done
+}
+
 want() { [ -z "${ONLY:-}" ] || [[ "$ONLY" == *"$1"* ]]; } # ONLY=ac: run checks a and c only
 
 bridge_ctl() { # command: one control datagram to the bridge, prints its reply
@@ -273,9 +282,11 @@ fi
 
 # ---- b. slowloris --------------------------------------------------------------
 SLOW_N=24
-log "== b. slowloris: $SLOW_N connections, one header byte every 3 s for 20 s; 6 GETs /bytes/10000 from another client meanwhile"
+log "== b. slowloris: $SLOW_N connections from 192.0.2.$SLOW_BASE-$((SLOW_BASE + ATTACK_ADDRS - 1)), one header byte every 3 s for 20 s; 6 GETs /bytes/10000 from $HOST_IP meanwhile"
+want b && addrs add "$SLOW_BASE" "$ATTACK_ADDRS"
 if want b && start_slab b-; then
-  ip netns exec "$NS" timeout 40 node "$IT/slowloris.mjs" "$SLAB_IP" 80 "$SLOW_N" 3000 20000 >"$WORK/b-slow.out" 2>&1 &
+  ip netns exec "$NS" timeout 40 node "$IT/slowloris.mjs" "$SLAB_IP" 80 "$SLOW_N" 3000 20000 "192.0.2.$SLOW_BASE" "$ATTACK_ADDRS" \
+    >"$WORK/b-slow.out" 2>&1 &
   slow_pid=$!
   CLIENT_PIDS+=("$slow_pid")
   slow_t0=$(now_ms)
@@ -288,7 +299,7 @@ if want b && start_slab b-; then
     delay=$(( slow_t0 + 2000 + 3000 * i - $(now_ms) ))
     [ "$delay" -gt 0 ] && sleep "$(awk -v d="$delay" 'BEGIN{printf "%.3f", d/1000}')"
     t=$(now_ms)
-    timed_get "b-get$i" /bytes/10000 3
+    timed_get "b-get$i" /bytes/10000 3 --interface "$HOST_IP"
     ms=$(( $(cat "$WORK/b-get$i.end") - t ))
     get_verdict "b-get$i" 10000
     if [ "$gv" = ok ] && [ "$ms" -le $((B_LIMIT * 1000)) ]; then
@@ -307,10 +318,11 @@ if want b && start_slab b-; then
   fi
   stop_slab b- Services.http $TCP_COUNTERS
 fi
+want b && addrs del "$SLOW_BASE" "$ATTACK_ADDRS"
 
 # ---- c. 50 half-open clients that vanish -------------------------------------------
 log "== c. $HALF_N half-open clients (192.0.2.$HALF_BASE-$((HALF_BASE + HALF_N - 1))) send half a request, then vanish; 4 clients from $HOST_IP"
-want c && for ((i = 0; i < HALF_N; i++)); do nsx ip addr add "192.0.2.$((HALF_BASE + i))/24" dev "$TAP" 2>/dev/null; done
+want c && addrs add "$HALF_BASE" "$HALF_N"
 if want c && start_slab c-; then
   # one connection every 20 ms; all of them connected and sent half a request within 8 s
   ip netns exec "$NS" timeout 60 node "$IT/halfopen.mjs" "$SLAB_IP" 80 "$HALF_N" "192.0.2.$HALF_BASE" 20 8000 >"$WORK/c-half.out" 2>&1 &
@@ -329,7 +341,7 @@ if want c && start_slab c-; then
     done
     how="$bh_ok of $HALF_N addresses blackholed in the bridge"
   else
-    for ((i = 0; i < HALF_N; i++)); do nsx ip addr del "192.0.2.$((HALF_BASE + i))/24" dev "$TAP" 2>/dev/null; done
+    addrs del "$HALF_BASE" "$HALF_N"
     how="no bridge: their addresses deleted from the tap"
   fi
   client_gone "$half_pid" KILL
@@ -362,13 +374,15 @@ if want c && start_slab c-; then
   stop_slab c- Services.http Link.ArpQueueDrops Link.ArpTableFull Link.ArpResolveFailed Link.TxNoNeigh Tcp.PassiveOpens Tcp.CurrEstab TcpExt.TCPKeepAlive TcpExt.TCPAbortOnTimeout TcpExt.ListenDrops TcpExt.ListenOverflows
   [ "$USE_BRIDGE" = 1 ] && log "   bridge: $(bridge_ctl stats | sed 's/,"blackholes":\[[^]]*\]//')"
 fi
-want c && for ((i = 0; i < HALF_N; i++)); do nsx ip addr del "192.0.2.$((HALF_BASE + i))/24" dev "$TAP" 2>/dev/null; done
+want c && addrs del "$HALF_BASE" "$HALF_N"
 
 # ---- d. zero-window connections (sockstress) -----------------------------------
 ZW_N=32
-log "== d. $ZW_N zero-window connections (GET /bytes/10000000, SO_RCVBUF minimal, never read), then 3 GETs from another client"
+log "== d. $ZW_N zero-window connections from 192.0.2.$ZW_BASE-$((ZW_BASE + ATTACK_ADDRS - 1)) (GET /bytes/10000000, SO_RCVBUF minimal, never read), then 3 GETs from $HOST_IP"
+want d && addrs add "$ZW_BASE" "$ATTACK_ADDRS"
 if want d && start_slab d-; then
-  ip netns exec "$NS" timeout 60 python3 "$IT/zerowin.py" "$SLAB_IP" 80 "$ZW_N" /bytes/10000000 50 >"$WORK/d-zw.out" 2>&1 &
+  ip netns exec "$NS" timeout 60 python3 "$IT/zerowin.py" "$SLAB_IP" 80 "$ZW_N" /bytes/10000000 50 "192.0.2.$ZW_BASE" "$ATTACK_ADDRS" \
+    >"$WORK/d-zw.out" 2>&1 &
   zw_pid=$!
   CLIENT_PIDS+=("$zw_pid")
   wait_for 12 grep -q 'connected and sent' "$WORK/d-zw.out"
@@ -380,7 +394,7 @@ if want d && start_slab d-; then
   d_res=""
   for ((i = 0; i < 3; i++)); do
     t=$(now_ms)
-    timed_get "d-get$i" /bytes/10000 8
+    timed_get "d-get$i" /bytes/10000 8 --interface "$HOST_IP"
     ms=$(( $(cat "$WORK/d-get$i.end") - t ))
     get_verdict "d-get$i" 10000
     if [ "$gv" = ok ] && [ "$ms" -le $((D_LIMIT * 1000)) ]; then d_ok=$((d_ok + 1)); d_res="$d_res $(secs "$ms")"
@@ -396,6 +410,7 @@ if want d && start_slab d-; then
   client_gone "$zw_pid"
   stop_slab d- Services.http Tcp.CurrEstab TcpExt.TCPWinProbe TcpExt.TCPToZeroWindowAdv TcpExt.TCPAbortOnTimeout TcpExt.ListenDrops TcpExt.ListenOverflows
 fi
+want d && addrs del "$ZW_BASE" "$ATTACK_ADDRS"
 
 # ---- e. process hygiene: SIGTERM to npx alone, then to its process group ------------
 proc_alive() { # pid starttime: the same process is still there (not a zombie)
@@ -406,19 +421,18 @@ proc_alive() { # pid starttime: the same process is still there (not a zombie)
   [ "$2" != Z ] && [ "${21}" = "$1" ]
 }
 
-group_procs() { # pgid: "pid:starttime" of every live process in the group
-  local f st pid
-  for f in /proc/[0-9]*/stat; do
-    st=$(cat "$f" 2>/dev/null) || continue
-    pid=${st%% *}
+group_procs() { # "pid:starttime" of every live process in the group $E_PG
+  local pid st
+  for pid in $(ps -e -o pid=,pgid=,stat= | awk -v g="$E_PG" '$2 == g && $3 !~ /^Z/ {print $1}'); do
+    st=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
     st=${st##*) }
     set -- $st
-    [ "$3" = "$E_PG" ] && [ "$1" != Z ] && printf '%s:%s ' "$pid" "${20}"
+    printf '%s:%s ' "$pid" "${20}"
   done
 }
 
 hygiene() { # label how: start `npx slabnet up` in its own group, signal it (how: npx | group), check
-  local label=$1 how=$2 out="$WORK/e-$1.out" err="$WORK/e-$1.err" i recorded left p t0 ms npx_pid tree target
+  local label=$1 how=$2 out="$WORK/e-$1.out" err="$WORK/e-$1.err" recorded left p t0 ms npx_pid node_pid tree target
   ip netns exec "$NS" setsid bash -c 'echo $$ >"$1"; cd "$2" || exit 1; shift 2; npx --no-install slabnet "$@"; exit 0' \
     hygiene "$WORK/e-$label.pg" "$ROOT" up --ip "$E_IP/24" --frames "udp:$E_LPORT:$E_RPORT" --serve echo,discard,http \
     >"$out" 2>"$err" &
@@ -434,37 +448,42 @@ hygiene() { # label how: start `npx slabnet up` in its own group, signal it (how
   npx_pid=$(ps -o pid= --ppid "$E_PG" | tr -d ' ' | head -1)
   tree=$(ps -e -o pid=,ppid=,pgid=,args= | awk -v g="$E_PG" '$3 == g {printf "%s(ppid %s) %s %s %s|", $1, $2, $4, $5, $6}')
   log "   group $E_PG: ${tree%|}"
+  node_pid=$(ps -e -o pid=,pgid=,comm=,args= | awk -v g="$E_PG" '$2 == g && $4 ~ /(^|\/)node$/ && $5 ~ /slabnet$/ {print $1}' | tail -n 1)
   if [ "$how" = npx ]; then target="npx (pid $npx_pid) alone"; t0=$(now_ms); kill -TERM "$npx_pid"
+  elif [ "$how" = node ]; then target="slabnet's node (pid $node_pid) alone"; t0=$(now_ms); kill -TERM "$node_pid"
   else target="the process group $E_PG"; t0=$(now_ms); kill -TERM -- "-$E_PG"
   fi
-  for ((i = 0; i < 50; i++)); do
+  while :; do # watch for up to 5 s
     left=""
-    for p in $recorded $(group_procs); do proc_alive "${p%%:*}" "${p##*:}" && left="$left ${p%%:*}"; done
-    [ -z "$left" ] && break
-    sleep 0.1
+    for p in $(printf '%s\n' $recorded $(group_procs) | sort -u); do proc_alive "${p%%:*}" "${p##*:}" && left="$left ${p%%:*}"; done
+    ms=$(( $(now_ms) - t0 ))
+    [ -z "$left" ] || [ "$ms" -ge 5000 ] && break
+    sleep 0.05
   done
-  ms=$(( $(now_ms) - t0 ))
-  local json=no
-  tail -n 1 "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);process.exit(j.Tcp&&j.Signal?0:1)})' 2>/dev/null && json=yes
+  local json=no signame
+  signame=$(tail -n 1 "$out" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);if(j.Tcp&&j.Signal)console.log(j.Signal)})' 2>/dev/null)
+  [ -n "$signame" ] && json=yes
   if [ -z "$left" ] && [ "$ms" -le $((E_LIMIT * 1000)) ] && [ "$json" = yes ]; then
-    pass "e. SIGTERM to $target: all $(wc -w <<<"$recorded") processes gone in $(secs "$ms"), counters JSON printed ($(tail -n 1 "$out" | head -c 60)...)"
+    pass "e. SIGTERM to $target: all $(wc -w <<<"$recorded") processes gone in $(secs "$ms"), counters JSON printed (Signal $signame)"
   else
     local what=""
     [ -n "$left" ] && what="still running after $(secs "$ms"):$(for p in $left; do printf ' %s (%s)' "$p" "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60)"; done)"
     [ -z "$left" ] && [ "$ms" -gt $((E_LIMIT * 1000)) ] && what="all gone, but only after $(secs "$ms")"
     [ -z "$left" ] && [ "$ms" -le $((E_LIMIT * 1000)) ] && what="all gone in $(secs "$ms")"
-    [ "$json" = yes ] && what="$what; counters JSON printed" || what="$what; no counters JSON line (last line: '$(tail -n 1 "$out" | head -c 80)')"
+    [ "$json" = yes ] && what="$what; counters JSON printed (Signal $signame)" || what="$what; no counters JSON line (last line: '$(tail -n 1 "$out" | head -c 80)')"
     fail "e. SIGTERM to $target: $what"
   fi
+  disown "$starter" 2>/dev/null # no "Killed" line from bash
   kill -KILL -- "-$E_PG" 2>/dev/null
   for p in $recorded; do proc_alive "${p%%:*}" "${p##*:}" && kill -KILL "${p%%:*}" 2>/dev/null; done
   wait "$starter" 2>/dev/null
   wait_for 3 sh -c "! ip netns exec '$NS' ss -Hlun 'sport = :$E_LPORT' | grep -q ."
 }
-log "== e. process hygiene: npx --no-install slabnet up in its own process group; SIGTERM to npx, then to the group"
+log "== e. process hygiene: npx --no-install slabnet up in its own process group; SIGTERM to npx alone, to the group, to slabnet's node alone"
 if want e; then
   hygiene npx npx
   hygiene group group
+  hygiene node node
 fi
 
 log "== $(( $(date +%s) - T0 )) s"

@@ -1,16 +1,18 @@
 // test/interop/slowloris.mjs — slowloris clients for hostile.sh: N TCP
 // connections that send an HTTP request header one byte every INTERVAL ms
 // and never finish it (the header never reaches its blank line).
-// usage: node slowloris.mjs HOST PORT N INTERVAL_MS DURATION_MS
+// usage: node slowloris.mjs HOST PORT N INTERVAL_MS DURATION_MS [A.B.C.BASE NADDR]
+// (connection i from local address BASE + i mod NADDR when given).
 // prints `slowloris: connected K of N in T ms` once all are connected (or
 // after 5 s), then at the end `slowloris: done after T ms: K open, C closed by
 // the server (first after F ms), E errors, B header bytes sent`.
 import * as net from 'node:net';
 
-const [host, portA, nA, intervalA, durA] = process.argv.slice(2);
-const port = Number(portA), n = Number(nA), interval = Number(intervalA), dur = Number(durA);
-if (!host || !(port > 0) || !(n > 0) || !(interval > 0) || !(dur > 0)) {
-  console.error('usage: node slowloris.mjs HOST PORT N INTERVAL_MS DURATION_MS');
+const [host, portA, nA, intervalA, durA, base, naddrA] = process.argv.slice(2);
+const port = Number(portA), n = Number(nA), interval = Number(intervalA), dur = Number(durA), naddr = Number(naddrA || 1);
+const bm = base ? /^(\d+\.\d+\.\d+)\.(\d+)$/.exec(base) : null;
+if (!host || !(port > 0) || !(n > 0) || !(interval > 0) || !(dur > 0) || (base && !bm) || !(naddr > 0)) {
+  console.error('usage: node slowloris.mjs HOST PORT N INTERVAL_MS DURATION_MS [A.B.C.BASE NADDR]');
   process.exit(2);
 }
 const HEADER = 'GET /bytes/10 HTTP/1.1\r\nHost: slowloris\r\nUser-Agent: slowloris\r\nX-Slow: ' + 'a'.repeat(4096);
@@ -23,7 +25,7 @@ const announce = () => {
   console.log('slowloris: connected ' + connected + ' of ' + n + ' in ' + (Date.now() - t0) + ' ms');
 };
 for (let i = 0; i < n; i++) {
-  const s = net.connect({ host, port });
+  const s = net.connect(bm ? { host, port, localAddress: bm[1] + '.' + (Number(bm[2]) + (i % naddr)) } : { host, port });
   const st = { s, pos: 0, open: false, gone: false };
   socks.push(st);
   s.on('connect', () => {
