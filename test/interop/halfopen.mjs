@@ -6,7 +6,7 @@
 // usage: node halfopen.mjs HOST PORT N A.B.C.BASE [STAGGER_MS [WAIT_MS]]
 // (one connection every STAGGER_MS, default 0). Prints `halfopen: K of N
 // connected and sent half a request in T ms` once all are (or after WAIT_MS,
-// default 5000), then sleeps; `halfopen: closed by the server: C` when
+// default 5000), then sleeps (60 s at most); `halfopen: closed by the server: C` when
 // the server closes any of them.
 import * as net from 'node:net';
 
@@ -45,4 +45,8 @@ for (let i = 0; i < n; i++) {
   else open(i);
 }
 setTimeout(announce, waitMs);
-setInterval(() => {}, 1 << 30); // wait to be killed
+// wait to be killed, 60 s at most
+setTimeout(() => {
+  console.log('halfopen: 60 s, exiting');
+  process.exit(0);
+}, 60000);

@@ -111,6 +111,8 @@ cleanup() {
   stop_pid "$SLAB_PID" TERM 3
   stop_pid "$SOCAT_PID" TERM 2
   stop_pid "$BRIDGE_PID" TERM 2
+  # anything still running inside our namespace was started by this script
+  for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
   ip netns del "$NS" 2>/dev/null
   if [ "$FAILED" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else log "artifacts kept in $WORK"; fi
 }
@@ -192,8 +194,8 @@ addrs() { # add|del base count: secondary addresses 192.0.2.base.. on the tap
 
 want() { [ -z "${ONLY:-}" ] || [[ "$ONLY" == *"$1"* ]]; } # ONLY=ac: run checks a and c only
 
-bridge_ctl() { # command: one control datagram to the bridge, prints its reply
-  printf '%s' "$1" | nsx timeout 3 socat -T 2 - "UDP4:127.0.0.1:$BR_CTL" 2>&1
+bridge_ctl() { # command...: control datagrams to the bridge (bridgectl.mjs), prints the replies
+  nsx timeout 5 node "$IT/bridgectl.mjs" "$BR_CTL" "$@" 2>&1
 }
 
 # ---- preconditions ----------------------------------------------------------
@@ -210,7 +212,7 @@ if ! ip netns add "$NS"; then fail "setup: ip netns add"; exit 1; fi
 nsx ip link set lo up
 nsx sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
 if [ "$USE_BRIDGE" = 1 ]; then
-  ip netns exec "$NS" node "$IT/bridge.mjs" --a "$BR_A_PORT:$SOCAT_PORT" --b "$SLAB_RPORT:$SLAB_LPORT" --ctl "$BR_CTL" \
+  ip netns exec "$NS" node "$IT/bridge.mjs" --a "$BR_A_PORT:$SOCAT_PORT" --b "$SLAB_RPORT:$SLAB_LPORT" --ctl "$BR_CTL" --parent $$ \
     >"$WORK/bridge.out" 2>"$WORK/bridge.err" &
   BRIDGE_PID=$!
   if ! wait_for 15 grep -q 'bridge ready' "$WORK/bridge.out"; then
@@ -325,8 +327,10 @@ log "== c. $HALF_N half-open clients (192.0.2.$HALF_BASE-$((HALF_BASE + HALF_N -
 want c && addrs add "$HALF_BASE" "$HALF_N"
 if want c && start_slab c-; then
   # one connection every 20 ms; all of them connected and sent half a request within 8 s
-  ip netns exec "$NS" timeout 60 node "$IT/halfopen.mjs" "$SLAB_IP" 80 "$HALF_N" "192.0.2.$HALF_BASE" 20 8000 >"$WORK/c-half.out" 2>&1 &
+  # (no `timeout` in front: $! must be the client itself, which is killed below; it exits by itself after 60 s)
+  ip netns exec "$NS" node "$IT/halfopen.mjs" "$SLAB_IP" 80 "$HALF_N" "192.0.2.$HALF_BASE" 20 8000 >"$WORK/c-half.out" 2>&1 &
   half_pid=$!
+  half_t0=$(now_ms)
   CLIENT_PIDS+=("$half_pid")
   wait_for 10 grep -q "connected and sent" "$WORK/c-half.out"
   half_line=$(grep 'connected and sent' "$WORK/c-half.out")
@@ -334,11 +338,11 @@ if want c && start_slab c-; then
   log "   $half_line"
   sleep 1
   if [ "$USE_BRIDGE" = 1 ]; then
-    bh_ok=0
-    for ((i = 0; i < HALF_N; i++)); do
-      r=$(bridge_ctl "blackhole 192.0.2.$((HALF_BASE + i))")
-      case "$r" in ok*) bh_ok=$((bh_ok + 1)) ;; *) log "   bridge: 'blackhole 192.0.2.$((HALF_BASE + i))' answered '$r'" ;; esac
-    done
+    cmds=()
+    for ((i = 0; i < HALF_N; i++)); do cmds+=("blackhole 192.0.2.$((HALF_BASE + i))"); done
+    r=$(bridge_ctl "${cmds[@]}")
+    bh_ok=$(printf '%s\n' "$r" | grep -c '^ok')
+    [ "$bh_ok" = "$HALF_N" ] || log "   bridge: blackhole answers: $(printf '%s\n' "$r" | grep -v '^ok' | sort | uniq -c | head -3 | tr '\n' ' ')"
     how="$bh_ok of $HALF_N addresses blackholed in the bridge"
   else
     addrs del "$HALF_BASE" "$HALF_N"
@@ -346,7 +350,7 @@ if want c && start_slab c-; then
   fi
   client_gone "$half_pid" KILL
   t_van=$(now_ms)
-  log "   vanished: $how, clients killed; $(grep -c 'closed by the server' "$WORK/c-half.out") had been closed by slabnet"
+  log "   vanished $(secs $(( t_van - half_t0 ))) after the first connect: $how, clients killed; $(grep -c 'closed by the server' "$WORK/c-half.out") had been closed by slabnet by then"
   cpids=()
   for ((i = 0; i < 4; i++)); do
     timed_get "c-get$i" /bytes/1000 15 --interface "$HOST_IP" &
@@ -476,6 +480,7 @@ hygiene() { # label how: start `npx slabnet up` in its own group, signal it (how
   disown "$starter" 2>/dev/null # no "Killed" line from bash
   kill -KILL -- "-$E_PG" 2>/dev/null
   for p in $recorded; do proc_alive "${p%%:*}" "${p##*:}" && kill -KILL "${p%%:*}" 2>/dev/null; done
+  E_PGIDS=() # gone: the number may be reused by someone else's group, never signal it again
   wait "$starter" 2>/dev/null
   wait_for 3 sh -c "! ip netns exec '$NS' ss -Hlun 'sport = :$E_LPORT' | grep -q ."
 }
