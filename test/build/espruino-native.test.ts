@@ -14,7 +14,7 @@
  * `npm run build` in CI, and other tests rebuild dist/ meanwhile).
  */
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../spawn_async';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,7 +27,7 @@ const stock = join(dir, 'espruino');
 const ready = existsSync(stock);
 
 /** Bundle the generic Espruino build (rollup.config.js, as `npm run build` does) into file. */
-function buildGeneric(file: string): void {
+async function buildGeneric(file: string): Promise<void> {
   const cfg = pathToFileURL(join(root, 'rollup.config.js')).href;
   const code =
     'import { rollup } from ' + JSON.stringify(pathToFileURL(createRequire(join(root, 'package.json')).resolve('rollup')).href) + ';\n' +
@@ -38,7 +38,7 @@ function buildGeneric(file: string): void {
   // a script file, not --input-type/-e: terser's worker threads inherit the flags
   const script = file + '.build.mjs';
   writeFileSync(script, code);
-  const r = spawnSync(process.execPath, [script], { cwd: root, encoding: 'utf8', timeout: 240000 });
+  const r = await spawnAsync(process.execPath, [script], { cwd: root, timeout: 240000 });
   rmSync(script, { force: true });
   if (r.status !== 0 || !existsSync(file)) throw new Error('building the generic bundle failed: ' + (r.stderr || '').slice(-2000));
 }
@@ -108,15 +108,15 @@ print("@@native " + JSON.stringify({ moveBad: moveBad, okOut: okOut, okIn: okIn,
 `;
 
 describe('the Espruino bundle in Espruino 2v29: native copies and checksums against a JavaScript reference', () => {
-  it.skipIf(!ready)('UDP checksums out and in at 55 lengths (odd and even, odd offsets), set() as memmove', () => {
+  it.skipIf(!ready)('UDP checksums out and in at 55 lengths (odd and even, odd offsets), set() as memmove', async () => {
     const work = mkdtempSync(join(tmpdir(), 'slabnet-native-'));
     try {
       writeFileSync(join(work, 'main.js'), SCRIPT);
       // require("x") loads ./node_modules/x.js (README: Files, modules, memory)
       const nm = join(work, 'node_modules');
       mkdirSync(nm);
-      buildGeneric(join(nm, 'slabnet.js'));
-      const r = spawnSync(stock, ['main.js'], { cwd: work, input: '', encoding: 'latin1', timeout: 120000 });
+      await buildGeneric(join(nm, 'slabnet.js'));
+      const r = await spawnAsync(stock, ['main.js'], { cwd: work, input: '', encoding: 'latin1', timeout: 120000 });
       const m = /@@native (\{.*\})/.exec(r.stdout);
       expect(m, r.stdout.slice(-2000)).not.toBeNull();
       const res = JSON.parse((m as RegExpExecArray)[1]);

@@ -7,6 +7,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../spawn_async';
 import { join } from 'node:path';
 import { runSmoke, SMOKE_OK } from '../lua/smoke_lib';
 
@@ -18,14 +19,10 @@ describe('npm run build:lua', () => {
     expect(p.error === undefined && p.status === 0, 'lua5.3 not found: apt-get install -y lua5.3').toBe(true);
   });
 
-  it('compiles with zero diagnostics and the Lua smoke test passes with the same result as Node', () => {
+  it('compiles with zero diagnostics and the Lua smoke test passes with the same result as Node', async () => {
     const node = runSmoke();
     expect(node.startsWith(SMOKE_OK)).toBe(true);
-    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-lua.js')], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 240000,
-    });
+    const r = await spawnAsync(process.execPath, [join(root, 'scripts', 'build-lua.js')], { cwd: root, timeout: 240000 });
     const out = r.stdout + r.stderr;
     expect(r.status, out).toBe(0);
     expect(out).toMatch(/compiled with 0 diagnostics/);

@@ -8,33 +8,32 @@
  * Before the fix 14 of seeds 1..30 showed it.
  */
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../spawn_async';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function repro(args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/scenario/tcp_r3.repro.ts'].concat(args), {
+async function repro(args: string[]): Promise<{ status: number | null; out: string }> {
+  const r = await spawnAsync(process.execPath, ['--import', 'tsx', 'test/scenario/tcp_r3.repro.ts'].concat(args), {
     cwd: root,
-    encoding: 'utf8',
     timeout: 120000,
   });
   return { status: r.status, out: (r.stdout || '') + (r.stderr || '') };
 }
 
 describe('R3: no duplicate retransmission of a SACK hole', () => {
-  it('4 flows through a tail-drop queue with 1% loss, seeds 1..30', () => {
-    const r = repro(['--sweep', '1..30']);
+  it('4 flows through a tail-drop queue with 1% loss, seeds 1..30', async () => {
+    const r = await repro(['--sweep', '1..30']);
     expect(r.out).toMatch(/0 of 30 seeds show R3/);
     expect(r.status, r.out.slice(-3000)).toBe(0);
   });
 
-  it('16 flows (the interop shape) and 1 flow with queue drops only', () => {
-    const a = repro(['--flows', '16']);
+  it('16 flows (the interop shape) and 1 flow with queue drops only', async () => {
+    const a = await repro(['--flows', '16']);
     expect(a.out).toMatch(/REPEAT=0 \(of a hole: 0\) SPURIOUS=0/);
     expect(a.status, a.out.slice(-3000)).toBe(0);
-    const b = repro(['--flows', '1', '--rate', '50', '--loss', '0']);
+    const b = await repro(['--flows', '1', '--rate', '50', '--loss', '0']);
     expect(b.out).toMatch(/REPEAT=0 \(of a hole: 0\) SPURIOUS=0/);
     expect(b.status, b.out.slice(-3000)).toBe(0);
   });

@@ -6,6 +6,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../spawn_async';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,7 +19,7 @@ describe('DNS resolver and server on Node and Lua 5.3', () => {
     expect(dnsSmoke()).toMatch(/^dns nx=-2 lit=0:\d+ cached=0 mal=-4:2 tc=-111 loop=-1 ptr=27:5 long=-1 queries=\d+ responses=\d+ server=\d+ ok$/);
   });
 
-  it('Lua 5.3 prints the same summary as Node', () => {
+  it('Lua 5.3 prints the same summary as Node', async () => {
     const node = dnsSmoke();
     if (spawnSync('lua5.3', ['-v']).status !== 0) {
       // no interpreter on this machine: the Node half still ran
@@ -38,12 +39,12 @@ describe('DNS resolver and server on Node and Lua 5.3', () => {
     };
     const cfgPath = join(dir, 'tsconfig.json');
     writeFileSync(cfgPath, JSON.stringify(cfg));
-    const c = spawnSync(join(root, 'node_modules', '.bin', 'tstl'), ['-p', cfgPath], { encoding: 'utf8' });
+    const c = await spawnAsync(join(root, 'node_modules', '.bin', 'tstl'), ['-p', cfgPath]);
     expect(c.stdout + c.stderr).toBe('');
     expect(c.status).toBe(0);
     const out = join(dir, 'dns.lua');
     expect(existsSync(out)).toBe(true);
-    const r = spawnSync('lua5.3', ['-e', `dofile('${join(root, 'lua', 'typedarrays.lua')}')`, out], { encoding: 'utf8' });
+    const r = await spawnAsync('lua5.3', ['-e', `dofile('${join(root, 'lua', 'typedarrays.lua')}')`, out]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(node);
   }, 120000);

@@ -6,6 +6,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../spawn_async';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,7 +26,7 @@ describe('tcp on Node and Lua 5.3', () => {
     expect(s).toMatch(/a\.retrans=[1-9]/);
   });
 
-  it('Lua 5.3 prints the same summary as Node', () => {
+  it('Lua 5.3 prints the same summary as Node', async () => {
     const node = tcpSmoke();
     if (!haveLua()) {
       // no interpreter on this machine: the Node half above still ran
@@ -48,12 +49,12 @@ describe('tcp on Node and Lua 5.3', () => {
     const cfgPath = join(dir, 'tsconfig.json');
     writeFileSync(cfgPath, JSON.stringify(cfg));
     const tstl = join(root, 'node_modules', '.bin', 'tstl');
-    const c = spawnSync(tstl, ['-p', cfgPath], { encoding: 'utf8' });
+    const c = await spawnAsync(tstl, ['-p', cfgPath]);
     expect(c.stdout + c.stderr).toBe('');
     expect(c.status).toBe(0);
     const out = join(dir, 'tcp_smoke.lua');
     expect(existsSync(out)).toBe(true);
-    const r = spawnSync('lua5.3', ['-e', `dofile('${join(root, 'lua', 'typedarrays.lua')}')`, out], { encoding: 'utf8' });
+    const r = await spawnAsync('lua5.3', ['-e', `dofile('${join(root, 'lua', 'typedarrays.lua')}')`, out]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(node);
   }, 120000);
