@@ -18,8 +18,9 @@
 #   a. SYN flood: FLOOD_N spoofed SYNs (test/interop/synflood.mjs: sources in
 #      192.0.2.160-254, which nobody owns; random ports; FLOOD_RATE/s) sent as
 #      raw frames straight into slabnet's frame port during a 5 MB GET by the
-#      kernel's curl: the GET is byte-exact and a new connection
-#      (GET /bytes/1000) is served within A_LIMIT s of the flood's end.
+#      kernel's curl (paced at GET_RATE so it outlasts the flood): the GET is
+#      byte-exact; a new connection (GET /bytes/1000) made ~1 s into the flood
+#      is served within A_LIMIT s, and one made at its end within A_LIMIT s of it.
 #   b. slowloris (slowloris.mjs): 24 connections sending one header byte
 #      every 3 s for 20 s, while 6 GETs /bytes/10000 from another client (one
 #      every 3 s) are each served within B_LIMIT s.
@@ -66,6 +67,7 @@ FLOOD_SRC=192.0.2.160-254
 GET_BIG=5000000
 GET_RATE=1500k          # check a's GET: ~3.3 s, longer than the flood
 A_LIMIT=1
+A_MID_DELAY=1.2         # s after the GET began (~1 s into the flood): one more new connection
 B_LIMIT=2
 C_LIMIT=5
 D_LIMIT=5
@@ -245,6 +247,10 @@ if want a && start_slab a-; then
   get_pid=$!
   CLIENT_PIDS+=("$get_pid")
   sleep 0.2
+  # a new connection in the middle of the flood, too (issue 10: served during and right after it)
+  ( sleep "$A_MID_DELAY"; now_ms >"$WORK/a-mid.start"; timed_get a-mid /bytes/1000 10 ) &
+  mid_pid=$!
+  CLIENT_PIDS+=("$mid_pid")
   nsx timeout 30 node "$IT/synflood.mjs" --to "$SLAB_LPORT" --dmac "$SLAB_MAC" --dst "$SLAB_IP" --dport 80 \
     --count "$FLOOD_N" --rate "$FLOOD_RATE" --src "$FLOOD_SRC" --seed $$ >"$WORK/a-flood.out" 2>&1
   flood_t0=$(sed -n 's/^synflood: start \([0-9]*\).*/\1/p' "$WORK/a-flood.out")
@@ -258,6 +264,10 @@ if want a && start_slab a-; then
   client_gone "$get_pid"
   get_verdict a-get "$GET_BIG"
   big_gv=$gv
+  wait "$mid_pid"
+  client_gone "$mid_pid"
+  get_verdict a-mid 1000
+  mid_gv=$gv
   if [ -z "$flood_t1" ]; then
     fail "a. SYN flood: synflood.mjs did not finish: $(head -c 300 "$WORK/a-flood.out")"
   else
@@ -271,6 +281,18 @@ if want a && start_slab a-; then
     else
       fail "a. SYN flood: GET /bytes/$GET_BIG during the flood: $big_gv; $span"
     fi
+    mid_t=$(cat "$WORK/a-mid.start")
+    mid_ms=$(( $(cat "$WORK/a-mid.end") - mid_t ))
+    mid_at="started $(secs $((mid_t - flood_t0))) into the flood"
+    if [ "$mid_gv" = ok ] && [ "$mid_ms" -le $((A_LIMIT * 1000)) ] && [ "$mid_t" -lt "$flood_t1" ]; then
+      pass "a. SYN flood: new connection during it, GET /bytes/1000 $mid_at: served in $(secs "$mid_ms") (limit $A_LIMIT s)"
+    elif [ "$mid_gv" = ok ] && [ "$mid_t" -lt "$flood_t1" ]; then
+      fail "a. SYN flood: new connection during it, GET /bytes/1000 $mid_at: served only after $(secs "$mid_ms") (limit $A_LIMIT s)"
+    elif [ "$mid_gv" = ok ]; then
+      fail "a. SYN flood: the GET meant for the middle of the flood started after its end ($mid_at)"
+    else
+      fail "a. SYN flood: new connection during it, GET /bytes/1000 $mid_at: not served ($mid_gv) in $(secs "$mid_ms")"
+    fi
     if [ "$new_gv" = ok ] && [ "$new_ms" -le $((A_LIMIT * 1000)) ]; then
       pass "a. SYN flood: new connection GET /bytes/1000 served $(secs "$new_ms") after the flood's end (limit $A_LIMIT s)"
     elif [ "$new_gv" = ok ]; then
@@ -279,7 +301,7 @@ if want a && start_slab a-; then
       fail "a. SYN flood: new connection GET /bytes/1000 not served ($new_gv) in $(secs "$new_ms") after the flood's end (limit $A_LIMIT s)"
     fi
   fi
-  stop_slab a- $TCP_COUNTERS
+  stop_slab a- $TCP_COUNTERS Link.ArpTableFull Pool.HighSmall Pool.HighLarge Pool.AllocFails
 fi
 
 # ---- b. slowloris --------------------------------------------------------------
