@@ -125,8 +125,10 @@ tap_ready() { # netns tap ip: the tap is up with its address AND its prefix rout
 
 finish() { log "$PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; exit $?; }
 
-ctl() { # command: one datagram to the bridge's control port; prints its reply
-  printf '%s' "$1" | nsc timeout 3 socat -T 2 - "UDP4:127.0.0.1:$CTL" 2>/dev/null
+ctl() { # command: one datagram to the bridge's control port; prints its reply (bash's /dev/udp is a
+  # connected socket; dd's one read takes the whole reply datagram and returns at once, socat would wait -t)
+  nsc timeout 4 bash -c 'exec 3<>"/dev/udp/127.0.0.1/$1" && printf "%s" "$2" >&3 && timeout 3 dd bs=65536 count=1 status=none <&3' \
+    _ "$CTL" "$1" 2>/dev/null
 }
 
 ctl_ok() { # command: fail when the bridge does not answer "ok"
