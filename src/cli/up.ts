@@ -171,6 +171,8 @@ export const UP_CONFIG: Partial<StackConfig> = {
   txQueueLen: 128,
   rxRingSize: 128,
   napiBudget: 64,
+  // a host serving a LAN: a neighbour entry for every client it answers (Linux's gc_thresh1 is 128)
+  arpTableSize: 128,
 };
 
 export interface UpOptions {

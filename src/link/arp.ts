@@ -224,19 +224,23 @@ function neighRelease(st: Stack, i: number): void {
 
 /** Replacement preference of a state (neigh_forced_gc): higher goes first; 0 never. */
 function neighEvictRank(s: number): number {
-  if (s === NUD_FAILED) return 3;
-  if (s === NUD_INCOMPLETE) return 2;
-  if (s === NUD_STALE) return 1;
+  if (s === NUD_FAILED) return 4;
+  if (s === NUD_INCOMPLETE) return 3;
+  if (s === NUD_STALE) return 2;
+  if (s === NUD_REACHABLE) return 1;
   return 0;
 }
 
 /**
  * Allocate a slot: a free one, else the oldest FAILED, else the oldest
- * INCOMPLETE, else the oldest STALE entry (neigh_forced_gc). A flood of
+ * INCOMPLETE, else the oldest STALE, else the least recently confirmed
+ * REACHABLE entry (neigh_forced_gc: nothing holds a reference to an entry
+ * here, so any but PERMANENT and one being probed may go). A flood of
  * packets to addresses that never answer (SYN-ACKs to spoofed SYNs) then
  * churns among its own unresolved entries and never pushes out a
- * confirmed neighbour, nor blocks a new one. -1 when every entry is
- * REACHABLE, PROBE or PERMANENT.
+ * confirmed neighbour while one of those is left; more live neighbours
+ * than entries (50 clients, 16 entries) cost a re-resolution, not a
+ * refusal. -1 when every entry is PROBE or PERMANENT.
  */
 function neighAlloc(st: Stack, dev: number, addr: number): number {
   const t = st.arp;

@@ -356,7 +356,7 @@ describe('ARP resolution over a PairLink', () => {
     finish(e);
   });
 
-  it('a full table reclaims FAILED, then the oldest INCOMPLETE, never a confirmed entry; else drops and counts', () => {
+  it('a full table reclaims FAILED, then the oldest INCOMPLETE, STALE, REACHABLE entry; never a static one', () => {
     const e = setup({ arpTableSize: 2, arpRetries: 1, arpRetryMs: 100, arpFailedHoldMs: 60000 }, true);
     const { a, pl } = e;
     const IP_Y = parseIpU('192.0.2.77');
@@ -385,9 +385,15 @@ describe('ARP resolution over a PairLink', () => {
     }
     expect(neighState(a, neighLookup(a, parseIpU('192.0.2.204')))).toBe(NUD_INCOMPLETE);
     expect(a.pool.inUse()).toBe(1);
-    // every entry confirmed (here: one static): dropped and counted
+    // more live neighbours than entries: the least recently confirmed REACHABLE one makes room
     expect(neighAddStatic(a, pl.devA, parseIpU('192.0.2.204'), MAC_X, 0)).toBeGreaterThanOrEqual(0);
-    expect(neighOutput(a, payload(a, 20, IP_A), pl.devA, IP_X)).toBe(-ENOBUFS);
+    e.capA.pass = true;
+    expect(neighOutput(a, payload(a, 20, IP_A), pl.devA, IP_C)).toBe(0);
+    expect(neighLookup(a, IP_B)).toBe(-1);
+    expect(neighState(a, neighLookup(a, IP_C))).toBe(NUD_INCOMPLETE);
+    // every entry static: dropped and counted
+    expect(neighAddStatic(a, pl.devA, IP_C, MAC_X, 0)).toBeGreaterThanOrEqual(0);
+    expect(neighOutput(a, payload(a, 21, IP_A), pl.devA, IP_X)).toBe(-ENOBUFS);
     expect(a.mib.link[LINK_ARPTABLEFULL]).toBe(1);
     expect(a.pool.inUse()).toBe(0);
     finish(e);
