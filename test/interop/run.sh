@@ -855,6 +855,23 @@ if [ "$board_ok" = 1 ]; then
 fi
 log "   board bundles: $(( $(date +%s) - t_board )) s"
 
+# ---- 12. hostile peers and process hygiene (test/interop/hostile.sh) ---------
+# Its own namespace, tap and ports (nothing shared with the above): a SYN flood
+# of spoofed addresses during a 5 MB GET, slowloris, 50 half-open clients that
+# vanish (blackholed in test/interop/bridge.mjs), 32 zero-window readers, and
+# SIGTERM to npx alone, to the group and to node alone. Its PASS/FAIL lines count here.
+run_sub() { # label script: run a self-contained interop script, count its PASS/FAIL lines
+  local label=$1 script=$2 t0
+  t0=$(date +%s)
+  log "== $label ($script)"
+  bash "$ROOT/test/interop/$script" >"$WORK/$label.log" 2>&1
+  cat "$WORK/$label.log"
+  PASSED=$((PASSED + $(grep -c '^PASS' "$WORK/$label.log")))
+  FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/$label.log")))
+  log "   $label: $(( $(date +%s) - t0 )) s"
+}
+run_sub hostile hostile.sh
+
 log "== $(( $(date +%s) - T0 )) s"
 log "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
