@@ -19,6 +19,15 @@
  *                      (the bundle's netStats); 404/405/400/431/501
  *                      otherwise; keep-alive
  *
+ * Slots (as src/apps/tcp_service.ts, with what the compact API offers:
+ * no abort, peer address or SIOCOUTQ, so no stall or per-address rule):
+ * an HTTP request header must be complete within headerMs of accept or of
+ * the previous response (a trickle does not extend it) → dropHeaderTimeout;
+ * with every slot busy, a waiting connection takes the slot that has
+ * waited longest for a request / made no progress, once that is evictMs
+ * → evicted; idle connections go after idleMs → idleClosed. The drop is
+ * tcpClose: a RST when unread data is left, else a FIN.
+ *
  * Data moves with set/subarray only: each TCP read lands in a slot buffer
  * and goes back out from it; /bytes/N bodies are sent straight from one
  * precomputed period of the pattern (64,256 bytes: its byte at pos is
@@ -126,6 +135,19 @@ export class CompactUdpService implements CompactService {
 const SERVE_CLOSE = -1;
 const SERVE_ABORT = -2;
 
+/** Slot limits of the compact TCP servers (ms). */
+export interface CompactSlotLimits {
+  /** an HTTP request header within this long of accept / the previous response */
+  headerMs: number;
+  /** with every slot busy, a slot waiting for a request or without progress this long goes to a newcomer */
+  evictMs: number;
+}
+
+/** What `slabnet up --board` (a compact bundle) uses: the general `up`'s header and eviction times. */
+export function defaultCompactSlotLimits(): CompactSlotLimits {
+  return { headerMs: 5000, evictMs: 1000 };
+}
+
 /** The compact TCP calls (full profile only): the services refuse to start without them. */
 type TcpCalls = Required<Pick<CompactApi, 'tcpListen' | 'tcpAccept' | 'tcpRecv' | 'tcpSend' | 'tcpClose' | 'tcpState'>>;
 
@@ -150,11 +172,29 @@ export abstract class CompactTcpService implements CompactService {
   bytesOut = 0;
   active = 0;
   maxActive = 0;
+  /** no request within headerMs */
+  dropHeaderTimeout = 0;
+  /** slots given to a newcomer */
+  evicted = 0;
+  /** now() since which slot i waits for a request (set by the subclass), -1 = not waiting */
+  readonly waitSince: Float64Array;
+  readonly lim: CompactSlotLimits;
 
-  constructor(api: CompactApi, readonly n: CompactNet, readonly port: number, maxConns: number, readonly idleMs: number, readonly now: () => number) {
+  constructor(
+    api: CompactApi, readonly n: CompactNet, readonly port: number, maxConns: number, readonly idleMs: number, readonly now: () => number,
+    lim?: Partial<CompactSlotLimits>,
+  ) {
     this.tcp = tcpCalls(api);
     this.conn = new Int32Array(maxConns).fill(-1);
     this.lastActive = new Float64Array(maxConns);
+    this.waitSince = new Float64Array(maxConns).fill(-1);
+    const l = defaultCompactSlotLimits();
+    if (lim !== undefined && lim.headerMs !== undefined) l.headerMs = lim.headerMs;
+    if (lim !== undefined && lim.evictMs !== undefined) l.evictMs = lim.evictMs;
+    if (!(l.headerMs >= 0) || !(l.evictMs >= 0) || !(idleMs > 0)) {
+      throw new Error('compact tcp service on port ' + port + ': headerMs and evictMs must be >= 0, idleMs > 0');
+    }
+    this.lim = l;
   }
 
   protected abstract onOpen(i: number): void;
@@ -174,11 +214,21 @@ export abstract class CompactTcpService implements CompactService {
     const c = this.conn;
     const now = this.now();
     let work = 0;
-    for (let i = 0; i < c.length; i++) {
-      if (c[i] >= 0) continue;
+    for (let k = 0; k < c.length; k++) {
+      let i = -1;
+      for (let j = 0; j < c.length && i < 0; j++) if (c[j] < 0) i = j;
+      // every slot busy: only when one can be given up (the newcomer is not lost: no accept without a slot)
+      const v = i < 0 ? this.victim(now) : -1;
+      if (i < 0 && v < 0) break;
       const t = this.tcp.tcpAccept(this.n, this.lt);
       if (t < 0) break;
+      if (i < 0) {
+        this.evicted++;
+        this.release(v, true);
+        i = v;
+      }
       c[i] = t;
+      this.waitSince[i] = -1;
       this.lastActive[i] = now;
       this.accepted++;
       this.active++;
@@ -198,9 +248,30 @@ export abstract class CompactTcpService implements CompactService {
       } else if (now - this.lastActive[i] > this.idleMs) {
         this.idleClosed++;
         this.release(i, true);
+        continue;
+      }
+      if (c[i] >= 0 && this.lim.headerMs > 0 && this.waitSince[i] >= 0 && now - this.waitSince[i] > this.lim.headerMs) {
+        this.dropHeaderTimeout++;
+        this.release(i, true);
       }
     }
     return work;
+  }
+
+  /** The slot waiting longest for a request / without progress, if that is at least evictMs; else -1. */
+  private victim(now: number): number {
+    let best = -1;
+    let bestAge = -1;
+    for (let i = 0; i < this.conn.length; i++) {
+      if (this.conn[i] < 0) continue;
+      const w = this.waitSince[i];
+      const age = now - (w >= 0 ? w : this.lastActive[i]);
+      if (age >= this.lim.evictMs && age > bestAge) {
+        best = i;
+        bestAge = age;
+      }
+    }
+    return best;
   }
 
   /**
@@ -234,6 +305,8 @@ export abstract class CompactTcpService implements CompactService {
       maxActive: this.maxActive,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
+      dropHeaderTimeout: this.dropHeaderTimeout,
+      evicted: this.evicted,
     };
     this.addStats(o);
     return o;
@@ -249,8 +322,8 @@ export class CompactTcpEcho extends CompactTcpService {
   private readonly eof: Uint8Array;
   sendErrors = 0;
 
-  constructor(api: CompactApi, n: CompactNet, port: number, maxConns: number, chunk: number, idleMs: number, now: () => number) {
-    super(api, n, port, maxConns, idleMs, now);
+  constructor(api: CompactApi, n: CompactNet, port: number, maxConns: number, chunk: number, idleMs: number, now: () => number, lim?: Partial<CompactSlotLimits>) {
+    super(api, n, port, maxConns, idleMs, now, lim);
     for (let i = 0; i < maxConns; i++) this.buf.push(new Uint8Array(chunk));
     this.pendOff = new Int32Array(maxConns);
     this.pendLen = new Int32Array(maxConns);
@@ -305,8 +378,8 @@ export class CompactTcpDiscard extends CompactTcpService {
   readonly name = 'tcp-discard';
   private readonly buf: Uint8Array;
 
-  constructor(api: CompactApi, n: CompactNet, port: number, maxConns: number, chunk: number, idleMs: number, now: () => number) {
-    super(api, n, port, maxConns, idleMs, now);
+  constructor(api: CompactApi, n: CompactNet, port: number, maxConns: number, chunk: number, idleMs: number, now: () => number, lim?: Partial<CompactSlotLimits>) {
+    super(api, n, port, maxConns, idleMs, now, lim);
     this.buf = new Uint8Array(chunk);
   }
 
@@ -383,8 +456,9 @@ export class CompactHttp extends CompactTcpService {
 
   constructor(
     readonly api: CompactApi, n: CompactNet, port: number, maxConns: number, hdrMax: number, readonly chunk: number, idleMs: number, now: () => number,
+    lim?: Partial<CompactSlotLimits>,
   ) {
-    super(api, n, port, maxConns, idleMs, now);
+    super(api, n, port, maxConns, idleMs, now, lim);
     for (let i = 0; i < maxConns; i++) this.c.push(new HttpConn(hdrMax));
     this.scratch = new Uint8Array(chunk);
     this.pat = new Uint8Array(PATTERN_PERIOD + chunk);
@@ -398,10 +472,12 @@ export class CompactHttp extends CompactTcpService {
     c.out = new Uint8Array(0);
     c.outOff = 0;
     c.genRem = 0;
+    this.waitSince[i] = this.now(); // the header deadline runs from accept
   }
 
   protected serve(i: number, t: number): number {
     const c = this.c[i];
+    const r0 = this.requests;
     let work = 0;
     for (let k = 0; k < TCP_BUDGET; k++) {
       const r = c.phase === P_HDR ? this.readHeader(c, t) : c.phase === P_BODY ? this.readBody(c, t) : this.sendSome(c, t);
@@ -409,6 +485,9 @@ export class CompactHttp extends CompactTcpService {
       if (r === 0) break;
       work += r;
     }
+    // the deadline clock: stopped while a request is read or answered, restarted once its response is queued
+    if (c.phase !== P_HDR) this.waitSince[i] = -1;
+    else if (this.waitSince[i] < 0 || this.requests !== r0) this.waitSince[i] = this.now();
     return work;
   }
 

@@ -3,10 +3,11 @@
  * issue 10): header deadline against slowloris, eviction when every slot is
  * held by idle or half-request clients, the per-address cap, the zero-window
  * stall timeout, vanished peers reclaimed, and what must NOT be cut
- * (keep-alive, a slow but steady reader, a lossy download). A simulated LAN
+ * (keep-alive, a slow but steady reader, a lossy download); the compact
+ * stack's services (header deadline and eviction). A simulated LAN
  * (src/sim) in virtual time: the server on one host, each client on its own
  * host (its own address) unless a test wants one address for many.
- * Every test ends with every TCB, skb and wire slot free.
+ * Every simulated-LAN test ends with every TCB, skb and wire slot free.
  */
 import { describe, it, expect } from 'vitest';
 import { Sim } from '../../src/sim/world';
@@ -24,6 +25,19 @@ import { tcpSocket, tcpConnect, tcpSend, tcpRecv, tcpClose } from '../../src/tra
 import { TCP_ESTABLISHED, TCP_FREE } from '../../src/transport/tcp/tcp';
 import { EAGAIN, EINPROGRESS, ECONNRESET } from '../../src/core/errno';
 import type { StackConfig } from '../../src/config';
+import type { CompactApi } from '../../src/host/bundle';
+import { CompactHttp, CompactTcpEcho } from '../../src/host/compact_services';
+import * as cNet from '../../src/compact/net';
+import * as cTcp from '../../src/compact/tcp';
+import type { Net as CompactNet } from '../../src/compact/net';
+import { Stack } from '../../src/stack';
+import { ManualClock } from '../../src/core/clock';
+import { ifconfig } from '../../src/ipv4/devinet';
+import { registerNetdev, rxFrame, devTxComplete, devOpen } from '../../src/link/dev';
+import { NetDevice, NETDEV_TX_OK } from '../../src/link/netdev';
+import { parseIp } from '../../src/link/ifaddr';
+import * as sock from '../../src/socket/socket';
+import { SOCK_STREAM } from '../../src/socket/sock';
 
 const CFG: Partial<StackConfig> = { maxSockets: 40, tcpMaxSockets: 40, timerMax: 256, skbSmallCount: 192 };
 
@@ -686,5 +700,149 @@ describe('slots: the issue 10 attacks against `slabnet up`\'s http (20 slots, UP
     expect(s.dropStall + s.evicted + s.dropPerPeer).toBe(32);
     expect(s.dropStall).toBeGreaterThanOrEqual(1);
     finish(w);
+  });
+});
+
+describe('compact stack services (src/host/compact_services.ts): header deadline and eviction', () => {
+  /** The compact stack from the sources (what a compact bundle exports) against a general stack b, frames copied. */
+  function compactWire(tcbs: number): { api: CompactApi; n: CompactNet; b: Stack; clock: ManualClock; svcs: { run(): number }[]; run(ms: number): void } {
+    const api = {
+      netAttach: cNet.netAttach, netRxFrame: cNet.netRxFrame, netTick: cNet.netTick, netStats: cNet.netStats, netSetIp: cNet.netSetIp,
+      tcpListen: cTcp.tcpListen, tcpAccept: cTcp.tcpAccept, tcpRecv: cTcp.tcpRecv, tcpSend: cTcp.tcpSend, tcpClose: cTcp.tcpClose, tcpState: cTcp.tcpState,
+    } as unknown as CompactApi;
+    const clock = new ManualClock(1000);
+    const n = cNet.netCreate({ tcbs, tcpBuf: 2048, arpSize: 4 }, Uint8Array.from([2, 0, 0, 0, 0, 3]), clock, 5);
+    const b = new Stack('b', { seed: 5, maxSockets: 16 }, clock, undefined);
+    let db = -1;
+    cNet.netAttach(n, { xmit: (f: Uint8Array, len: number) => rxFrame(b, db, f, 0, len) });
+    const drvB = {
+      startXmit(dev: NetDevice, skb: number): number {
+        const q = b.pool;
+        cNet.netRxFrame(n, q.buf[skb].subarray(q.data[skb]), q.tail[skb] - q.data[skb]);
+        devTxComplete(b, dev, skb);
+        return NETDEV_TX_OK;
+      },
+    };
+    db = registerNetdev(b, 'eth0', Uint8Array.from([2, 0, 0, 0, 0, 1]), 1500, drvB);
+    expect(ifconfig(b, db, '192.0.2.1/24', null)).toBe(0);
+    devOpen(b, db);
+    cNet.netSetIp(n, C_IP, parseIp('255.255.255.0') as number, 0, 0);
+    const w = {
+      api, n, b, clock, svcs: [] as { run(): number }[],
+      run(ms: number): void {
+        for (let i = 0; i < ms; i += 5) {
+          clock.advance(5);
+          cNet.netTick(n);
+          b.poll();
+          for (const s of w.svcs) s.run();
+          b.poll();
+        }
+      },
+    };
+    return w;
+  }
+  const C_IP = parseIp('192.0.2.3') as number;
+
+  /** A client socket on b connected to the compact stack's port, with what it has read. */
+  class CCl {
+    readonly fd: number;
+    got = '';
+    err = 0;
+    eof = false;
+    private readonly buf = new Uint8Array(4096);
+    constructor(readonly b: Stack, port: number) {
+      this.fd = sock.socket(b, SOCK_STREAM, 0);
+      const rc = sock.connect(b, this.fd, C_IP, port);
+      expect(rc === 0 || rc === -EINPROGRESS).toBe(true);
+    }
+    send(s: string): number {
+      return sock.send(this.b, this.fd, Buffer.from(s, 'latin1'), 0, s.length);
+    }
+    read(): void {
+      for (;;) {
+        const r = sock.recv(this.b, this.fd, this.buf, 0, this.buf.length);
+        if (r > 0) this.got += Buffer.from(this.buf.subarray(0, r)).toString('latin1');
+        else {
+          if (r === 0) this.eof = true;
+          else if (r !== -EAGAIN) this.err = r;
+          return;
+        }
+      }
+    }
+    gone(): boolean {
+      this.read();
+      return this.eof || this.err !== 0;
+    }
+  }
+
+  it('http: a trickled header is cut at headerMs; with both slots trickling, a newcomer gets one after evictMs; keep-alive 2 s apart kept', () => {
+    const w = compactWire(8);
+    const h = new CompactHttp(w.api, w.n, 80, 2, 1024, 1024, 30000, () => w.clock.now(), { headerMs: 3000, evictMs: 1000 });
+    expect(h.start()).toBe(0);
+    w.svcs.push(h);
+    const slow = [new CCl(w.b, 80), new CCl(w.b, 80)];
+    const hdr = 'GET /bytes/10 HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(500);
+    let pos = 0;
+    const trickle = (ms: number): void => {
+      for (let t = 0; t < ms; t += 200) {
+        for (const c of slow) if (!c.gone()) c.send(hdr[pos % hdr.length]);
+        pos++;
+        w.run(200);
+      }
+    };
+    trickle(400);
+    expect(h.stats().active).toBe(2);
+    const t0 = w.clock.now();
+    const c = new CCl(w.b, 80);
+    trickle(200); // its handshake (it waits in the accept queue)
+    expect(c.send('GET /bytes/100 HTTP/1.1\r\nHost: x\r\n\r\n')).toBeGreaterThan(0);
+    for (let k = 0; k < 20 && !c.got.includes('\r\n\r\n'); k++) {
+      trickle(100);
+      c.read();
+    }
+    expect(c.got.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(w.clock.now() - t0).toBeLessThanOrEqual(1400);
+    expect(h.stats().evicted).toBe(1);
+    // the newcomer's keep-alive requests 2 s apart are served (the clock restarts per response) while
+    // the other trickler goes at its header deadline, though it kept sending
+    for (let r = 0; r < 3; r++) {
+      c.got = '';
+      c.send('GET /bytes/100 HTTP/1.1\r\nHost: x\r\n\r\n');
+      trickle(200);
+      c.read();
+      expect(c.got.startsWith('HTTP/1.1 200')).toBe(true);
+      trickle(1800);
+    }
+    expect(slow.every((x) => x.gone())).toBe(true);
+    expect(c.gone()).toBe(false);
+    expect(h.stats().dropHeaderTimeout).toBe(1);
+    // and then the kept-alive connection goes at headerMs after its last response
+    w.run(1500);
+    expect(c.gone()).toBe(true);
+    expect(h.stats().dropHeaderTimeout).toBe(2);
+    h.stop();
+  });
+
+  it('echo: every slot held by idle clients, a newcomer is served after evictMs (bad limits refused)', () => {
+    const w = compactWire(8);
+    expect(() => new CompactTcpEcho(w.api, w.n, 7, 2, 512, 30000, () => w.clock.now(), { evictMs: -1 })).toThrow(/evictMs/);
+    const e = new CompactTcpEcho(w.api, w.n, 7, 2, 512, 30000, () => w.clock.now(), { evictMs: 500 });
+    expect(e.start()).toBe(0);
+    w.svcs.push(e);
+    const idle = [new CCl(w.b, 7), new CCl(w.b, 7)];
+    w.run(100);
+    expect(e.stats().active).toBe(2);
+    const c = new CCl(w.b, 7);
+    w.run(50);
+    c.send('hello');
+    w.run(200);
+    c.read();
+    expect(c.got).toBe(''); // not before evictMs
+    w.run(400);
+    c.read();
+    expect(c.got).toBe('hello');
+    expect(e.stats().evicted).toBe(1);
+    expect(idle.filter((x) => x.gone()).length).toBe(1);
+    e.stop();
   });
 });
