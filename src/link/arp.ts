@@ -9,7 +9,8 @@
  * The table is a fixed set of cfg.arpTableSize entries in typed arrays
  * (ip, mac[6*i], dev, state, timestamps, retries, chosen source address)
  * plus, per entry, one bounded SkbQueue of packets waiting for resolution
- * (cfg.arpQueueLen) and ONE timer-wheel timer registered at start-up.
+ * (cfg.arpQueueLen; all entries together hold at most a quarter of the
+ * small skb pool) and ONE timer-wheel timer registered at start-up.
  *
  * Entry states (struct neighbour nud_state, simplified):
  *   NONE        free slot
@@ -119,6 +120,13 @@ export class ArpTable implements TimerHandler {
   readonly watchers: ArpWatcher[] = [];
   /** scratch for multicast MAC mapping (RFC 1112 §6.4) */
   readonly scratch: Uint8Array;
+  /**
+   * packets all entries together may hold while unresolved: a quarter of the
+   * small skb pool (at least cfg.arpQueueLen). Packets to many addresses that
+   * never answer (SYN-ACKs to a spoofed SYN flood) must not drain the pool
+   * that established connections need; past it they are dropped (ArpQueueDrops).
+   */
+  readonly queueMax: number;
 
   constructor(
     readonly st: Stack,
@@ -134,6 +142,8 @@ export class ArpTable implements TimerHandler {
     this.srcIp = new Int32Array(size);
     this.timer = new Int32Array(size);
     this.scratch = new Uint8Array(ETH_ALEN);
+    const qm = Math.floor(st.cfg.skbSmallCount / 4);
+    this.queueMax = qm > st.cfg.arpQueueLen ? qm : st.cfg.arpQueueLen;
     for (let i = 0; i < size; i++) {
       this.queue.push(new SkbQueue(st.pool, st.cfg.arpQueueLen));
       const id = st.timers.register(this, i);
@@ -205,6 +215,14 @@ export function neighLookup(st: Stack, addr: number): number {
 export function neighState(st: Stack, i: number): number {
   if (i < 0 || i >= st.arp.size) return NUD_NONE;
   return st.arp.state[i];
+}
+
+/** Packets held by all unresolved entries together. */
+function neighQueued(st: Stack): number {
+  const t = st.arp;
+  let n = 0;
+  for (let i = 0; i < t.size; i++) n += t.queue[i].qlen;
+  return n;
 }
 
 /** Free slot i: stop its timer, drop anything queued. */
@@ -491,8 +509,8 @@ export function neighOutput(st: Stack, skb: number, dev: number, nexthop: number
       p.free(skb);
       return -EHOSTUNREACH;
     }
-    // INCOMPLETE: wait in the bounded queue
-    if (!t.queue[i].enqueue(skb)) {
+    // INCOMPLETE: wait in the bounded queue (per entry, and all entries together)
+    if (neighQueued(st) >= t.queueMax || !t.queue[i].enqueue(skb)) {
       st.mib.link[LINK_ARPQUEUEDROPS]++;
       p.free(skb);
       return -ENOBUFS;
@@ -516,10 +534,15 @@ export function neighOutput(st: Stack, skb: number, dev: number, nexthop: number
   t.srcIp[i] = src;
   t.state[i] = NUD_INCOMPLETE;
   p.dev[skb] = dev;
-  t.queue[i].enqueue(skb);
+  let rc = 0;
+  if (neighQueued(st) >= t.queueMax) {
+    st.mib.link[LINK_ARPQUEUEDROPS]++;
+    p.free(skb);
+    rc = -ENOBUFS;
+  } else t.queue[i].enqueue(skb);
   neighSolicit(st, i);
   neighArm(st, i);
-  return 0;
+  return rc;
 }
 
 /** Send a gratuitous ARP request announcing addr on dev (RFC 5227 §3 / RFC 826). */

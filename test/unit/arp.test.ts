@@ -399,6 +399,25 @@ describe('ARP resolution over a PairLink', () => {
     finish(e);
   });
 
+  it('packets to many addresses that never answer hold at most a quarter of the skb pool', () => {
+    const e = setup({ arpTableSize: 64, arpQueueLen: 3, skbSmallCount: 64 }, true);
+    const { a, pl } = e;
+    e.capA.pass = false;
+    const before = a.mib.link[LINK_ARPQUEUEDROPS];
+    let ok = 0;
+    for (let k = 0; k < 40; k++) {
+      for (let j = 0; j < 2; j++) {
+        if (neighOutput(a, payload(a, k, IP_A), pl.devA, parseIpU('192.0.2.' + (100 + k))) === 0) ok++;
+      }
+    }
+    expect(a.pool.inUse()).toBe(16);
+    expect(ok).toBe(16);
+    expect(a.mib.link[LINK_ARPQUEUEDROPS] - before).toBe(64);
+    // every address is still being resolved: the entries exist, only the packets were dropped
+    expect(neighState(a, neighLookup(a, parseIpU('192.0.2.139')))).toBe(NUD_INCOMPLETE);
+    finish(e);
+  });
+
   it('devClose flushes the device entries and frees their queues', () => {
     const e = setup(undefined, true);
     const { a, pl } = e;
