@@ -30,7 +30,9 @@
 # Environment: LOSS_RUNS=N GETs per cell (median; default 1), LOSS_TIMEOUT=S per
 # GET (default 60), LOSS_BUDGET=S for the whole script (default 330: the
 # per-GET limit shrinks so the script ends in time; GETs with < 5 s left are
-# skipped), LOSS_PROFILES=loss5,loss10,... (a subset), LOSS_BYTES (default
+# skipped), LOSS_PROFILES=loss5,loss10,... (a subset), LOSS_EXTRA='NAME:SPEC ...'
+# (more profiles in bridge.mjs's SPEC, e.g. 'none:none delay5:delay=5' to tell
+# window limits from recovery), LOSS_BYTES (default
 # 2000000), LOSS_SEED (bridge PRNG, default 20261207), LOSS_RATIO_GATE=1,
 # WORK=DIR (the caller's directory, e.g. run.sh's: used and kept; otherwise a
 # fresh one, removed at the end unless something failed or KEEP is set), LOSS_SKIP_LINUX=1 / LOSS_SKIP_SLABNET=1,
@@ -144,6 +146,11 @@ for t in ip socat node curl ping sha256sum cmp; do
   if ! command -v "$t" >/dev/null; then fail "setup: '$t' not installed"; finish; fi
 done
 if [ "$(id -u)" != 0 ]; then fail "setup: needs root (network namespaces, TAP)"; finish; fi
+for extra in ${LOSS_EXTRA:-}; do  # NAME:SPEC more profiles, e.g. LOSS_EXTRA='none:none delay5:delay=5'
+  if [[ "$extra" != *:* ]]; then fail "setup: LOSS_EXTRA item '$extra' is not NAME:SPEC"; finish; fi
+  PROFILE_NAMES+=("${extra%%:*}")
+  PROFILE_SPECS+=("${extra#*:}")
+done
 if [ -n "${LOSS_PROFILES:-}" ]; then
   names=() specs=()
   for ((i = 0; i < ${#PROFILE_NAMES[@]}; i++)); do
