@@ -11,9 +11,12 @@
  *   stall            data queued for the peer, its window zero and nothing
  *                    acknowledged for stallMs (sockstress: it never reads)  → dropStall
  *   idle             no byte read or acknowledged for idleMs (a peer that
- *                    vanished; one that stops ACKing with an open window
- *                    is bounded here, not by stallMs, so a lossy path in
- *                    RTO backoff is not cut after a few seconds)  → idleClosed
+ *                    vanished); with data outstanding and the window open
+ *                    for IDLE_SENDING_FACTOR × idleMs: a peer that stops
+ *                    ACKing is bounded here, not by stallMs, and a lossy
+ *                    path in RTO backoff (seconds to tens of seconds without
+ *                    an ACK at 20% loss) is not cut; when the slot is wanted
+ *                    sooner, eviction takes it  → idleClosed
  *   eviction         all slots busy and a connection waits in the accept
  *                    queue: the slot that has waited longest for a request
  *                    or been without progress longest (at least evictMs),
@@ -36,6 +39,9 @@
  * Portable (Espruino, Lua): nothing is allocated after the constructor.
  */
 import type { Stack } from '../stack';
+
+/** idleMs is multiplied by this while data waits for the peer's ACK (RTO backoff) */
+export const IDLE_SENDING_FACTOR = 4;
 import { EAGAIN, EMFILE } from '../core/errno';
 import { NetService } from './service';
 import {
@@ -247,7 +253,7 @@ export abstract class TcpService implements NetService {
       } else if (q > 0 && now - this.stallFrom[i] > lim.stallMs && streamPeerWindow(st, h) === 0) {
         this.dropStall++;
         this.release(i, true);
-      } else if (now - this.lastActive[i] > lim.idleMs) {
+      } else if (now - this.lastActive[i] > (q > 0 ? IDLE_SENDING_FACTOR * lim.idleMs : lim.idleMs)) {
         this.idleClosed++;
         this.release(i, true);
       }

@@ -18,7 +18,7 @@ import { ServiceMux } from '../../src/apps/service';
 import { HttpService, HTTP_PORT, defaultHttpOptions, HttpOptions } from '../../src/apps/http';
 import { TcpEchoService, TCP_ECHO_PORT } from '../../src/apps/tcp_echo';
 import { TcpDiscardService, TCP_DISCARD_PORT } from '../../src/apps/tcp_discard';
-import { TcpService, perPeerCap, defaultTcpLimits, checkTcpLimits } from '../../src/apps/tcp_service';
+import { TcpService, perPeerCap, defaultTcpLimits, checkTcpLimits, IDLE_SENDING_FACTOR } from '../../src/apps/tcp_service';
 import { patternByte } from '../../src/apps/http_parse';
 import { SERVICE_TABLE, UP_CONFIG } from '../../src/cli/up';
 import { tcpSocket, tcpConnect, tcpSend, tcpRecv, tcpClose } from '../../src/transport/tcp/tcp_api';
@@ -327,8 +327,8 @@ describe('http slots: eviction and vanished clients', () => {
     finish(w);
   });
 
-  it('a client that stops answering mid-download (window open) is reclaimed by idleMs, not stallMs', () => {
-    const w = world(1, http({ maxConns: 2, idleMs: 8000, stallMs: 2000 }));
+  it('a client that stops answering mid-download (window open) is reclaimed by idleMs × IDLE_SENDING_FACTOR, not stallMs', () => {
+    const w = world(1, http({ maxConns: 2, idleMs: 2000, stallMs: 2000 }));
     const c = new Cl(w, w.hosts[0], HTTP_PORT);
     c.write(GET('/bytes/3000000'));
     expect(w.sim.runUntil(() => c.got.length > 100000, 5000)).toBe(true);
@@ -336,8 +336,8 @@ describe('http slots: eviction and vanished clients', () => {
     const t = w.sim.now();
     expect(w.sim.runUntil(() => svc<HttpService>(w).stats().active === 0, 20000)).toBe(true);
     const took = w.sim.now() - t;
-    expect(took).toBeGreaterThanOrEqual(7900);
-    expect(took).toBeLessThanOrEqual(8200);
+    expect(took).toBeGreaterThanOrEqual(IDLE_SENDING_FACTOR * 2000 - 100);
+    expect(took).toBeLessThanOrEqual(IDLE_SENDING_FACTOR * 2000 + 200);
     const s = svc<HttpService>(w).stats();
     expect(s.idleClosed).toBe(1);
     expect(s.dropStall).toBe(0);
