@@ -9,6 +9,7 @@ import {
   tcpPair, run, runUntil, expectClean, injectB, tcpFrame, transfer, sameBytes, pattern, IP_B, TEnv,
 } from './tcp_util';
 import { tcpSocket, tcpBind, tcpListen, tcpAccept, tcpConnect } from '../../src/transport/tcp/tcp_api';
+import { tcpCookieInitSeq, tcpCookieCheck } from '../../src/transport/tcp/tcp_syncookies';
 import {
   TCPF_SYN, TCPF_ACK, TCPF_RST, TCP_ESTABLISHED, F_TS, F_SACK, F_WS, TX_SYNCOOKIESSENT,
   TX_SYNCOOKIESRECV, TX_SYNCOOKIESFAILED, TX_REQQFULLDROP, TX_PAWSESTAB,
@@ -88,5 +89,31 @@ describe('tcp SYN cookies', () => {
     expect(e.b.tcp.inUse()).toBe(2);
     e.tap.rule = null;
     expectClean(e);
+  });
+  it('the key behind a cookie rotates every minute; a cookie is good for its minute and the next only', () => {
+    const e = tcpPair({}, { tcpSyncookies: true });
+    const b = e.b;
+    const tp = b.tcp;
+    const A = IP_B + 1;
+    const mk = () => tcpCookieInitSeq(b, A, IP_B, 4000, 80, 1234, 3);
+    // no cookie made yet: no key, so no value validates
+    for (let v = 0; v < 0x1000000; v += 0x10001) expect(tcpCookieCheck(b, A, IP_B, 4000, 80, 1234, v)).toBe(-1);
+    const m0 = Math.floor(b.now() / 60000);
+    const k0 = Array.from(tp.cookieKey.subarray(2 * (m0 & 1), 2 * (m0 & 1) + 2));
+    const c0 = mk();
+    expect(tcpCookieCheck(b, A, IP_B, 4000, 80, 1234, c0)).toBe(3);
+    e.clock.advance(60000);
+    expect(tcpCookieCheck(b, A, IP_B, 4000, 80, 1234, c0)).toBe(3); // the previous minute's cookie
+    const c1 = mk(); // a new key for the new minute
+    const k1 = Array.from(tp.cookieKey.subarray(2 * ((m0 + 1) & 1), 2 * ((m0 + 1) & 1) + 2));
+    expect(k1).not.toEqual(k0);
+    expect(tcpCookieCheck(b, A, IP_B, 4000, 80, 1234, c1)).toBe(3);
+    e.clock.advance(60000);
+    expect(tcpCookieCheck(b, A, IP_B, 4000, 80, 1234, c0)).toBe(-1); // two minutes old
+    expect(tcpCookieCheck(b, A, IP_B, 4000, 80, 1234, c1)).toBe(3);
+    // minute m0+2 made no key: a cookie claiming it (c1's value re-aged) does not validate
+    e.clock.advance(60000);
+    expect(tcpCookieCheck(b, A, IP_B, 4000, 80, 1234, c1)).toBe(-1);
+    expect(tcpCookieCheck(b, A, IP_B, 4000, 80, 1234, (c1 + 0x2000000) | 0)).toBe(-1);
   });
 });

@@ -399,6 +399,10 @@ export class TcpState {
   readonly rqScratch: number;
   /** when the SYN queue last overflowed into cookies (cookies are accepted for 2 minutes after) */
   lastCookieMs = -1;
+  /** SYN cookie keys (tcp_syncookies.ts): a fresh random pair per minute, kept for the minute's
+   * parity (the current and the previous minute's), and the minute each pair belongs to (-1: none) */
+  readonly cookieKey = new Int32Array(4);
+  readonly cookieKeyMin = new Int32Array(2);
   tReq = -1;
 
   /* ---- TIME_WAIT minisocks ---- */

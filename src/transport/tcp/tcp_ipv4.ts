@@ -96,6 +96,8 @@ export function initTcp(st: Stack): TcpState {
   tp.tTw = st.timers.register(new TcpTimerHandler(st, 4), 0);
   if (tp.tTw < 0) throw new Error('initTcp: timer table too small (cfg.timerMax)');
   for (let i = 0; i < 4; i++) tp.secret[i] = s32(st.rng.next32());
+  tp.cookieKeyMin[0] = -1; // no SYN cookie key drawn yet (tcp_syncookies.ts)
+  tp.cookieKeyMin[1] = -1;
   tp.nextEphemeral = st.rng.next32();
   st.mib.addBlock(tp.mibB);
   st.mib.addBlock(tp.extB);

@@ -9,9 +9,12 @@
  * and decoded to the MSS index (536/1300/1440/1460). Window scale and
  * SACK-permitted travel in the low 6 bits of our timestamp (Linux's
  * encoding: bits 0-3 wscale or 0xf, bit 4 SACK) and come back in TSecr;
- * without timestamps a cookie connection has neither. H0/H1 are keyed
- * with the stack's RFC 6528 secret. Cookies are accepted only within two
- * minutes of the last overflow, so an idle listener ignores forged ACKs.
+ * without timestamps a cookie connection has neither. H0 is keyed with
+ * the stack's RFC 6528 secret; H1 also with a random key pair drawn for
+ * each minute in which cookies are sent (kept for two minutes), so the
+ * secret behind the counter-dependent half rotates every minute.
+ * Cookies are accepted only within two minutes of the last overflow, so
+ * an idle listener ignores forged ACKs.
  * Not on the hot path: only SYN floods reach this code.
  */
 import type { Stack } from '../../stack';
@@ -47,36 +50,66 @@ function mssIndex(mss: number): number {
   return 0;
 }
 
-/** Keyed hash of the 4-tuple (remote saddr/sport, local daddr/dport) and count; c selects the key. */
+/**
+ * The key pair of minute m (the cookie's counter), or -1 when none was made
+ * for it. `make`: draw a fresh pair from the stack's random source when the
+ * minute has none yet (sending); checking never makes one, so a cookie for
+ * a minute in which no cookie was sent is invalid. Two slots (by the
+ * minute's parity) hold the current and the previous minute's keys: the
+ * secret behind the counter-dependent half of a cookie rotates every minute.
+ */
+function cookieKeyFor(st: Stack, m: number, make: boolean): number {
+  const tp = st.tcp;
+  const p = m & 1;
+  if (tp.cookieKeyMin[p] !== m) {
+    if (!make) return -1;
+    tp.cookieKey[2 * p] = s32(st.rng.next32());
+    tp.cookieKey[2 * p + 1] = s32(st.rng.next32());
+    tp.cookieKeyMin[p] = m;
+  }
+  return 2 * p;
+}
+
+/**
+ * Keyed hash of the 4-tuple (remote saddr/sport, local daddr/dport) and
+ * count; c = 0: the stack's fixed secret (the count-independent half),
+ * otherwise c - 1 is the index of a rotating minute key pair.
+ */
 function cookieHash(st: Stack, saddr: number, daddr: number, sport: number, dport: number, count: number, c: number): number {
   const k = st.tcp.secret;
-  const k0 = c === 0 ? k[0] : k[2];
-  const k1 = c === 0 ? k[1] : k[3];
+  const r = st.tcp.cookieKey;
+  const k0 = c === 0 ? k[0] : k[2] ^ r[c - 1];
+  const k1 = c === 0 ? k[1] : k[3] ^ r[c];
   let h = fmix32(k0 ^ saddr);
   h = fmix32(h ^ daddr ^ k1);
   h = fmix32(h ^ (((sport & 0xffff) << 16) | (dport & 0xffff)));
-  return fmix32(add32(h, count + c)); // s32: stays a Smi
+  return fmix32(add32(h, count + (c === 0 ? 0 : 1))); // s32: stays a Smi
 }
 
-function cookieCount(st: Stack): number {
-  return Math.floor(st.now() / 60000) & 0xff;
+/** The minute number (the cookie counter is its low 8 bits). */
+function cookieMinute(st: Stack): number {
+  return Math.floor(st.now() / 60000);
 }
 
 /** cookie_v4_init_sequence: the ISN of a cookie SYN-ACK. */
 export function tcpCookieInitSeq(st: Stack, saddr: number, daddr: number, sport: number, dport: number, sseq: number, mssInd: number): number {
-  const count = cookieCount(st);
+  const m = cookieMinute(st);
+  const count = m & 0xff;
+  const key = cookieKeyFor(st, m, true);
   const v = cookieHash(st, saddr, daddr, sport, dport, 0, 0) + u32(sseq) + count * 0x1000000 +
-    ((cookieHash(st, saddr, daddr, sport, dport, count, 1) + mssInd) & COOKIE_MASK);
+    ((cookieHash(st, saddr, daddr, sport, dport, count, key + 1) + mssInd) & COOKIE_MASK);
   return s32(v);
 }
 
 /** cookie_v4_check: the MSS index encoded in `cookie` (= ACK - 1), or -1. */
 export function tcpCookieCheck(st: Stack, saddr: number, daddr: number, sport: number, dport: number, sseq: number, cookie: number): number {
   const c = u32(u32(cookie) - cookieHash(st, saddr, daddr, sport, dport, 0, 0) - u32(sseq));
-  const count = cookieCount(st);
-  const diff = (count - (c >>> 24)) & 0xff;
+  const m = cookieMinute(st);
+  const diff = ((m & 0xff) - (c >>> 24)) & 0xff;
   if (diff >= MAX_AGE) return -1;
-  const data = u32(c - cookieHash(st, saddr, daddr, sport, dport, (count - diff) & 0xff, 1)) & COOKIE_MASK;
+  const key = cookieKeyFor(st, m - diff, false);
+  if (key < 0) return -1;
+  const data = u32(c - cookieHash(st, saddr, daddr, sport, dport, (m - diff) & 0xff, key + 1)) & COOKIE_MASK;
   return data <= 3 ? data : -1;
 }
 
