@@ -145,6 +145,7 @@ export const UP_CONFIG: Partial<StackConfig> = {
   tcpTimeWaitSlots: 64,
   tcpSndBuf: 65536,
   tcpRcvBuf: 65536,
+  tcpOooRanges: 16,
   timerMax: 512,
   skbSmallCount: 256,
   txQueueLen: 128,

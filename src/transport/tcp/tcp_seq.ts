@@ -240,3 +240,61 @@ export function sbSackedIn(tp: TcpState, t: number, a: number, b: number): numbe
   }
   return sum;
 }
+
+/* ---------------- sender: RACK transmission records (tcp_recovery.ts) ---------------- */
+
+/** record flags: covered by a SACK block */
+export const RK_SACKED = 1;
+/** marked lost (RACK, or every unSACKed record at an RTO) */
+export const RK_LOST = 2;
+/** a retransmission of this lost record is in flight */
+export const RK_RETRANS = 4;
+/** retransmitted at least once (its RTT samples are ambiguous) */
+export const RK_EVER = 8;
+
+/** Slot of TCB t's i-th record (0 = oldest) in rkSeq/rkTime/rkFl. */
+export function rkSlot(tp: TcpState, t: number, i: number): number {
+  const M = tp.M;
+  return t * M + ((tp.rkHead[t] + i) % M);
+}
+
+/** End sequence of the i-th record: the next record's start, or sndMax. */
+export function rkEnd(tp: TcpState, t: number, i: number): number {
+  return i + 1 < tp.rkN[t] ? tp.rkSeq[rkSlot(tp, t, i + 1)] : tp.sndMax[t];
+}
+
+/**
+ * tcpXmitAt sent [seq, end) at time now (called before sndMax moves): the
+ * records it resent take the new time (RK_RETRANS, RK_EVER) and count as
+ * retransmissions of an undoable recovery (undoRetrans); data beyond
+ * sndMax gets a new record or, all M in use, joins the newest one, which
+ * takes the new time.
+ */
+export function rkOnXmit(tp: TcpState, t: number, seq: number, end: number, now: number, undo: boolean): void {
+  const max = tp.sndMax[t];
+  const n = tp.rkN[t];
+  if (before(seq, max)) {
+    const lim = before(end, max) ? end : max;
+    for (let i = 0; i < n; i++) {
+      const k = rkSlot(tp, t, i);
+      if (!before(tp.rkSeq[k], lim)) break;
+      if (!after(rkEnd(tp, t, i), seq)) continue;
+      tp.rkTime[k] = now;
+      tp.rkFl[k] = (tp.rkFl[k] | RK_RETRANS | RK_EVER) & ~RK_SACKED;
+      if (undo) tp.undoRetrans[t] = tp.undoRetrans[t] < 0 ? 1 : tp.undoRetrans[t] + 1;
+    }
+  }
+  if (after(end, max)) {
+    if (n < tp.M) {
+      const k = rkSlot(tp, t, n);
+      tp.rkSeq[k] = before(seq, max) ? max : seq;
+      tp.rkTime[k] = now;
+      tp.rkFl[k] = 0;
+      tp.rkN[t] = n + 1;
+    } else {
+      const k = rkSlot(tp, t, n - 1);
+      tp.rkTime[k] = now;
+      tp.rkFl[k] = tp.rkFl[k] & RK_EVER;
+    }
+  }
+}
