@@ -40,11 +40,11 @@ function push(e: TEnv, k: Conn, n: number, seed: number, maxMs: number): Uint8Ar
 /** Records of TCB t cover exactly [sndUna, sndMax) in order. */
 function expectRecordsInStep(e: TEnv, t: number): void {
   const tp = e.a.tcp;
-  const n = tp.rkN[t];
+  const n = tp.rk!.rkN[t];
   if (tp.sndUna[t] === tp.sndMax[t]) return;
   expect(n).toBeGreaterThan(0);
-  expect(tp.rkSeq[rkSlot(tp, t, 0)]).toBe(tp.sndUna[t]);
-  for (let i = 0; i < n; i++) expect(((rkEnd(tp, t, i) - tp.rkSeq[rkSlot(tp, t, i)]) | 0) > 0).toBe(true);
+  expect(tp.rk!.rkSeq[rkSlot(tp, t, 0)]).toBe(tp.sndUna[t]);
+  for (let i = 0; i < n; i++) expect(((rkEnd(tp, t, i) - tp.rk!.rkSeq[rkSlot(tp, t, i)]) | 0) > 0).toBe(true);
 }
 
 describe('tcp RACK-TLP', () => {
@@ -161,7 +161,7 @@ describe('tcp RACK-TLP', () => {
     expect(tp.mib[TCP_RETRANSSEGS]).toBeGreaterThan(0);
     e.tap.rule = null;
     expect(runUntil(e, () => tp.sndUna[k.c] === tp.sndMax[k.c], 1000)).toBe(true);
-    expect(tp.rkN[k.c]).toBe(0); // everything acknowledged: no record left
+    expect(tp.rk!.rkN[k.c]).toBe(0); // everything acknowledged: no record left
     expectClean(e);
   });
 

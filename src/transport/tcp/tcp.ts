@@ -287,6 +287,84 @@ export interface TcpIpOps {
   mtuTo(st: Stack, daddr: number): number;
 }
 
+/**
+ * RACK-TLP and undo state of every TCB (tcp_recovery.ts), indexed like
+ * TcpState's arrays: the transmission records (M per TCB) and per-TCB
+ * RACK, reordering window, undo, probe and PRR state, plus scratch of the
+ * ACK being processed. Allocated once by TcpState when RACK is on.
+ */
+export class TcpRackState {
+  readonly rkSeq: Int32Array;
+  readonly rkTime: Float64Array;
+  readonly rkFl: Uint8Array;
+  readonly rkHead: Int32Array;
+  readonly rkN: Int32Array;
+  /** RACK.xmit_ts / RACK.end_seq / RACK.rtt of the most recently sent segment delivered (RFC 8985 §6.1) */
+  readonly rackXmit: Float64Array;
+  readonly rackEnd: Int32Array;
+  readonly rackRtt: Float64Array;
+  /** minimum RTT seen (ms, 0 = none) and the highest sequence delivered (RACK.fack) */
+  readonly rackMinRtt: Float64Array;
+  readonly rackFack: Int32Array;
+  /** RACK.reo_wnd_mult, the D-SACK round it last grew in, recoveries left before it resets (RFC 8985 §6.2 step 4) */
+  readonly reoMult: Uint8Array;
+  readonly reoRound: Int32Array;
+  readonly reoPersist: Uint8Array;
+  /** the largest reordering seen, in ms: how much later than the fastest round trip a segment sent before a delivered one arrived */
+  readonly reoSeen: Float64Array;
+  /** undo (F_UNDO): cwnd/ssthresh before the recovery, SND.UNA when it began, retransmissions not yet D-SACKed, TSval of the first one */
+  readonly priorCwnd: Int32Array;
+  readonly priorSsthresh: Int32Array;
+  readonly undoMarker: Int32Array;
+  readonly undoRetrans: Int32Array;
+  readonly undoTs: Int32Array;
+  /** sndMax when the outstanding tail loss probe was sent (TLPHighRxt) */
+  readonly tlpHigh: Int32Array;
+  /** loss probes sent since data was last delivered (at most TLP_MAX before the RTO) */
+  readonly tlpCount: Uint8Array;
+  /** when the RTO that the probe timer stands in front of is due (kept across the probe, as Linux tcp_rearm_rto) */
+  readonly tlpRtoAt: Float64Array;
+  /** RFC 6937 PRR in fast recovery: bytes delivered and sent since it began, and RecoverFS (cwnd then) */
+  readonly prrDelivered: Int32Array;
+  readonly prrOut: Int32Array;
+  readonly recoverFs: Int32Array;
+  /** this ACK's D-SACK brought the recovery's undoRetrans to 0 (tcp_recovery.ts) */
+  rackUndoDsack = false;
+  /** this ACK SACKed a record not SACKed before (tcp_recovery.ts) */
+  rackNewSack = false;
+  /** this ACK's change in SACKed bytes (newly SACKed less SACKed data now cumulatively ACKed; RFC 6937 DeliveredData) */
+  rackDelivered = 0;
+
+  constructor(n: number, M: number) {
+    this.rkSeq = new Int32Array(n * M);
+    this.rkTime = new Float64Array(n * M);
+    this.rkFl = new Uint8Array(n * M);
+    const r = n;
+    this.rkHead = new Int32Array(r);
+    this.rkN = new Int32Array(r);
+    this.rackXmit = new Float64Array(r);
+    this.rackEnd = new Int32Array(r);
+    this.rackRtt = new Float64Array(r);
+    this.rackMinRtt = new Float64Array(r);
+    this.rackFack = new Int32Array(r);
+    this.reoMult = new Uint8Array(r);
+    this.reoRound = new Int32Array(r);
+    this.reoPersist = new Uint8Array(r);
+    this.reoSeen = new Float64Array(r);
+    this.priorCwnd = new Int32Array(r);
+    this.priorSsthresh = new Int32Array(r);
+    this.undoMarker = new Int32Array(r);
+    this.undoRetrans = new Int32Array(r);
+    this.undoTs = new Int32Array(r);
+    this.tlpHigh = new Int32Array(r);
+    this.tlpCount = new Uint8Array(r);
+    this.tlpRtoAt = new Float64Array(r);
+    this.prrDelivered = new Int32Array(r);
+    this.prrOut = new Int32Array(r);
+    this.recoverFs = new Int32Array(r);
+  }
+}
+
 /** All TCP state of one stack (tcp_hashinfo + every tcp_sock + minisocks). */
 export class TcpState {
   readonly n: number;
@@ -406,43 +484,12 @@ export class TcpState {
    * ring of M transmission records per TCB, one per segment sent and not
    * yet cumulatively acknowledged, in sequence order: start sequence (the
    * end is the next record's start, or sndMax), time of the latest
-   * (re)transmission, RK_* flags. Empty arrays when M = 0.
+   * (re)transmission, RK_* flags: TcpRackState, allocated only when RACK is
+   * on (a board without it pays for no field of it).
    */
   readonly M: number;
-  readonly rkSeq: Int32Array;
-  readonly rkTime: Float64Array;
-  readonly rkFl: Uint8Array;
-  readonly rkHead: Int32Array;
-  readonly rkN: Int32Array;
-  /** RACK.xmit_ts / RACK.end_seq / RACK.rtt of the most recently sent segment delivered (RFC 8985 §6.1) */
-  readonly rackXmit: Float64Array;
-  readonly rackEnd: Int32Array;
-  readonly rackRtt: Float64Array;
-  /** minimum RTT seen (ms, 0 = none) and the highest sequence delivered (RACK.fack) */
-  readonly rackMinRtt: Float64Array;
-  readonly rackFack: Int32Array;
-  /** RACK.reo_wnd_mult, the D-SACK round it last grew in, recoveries left before it resets (RFC 8985 §6.2 step 4) */
-  readonly reoMult: Uint8Array;
-  readonly reoRound: Int32Array;
-  readonly reoPersist: Uint8Array;
-  /** the largest reordering seen, in ms: how much later than the fastest round trip a segment sent before a delivered one arrived */
-  readonly reoSeen: Float64Array;
-  /** undo (F_UNDO): cwnd/ssthresh before the recovery, SND.UNA when it began, retransmissions not yet D-SACKed, TSval of the first one */
-  readonly priorCwnd: Int32Array;
-  readonly priorSsthresh: Int32Array;
-  readonly undoMarker: Int32Array;
-  readonly undoRetrans: Int32Array;
-  readonly undoTs: Int32Array;
-  /** sndMax when the outstanding tail loss probe was sent (TLPHighRxt) */
-  readonly tlpHigh: Int32Array;
-  /** loss probes sent since data was last delivered (at most TLP_MAX before the RTO) */
-  readonly tlpCount: Uint8Array;
-  /** when the RTO that the probe timer stands in front of is due (kept across the probe, as Linux tcp_rearm_rto) */
-  readonly tlpRtoAt: Float64Array;
-  /** RFC 6937 PRR in fast recovery: bytes delivered and sent since it began, and RecoverFS (cwnd then) */
-  readonly prrDelivered: Int32Array;
-  readonly prrOut: Int32Array;
-  readonly recoverFs: Int32Array;
+  /** the RACK state (tcp_recovery.ts), null when M = 0 (FEATURE_TCP_RACK off or cfg.tcpRackSegs 0) */
+  readonly rk: TcpRackState | null;
   /**
    * Linux icsk_ack.quick: in-order segments still to be ACKed at once
    * (not delayed) after out-of-order or duplicate data arrived, so a
@@ -527,12 +574,6 @@ export class TcpState {
   optTsval = 0;
   optTsecr = 0;
   sackN = 0;
-  /** this ACK's D-SACK brought the recovery's undoRetrans to 0 (tcp_recovery.ts) */
-  rackUndoDsack = false;
-  /** this ACK SACKed a record not SACKed before (tcp_recovery.ts) */
-  rackNewSack = false;
-  /** this ACK's change in SACKed bytes (newly SACKed less SACKed data now cumulatively ACKed; RFC 6937 DeliveredData) */
-  rackDelivered = 0;
   readonly sackS = new Int32Array(TCP_MAX_SACK_IN);
   readonly sackE = new Int32Array(TCP_MAX_SACK_IN);
 
@@ -641,32 +682,7 @@ export class TcpState {
     this.sbN = new Uint8Array(n);
     const M = FEATURE_TCP_RACK && c.tcpRackSegs > 1 ? c.tcpRackSegs : 0;
     this.M = M;
-    this.rkSeq = new Int32Array(n * M);
-    this.rkTime = new Float64Array(n * M);
-    this.rkFl = new Uint8Array(n * M);
-    const r = M > 0 ? n : 0;
-    this.rkHead = new Int32Array(r);
-    this.rkN = new Int32Array(r);
-    this.rackXmit = new Float64Array(r);
-    this.rackEnd = new Int32Array(r);
-    this.rackRtt = new Float64Array(r);
-    this.rackMinRtt = new Float64Array(r);
-    this.rackFack = new Int32Array(r);
-    this.reoMult = new Uint8Array(r);
-    this.reoRound = new Int32Array(r);
-    this.reoPersist = new Uint8Array(r);
-    this.reoSeen = new Float64Array(r);
-    this.priorCwnd = new Int32Array(r);
-    this.priorSsthresh = new Int32Array(r);
-    this.undoMarker = new Int32Array(r);
-    this.undoRetrans = new Int32Array(r);
-    this.undoTs = new Int32Array(r);
-    this.tlpHigh = new Int32Array(r);
-    this.tlpCount = new Uint8Array(r);
-    this.tlpRtoAt = new Float64Array(r);
-    this.prrDelivered = new Int32Array(r);
-    this.prrOut = new Int32Array(r);
-    this.recoverFs = new Int32Array(r);
+    this.rk = FEATURE_TCP_RACK && M > 0 ? new TcpRackState(n, M) : null;
     this.quickAcks = new Uint8Array(n);
     this.tRtx = new Int32Array(n);
     this.tDack = new Int32Array(n);
@@ -884,14 +900,9 @@ export function tcbAlloc(st: Stack): number {
     tp.oooN[t] = 0;
     tp.sbN[t] = 0;
     tp.quickAcks[t] = 0;
-    if (FEATURE_TCP_RACK && tp.M > 0) {
-      tp.rkN[t] = 0;
-      tp.rkHead[t] = 0;
-      tp.rackXmit[t] = 0;
-      tp.rackRtt[t] = 0;
-      tp.rackMinRtt[t] = 0;
-      tp.reoMult[t] = 1;
-      tp.reoPersist[t] = 0;
+    if (FEATURE_TCP_RACK && tp.rk !== null) {
+      tp.rk.rkN[t] = 0;
+      tp.rk.rkHead[t] = 0;
     }
     return t;
   }

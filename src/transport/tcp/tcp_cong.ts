@@ -22,7 +22,7 @@ import { sbSacked, sbSackedIn, sbLostEdge, sbSkip, sbNextSacked, sbHighest } fro
 import {
   tcpXmitAt, tcpWriteXmit, tcpResetXmitTimer, tcpUnsent, tcpFinPending, tcpCanSend,
 } from './tcp_output';
-import { FEATURE_TCP_SACK } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_RACK } from '../../features';
 import { rackActive, rackFastRetransAlert, rackEnterLoss } from './tcp_recovery';
 
 const SSTHRESH_INF = 0x7fffffff;
@@ -230,7 +230,7 @@ export function tcpFastRetransAlert(st: Stack, t: number, acked: number, dup: bo
   const tp = st.tcp;
   const fl = tp.flags[t];
   if (!tcpCanSend(tp.state[t])) return;
-  if (rackActive(st, t)) {
+  if (FEATURE_TCP_RACK && rackActive(st, t)) {
     // FEATURE_TCP_RACK: time-based loss detection and undo (tcp_recovery.ts)
     rackFastRetransAlert(st, t, acked, dup, tcpCongAvoid);
     return;
@@ -329,7 +329,7 @@ export function tcpCheckSackReneging(st: Stack, t: number): boolean {
  */
 export function tcpEnterLoss(st: Stack, t: number): void {
   const tp = st.tcp;
-  if (rackActive(st, t)) {
+  if (FEATURE_TCP_RACK && rackActive(st, t)) {
     rackEnterLoss(st, t); // FEATURE_TCP_RACK: mark lost, resend by the scoreboard (tcp_recovery.ts)
     return;
   }

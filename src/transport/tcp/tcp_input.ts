@@ -41,6 +41,7 @@ import { tcpTimeWait } from './tcp_minisocks';
 import { rackActive, rackInit, rackSacked, rackDsack, rackAcked } from './tcp_recovery';
 import {
   FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_OOO, FEATURE_TCP_KEEPALIVE,
+  FEATURE_TCP_RACK,
 } from '../../features';
 
 /* RFC 7323 §5.5: ts_recent older than 24 days is invalid for PAWS */
@@ -133,7 +134,7 @@ export function tcpEstablish(st: Stack, t: number): void {
   const tp = st.tcp;
   tcpSetState(st, t, TCP_ESTABLISHED);
   tcpInitCwnd(st, t);
-  rackInit(st, t);
+  if (FEATURE_TCP_RACK) rackInit(st, t);
   tp.rcvTstamp[t] = st.now();
   tp.backoff[t] = 0;
   tp.retransmits[t] = 0;
@@ -393,10 +394,13 @@ function tcpAck(st: Stack, t: number): boolean {
   const fl = tp.flags[t];
   // SACK blocks (RFC 2018 §4; blocks below SND.UNA are D-SACKs, RFC 2883)
   let newlySacked = 0;
-  const rack = rackActive(st, t);
-  tp.rackUndoDsack = false;
-  tp.rackNewSack = false;
-  tp.rackDelivered = 0;
+  const rack = FEATURE_TCP_RACK && rackActive(st, t);
+  if (rack) {
+    const rk = tp.rk!;
+    rk.rackUndoDsack = false;
+    rk.rackNewSack = false;
+    rk.rackDelivered = 0;
+  }
   if (FEATURE_TCP_SACK && (fl & F_SACK) !== 0 && tp.sackN > 0) {
     tp.ext[TX_SACKBLOCKSRECV] += tp.sackN;
     for (let i = 0; i < tp.sackN; i++) {

@@ -95,18 +95,19 @@ export const TLP_MAX = 4;
  */
 export function tcpScheduleLossProbe(st: Stack, t: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   const fl = tp.flags[t];
   if (!FEATURE_TCP_RACK || tp.M === 0 || (fl & F_SACK) === 0) return;
-  if ((fl & (F_PROBE | F_REO_TMR)) !== 0 || tp.tlpCount[t] >= TLP_MAX || tp.sndUna[t] === tp.sndMax[t]) return;
+  if ((fl & (F_PROBE | F_REO_TMR)) !== 0 || rk.tlpCount[t] >= TLP_MAX || tp.sndUna[t] === tp.sndMax[t]) return;
   if (tp.srtt8[t] === 0 || !tcpCanSend(tp.state[t])) return;
   let pto = tp.srtt8[t] >>> 2; // 2·SRTT in whole ms (an integer: no boxed double per ACK on V8)
   pto += seqDiff(tp.sndMax[t], tp.sndUna[t]) <= tp.smss[t] ? st.cfg.tcpRtoMinMs : 2;
-  for (let i = 0; i < tp.tlpCount[t]; i++) pto *= 2;
+  for (let i = 0; i < rk.tlpCount[t]; i++) pto *= 2;
   const now = st.now();
   const rtoAt = st.timers.pending(tp.tRtx[t]) && (fl & F_TLP_TMR) === 0
     ? st.timers.expires[tp.tRtx[t]] : now + tcpRtoBackoff(st, t);
   if (now + pto >= rtoAt) return;
-  tp.tlpRtoAt[t] = rtoAt;
+  rk.tlpRtoAt[t] = rtoAt;
   tp.flags[t] |= F_TLP_TMR;
   st.timers.mod(tp.tRtx[t], now + pto);
 }

@@ -73,21 +73,22 @@ export function rackActive(st: Stack, t: number): boolean {
 /** Reset the per-connection RACK state (tcpEstablish). */
 export function rackInit(st: Stack, t: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   if (!FEATURE_TCP_RACK || tp.M === 0) return;
-  tp.rkN[t] = 0;
-  tp.rkHead[t] = 0;
-  tp.rackXmit[t] = 0;
-  tp.rackEnd[t] = tp.sndUna[t];
-  tp.rackRtt[t] = 0;
-  tp.rackMinRtt[t] = 0;
-  tp.rackFack[t] = tp.sndUna[t];
-  tp.reoMult[t] = 1;
-  tp.reoRound[t] = tp.sndUna[t];
-  tp.reoPersist[t] = 0;
-  tp.reoSeen[t] = 0;
-  tp.undoRetrans[t] = 0;
-  tp.tlpHigh[t] = tp.sndUna[t];
-  tp.tlpCount[t] = 0;
+  rk.rkN[t] = 0;
+  rk.rkHead[t] = 0;
+  rk.rackXmit[t] = 0;
+  rk.rackEnd[t] = tp.sndUna[t];
+  rk.rackRtt[t] = 0;
+  rk.rackMinRtt[t] = 0;
+  rk.rackFack[t] = tp.sndUna[t];
+  rk.reoMult[t] = 1;
+  rk.reoRound[t] = tp.sndUna[t];
+  rk.reoPersist[t] = 0;
+  rk.reoSeen[t] = 0;
+  rk.undoRetrans[t] = 0;
+  rk.tlpHigh[t] = tp.sndUna[t];
+  rk.tlpCount[t] = 0;
 }
 
 /**
@@ -101,54 +102,57 @@ export function rackInit(st: Stack, t: number): void {
  * (reoPersist recoveries).
  */
 function reoMeasured(tp: TcpState, t: number, rtt: number): void {
-  const lat = rtt - tp.rackMinRtt[t];
-  if (lat > tp.reoSeen[t]) tp.reoSeen[t] = lat;
-  tp.reoPersist[t] = REO_PERSIST;
+  const rk = tp.rk!;
+  const lat = rtt - rk.rackMinRtt[t];
+  if (lat > rk.reoSeen[t]) rk.reoSeen[t] = lat;
+  rk.reoPersist[t] = REO_PERSIST;
 }
 
 /** RFC 8985 §6.2 step 2 (RACK_update): record k (ending at end) was delivered by this ACK. */
 function rackUpdate(st: Stack, t: number, k: number, end: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   const now = st.now();
-  const xt = tp.rkTime[k];
+  const xt = rk.rkTime[k];
   const rtt = now - xt;
-  const fl = tp.rkFl[k];
+  const fl = rk.rkFl[k];
   if ((fl & RK_EVER) !== 0) {
     // ambiguous: the ACK may be for the original transmission when it came back faster than
     // any round trip (Linux tcp_rack_advance; RFC 8985 §6.2 step 2 also compares TSecr, but a
     // receiver echoes the TSval of its last in-order segment (RFC 7323 §4.3), so a SACK of a
     // retransmission that arrived out of order would never count)
-    if (rtt < tp.rackMinRtt[t]) return;
+    if (rtt < rk.rackMinRtt[t]) return;
   } else {
-    if (tp.rackMinRtt[t] === 0 || rtt < tp.rackMinRtt[t]) tp.rackMinRtt[t] = rtt > 0.001 ? rtt : 0.001;
+    if (rk.rackMinRtt[t] === 0 || rtt < rk.rackMinRtt[t]) rk.rackMinRtt[t] = rtt > 0.001 ? rtt : 0.001;
     // step 3: a never-retransmitted segment delivered below one delivered earlier: reordering
     // (or lost ACKs: its degree is measured only from an undone recovery, below)
-    if (before(end, tp.rackFack[t])) tp.flags[t] |= F_REORD;
+    if (before(end, rk.rackFack[t])) tp.flags[t] |= F_REORD;
   }
-  if (after(end, tp.rackFack[t])) tp.rackFack[t] = end;
-  if (xt > tp.rackXmit[t] || (xt === tp.rackXmit[t] && after(end, tp.rackEnd[t]))) {
-    tp.rackXmit[t] = xt;
-    tp.rackEnd[t] = end;
-    tp.rackRtt[t] = rtt;
+  if (after(end, rk.rackFack[t])) rk.rackFack[t] = end;
+  if (xt > rk.rackXmit[t] || (xt === rk.rackXmit[t] && after(end, rk.rackEnd[t]))) {
+    rk.rackXmit[t] = xt;
+    rk.rackEnd[t] = end;
+    rk.rackRtt[t] = rtt;
   }
 }
 
 /** A (validated, non-D-SACK) SACK block [s, e): records inside it are delivered. */
 export function rackSacked(st: Stack, t: number, s: number, e: number): void {
   const tp = st.tcp;
-  const n = tp.rkN[t];
+  const rk = tp.rk!;
+  const n = rk.rkN[t];
   for (let i = 0; i < n; i++) {
     const k = rkSlot(tp, t, i);
-    const rs = tp.rkSeq[k];
+    const rs = rk.rkSeq[k];
     if (!before(rs, e)) break;
-    if ((tp.rkFl[k] & RK_SACKED) !== 0 || before(rs, s)) continue;
+    if ((rk.rkFl[k] & RK_SACKED) !== 0 || before(rs, s)) continue;
     const re = rkEnd(tp, t, i);
     // a SACK block covers data only: the record that carries our FIN is SACKed up to it
     const fin = re === tp.sndMax[t] && (tp.flags[t] & F_FIN_QUEUED) !== 0 && re === s32(tp.writeSeq[t] + 1);
     if (after(fin ? s32(re - 1) : re, e)) break;
-    tp.rkFl[k] = (tp.rkFl[k] | RK_SACKED) & ~(RK_LOST | RK_RETRANS);
-    tp.rackNewSack = true;
-    tp.rackDelivered += seqDiff(re, rs);
+    rk.rkFl[k] = (rk.rkFl[k] | RK_SACKED) & ~(RK_LOST | RK_RETRANS);
+    rk.rackNewSack = true;
+    rk.rackDelivered += seqDiff(re, rs);
     rackUpdate(st, t, k, re);
   }
 }
@@ -159,17 +163,18 @@ export function rackSacked(st: Stack, t: number, s: number, e: number): void {
  */
 export function rackAcked(st: Stack, t: number, una: number): void {
   const tp = st.tcp;
-  while (tp.rkN[t] > 0) {
+  const rk = tp.rk!;
+  while (rk.rkN[t] > 0) {
     const k = rkSlot(tp, t, 0);
     const re = rkEnd(tp, t, 0);
     if (after(re, una)) {
-      if (before(tp.rkSeq[k], una)) tp.rkSeq[k] = una;
+      if (before(rk.rkSeq[k], una)) rk.rkSeq[k] = una;
       break;
     }
-    if ((tp.rkFl[k] & RK_SACKED) === 0) rackUpdate(st, t, k, re);
-    else tp.rackDelivered -= seqDiff(re, tp.rkSeq[k]); // counted when it was SACKed
-    tp.rkHead[t] = (tp.rkHead[t] + 1) % tp.M;
-    tp.rkN[t]--;
+    if ((rk.rkFl[k] & RK_SACKED) === 0) rackUpdate(st, t, k, re);
+    else rk.rackDelivered -= seqDiff(re, rk.rkSeq[k]); // counted when it was SACKed
+    rk.rkHead[t] = (rk.rkHead[t] + 1) % tp.M;
+    rk.rkN[t]--;
   }
 }
 
@@ -180,18 +185,19 @@ export function rackAcked(st: Stack, t: number, una: number): void {
  */
 export function rackDsack(st: Stack, t: number, s: number, e: number): void {
   const tp = st.tcp;
-  if ((tp.flags[t] & F_UNDO) !== 0 && after(e, tp.undoMarker[t]) && tp.undoRetrans[t] > 0) {
-    tp.undoRetrans[t]--;
-    if (tp.undoRetrans[t] === 0) tp.rackUndoDsack = true;
+  const rk = tp.rk!;
+  if ((tp.flags[t] & F_UNDO) !== 0 && after(e, rk.undoMarker[t]) && rk.undoRetrans[t] > 0) {
+    rk.undoRetrans[t]--;
+    if (rk.undoRetrans[t] === 0) rk.rackUndoDsack = true;
   }
-  if ((tp.flags[t] & F_TLP_OUT) !== 0 && !before(s, s32(tp.tlpHigh[t] - tp.smss[t] - 1)) && !after(e, tp.tlpHigh[t])) {
+  if ((tp.flags[t] & F_TLP_OUT) !== 0 && !before(s, s32(rk.tlpHigh[t] - tp.smss[t] - 1)) && !after(e, rk.tlpHigh[t])) {
     // the probe itself was a duplicate: nothing was lost at the tail (RFC 8985 §7.4.2)
     tp.flags[t] &= ~(F_TLP_OUT | F_TLP_RTX);
   }
-  if (after(tp.sndUna[t], tp.reoRound[t]) || tp.reoRound[t] === tp.sndUna[t]) {
-    if (tp.reoMult[t] < 255) tp.reoMult[t]++;
-    tp.reoRound[t] = tp.sndMax[t];
-    tp.reoPersist[t] = REO_PERSIST;
+  if (after(tp.sndUna[t], rk.reoRound[t]) || rk.reoRound[t] === tp.sndUna[t]) {
+    if (rk.reoMult[t] < 255) rk.reoMult[t]++;
+    rk.reoRound[t] = tp.sndMax[t];
+    rk.reoPersist[t] = REO_PERSIST;
   }
   tp.flags[t] |= F_REORD;
 }
@@ -204,35 +210,36 @@ export function rackDsack(st: Stack, t: number, s: number, e: number): void {
  */
 export function rackDetectLoss(st: Stack, t: number): number {
   const tp = st.tcp;
+  const rk = tp.rk!;
   const now = st.now();
-  const n = tp.rkN[t];
-  if (tp.rackXmit[t] === 0) return 0;
+  const n = rk.rkN[t];
+  if (rk.rackXmit[t] === 0) return 0;
   let sacked = 0;
-  for (let i = 0; i < n; i++) if ((tp.rkFl[rkSlot(tp, t, i)] & RK_SACKED) !== 0) sacked++;
+  for (let i = 0; i < n; i++) if ((rk.rkFl[rkSlot(tp, t, i)] & RK_SACKED) !== 0) sacked++;
   // RFC 8985 §6.2 step 4, the reordering window: 0 before any reordering was seen once in
   // recovery or DupThresh segments are SACKed; else min_RTT/4 × reo_wnd_mult, at most SRTT
   // (computed here, not returned by a helper: a fractional double returned would be boxed on V8)
   let reo = 0;
   if ((tp.flags[t] & F_REORD) !== 0 || ((tp.flags[t] & F_SACK_RECOV) === 0 && sacked < DUPTHRESH)) {
-    reo = (tp.rackMinRtt[t] / 4) * tp.reoMult[t];
-    if (tp.reoSeen[t] > reo) reo = tp.reoSeen[t];
+    reo = (rk.rackMinRtt[t] / 4) * rk.reoMult[t];
+    if (rk.reoSeen[t] > reo) reo = rk.reoSeen[t];
     const srtt = tp.srtt8[t] / 8;
     if (srtt > 0 && reo > srtt) reo = srtt;
   }
-  const rx = tp.rackXmit[t];
-  const re = tp.rackEnd[t];
+  const rx = rk.rackXmit[t];
+  const re = rk.rackEnd[t];
   let wait = 0;
   let marked = 0;
   for (let i = 0; i < n; i++) {
     const k = rkSlot(tp, t, i);
-    const fl = tp.rkFl[k];
+    const fl = rk.rkFl[k];
     if ((fl & RK_SACKED) !== 0 || (fl & (RK_LOST | RK_RETRANS)) === RK_LOST) continue;
-    const xt = tp.rkTime[k];
+    const xt = rk.rkTime[k];
     if (!(xt < rx || (xt === rx && before(rkEnd(tp, t, i), re)))) continue;
-    const rem = xt + tp.rackRtt[t] + reo - now;
+    const rem = xt + rk.rackRtt[t] + reo - now;
     if (rem <= 0) {
       if ((fl & RK_RETRANS) !== 0) tp.ext[TX_LOSTRETRANSMIT]++;
-      tp.rkFl[k] = (fl | RK_LOST) & ~RK_RETRANS;
+      rk.rkFl[k] = (fl | RK_LOST) & ~RK_RETRANS;
       marked++;
     } else if (rem > wait) {
       wait = rem;
@@ -248,20 +255,22 @@ export function rackDetectLoss(st: Stack, t: number): number {
 /** A lost record not yet resent, or -1. */
 function firstLost(st: Stack, t: number): number {
   const tp = st.tcp;
-  const n = tp.rkN[t];
-  for (let i = 0; i < n; i++) if ((tp.rkFl[rkSlot(tp, t, i)] & (RK_LOST | RK_RETRANS | RK_SACKED)) === RK_LOST) return i;
+  const rk = tp.rk!;
+  const n = rk.rkN[t];
+  for (let i = 0; i < n; i++) if ((rk.rkFl[rkSlot(tp, t, i)] & (RK_LOST | RK_RETRANS | RK_SACKED)) === RK_LOST) return i;
   return -1;
 }
 
 /** Linux tcp_packets_in_flight in bytes: outstanding - SACKed - lost + retransmitted (RFC 6675 pipe). */
 export function rackPipe(st: Stack, t: number): number {
   const tp = st.tcp;
-  const n = tp.rkN[t];
+  const rk = tp.rk!;
+  const n = rk.rkN[t];
   let p = 0;
   for (let i = 0; i < n; i++) {
-    const fl = tp.rkFl[rkSlot(tp, t, i)];
+    const fl = rk.rkFl[rkSlot(tp, t, i)];
     if ((fl & RK_SACKED) !== 0 || (fl & (RK_LOST | RK_RETRANS)) === RK_LOST) continue;
-    p += seqDiff(rkEnd(tp, t, i), tp.rkSeq[rkSlot(tp, t, i)]);
+    p += seqDiff(rkEnd(tp, t, i), rk.rkSeq[rkSlot(tp, t, i)]);
   }
   return p;
 }
@@ -272,6 +281,7 @@ export function rackPipe(st: Stack, t: number): number {
  */
 export function rackXmit(st: Stack, t: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   const smss = tp.smss[t];
   let pipe = rackPipe(st, t);
   // fast recovery: PRR's budget (rackPrr set cwnd = pipe + sndcnt), spent a segment at a time;
@@ -283,12 +293,12 @@ export function rackXmit(st: Stack, t: number): void {
     const i = firstLost(st, t);
     if (i >= 0) {
       const k = rkSlot(tp, t, i);
-      let s = tp.rkSeq[k];
+      let s = rk.rkSeq[k];
       if (before(s, tp.sndUna[t])) s = tp.sndUna[t];
       const r = tcpXmitAt(st, t, s, seqDiff(rkEnd(tp, t, i), s), true);
       if (r <= 0) return;
       pipe += r;
-      if (prr) tp.prrOut[t] += r;
+      if (prr) rk.prrOut[t] += r;
       continue;
     }
     const avail = tcpUnsent(st, t);
@@ -300,7 +310,7 @@ export function rackXmit(st: Stack, t: number): void {
     const r = tcpXmitAt(st, t, tp.sndNxt[t], len, true);
     if (r <= 0) return;
     pipe += r;
-    if (prr) tp.prrOut[t] += r;
+    if (prr) rk.prrOut[t] += r;
   }
 }
 
@@ -313,20 +323,21 @@ export function rackXmit(st: Stack, t: number): void {
  */
 function rackPrr(st: Stack, t: number, delivered: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   const smss = tp.smss[t];
   const pipe = rackPipe(st, t);
-  tp.prrDelivered[t] += delivered;
+  rk.prrDelivered[t] += delivered;
   const ss = tp.ssthresh[t];
   let sndcnt: number;
   if (pipe > ss) {
-    const fs = tp.recoverFs[t] > 0 ? tp.recoverFs[t] : 1;
-    sndcnt = Math.ceil((tp.prrDelivered[t] * ss) / fs) - tp.prrOut[t];
+    const fs = rk.recoverFs[t] > 0 ? rk.recoverFs[t] : 1;
+    sndcnt = Math.ceil((rk.prrDelivered[t] * ss) / fs) - rk.prrOut[t];
   } else {
-    const a = tp.prrDelivered[t] - tp.prrOut[t];
+    const a = rk.prrDelivered[t] - rk.prrOut[t];
     sndcnt = (a > delivered ? a : delivered) + smss;
     if (sndcnt > ss - pipe) sndcnt = ss - pipe;
   }
-  if (tp.prrOut[t] === 0 && sndcnt < smss) sndcnt = smss;
+  if (rk.prrOut[t] === 0 && sndcnt < smss) sndcnt = smss;
   if (sndcnt < 0) sndcnt = 0;
   tp.cwnd[t] = pipe + sndcnt;
 }
@@ -341,24 +352,26 @@ function halfFlight(st: Stack, t: number): number {
 /** Save what an undo restores (Linux tcp_init_undo), unless this recovery continues one already undoable. */
 function undoArm(st: Stack, t: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   if ((tp.flags[t] & F_UNDO) !== 0 && before(tp.sndUna[t], tp.recover[t])) return;
   tp.flags[t] |= F_UNDO;
-  tp.priorCwnd[t] = tp.cwnd[t];
-  tp.priorSsthresh[t] = tp.ssthresh[t];
-  tp.undoMarker[t] = tp.sndUna[t];
-  tp.undoRetrans[t] = -1; // no retransmission yet (Linux undo_retrans = -1)
-  tp.undoTs[t] = s32(tcpTimeStamp(st) + tp.tsOffset[t]);
+  rk.priorCwnd[t] = tp.cwnd[t];
+  rk.priorSsthresh[t] = tp.ssthresh[t];
+  rk.undoMarker[t] = tp.sndUna[t];
+  rk.undoRetrans[t] = -1; // no retransmission yet (Linux undo_retrans = -1)
+  rk.undoTs[t] = s32(tcpTimeStamp(st) + tp.tsOffset[t]);
 }
 
 /** Linux tcp_undo_cwnd_reduction + leaving recovery: the retransmissions were not needed. */
 function undoRecovery(st: Stack, t: number, counter: number): void {
   const tp = st.tcp;
-  if (tp.priorCwnd[t] > tp.cwnd[t]) tp.cwnd[t] = tp.priorCwnd[t];
-  if (tp.priorSsthresh[t] > tp.ssthresh[t]) tp.ssthresh[t] = tp.priorSsthresh[t];
-  const n = tp.rkN[t];
+  const rk = tp.rk!;
+  if (rk.priorCwnd[t] > tp.cwnd[t]) tp.cwnd[t] = rk.priorCwnd[t];
+  if (rk.priorSsthresh[t] > tp.ssthresh[t]) tp.ssthresh[t] = rk.priorSsthresh[t];
+  const n = rk.rkN[t];
   for (let i = 0; i < n; i++) {
     const k = rkSlot(tp, t, i);
-    tp.rkFl[k] &= ~RK_LOST;
+    rk.rkFl[k] &= ~RK_LOST;
   }
   tp.flags[t] = (tp.flags[t] & ~(F_SACK_RECOV | F_LOSS | F_UNDO)) | F_REORD;
   tp.dupAcks[t] = 0;
@@ -369,21 +382,23 @@ function undoRecovery(st: Stack, t: number, counter: number): void {
 /** Linux tcp_packet_delayed: this ACK echoes a TSval from before the recovery's first retransmission. */
 function packetDelayed(st: Stack, t: number): boolean {
   const tp = st.tcp;
+  const rk = tp.rk!;
   return FEATURE_TCP_TIMESTAMPS && (tp.flags[t] & F_TS) !== 0 && tp.optTs && tp.optTsecr !== 0 &&
-    before(tp.optTsecr, tp.undoTs[t]);
+    before(tp.optTsecr, rk.undoTs[t]);
 }
 
 /** End of a recovery whose retransmissions were needed (or could not be judged). */
 function endRecovery(st: Stack, t: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   if ((tp.flags[t] & F_LOSS) === 0) tp.cwnd[t] = tp.ssthresh[t]; // Linux tcp_end_cwnd_reduction
   tp.flags[t] &= ~(F_SACK_RECOV | F_LOSS | F_UNDO);
   tp.dupAcks[t] = 0;
-  if (tp.reoPersist[t] > 0) {
-    tp.reoPersist[t]--;
-    if (tp.reoPersist[t] === 0) {
-      tp.reoMult[t] = 1;
-      tp.reoSeen[t] = 0;
+  if (rk.reoPersist[t] > 0) {
+    rk.reoPersist[t]--;
+    if (rk.reoPersist[t] === 0) {
+      rk.reoMult[t] = 1;
+      rk.reoSeen[t] = 0;
     }
   }
 }
@@ -391,10 +406,11 @@ function endRecovery(st: Stack, t: number): void {
 /** Enter fast recovery on RACK-detected loss (RFC 6675 §5 step 4, RFC 8985 §6). */
 function rackEnterRecovery(st: Stack, t: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   undoArm(st, t);
-  tp.recoverFs[t] = tp.cwnd[t];
-  tp.prrDelivered[t] = 0;
-  tp.prrOut[t] = 0;
+  rk.recoverFs[t] = tp.cwnd[t];
+  rk.prrDelivered[t] = 0;
+  rk.prrOut[t] = 0;
   tp.ssthresh[t] = halfFlight(st, t);
   tp.recover[t] = tp.sndMax[t];
   tp.flags[t] = (tp.flags[t] | F_SACK_RECOV) & ~(F_RENO_RECOV | F_LOSS);
@@ -409,13 +425,14 @@ function rackEnterRecovery(st: Stack, t: number): void {
  */
 function tlpCheckRecovery(st: Stack, t: number, delivered: boolean): void {
   const tp = st.tcp;
-  if (delivered) tp.tlpCount[t] = 0; // the ACK clock runs again: probes may follow a later silence
+  const rk = tp.rk!;
+  if (delivered) rk.tlpCount[t] = 0; // the ACK clock runs again: probes may follow a later silence
   if ((tp.flags[t] & F_TLP_OUT) === 0) return;
   if ((tp.flags[t] & F_SACK_RECOV) !== 0) {
     tp.flags[t] &= ~(F_TLP_OUT | F_TLP_RTX); // recovery repairs (and accounts for) the tail now
     return;
   }
-  if (before(tp.sndUna[t], tp.tlpHigh[t])) return;
+  if (before(tp.sndUna[t], rk.tlpHigh[t])) return;
   if ((tp.flags[t] & F_TLP_RTX) !== 0 && (tp.flags[t] & F_SACK_RECOV) === 0) {
     tp.ssthresh[t] = halfFlight(st, t);
     if (tp.cwnd[t] > tp.ssthresh[t]) tp.cwnd[t] = tp.ssthresh[t];
@@ -431,8 +448,9 @@ function tlpCheckRecovery(st: Stack, t: number, delivered: boolean): void {
  */
 export function rackFastRetransAlert(st: Stack, t: number, acked: number, dup: boolean, congAvoid: (st: Stack, t: number, acked: number) => void): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   if (!tcpCanSend(tp.state[t])) return;
-  tlpCheckRecovery(st, t, acked > 0 || tp.rackNewSack);
+  tlpCheckRecovery(st, t, acked > 0 || rk.rackNewSack);
   let fl = tp.flags[t];
   if ((fl & F_SACK_RECOV) !== 0 && (fl & F_UNDO) !== 0) {
     // RFC 3522 / RFC 4015: the original transmission was delivered; RFC 3708: every retransmission D-SACKed
@@ -441,14 +459,14 @@ export function rackFastRetransAlert(st: Stack, t: number, acked: number, dup: b
       if ((fl & F_LOSS) === 0) reoMeasured(tp, t, seqDiff(s32(tcpTimeStamp(st) + tp.tsOffset[t]), tp.optTsecr));
       undoRecovery(st, t, (fl & F_LOSS) !== 0 ? TX_LOSSUNDO : TX_FULLUNDO);
     }
-    else if (tp.rackUndoDsack) {
+    else if (rk.rackUndoDsack) {
       undoRecovery(st, t, TX_DSACKUNDO);
     }
     fl = tp.flags[t];
   }
-  tp.rackUndoDsack = false;
+  rk.rackUndoDsack = false;
   if ((fl & F_SACK_RECOV) !== 0 && !before(tp.sndUna[t], tp.recover[t])) {
-    if ((fl & F_UNDO) !== 0 && tp.undoRetrans[t] === 0) undoRecovery(st, t, TX_DSACKUNDO);
+    if ((fl & F_UNDO) !== 0 && rk.undoRetrans[t] === 0) undoRecovery(st, t, TX_DSACKUNDO);
     else endRecovery(st, t);
     fl = tp.flags[t];
   }
@@ -467,7 +485,7 @@ export function rackFastRetransAlert(st: Stack, t: number, acked: number, dup: b
     rackEnterRecovery(st, t);
   }
   if ((tp.flags[t] & F_LOSS) === 0) {
-    const d = acked + tp.rackDelivered;
+    const d = acked + rk.rackDelivered;
     rackPrr(st, t, d > 0 ? d : 0);
   }
   rackXmit(st, t);
@@ -481,6 +499,7 @@ export function rackFastRetransAlert(st: Stack, t: number, acked: number, dup: b
  */
 export function rackEnterLoss(st: Stack, t: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   undoArm(st, t);
   tp.ssthresh[t] = halfFlight(st, t);
   tp.cwnd[t] = tp.smss[t];
@@ -489,16 +508,16 @@ export function rackEnterLoss(st: Stack, t: number): void {
   tp.flags[t] = (tp.flags[t] | F_SACK_RECOV | F_LOSS) & ~(F_RENO_RECOV | F_TLP_OUT | F_TLP_RTX);
   // no probes after a timeout until something is delivered again: a dead path sees
   // only the RTO's exponential backoff (RFC 6298 §5.5), as without RACK
-  tp.tlpCount[t] = TLP_MAX;
+  rk.tlpCount[t] = TLP_MAX;
   const reneged = tp.sbN[t] > 0 && (!after(tp.sbS[t * tp.K], tp.sndUna[t]) || tp.retransmits[t] > 1);
   if (reneged) {
     tp.sbN[t] = 0;
     tp.ext[TX_SACKRENEGING]++;
   }
-  const n = tp.rkN[t];
+  const n = rk.rkN[t];
   for (let i = 0; i < n; i++) {
     const k = rkSlot(tp, t, i);
-    if (reneged || (tp.rkFl[k] & RK_SACKED) === 0) tp.rkFl[k] = (tp.rkFl[k] & RK_EVER) | RK_LOST;
+    if (reneged || (rk.rkFl[k] & RK_SACKED) === 0) rk.rkFl[k] = (rk.rkFl[k] & RK_EVER) | RK_LOST;
   }
   tp.highRxt[t] = tp.sndUna[t];
 }
@@ -530,18 +549,19 @@ export function rackReoTimeout(st: Stack, t: number): void {
  */
 export function tcpTlpTimeout(st: Stack, t: number): void {
   const tp = st.tcp;
+  const rk = tp.rk!;
   tp.flags[t] &= ~F_TLP_TMR;
   if (!tcpCanSend(tp.state[t])) return;
   // the RTO stays due when it was before the probe timer took its place
   const now = st.now();
-  st.timers.mod(tp.tRtx[t], tp.tlpRtoAt[t] > now ? tp.tlpRtoAt[t] : now);
+  st.timers.mod(tp.tRtx[t], rk.tlpRtoAt[t] > now ? rk.tlpRtoAt[t] : now);
   if (tp.sndUna[t] === tp.sndMax[t]) return;
   const smss = tp.smss[t];
   const avail = tcpUnsent(st, t);
   const wndRoom = seqDiff(s32(tp.sndUna[t] + tp.sndWnd[t]), tp.sndNxt[t]);
   let r = 0;
   let rtx = false;
-  tp.tlpCount[t]++; // before sending: the probe's own transmission arms the next one, not this
+  rk.tlpCount[t]++; // before sending: the probe's own transmission arms the next one, not this
   const open = (tp.flags[t] & F_SACK_RECOV) === 0;
   if ((tp.flags[t] & F_SACK_RECOV) !== 0) {
     // in recovery with no ACK clock (cwnd full, nothing coming back): a lost
@@ -551,7 +571,7 @@ export function tcpTlpTimeout(st: Stack, t: number): void {
     rackDetectLoss(st, t);
     const i = firstLost(st, t);
     if (i >= 0) {
-      let s = tp.rkSeq[rkSlot(tp, t, i)];
+      let s = rk.rkSeq[rkSlot(tp, t, i)];
       if (before(s, tp.sndUna[t])) s = tp.sndUna[t];
       r = tcpXmitAt(st, t, s, seqDiff(rkEnd(tp, t, i), s), true);
       rtx = true;
@@ -563,15 +583,15 @@ export function tcpTlpTimeout(st: Stack, t: number): void {
   if (r <= 0) {
     // no new data: the newest segment not SACKed goes again, by the first probe only (a
     // second one with no ACK in between would be a duplicate the RTO may as well send)
-    if (tp.tlpCount[t] > 1) return;
-    let i = tp.rkN[t] - 1;
-    while (i >= 0 && (tp.rkFl[rkSlot(tp, t, i)] & RK_SACKED) !== 0) i--;
+    if (rk.tlpCount[t] > 1) return;
+    let i = rk.rkN[t] - 1;
+    while (i >= 0 && (rk.rkFl[rkSlot(tp, t, i)] & RK_SACKED) !== 0) i--;
     if (i < 0) return;
     const k = rkSlot(tp, t, i);
     // in recovery, not a segment whose retransmission is still out: RACK judges that one
     // once anything sent after it is delivered, else the RTO resends it
-    if (!open && (tp.rkFl[k] & RK_RETRANS) !== 0) return;
-    let s = tp.rkSeq[k];
+    if (!open && (rk.rkFl[k] & RK_RETRANS) !== 0) return;
+    let s = rk.rkSeq[k];
     const e = rkEnd(tp, t, i);
     if (seqDiff(e, s) > smss) s = s32(e - smss);
     if (before(s, tp.sndUna[t])) s = tp.sndUna[t];
@@ -583,7 +603,7 @@ export function tcpTlpTimeout(st: Stack, t: number): void {
   if (open && (tp.flags[t] & F_TLP_OUT) === 0) {
     // RFC 8985 §7.3: remember the first probe of an episode, to see if it repaired a loss (§7.4)
     tp.flags[t] |= F_TLP_OUT | (rtx ? F_TLP_RTX : 0);
-    tp.tlpHigh[t] = tp.sndMax[t];
+    rk.tlpHigh[t] = tp.sndMax[t];
   }
   tcpScheduleLossProbe(st, t);
 }

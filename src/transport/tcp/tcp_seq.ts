@@ -254,13 +254,15 @@ export const RK_EVER = 8;
 
 /** Slot of TCB t's i-th record (0 = oldest) in rkSeq/rkTime/rkFl. */
 export function rkSlot(tp: TcpState, t: number, i: number): number {
+  const rk = tp.rk!;
   const M = tp.M;
-  return t * M + ((tp.rkHead[t] + i) % M);
+  return t * M + ((rk.rkHead[t] + i) % M);
 }
 
 /** End sequence of the i-th record: the next record's start, or sndMax. */
 export function rkEnd(tp: TcpState, t: number, i: number): number {
-  return i + 1 < tp.rkN[t] ? tp.rkSeq[rkSlot(tp, t, i + 1)] : tp.sndMax[t];
+  const rk = tp.rk!;
+  return i + 1 < rk.rkN[t] ? rk.rkSeq[rkSlot(tp, t, i + 1)] : tp.sndMax[t];
 }
 
 /**
@@ -271,30 +273,31 @@ export function rkEnd(tp: TcpState, t: number, i: number): number {
  * takes the new time.
  */
 export function rkOnXmit(tp: TcpState, t: number, seq: number, end: number, now: number, undo: boolean): void {
+  const rk = tp.rk!;
   const max = tp.sndMax[t];
-  const n = tp.rkN[t];
+  const n = rk.rkN[t];
   if (before(seq, max)) {
     const lim = before(end, max) ? end : max;
     for (let i = 0; i < n; i++) {
       const k = rkSlot(tp, t, i);
-      if (!before(tp.rkSeq[k], lim)) break;
+      if (!before(rk.rkSeq[k], lim)) break;
       if (!after(rkEnd(tp, t, i), seq)) continue;
-      tp.rkTime[k] = now;
-      tp.rkFl[k] = (tp.rkFl[k] | RK_RETRANS | RK_EVER) & ~RK_SACKED;
-      if (undo) tp.undoRetrans[t] = tp.undoRetrans[t] < 0 ? 1 : tp.undoRetrans[t] + 1;
+      rk.rkTime[k] = now;
+      rk.rkFl[k] = (rk.rkFl[k] | RK_RETRANS | RK_EVER) & ~RK_SACKED;
+      if (undo) rk.undoRetrans[t] = rk.undoRetrans[t] < 0 ? 1 : rk.undoRetrans[t] + 1;
     }
   }
   if (after(end, max)) {
     if (n < tp.M) {
       const k = rkSlot(tp, t, n);
-      tp.rkSeq[k] = before(seq, max) ? max : seq;
-      tp.rkTime[k] = now;
-      tp.rkFl[k] = 0;
-      tp.rkN[t] = n + 1;
+      rk.rkSeq[k] = before(seq, max) ? max : seq;
+      rk.rkTime[k] = now;
+      rk.rkFl[k] = 0;
+      rk.rkN[t] = n + 1;
     } else {
       const k = rkSlot(tp, t, n - 1);
-      tp.rkTime[k] = now;
-      tp.rkFl[k] = tp.rkFl[k] & RK_EVER;
+      rk.rkTime[k] = now;
+      rk.rkFl[k] = rk.rkFl[k] & RK_EVER;
     }
   }
 }

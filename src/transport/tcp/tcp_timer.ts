@@ -32,7 +32,7 @@ import { tcpEnterLoss } from './tcp_cong';
 import { rackActive, rackXmit, rackReoTimeout, tcpTlpTimeout } from './tcp_recovery';
 import { tcpDelackTimer } from './tcp_input';
 import { tcpTwTimer, tcpReqTimer } from './tcp_minisocks';
-import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_KEEPALIVE } from '../../features';
+import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_KEEPALIVE, FEATURE_TCP_RACK } from '../../features';
 
 /** tcp_write_err: give up on the connection. */
 function tcpWriteErr(st: Stack, t: number): void {
@@ -112,7 +112,7 @@ export function tcpRetransmitTimer(st: Stack, t: number): void {
   }
   const before0 = tp.sndNxt[t];
   const out0 = tp.mib[TCP_OUTSEGS];
-  const rack = rackActive(st, t);
+  const rack = FEATURE_TCP_RACK && rackActive(st, t);
   if (rack) rackXmit(st, t); // FEATURE_TCP_RACK: the lost records, under cwnd
   else tcpWriteXmit(st, t);
   if (rack ? tp.mib[TCP_OUTSEGS] === out0 : tp.sndNxt[t] === before0) {
@@ -209,8 +209,8 @@ export class TcpTimerHandler implements TimerHandler {
     if (k === 0) {
       const fl = st.tcp.flags[t];
       if ((fl & F_PROBE) !== 0) tcpProbeTimer(st, t);
-      else if ((fl & F_REO_TMR) !== 0) rackReoTimeout(st, t);
-      else if ((fl & F_TLP_TMR) !== 0) tcpTlpTimeout(st, t);
+      else if (FEATURE_TCP_RACK && (fl & F_REO_TMR) !== 0) rackReoTimeout(st, t);
+      else if (FEATURE_TCP_RACK && (fl & F_TLP_TMR) !== 0) tcpTlpTimeout(st, t);
       else tcpRetransmitTimer(st, t);
     } else if (k === 1) {
       tcpDelackTimer(st, t);
