@@ -10,10 +10,14 @@
  * far (median over seeds 1-5, old → new: RTOs at 5% 11 → 0, at 10% 64 → 0,
  * at 20% 378 → 1; retransmissions under jitter alone 58 → 5, under
  * reordering alone 113 → 15). Virtual time is not asserted (`slabnet bench
- * --only loss_profiles` prints it).
+ * --only loss_profiles` prints it). Then a delay spike on the ACK path:
+ * the RTO it causes is found spurious and undone, by F-RTO (RFC 5682)
+ * without timestamps and by the echoed timestamp (RFC 3522) with them.
  */
 import { describe, it, expect } from 'vitest';
 import { LOSS_PROFILES, LOSS_BYTES, runLossProfile, LossProfile, LossResult } from '../../bench/loss';
+import { tcpLan, connect, Pump, expectStream, closeAllAndDrain } from './tcp_helpers';
+import { TX_TIMEOUTS, TX_LOSSUNDO, TX_SPURIOUSRTOS } from '../../src/transport/tcp/tcp';
 
 interface Bound {
   /** retransmission timeouts at most */
@@ -69,4 +73,40 @@ describe('issue 10 loss profiles: 2,000,000 bytes from the up configuration', ()
       expect(r.ext.TCPFullUndo, name).toBe(0);
     }
   }, 60000);
+});
+
+describe('a delay spike is not a loss: the RTO it causes is undone', () => {
+  for (const ts of [false, true]) {
+    it(`data held up 300 ms (timestamps ${ts ? 'on: the echoed timestamp, RFC 3522' : 'off: F-RTO, RFC 5682'})`, () => {
+      // 256 KB buffers: the flight outgrows the 64 transmission records (records cover several segments)
+      const lan = tcpLan(41, { tcpTimestamps: ts, tcpSndBuf: 262144, tcpRcvBuf: 262144 });
+      const { sim, a, b } = lan;
+      sim.stepMs = 5;
+      const path = { delayMs: 0.5, rateBps: 100000000 };
+      sim.setFaults(a.h, path, 'both');
+      const { c, s } = connect(lan, 5002, 10000);
+      const pa = new Pump(a.h, c, 1000000, 11, 12);
+      const pb = new Pump(b.h, s, 0, 12, 11);
+      sim.addTicker(pa);
+      sim.addTicker(pb);
+      expect(sim.runUntil(() => pb.got >= 300000, 60000), sim.describe()).toBe(true);
+      const tp = a.h.st.tcp;
+      // everything a sends for 300 ms arrives 300 ms late, the RTO's retransmission included
+      // (a queue that stalls, then drains in order): nothing is lost
+      sim.setFaults(a.h, { delayMs: 300 }, 'tx');
+      sim.run(300);
+      sim.setFaults(a.h, path, 'tx');
+      expect(sim.runUntil(() => pa.eof && pb.eof, 120000), sim.describe()).toBe(true);
+      sim.removeTicker(pa);
+      sim.removeTicker(pb);
+      expectStream(sim, pb, 1000000, 11, 'b<-a');
+      const x = tp.extB.toObject();
+      const d = sim.describe() + ' ' + JSON.stringify(x);
+      expect(tp.ext[TX_TIMEOUTS], d).toBeGreaterThanOrEqual(1);
+      expect(tp.ext[TX_TIMEOUTS], d).toBeLessThanOrEqual(2);
+      expect(tp.ext[TX_LOSSUNDO], d).toBeGreaterThanOrEqual(1);
+      expect(tp.ext[TX_SPURIOUSRTOS], d).toBeGreaterThanOrEqual(1);
+      closeAllAndDrain(sim);
+    }, 60000);
+  }
 });

@@ -328,6 +328,8 @@ export class TcpRackState {
   readonly prrDelivered: Int32Array;
   readonly prrOut: Int32Array;
   readonly recoverFs: Int32Array;
+  /** RFC 5682 F-RTO after an RTO: 0 off, 1 waiting for the first ACK, 2 new data sent, waiting for the second */
+  readonly frto: Uint8Array;
   /** this ACK's D-SACK brought the recovery's undoRetrans to 0 (tcp_recovery.ts) */
   rackUndoDsack = false;
   /** this ACK SACKed a record not SACKed before (tcp_recovery.ts) */
@@ -362,6 +364,7 @@ export class TcpRackState {
     this.prrDelivered = new Int32Array(r);
     this.prrOut = new Int32Array(r);
     this.recoverFs = new Int32Array(r);
+    this.frto = new Uint8Array(r);
   }
 }
 

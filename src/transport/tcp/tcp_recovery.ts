@@ -50,7 +50,7 @@ import { s32, after, before } from '../../core/bits';
 import {
   F_SACK, F_SACK_RECOV, F_RENO_RECOV, F_FIN_QUEUED, F_TS, F_PROBE, F_REO_TMR, F_TLP_TMR, F_LOSS, F_REORD, F_UNDO,
   F_TLP_OUT, F_TLP_RTX, TX_LOSSPROBES, TX_LOSSPROBERECOVERY, TX_LOSTRETRANSMIT, TX_RACKTIMEOUTS,
-  TX_DSACKUNDO, TX_FULLUNDO, TX_LOSSUNDO, TX_SACKRECOVERY, TX_FASTRETRANS, TX_SACKRENEGING,
+  TX_DSACKUNDO, TX_FULLUNDO, TX_LOSSUNDO, TX_SACKRECOVERY, TX_FASTRETRANS, TX_SACKRENEGING, TX_SPURIOUSRTOS,
   seqDiff, tcpTimeStamp,
 } from './tcp';
 import { FEATURE_TCP_RACK, FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS } from '../../features';
@@ -89,6 +89,7 @@ export function rackInit(st: Stack, t: number): void {
   rk.undoRetrans[t] = 0;
   rk.tlpHigh[t] = tp.sndUna[t];
   rk.tlpCount[t] = 0;
+  rk.frto[t] = 0;
 }
 
 /**
@@ -120,8 +121,11 @@ function rackUpdate(st: Stack, t: number, k: number, end: number): void {
     // ambiguous: the ACK may be for the original transmission when it came back faster than
     // any round trip (Linux tcp_rack_advance; RFC 8985 §6.2 step 2 also compares TSecr, but a
     // receiver echoes the TSval of its last in-order segment (RFC 7323 §4.3), so a SACK of a
-    // retransmission that arrived out of order would never count)
-    if (rtt < rk.rackMinRtt[t]) return;
+    // retransmission that arrived out of order would never count). min_RTT is the least sample
+    // so far, not the path's floor: a retransmission's SACK a little faster is still its own
+    // (taking it as the original's froze RACK.xmit_ts, and every lost retransmission waited for
+    // the RTO), so only one back in under half of it is for the original
+    if (rtt * 2 < rk.rackMinRtt[t]) return;
   } else {
     if (rk.rackMinRtt[t] === 0 || rtt < rk.rackMinRtt[t]) rk.rackMinRtt[t] = rtt > 0.001 ? rtt : 0.001;
     // step 3: a never-retransmitted segment delivered below one delivered earlier: reordering
@@ -261,6 +265,28 @@ function firstLost(st: Stack, t: number): number {
   return -1;
 }
 
+/**
+ * Resend record i whole: a record covers one segment, or several when all
+ * M were in use as they were sent (rkOnXmit), and the new time applies to
+ * all of it, so all of it must go (a segment at a time). Returns the
+ * sequence space sent, <= 0 when nothing could be.
+ */
+function rackRetransmit(st: Stack, t: number, i: number): number {
+  const tp = st.tcp;
+  const rk = tp.rk!;
+  let s = rk.rkSeq[rkSlot(tp, t, i)];
+  if (before(s, tp.sndUna[t])) s = tp.sndUna[t];
+  const e = rkEnd(tp, t, i);
+  let sent = 0;
+  for (let guard = 0; guard < 64 && before(s, e); guard++) {
+    const r = tcpXmitAt(st, t, s, seqDiff(e, s), true);
+    if (r <= 0) return sent > 0 ? sent : r;
+    sent += r;
+    s = s32(s + r);
+  }
+  return sent;
+}
+
 /** Linux tcp_packets_in_flight in bytes: outstanding - SACKed - lost + retransmitted (RFC 6675 pipe). */
 export function rackPipe(st: Stack, t: number): number {
   const tp = st.tcp;
@@ -292,10 +318,7 @@ export function rackXmit(st: Stack, t: number): void {
     if (prr ? room <= 0 : room < smss && !(pipe === 0 && tp.cwnd[t] > 0)) return;
     const i = firstLost(st, t);
     if (i >= 0) {
-      const k = rkSlot(tp, t, i);
-      let s = rk.rkSeq[k];
-      if (before(s, tp.sndUna[t])) s = tp.sndUna[t];
-      const r = tcpXmitAt(st, t, s, seqDiff(rkEnd(tp, t, i), s), true);
+      const r = rackRetransmit(st, t, i);
       if (r <= 0) return;
       pipe += r;
       if (prr) rk.prrOut[t] += r;
@@ -374,6 +397,7 @@ function undoRecovery(st: Stack, t: number, counter: number): void {
     rk.rkFl[k] &= ~RK_LOST;
   }
   tp.flags[t] = (tp.flags[t] & ~(F_SACK_RECOV | F_LOSS | F_UNDO)) | F_REORD;
+  rk.frto[t] = 0;
   tp.dupAcks[t] = 0;
   tp.backoff[t] = 0;
   tp.ext[counter]++;
@@ -393,6 +417,7 @@ function endRecovery(st: Stack, t: number): void {
   const rk = tp.rk!;
   if ((tp.flags[t] & F_LOSS) === 0) tp.cwnd[t] = tp.ssthresh[t]; // Linux tcp_end_cwnd_reduction
   tp.flags[t] &= ~(F_SACK_RECOV | F_LOSS | F_UNDO);
+  rk.frto[t] = 0;
   tp.dupAcks[t] = 0;
   if (rk.reoPersist[t] > 0) {
     rk.reoPersist[t]--;
@@ -465,6 +490,10 @@ export function rackFastRetransAlert(st: Stack, t: number, acked: number, dup: b
     fl = tp.flags[t];
   }
   rk.rackUndoDsack = false;
+  if ((fl & F_LOSS) !== 0 && rk.frto[t] !== 0) {
+    if (tcpFrto(st, t, acked, congAvoid)) return;
+    fl = tp.flags[t];
+  }
   if ((fl & F_SACK_RECOV) !== 0 && !before(tp.sndUna[t], tp.recover[t])) {
     if ((fl & F_UNDO) !== 0 && rk.undoRetrans[t] === 0) undoRecovery(st, t, TX_DSACKUNDO);
     else endRecovery(st, t);
@@ -492,6 +521,49 @@ export function rackFastRetransAlert(st: Stack, t: number, acked: number, dup: b
 }
 
 /**
+ * RFC 5682 F-RTO (SACK-enhanced, §4; Linux tcp_process_loss with frto): after
+ * an RTO whose retransmission the first ACK covers, send up to two new
+ * segments instead of more retransmissions; if the next ACK also
+ * acknowledges data sent before the timeout, the timeout was spurious (a
+ * delay spike, not loss): undo it (RFC 4015). A duplicate ACK at either
+ * step means the timeout was genuine: the lost records are resent as
+ * usual. With timestamps the Eifel check (packetDelayed) usually decides
+ * first. Returns true when this ACK's sending is done.
+ */
+function tcpFrto(st: Stack, t: number, acked: number, congAvoid: (st: Stack, t: number, acked: number) => void): boolean {
+  const tp = st.tcp;
+  const rk = tp.rk!;
+  if (acked === 0 || !before(tp.sndUna[t], tp.recover[t])) {
+    rk.frto[t] = 0; // a duplicate ACK (step 2a / 3a), or all acknowledged: conventional
+    return false;
+  }
+  if (rk.frto[t] === 2) {
+    rk.frto[t] = 0; // step 3b: data sent before the timeout acknowledged as well
+    tp.ext[TX_SPURIOUSRTOS]++;
+    undoRecovery(st, t, TX_LOSSUNDO);
+    return false;
+  }
+  // step 2b: up to two new segments, if there are any and the peer's window takes them
+  congAvoid(st, t, acked);
+  const smss = tp.smss[t];
+  let sent = 0;
+  for (let i = 0; i < 2; i++) {
+    const avail = tcpUnsent(st, t);
+    const wndRoom = seqDiff(s32(tp.sndUna[t] + tp.sndWnd[t]), tp.sndNxt[t]);
+    let len = avail < smss ? avail : smss;
+    if (len > wndRoom) len = wndRoom;
+    if (len <= 0 || tcpXmitAt(st, t, tp.sndNxt[t], len, true) <= 0) break;
+    sent++;
+  }
+  if (sent === 0) {
+    rk.frto[t] = 0; // nothing new to send: F-RTO cannot tell, conventional recovery
+    return false;
+  }
+  rk.frto[t] = 2;
+  return true;
+}
+
+/**
  * tcp_enter_loss for a RACK connection (the RTO fired): every record not
  * SACKed is lost (all of them when the receiver may have reneged), cwnd
  * restarts at one segment and grows by slow start while rackXmit resends
@@ -500,6 +572,8 @@ export function rackFastRetransAlert(st: Stack, t: number, acked: number, dup: b
 export function rackEnterLoss(st: Stack, t: number): void {
   const tp = st.tcp;
   const rk = tp.rk!;
+  // F-RTO on the first timeout of an episode outside recovery (RFC 5682 §2: not in fast recovery)
+  rk.frto[t] = tp.retransmits[t] <= 1 && (tp.flags[t] & F_SACK_RECOV) === 0 ? 1 : 0;
   undoArm(st, t);
   tp.ssthresh[t] = halfFlight(st, t);
   tp.cwnd[t] = tp.smss[t];
@@ -571,9 +645,7 @@ export function tcpTlpTimeout(st: Stack, t: number): void {
     rackDetectLoss(st, t);
     const i = firstLost(st, t);
     if (i >= 0) {
-      let s = rk.rkSeq[rkSlot(tp, t, i)];
-      if (before(s, tp.sndUna[t])) s = tp.sndUna[t];
-      r = tcpXmitAt(st, t, s, seqDiff(rkEnd(tp, t, i), s), true);
+      r = rackRetransmit(st, t, i);
       rtx = true;
     }
   }
