@@ -82,7 +82,7 @@ export const FEATURE_TCP_SACK: boolean = true;
  *  window (min RTT / 4, grown on D-SACKs) has passed; tail loss probes
  *  instead of waiting for the RTO; after an RTO the lost segments are
  *  resent from the scoreboard under a slow-starting cwnd; a recovery shown
- *  spurious restores cwnd. Needs SACK (connections without it, and
+ *  spurious (D-SACKs, an old echoed timestamp, F-RTO) restores cwnd. Needs SACK (connections without it, and
  *  FEATURE_TCP_SACK off, use NewReno). Off, exactly as cfg.tcpRackSegs 0:
  *  no transmission records are kept; loss is DupThresh-based (RFC 6675
  *  IsLost, three duplicate ACKs), no probe timer, no undo. */
