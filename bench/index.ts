@@ -16,6 +16,10 @@
  *                            (both directions at once on one connection, value = sum); the
  *                            buffer/pool config is in extra keys (bench/tcp.ts BULK_CONFIG)
  *                            alloc_bytes_per_packet "bench": "tcp_bulk" is per data segment
+ *   loss_profile_s           (only with --only loss_profiles) virtual seconds of a 2,000,000-byte
+ *                            transfer from the `slabnet up` configuration over the issue-10 profiles
+ *                            (bench/loss.ts): one line per "bench" profile, the median over seeds
+ *                            1-3 (1 with --quick), with RTOs, retransmissions and Linux's time
  *
  * Output: a table, or with --json one {"name","value","unit",...} object per line.
  */
@@ -60,7 +64,8 @@ function parseArgs(argv: string[]): Opts | string {
 }
 
 const USAGE =
-  'usage: slabnet bench [--json] [--quick] [--sites] [--only icmp_echo,udp_echo,link_echo,checksum,skb,stack,tcp_bulk]\n' +
+  'usage: slabnet bench [--json] [--quick] [--sites] [--only icmp_echo,udp_echo,link_echo,checksum,skb,stack,tcp_bulk,loss_profiles]\n' +
+  '  --only loss_profiles   virtual seconds of the issue-10 loss/jitter/reordering transfers (simulation)\n' +
   '  --sites   for every workload that allocates, list the allocating functions (sampling heap profiler)\n' +
   '  --net N   /24 used by the echo benchmarks (default 192.0.2; A = N.1, B = N.2)\n' +
   '  --quick   shorter runs (smoke test)\n';
@@ -257,6 +262,31 @@ async function tcpBulkGroup(o: Opts): Promise<BenchResult[] | string> {
   return res;
 }
 
+/** loss_profile_s: the issue-10 profiles in virtual time (bench/loss.ts). */
+async function lossGroup(o: Opts): Promise<BenchResult[] | string> {
+  const m = await import('./loss');
+  const seeds = o.quick ? [1] : [1, 2, 3];
+  const res: BenchResult[] = [];
+  for (const p of m.LOSS_PROFILES) {
+    const rs = seeds.map((s) => m.runLossProfile(p, s));
+    const bad = rs.filter((r) => !r.done || r.got !== m.LOSS_BYTES || r.mismatchAt >= 0);
+    const mid = (f: (r: (typeof rs)[number]) => number): number => rs.map(f).sort((a, b) => a - b)[Math.floor(rs.length / 2)];
+    const row: BenchResult = {
+      name: 'loss_profile_s',
+      value: round(mid((r) => r.seconds), 2),
+      unit: 's',
+      bench: p.name,
+      seeds: seeds.length,
+      rtos: mid((r) => r.timeouts),
+      retrans: mid((r) => r.retrans),
+      linux_s: p.linuxS,
+    };
+    if (bad.length > 0) row.not_exact = bad.length;
+    res.push(row);
+  }
+  return res;
+}
+
 /** Late-bound echo benchmarks: they need the IP/ICMP/UDP/socket layers. */
 async function echoGroups(): Promise<Group[]> {
   const g: Group[] = [];
@@ -281,6 +311,7 @@ async function echoGroups(): Promise<Group[]> {
       },
     });
     g.push({ id: 'tcp_bulk', run: tcpBulkGroup });
+    g.push({ id: 'loss_profiles', explicit: true, run: lossGroup });
   } catch (e) {
     const msg = 'echo benchmarks unavailable: ' + (e instanceof Error ? e.message : String(e));
     g.push({ id: 'icmp_echo', run: async () => msg });

@@ -113,6 +113,8 @@ export interface BoardFeatures {
   dns?: boolean;
   /** TCP SACK (FEATURE_TCP_SACK); off: NewReno only */
   tcpSack?: boolean;
+  /** TCP RACK-TLP loss detection and recovery undo (FEATURE_TCP_RACK); off: RFC 6675 DupThresh recovery */
+  tcpRack?: boolean;
   /** TCP timestamps (FEATURE_TCP_TIMESTAMPS); off: no TSopt, Karn RTT sampling */
   tcpTimestamps?: boolean;
   /** TCP window scaling (FEATURE_TCP_WSCALE); off: windows at most 65535 */

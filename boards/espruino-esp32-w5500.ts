@@ -113,6 +113,12 @@ export const espruinoEsp32W5500: Board = {
     arpDump: false,
     udpServices: true,
     tcp: true,
+    // RACK-TLP (FEATURE_TCP_RACK) off: its per-TCB records and state (~25 typed
+    // arrays) cost more JsVars than the 83 this bundle's peak leaves above the
+    // 4,096 floor, and 4 KB send buffers keep ~3 segments in flight, where
+    // DupThresh/RFC 6675 recovery (with the receiver's quick ACKs) does nearly as well.
+    // Without it the peak leaves 4,141 JsVars (npm run budget, 2026-12-08)
+    tcpRack: false,
   },
   budgetNote:
     'Storage (256 KB) is shared with the user program and a save() image; the bundle leaves the rest',

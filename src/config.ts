@@ -126,6 +126,9 @@ export interface StackConfig {
   tcpInitCwndSegs: number;
   /** out-of-order ranges kept per TCB (also the SACK blocks sent) and SACK scoreboard ranges */
   tcpOooRanges: number;
+  /** RACK-TLP transmission records per TCB (FEATURE_TCP_RACK; one per segment in flight, 0 = RACK off:
+   *  RFC 6675 DupThresh loss detection). Beyond this many segments in flight the newest record grows. */
+  tcpRackSegs: number;
   /** SYN queue full: answer with a SYN cookie (RFC 4987 §3.6) instead of dropping the SYN (default on, as Linux) */
   tcpSyncookies: boolean;
 }
@@ -195,6 +198,7 @@ export function defaultConfig(): StackConfig {
     tcpChallengeAckLimit: 100,
     tcpInitCwndSegs: 10,
     tcpOooRanges: 4,
+    tcpRackSegs: 64,
     tcpSyncookies: true,
   };
 }

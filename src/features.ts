@@ -76,6 +76,18 @@ export const FEATURE_TCP: boolean = true;
  *  loss recovery is NewReno (RFC 6582) from three duplicate ACKs. */
 export const FEATURE_TCP_SACK: boolean = true;
 
+/** TCP RACK-TLP loss detection (RFC 8985) and recovery undo (RFC 3708
+ *  D-SACK, RFC 3522 timestamps), src/transport/tcp/tcp_recovery.ts: a
+ *  segment is lost when one sent later was delivered and a reordering
+ *  window (min RTT / 4, grown on D-SACKs) has passed; tail loss probes
+ *  instead of waiting for the RTO; after an RTO the lost segments are
+ *  resent from the scoreboard under a slow-starting cwnd; a recovery shown
+ *  spurious (D-SACKs, an old echoed timestamp, F-RTO) restores cwnd. Needs SACK (connections without it, and
+ *  FEATURE_TCP_SACK off, use NewReno). Off, exactly as cfg.tcpRackSegs 0:
+ *  no transmission records are kept; loss is DupThresh-based (RFC 6675
+ *  IsLost, three duplicate ACKs), no probe timer, no undo. */
+export const FEATURE_TCP_RACK: boolean = true;
+
 /** TCP timestamps (RFC 7323 §3-§5: TSopt, RTTM, PAWS). Off, exactly as
  *  cfg.tcpTimestamps false: TSopt is never offered nor echoed in a SYN-ACK
  *  and TSopts received are skipped as unknown options (RFC 7323 §3.2: not

@@ -155,9 +155,9 @@ export const SERVICE_TABLE: { [name: string]: ServiceFactory } = {
 /**
  * The host's stack pools for `slabnet up`: room for every TCP service's
  * connections (16 each for echo and discard, 20 for http, plus listeners,
- * closing orphans and TIME_WAIT), an fd for each, 3 timers per TCB, and
- * 256 KB send / 64 KB receive buffers (window scaling) so one connection can
- * fill a fast link.
+ * closing orphans and TIME_WAIT), an fd for each, a timer per neighbour
+ * entry and several per TCB (RACK adds its own), and 256 KB send / 64 KB
+ * receive buffers (window scaling) so one connection can fill a fast link.
  */
 export const UP_CONFIG: Partial<StackConfig> = {
   maxSockets: 80,
@@ -169,7 +169,10 @@ export const UP_CONFIG: Partial<StackConfig> = {
   // (a 40 ms round trip at 5 MB/s is 200 KB; 64 KB capped a GET at 1.6 MB/s there)
   tcpSndBuf: 262144,
   tcpRcvBuf: 65536,
-  timerMax: 512,
+  tcpOooRanges: 16,
+  // a RACK record per segment in flight: 256 KB is 180 full segments (64 would merge records)
+  tcpRackSegs: 256,
+  timerMax: 1024,
   skbSmallCount: 256,
   txQueueLen: 128,
   rxRingSize: 128,

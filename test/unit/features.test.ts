@@ -19,6 +19,7 @@ vi.mock('../../src/features', () => ({
   FEATURE_UDP_SERVICES: false,
   FEATURE_TCP: false,
   FEATURE_TCP_SACK: false,
+  FEATURE_TCP_RACK: false,
   FEATURE_TCP_TIMESTAMPS: false,
   FEATURE_TCP_WSCALE: false,
   FEATURE_TCP_OOO: false,

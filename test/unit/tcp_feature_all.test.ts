@@ -1,6 +1,6 @@
 /*
  * tcp_feature_all.test.ts — TCP with every optional TCP switch off at once
- * (FEATURE_TCP_SACK, _TIMESTAMPS, _WSCALE, _OOO, _SYNCOOKIES, _KEEPALIVE,
+ * (FEATURE_TCP_SACK, _RACK, _TIMESTAMPS, _WSCALE, _OOO, _SYNCOOKIES, _KEEPALIVE,
  * _PMTU; src/features.ts), the smallest TCP a board can compile: a SYN with
  * every Linux option gets a SYN-ACK carrying the MSS alone (RFC 9293
  * §3.7.1), and transfers under loss complete both ways through NewReno,
@@ -12,6 +12,7 @@ import { describe, it, expect, vi } from 'vitest';
 vi.mock('../../src/features', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../src/features')>()),
   FEATURE_TCP_SACK: false,
+  FEATURE_TCP_RACK: false,
   FEATURE_TCP_TIMESTAMPS: false,
   FEATURE_TCP_WSCALE: false,
   FEATURE_TCP_OOO: false,

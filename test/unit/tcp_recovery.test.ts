@@ -24,6 +24,14 @@ function sackOption(o: number[]): number[] {
   return [];
 }
 
+/**
+ * The RFC 6675 path (DupThresh loss detection, rescue retransmission,
+ * go-back-N after an RTO), which connections use with RACK off
+ * (FEATURE_TCP_RACK off, as on boards that turn it off, or cfg.tcpRackSegs
+ * 0). The RACK-TLP path has its own tests (tcp_rack.test.ts).
+ */
+const RFC6675 = { tcpRackSegs: 0 };
+
 describe('tcp loss recovery', () => {
   it('an ACK echoing a timestamp older than the RTO retransmission is not an RTT sample (lost ACKs do not inflate the RTO)', () => {
     const e = tcpPair();
@@ -69,7 +77,7 @@ describe('tcp loss recovery', () => {
   });
 
   it('RFC 6675 rescue retransmission: a lost last segment in SACK recovery is resent without waiting for the RTO', () => {
-    const e = tcpPair();
+    const e = tcpPair(RFC6675);
     const k = connectPair(e, 80);
     run(e, 100);
     const tp = e.a.tcp;
@@ -103,7 +111,7 @@ describe('tcp loss recovery', () => {
   });
 
   it('RFC 2883 D-SACK: a duplicate segment is reported in the first SACK block, below the cumulative ACK', () => {
-    const e = tcpPair();
+    const e = tcpPair(RFC6675);
     const k = connectPair(e, 80);
     run(e, 100);
     const tp = e.a.tcp;
@@ -209,7 +217,7 @@ describe('tcp loss recovery', () => {
   });
 
   it('after a timeout the go-back-N resend skips what the receiver SACKs again (RFC 2018 §8: prior SACKs are forgotten)', () => {
-    const e = tcpPair();
+    const e = tcpPair(RFC6675);
     const k = connectPair(e, 84);
     run(e, 100);
     const tp = e.a.tcp;

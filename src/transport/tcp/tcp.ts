@@ -19,7 +19,7 @@
  */
 import type { Stack } from '../../stack';
 import { MibBlock } from '../../core/mib';
-import { FEATURE_MIB_NAMES } from '../../features';
+import { FEATURE_MIB_NAMES, FEATURE_TCP_RACK } from '../../features';
 import { s32, after, before } from '../../core/bits';
 
 
@@ -119,6 +119,21 @@ export const F_DSACK = 0x100000;
 export const F_LINGER = 0x200000;
 /** path MTU discovery off for this TCB: the path reported an MTU below 552 (Linux min_pmtu); DF is cleared */
 export const F_NOPMTU = 0x400000;
+/* ---- RACK-TLP / undo (tcp_recovery.ts, FEATURE_TCP_RACK) ---- */
+/** the retransmit timer is RACK's reordering timer (RFC 8985 §6.3) */
+export const F_REO_TMR = 0x800000;
+/** the retransmit timer is the tail loss probe timer (RFC 8985 §7.2) */
+export const F_TLP_TMR = 0x1000000;
+/** recovery after an RTO (Linux TCP_CA_Loss): cwnd grows by slow start while lost data is resent */
+export const F_LOSS = 0x2000000;
+/** reordering was observed on this connection (RFC 8985 RACK.reordering_seen) */
+export const F_REORD = 0x4000000;
+/** undo possible: prior cwnd/ssthresh saved at the start of this recovery (RFC 3708, Linux undo_marker) */
+export const F_UNDO = 0x8000000;
+/** a tail loss probe sent in the open state is outstanding (RFC 8985 §7.3-§7.4, TLPRxtOut) */
+export const F_TLP_OUT = 0x10000000;
+/** the outstanding probe was a retransmission (its loss repair counts, RFC 8985 §7.4) */
+export const F_TLP_RTX = 0x20000000;
 
 /* ---- timers per TCB ---- */
 export const TT_RTX = 0; // retransmit, SYN retries, persist
@@ -156,6 +171,8 @@ export const TCPEXT_NAMES = [
   'TCPDSACKRecv', 'OutOfWindowIcmps', 'TCPTimeWaitKilled', 'TCPAbortFailed', 'TCPSackBlocksRecv',
   'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDoCookies', 'TCPACKSkippedSeq',
   'TCPACKSkippedPAWS', 'TCPSACKRescue', 'TCPDSACKOldSent', 'TCPSpuriousRTOs', 'TCPSACKReneging',
+  'TCPLossProbes', 'TCPLossProbeRecovery', 'TCPLostRetransmit', 'TCPRackTimeouts', 'TCPDSACKUndo',
+  'TCPFullUndo', 'TCPLossUndo',
 ];
 export const TX_LISTENOVERFLOWS = 0;
 export const TX_LISTENDROPS = 1;
@@ -212,8 +229,22 @@ export const TX_DSACKOLDSENT = 48;
 export const TX_SPURIOUSRTOS = 49;
 /** the receiver reneged on SACKed data (or may have): the kept scoreboard was cleared */
 export const TX_SACKRENEGING = 50;
+/** tail loss probes sent (RFC 8985 §7) */
+export const TX_LOSSPROBES = 51;
+/** a loss repaired by a tail loss probe (RFC 8985 §7.4) */
+export const TX_LOSSPROBERECOVERY = 52;
+/** retransmissions found lost by RACK (a later transmission was delivered first) */
+export const TX_LOSTRETRANSMIT = 53;
+/** RACK reordering-timer expiries (RFC 8985 §6.3) */
+export const TX_RACKTIMEOUTS = 54;
+/** recoveries undone: D-SACKs showed every retransmission was spurious (RFC 3708) */
+export const TX_DSACKUNDO = 55;
+/** fast recoveries undone: the ACK echoed a timestamp older than the retransmission (RFC 3522) */
+export const TX_FULLUNDO = 56;
+/** RTO recoveries undone: the ACK echoed a timestamp older than the retransmission (RFC 3522, F-RTO's goal) */
+export const TX_LOSSUNDO = 57;
 /** counters in the TcpExt block (the MibBlock size; see src/core/mib.ts) */
-export const TCPEXT_COUNT = TX_SACKRENEGING + 1;
+export const TCPEXT_COUNT = TX_LOSSUNDO + 1;
 
 /**
  * A MibBlock whose counters live in an Int32Array (tp.mib / tp.ext). On
@@ -254,6 +285,87 @@ export interface TcpIpOps {
   selectSource(st: Stack, daddr: number): number;
   /** MTU of the device used to reach daddr (0 when unroutable) */
   mtuTo(st: Stack, daddr: number): number;
+}
+
+/**
+ * RACK-TLP and undo state of every TCB (tcp_recovery.ts), indexed like
+ * TcpState's arrays: the transmission records (M per TCB) and per-TCB
+ * RACK, reordering window, undo, probe and PRR state, plus scratch of the
+ * ACK being processed. Allocated once by TcpState when RACK is on.
+ */
+export class TcpRackState {
+  readonly rkSeq: Int32Array;
+  readonly rkTime: Float64Array;
+  readonly rkFl: Uint8Array;
+  readonly rkHead: Int32Array;
+  readonly rkN: Int32Array;
+  /** RACK.xmit_ts / RACK.end_seq / RACK.rtt of the most recently sent segment delivered (RFC 8985 §6.1) */
+  readonly rackXmit: Float64Array;
+  readonly rackEnd: Int32Array;
+  readonly rackRtt: Float64Array;
+  /** minimum RTT seen (ms, 0 = none) and the highest sequence delivered (RACK.fack) */
+  readonly rackMinRtt: Float64Array;
+  readonly rackFack: Int32Array;
+  /** RACK.reo_wnd_mult, the D-SACK round it last grew in, recoveries left before it resets (RFC 8985 §6.2 step 4) */
+  readonly reoMult: Uint8Array;
+  readonly reoRound: Int32Array;
+  readonly reoPersist: Uint8Array;
+  /** the largest reordering seen, in ms: how much later than the fastest round trip a segment sent before a delivered one arrived */
+  readonly reoSeen: Float64Array;
+  /** undo (F_UNDO): cwnd/ssthresh before the recovery, SND.UNA when it began, retransmissions not yet D-SACKed, TSval of the first one */
+  readonly priorCwnd: Int32Array;
+  readonly priorSsthresh: Int32Array;
+  readonly undoMarker: Int32Array;
+  readonly undoRetrans: Int32Array;
+  readonly undoTs: Int32Array;
+  /** sndMax when the outstanding tail loss probe was sent (TLPHighRxt) */
+  readonly tlpHigh: Int32Array;
+  /** loss probes sent since data was last delivered (at most TLP_MAX before the RTO) */
+  readonly tlpCount: Uint8Array;
+  /** when the RTO that the probe timer stands in front of is due (kept across the probe, as Linux tcp_rearm_rto) */
+  readonly tlpRtoAt: Float64Array;
+  /** RFC 6937 PRR in fast recovery: bytes delivered and sent since it began, and RecoverFS (cwnd then) */
+  readonly prrDelivered: Int32Array;
+  readonly prrOut: Int32Array;
+  readonly recoverFs: Int32Array;
+  /** RFC 5682 F-RTO after an RTO: 0 off, 1 waiting for the first ACK, 2 new data sent, waiting for the second */
+  readonly frto: Uint8Array;
+  /** this ACK's D-SACK brought the recovery's undoRetrans to 0 (tcp_recovery.ts) */
+  rackUndoDsack = false;
+  /** this ACK SACKed a record not SACKed before (tcp_recovery.ts) */
+  rackNewSack = false;
+  /** this ACK's change in SACKed bytes (newly SACKed less SACKed data now cumulatively ACKed; RFC 6937 DeliveredData) */
+  rackDelivered = 0;
+
+  constructor(n: number, M: number) {
+    this.rkSeq = new Int32Array(n * M);
+    this.rkTime = new Float64Array(n * M);
+    this.rkFl = new Uint8Array(n * M);
+    const r = n;
+    this.rkHead = new Int32Array(r);
+    this.rkN = new Int32Array(r);
+    this.rackXmit = new Float64Array(r);
+    this.rackEnd = new Int32Array(r);
+    this.rackRtt = new Float64Array(r);
+    this.rackMinRtt = new Float64Array(r);
+    this.rackFack = new Int32Array(r);
+    this.reoMult = new Uint8Array(r);
+    this.reoRound = new Int32Array(r);
+    this.reoPersist = new Uint8Array(r);
+    this.reoSeen = new Float64Array(r);
+    this.priorCwnd = new Int32Array(r);
+    this.priorSsthresh = new Int32Array(r);
+    this.undoMarker = new Int32Array(r);
+    this.undoRetrans = new Int32Array(r);
+    this.undoTs = new Int32Array(r);
+    this.tlpHigh = new Int32Array(r);
+    this.tlpCount = new Uint8Array(r);
+    this.tlpRtoAt = new Float64Array(r);
+    this.prrDelivered = new Int32Array(r);
+    this.prrOut = new Int32Array(r);
+    this.recoverFs = new Int32Array(r);
+    this.frto = new Uint8Array(r);
+  }
 }
 
 /** All TCP state of one stack (tcp_hashinfo + every tcp_sock + minisocks). */
@@ -370,6 +482,23 @@ export class TcpState {
   readonly sbS: Int32Array;
   readonly sbE: Int32Array;
   readonly sbN: Uint8Array;
+  /*
+   * RACK-TLP (tcp_recovery.ts; FEATURE_TCP_RACK, cfg.tcpRackSegs = M): a
+   * ring of M transmission records per TCB, one per segment sent and not
+   * yet cumulatively acknowledged, in sequence order: start sequence (the
+   * end is the next record's start, or sndMax), time of the latest
+   * (re)transmission, RK_* flags: TcpRackState, allocated only when RACK is
+   * on (a board without it pays for no field of it).
+   */
+  readonly M: number;
+  /** the RACK state (tcp_recovery.ts), null when M = 0 (FEATURE_TCP_RACK off or cfg.tcpRackSegs 0) */
+  readonly rk: TcpRackState | null;
+  /**
+   * Linux icsk_ack.quick: in-order segments still to be ACKed at once
+   * (not delayed) after out-of-order or duplicate data arrived, so a
+   * sender in loss recovery gets every ACK it can (tcp_input.ts).
+   */
+  readonly quickAcks: Uint8Array;
   /* timers */
   readonly tRtx: Int32Array;
   readonly tDack: Int32Array;
@@ -558,6 +687,10 @@ export class TcpState {
     this.sbS = new Int32Array(n * K);
     this.sbE = new Int32Array(n * K);
     this.sbN = new Uint8Array(n);
+    const M = FEATURE_TCP_RACK && c.tcpRackSegs > 1 ? c.tcpRackSegs : 0;
+    this.M = M;
+    this.rk = FEATURE_TCP_RACK && M > 0 ? new TcpRackState(n, M) : null;
+    this.quickAcks = new Uint8Array(n);
     this.tRtx = new Int32Array(n);
     this.tDack = new Int32Array(n);
     this.tKeep = new Int32Array(n);
@@ -773,6 +906,11 @@ export function tcbAlloc(st: Stack): number {
     tp.lingerMs[t] = 0;
     tp.oooN[t] = 0;
     tp.sbN[t] = 0;
+    tp.quickAcks[t] = 0;
+    if (FEATURE_TCP_RACK && tp.rk !== null) {
+      tp.rk.rkN[t] = 0;
+      tp.rk.rkHead[t] = 0;
+    }
     return t;
   }
   return -1;

@@ -16,13 +16,14 @@ import type { Stack } from '../../stack';
 import { s32, after, before } from '../../core/bits';
 import {
   F_RENO_RECOV, F_SACK_RECOV, F_SACK, TX_SACKRECOVERY, TX_RENORECOVERY, TX_FASTRETRANS,
-  TX_PARTIALACKS, TX_SACKRESCUE, TX_SACKRENEGING, F_PROBE, seqDiff,
+  TX_PARTIALACKS, TX_SACKRESCUE, TX_SACKRENEGING, F_PROBE, F_REO_TMR, F_TLP_TMR, seqDiff,
 } from './tcp';
 import { sbSacked, sbSackedIn, sbLostEdge, sbSkip, sbNextSacked, sbHighest } from './tcp_seq';
 import {
   tcpXmitAt, tcpWriteXmit, tcpResetXmitTimer, tcpUnsent, tcpFinPending, tcpCanSend,
 } from './tcp_output';
-import { FEATURE_TCP_SACK } from '../../features';
+import { FEATURE_TCP_SACK, FEATURE_TCP_RACK } from '../../features';
+import { rackActive, rackFastRetransAlert, rackEnterLoss } from './tcp_recovery';
 
 const SSTHRESH_INF = 0x7fffffff;
 
@@ -229,6 +230,11 @@ export function tcpFastRetransAlert(st: Stack, t: number, acked: number, dup: bo
   const tp = st.tcp;
   const fl = tp.flags[t];
   if (!tcpCanSend(tp.state[t])) return;
+  if (FEATURE_TCP_RACK && rackActive(st, t)) {
+    // FEATURE_TCP_RACK: time-based loss detection and undo (tcp_recovery.ts)
+    rackFastRetransAlert(st, t, acked, dup, tcpCongAvoid);
+    return;
+  }
   if (FEATURE_TCP_SACK && (fl & F_SACK_RECOV) !== 0) {
     if (!before(tp.sndUna[t], tp.recover[t])) {
       tp.flags[t] &= ~F_SACK_RECOV;
@@ -306,7 +312,7 @@ export function tcpCheckSackReneging(st: Stack, t: number): boolean {
   let d = Math.floor(tp.srtt8[t] / 128);
   if (d < 10) d = 10;
   if (d < st.cfg.timerTickMs) d = st.cfg.timerTickMs;
-  tp.flags[t] &= ~F_PROBE;
+  tp.flags[t] &= ~(F_PROBE | F_REO_TMR | F_TLP_TMR);
   st.timers.mod(tp.tRtx[t], st.now() + d);
   return true;
 }
@@ -323,6 +329,10 @@ export function tcpCheckSackReneging(st: Stack, t: number): boolean {
  */
 export function tcpEnterLoss(st: Stack, t: number): void {
   const tp = st.tcp;
+  if (FEATURE_TCP_RACK && rackActive(st, t)) {
+    rackEnterLoss(st, t); // FEATURE_TCP_RACK: mark lost, resend by the scoreboard (tcp_recovery.ts)
+    return;
+  }
   tp.ssthresh[t] = halfFlight(st, t);
   tp.cwnd[t] = tp.smss[t];
   tp.flags[t] &= ~(F_RENO_RECOV | F_SACK_RECOV);

@@ -34,12 +34,14 @@ import {
 import { oooAdd, oooAdvance, sbAdd, sbTrim } from './tcp_seq';
 import {
   tcpSendAck, tcpSendSyn, tcpWriteXmit, tcpAckSndCheck, tcpResetXmitTimer, tcpClearXmitTimer,
-  tcpSendActiveReset, tcpV4SendReset, tcpSyncMss,
+  tcpSendActiveReset, tcpV4SendReset, tcpSyncMss, tcpScheduleLossProbe,
 } from './tcp_output';
 import { tcpInitCwnd, tcpRttEstimator, tcpFastRetransAlert, tcpCheckSackReneging } from './tcp_cong';
 import { tcpTimeWait } from './tcp_minisocks';
+import { rackActive, rackInit, rackSacked, rackDsack, rackAcked } from './tcp_recovery';
 import {
   FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_OOO, FEATURE_TCP_KEEPALIVE,
+  FEATURE_TCP_RACK,
 } from '../../features';
 
 /* RFC 7323 §5.5: ts_recent older than 24 days is invalid for PAWS */
@@ -132,6 +134,7 @@ export function tcpEstablish(st: Stack, t: number): void {
   const tp = st.tcp;
   tcpSetState(st, t, TCP_ESTABLISHED);
   tcpInitCwnd(st, t);
+  if (FEATURE_TCP_RACK) rackInit(st, t);
   tp.rcvTstamp[t] = st.now();
   tp.backoff[t] = 0;
   tp.retransmits[t] = 0;
@@ -203,10 +206,23 @@ function tcpSequenceOk(tp: TcpState, t: number, seq: number, endSeq: number): bo
   return !before(endSeq, tp.rcvNxt[t]) && !after(seq, s32(tp.rcvNxt[t] + wnd));
 }
 
-/** Owe an ACK: immediately (F_ACK_NOW) or delayed (every 2nd full segment, else the delack timer). */
+/** Linux TCP_MAX_QUICKACKS: segments ACKed at once after out-of-order or duplicate data */
+const TCP_MAX_QUICKACKS = 16;
+
+/**
+ * Owe an ACK: immediately (F_ACK_NOW) or delayed: at once when more than
+ * one full-sized segment's worth is unacknowledged (Linux
+ * __tcp_ack_snd_check: a full segment and a runt after it count, so the
+ * sender's tail does not wait for the delack timer, which its tail loss
+ * probe would beat), else the delack timer. In quick-ACK mode (Linux tcp_in_quickack_mode,
+ * entered on out-of-order or duplicate data) every segment is ACKed at once
+ * (RFC 5681 §4.2 allows it; a sender recovering from loss gets twice the
+ * ACKs, so a lost ACK costs it less).
+ */
 function tcpScheduleAck(st: Stack, t: number, now: boolean): void {
   const tp = st.tcp;
-  if (now || tp.rcvUnacked[t] >= 2 * tp.rcvMss[t]) {
+  if (now || tp.rcvUnacked[t] > tp.rcvMss[t] || tp.quickAcks[t] > 0) {
+    if (tp.quickAcks[t] > 0) tp.quickAcks[t]--;
     tp.flags[t] |= F_ACK_NOW;
     return;
   }
@@ -238,7 +254,9 @@ function tcpFin(st: Stack, t: number): void {
     // Linux tcp_fin enters pingpong mode here: the FIN's ACK is delayed, so an application
     // that closes at once sends one FIN+ACK (tcpTransmitSkb cancels the delayed ACK) instead
     // of a pure ACK followed by the FIN — a pair a jittery path may deliver in swapped order,
-    // drawing a TIME_WAIT re-ACK and then our RST (bug R4, test/unit/tcp_r4.test.ts)
+    // drawing a TIME_WAIT re-ACK and then our RST (bug R4, test/unit/tcp_r4.test.ts). Pingpong
+    // mode ends quick-ACK mode (Linux tcp_in_quickack_mode)
+    tp.quickAcks[t] = 0;
     tcpScheduleAck(st, t, false);
   } else if (s === TCP_FIN_WAIT1) {
     tp.flags[t] |= F_ACK_NOW;
@@ -272,7 +290,10 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
   if (dup > 0) {
     if (len > 0) tcpDsackSet(tp, t, seq, s32(seq + (dup < len ? dup : len)));
     if (dup >= len) {
-      if (len > 0) tp.flags[t] |= F_ACK_NOW; // a duplicate: ACK at once (RFC 5681 §4.2)
+      if (len > 0) {
+        tp.flags[t] |= F_ACK_NOW; // a duplicate: ACK at once (RFC 5681 §4.2)
+        tp.quickAcks[t] = TCP_MAX_QUICKACKS; // the sender is retransmitting (Linux tcp_data_queue)
+      }
       len = 0;
       seq = tp.rcvNxt[t];
     } else {
@@ -336,6 +357,7 @@ function tcpDataQueue(st: Stack, t: number, skb: number, fin: boolean): void {
       if (oooAdd(tp, t, seq, s32(seq + len))) tp.ext[TX_OFOQUEUE]++;
       else tp.ext[TX_OFODROP]++;
       tp.flags[t] |= F_ACK_NOW; // out of order: duplicate ACK with SACK at once
+      tp.quickAcks[t] = TCP_MAX_QUICKACKS; // and every segment until well after the hole is filled
     }
   }
   if (finOk) {
@@ -372,6 +394,13 @@ function tcpAck(st: Stack, t: number): boolean {
   const fl = tp.flags[t];
   // SACK blocks (RFC 2018 §4; blocks below SND.UNA are D-SACKs, RFC 2883)
   let newlySacked = 0;
+  const rack = FEATURE_TCP_RACK && rackActive(st, t);
+  if (rack) {
+    const rk = tp.rk!;
+    rk.rackUndoDsack = false;
+    rk.rackNewSack = false;
+    rk.rackDelivered = 0;
+  }
   if (FEATURE_TCP_SACK && (fl & F_SACK) !== 0 && tp.sackN > 0) {
     tp.ext[TX_SACKBLOCKSRECV] += tp.sackN;
     for (let i = 0; i < tp.sackN; i++) {
@@ -385,10 +414,12 @@ function tcpAck(st: Stack, t: number): boolean {
       ) {
         // RFC 2883 §4: below the ACK, or the first block inside the second: a D-SACK
         tp.ext[TX_DSACKRECV]++;
+        if (rack) rackDsack(st, t, s, e);
       } else if (after(e, tp.sndMax[t])) {
         tp.ext[TX_SACKDISCARD]++;
       } else {
         newlySacked += sbAdd(tp, t, s, e);
+        if (rack) rackSacked(st, t, s, e);
       }
     }
   }
@@ -420,6 +451,7 @@ function tcpAck(st: Stack, t: number): boolean {
     tp.sndUna[t] = ack;
     if (before(tp.sndNxt[t], ack)) tp.sndNxt[t] = ack;
     sbTrim(tp, t, ack);
+    if (rack) rackAcked(st, t, ack);
     // RTT sample (RFC 6298 §3 / RFC 7323 §4). After an RTO, an echo older
     // than the retransmission means the receiver already held the data and
     // our ACK for it was lost (RFC 3522 Eifel detection): the sample would
@@ -464,6 +496,7 @@ function tcpAck(st: Stack, t: number): boolean {
     ((tp.segLen === 0 && (tp.segFlags & (TCPF_SYN | TCPF_FIN)) === 0 && tp.sndWnd[t] === oldWnd) ||
       newlySacked > 0);
   tcpFastRetransAlert(st, t, acked, dup);
+  if (rack) tcpScheduleLossProbe(st, t);
   return true;
 }
 

@@ -26,11 +26,13 @@ import {
   TCP_SYN_RECV, TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK,
   TCP_OUTSEGS, TCP_RETRANSSEGS, TCP_OUTRSTS, TX_NOSKB, TX_ORIGDATASENT, TX_TOZEROWINDOWADV,
   TX_FROMZEROWINDOWADV, TX_LIMITEDTRANSMIT, seqDiff, tcpTimeStamp, TCP_MAX_WSCALE, TCP_MIN_MSS,
-  TCP_MSS_DEFAULT, F_DSACK, F_NOPMTU, TX_DSACKOLDSENT,
+  TCP_MSS_DEFAULT, F_DSACK, F_NOPMTU, TX_DSACKOLDSENT, F_REO_TMR, F_TLP_TMR, F_UNDO,
   tcpPseudoSum,
 } from './tcp';
-import { sbSkip, sbNextSacked } from './tcp_seq';
-import { FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_PMTU } from '../../features';
+import { sbSkip, sbNextSacked, rkOnXmit } from './tcp_seq';
+import {
+  FEATURE_TCP_SACK, FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_WSCALE, FEATURE_TCP_PMTU, FEATURE_TCP_RACK,
+} from '../../features';
 
 /* ---------------- timers (arming only; handlers in tcp_timer.ts) ---------------- */
 
@@ -43,24 +45,71 @@ export function tcpRtoBackoff(st: Stack, t: number): number {
   return r < max ? r : max;
 }
 
+/** The retransmit timer's other roles (persist, RACK reordering, tail loss probe). */
+const TMR_ROLES = F_PROBE | F_REO_TMR | F_TLP_TMR;
+
 /** inet_csk_reset_xmit_timer(ICSK_TIME_RETRANS) */
 export function tcpResetXmitTimer(st: Stack, t: number): void {
   const tp = st.tcp;
-  tp.flags[t] &= ~F_PROBE;
+  tp.flags[t] &= ~TMR_ROLES;
   st.timers.mod(tp.tRtx[t], st.now() + tcpRtoBackoff(st, t));
 }
 
 /** Arm the persist timer (zero window, RFC 1122 §4.2.2.17). */
 export function tcpResetProbeTimer(st: Stack, t: number): void {
   const tp = st.tcp;
-  tp.flags[t] |= F_PROBE;
+  tp.flags[t] = (tp.flags[t] & ~TMR_ROLES) | F_PROBE;
   st.timers.mod(tp.tRtx[t], st.now() + tcpRtoBackoff(st, t));
 }
 
 export function tcpClearXmitTimer(st: Stack, t: number): void {
   const tp = st.tcp;
-  tp.flags[t] &= ~F_PROBE;
+  tp.flags[t] &= ~TMR_ROLES;
   st.timers.del(tp.tRtx[t]);
+}
+
+/**
+ * Loss probes in a row without anything delivered, before the RTO is left
+ * to fire; each waits twice as long as the one before (PTO backoff). RFC
+ * 8985 §7 sends one probe; several with a backed-off PTO are QUIC's
+ * design (RFC 9002 §6.2: probes on PTO expiry, the PTO doubling each time).
+ * On a path that loses ACKs as well as data (20% each way: a probe and its
+ * ACK both get through only 64% of the time) one probe often goes
+ * unanswered, and the RTO's 200 ms floor costs 50-200 round trips of a LAN.
+ * Four probes go within ~15 PTOs (~60 ms at a 1 ms RTT); after an RTO none
+ * until something is delivered again, so a dead path sees the RTO backoff
+ * alone.
+ */
+export const TLP_MAX = 4;
+
+/**
+ * RFC 8985 §7.2 / Linux tcp_schedule_loss_probe (FEATURE_TCP_RACK, SACK
+ * connections): with data in flight, no reordering timer and fewer than
+ * TLP_MAX probes since data was last delivered, the retransmit timer
+ * becomes the loss probe timer, PTO = 2·SRTT (+ the RTO floor when a single
+ * segment is out, for a delayed ACK; else + 2 ms), doubled per probe
+ * already sent, when that is sooner than the RTO. tcpTlpTimeout
+ * (tcp_recovery.ts) sends the probe. Armed in recovery too, where it stands
+ * in for the ACK clock when every ACK was lost (a probe's SACK lets RACK
+ * find lost retransmissions, RFC 8985 §6.2).
+ */
+export function tcpScheduleLossProbe(st: Stack, t: number): void {
+  const tp = st.tcp;
+  const rk = tp.rk!;
+  const fl = tp.flags[t];
+  if (!FEATURE_TCP_RACK || tp.M === 0 || (fl & F_SACK) === 0) return;
+  if ((fl & (F_PROBE | F_REO_TMR)) !== 0 || rk.tlpCount[t] >= TLP_MAX || tp.sndUna[t] === tp.sndMax[t]) return;
+  if (tp.srtt8[t] === 0 || !tcpCanSend(tp.state[t])) return;
+  let pto = tp.srtt8[t] >>> 2; // 2·SRTT in whole ms (an integer: no boxed double per ACK on V8)
+  pto += seqDiff(tp.sndMax[t], tp.sndUna[t]) <= tp.smss[t] ? st.cfg.tcpRtoMinMs : 2;
+  for (let i = 0; i < rk.tlpCount[t]; i++) pto *= 2;
+  const now = st.now();
+  const rtoAt = st.timers.pending(tp.tRtx[t]) && (fl & F_TLP_TMR) === 0
+    ? st.timers.expires[tp.tRtx[t]] : now + tcpRtoBackoff(st, t);
+  if (now + pto >= rtoAt) return;
+  rk.tlpRtoAt[t] = rtoAt;
+  tp.flags[t] |= F_TLP_TMR;
+  st.timers.mod(tp.tRtx[t], now + pto);
 }
 
 /* ---------------- windows and MSS ---------------- */
@@ -461,6 +510,9 @@ export function tcpXmitAt(st: Stack, t: number, seq: number, maxLen: number, pus
   if (r < 0) return r;
   const used = len + ((flags & TCPF_FIN) !== 0 ? 1 : 0);
   const e2 = s32(seq + used);
+  const rack = FEATURE_TCP_RACK && tp.M > 0 && (tp.flags[t] & F_SACK) !== 0;
+  const fresh = after(e2, tp.sndMax[t]);
+  if (rack) rkOnXmit(tp, t, seq, e2, st.now(), (tp.flags[t] & F_UNDO) !== 0);
   if (before(seq, tp.sndMax[t])) {
     tp.mib[TCP_RETRANSSEGS]++;
     tp.flags[t] &= ~F_RTT_ACTIVE; // Karn: never time a retransmission
@@ -477,6 +529,7 @@ export function tcpXmitAt(st: Stack, t: number, seq: number, maxLen: number, pus
     }
   }
   if (!st.timers.pending(tp.tRtx[t]) || (tp.flags[t] & F_PROBE) !== 0) tcpResetXmitTimer(st, t);
+  if (rack && fresh) tcpScheduleLossProbe(st, t);
   return used;
 }
 

@@ -240,3 +240,64 @@ export function sbSackedIn(tp: TcpState, t: number, a: number, b: number): numbe
   }
   return sum;
 }
+
+/* ---------------- sender: RACK transmission records (tcp_recovery.ts) ---------------- */
+
+/** record flags: covered by a SACK block */
+export const RK_SACKED = 1;
+/** marked lost (RACK, or every unSACKed record at an RTO) */
+export const RK_LOST = 2;
+/** a retransmission of this lost record is in flight */
+export const RK_RETRANS = 4;
+/** retransmitted at least once (its RTT samples are ambiguous) */
+export const RK_EVER = 8;
+
+/** Slot of TCB t's i-th record (0 = oldest) in rkSeq/rkTime/rkFl. */
+export function rkSlot(tp: TcpState, t: number, i: number): number {
+  const rk = tp.rk!;
+  const M = tp.M;
+  return t * M + ((rk.rkHead[t] + i) % M);
+}
+
+/** End sequence of the i-th record: the next record's start, or sndMax. */
+export function rkEnd(tp: TcpState, t: number, i: number): number {
+  const rk = tp.rk!;
+  return i + 1 < rk.rkN[t] ? rk.rkSeq[rkSlot(tp, t, i + 1)] : tp.sndMax[t];
+}
+
+/**
+ * tcpXmitAt sent [seq, end) at time now (called before sndMax moves): the
+ * records it resent take the new time (RK_RETRANS, RK_EVER) and count as
+ * retransmissions of an undoable recovery (undoRetrans); data beyond
+ * sndMax gets a new record or, all M in use, joins the newest one, which
+ * takes the new time.
+ */
+export function rkOnXmit(tp: TcpState, t: number, seq: number, end: number, now: number, undo: boolean): void {
+  const rk = tp.rk!;
+  const max = tp.sndMax[t];
+  const n = rk.rkN[t];
+  if (before(seq, max)) {
+    const lim = before(end, max) ? end : max;
+    for (let i = 0; i < n; i++) {
+      const k = rkSlot(tp, t, i);
+      if (!before(rk.rkSeq[k], lim)) break;
+      if (!after(rkEnd(tp, t, i), seq)) continue;
+      rk.rkTime[k] = now;
+      rk.rkFl[k] = (rk.rkFl[k] | RK_RETRANS | RK_EVER) & ~RK_SACKED;
+      if (undo) rk.undoRetrans[t] = rk.undoRetrans[t] < 0 ? 1 : rk.undoRetrans[t] + 1;
+    }
+  }
+  if (after(end, max)) {
+    if (n < tp.M) {
+      const k = rkSlot(tp, t, n);
+      rk.rkSeq[k] = before(seq, max) ? max : seq;
+      rk.rkTime[k] = now;
+      rk.rkFl[k] = 0;
+      rk.rkN[t] = n + 1;
+    } else {
+      const k = rkSlot(tp, t, n - 1);
+      rk.rkTime[k] = now;
+      rk.rkFl[k] = rk.rkFl[k] & RK_EVER;
+    }
+  }
+}

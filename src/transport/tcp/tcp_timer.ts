@@ -20,18 +20,19 @@ import { ETIMEDOUT } from '../../core/errno';
 import { s32 } from '../../core/bits';
 import {
   TCP_SYN_SENT, TCP_SYN_RECV, TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_FIN_WAIT2, F_PROBE, F_KEEPALIVE,
-  TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK, F_LINGER, TX_ABORTONLINGER,
-  OWN_ORPHAN, TCP_ATTEMPTFAILS, TX_TIMEOUTS, TX_SYNRETRANS, TX_WINPROBE, TX_KEEPALIVE,
+  TCP_FIN_WAIT1, TCP_CLOSING, TCP_LAST_ACK, F_LINGER, TX_ABORTONLINGER, F_REO_TMR, F_TLP_TMR,
+  OWN_ORPHAN, TCP_ATTEMPTFAILS, TCP_OUTSEGS, TX_TIMEOUTS, TX_SYNRETRANS, TX_WINPROBE, TX_KEEPALIVE,
   TX_ABORTONTIMEOUT, F_TS, F_RTO_TS, seqDiff, tcpDone, tcpTimeStamp,
 } from './tcp';
 import {
-  tcpSendSyn, tcpSendProbe, tcpWriteXmit, tcpXmitAt, tcpResetXmitTimer, tcpResetProbeTimer,
+  tcpSendSyn, tcpSendProbe, tcpWriteXmit, tcpXmitAt, tcpResetXmitTimer, tcpResetProbeTimer, tcpScheduleLossProbe,
   tcpUnsent, tcpFinPending, tcpCanSend, tcpSendActiveReset,
 } from './tcp_output';
 import { tcpEnterLoss } from './tcp_cong';
+import { rackActive, rackXmit, rackReoTimeout, tcpTlpTimeout } from './tcp_recovery';
 import { tcpDelackTimer } from './tcp_input';
 import { tcpTwTimer, tcpReqTimer } from './tcp_minisocks';
-import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_KEEPALIVE } from '../../features';
+import { FEATURE_TCP_TIMESTAMPS, FEATURE_TCP_KEEPALIVE, FEATURE_TCP_RACK } from '../../features';
 
 /** tcp_write_err: give up on the connection. */
 function tcpWriteErr(st: Stack, t: number): void {
@@ -110,13 +111,18 @@ export function tcpRetransmitTimer(st: Stack, t: number): void {
     tp.rtxTs[t] = s32(tcpTimeStamp(st) + tp.tsOffset[t]);
   }
   const before0 = tp.sndNxt[t];
-  tcpWriteXmit(st, t);
-  if (tp.sndNxt[t] === before0) {
+  const out0 = tp.mib[TCP_OUTSEGS];
+  const rack = FEATURE_TCP_RACK && rackActive(st, t);
+  if (rack) rackXmit(st, t); // FEATURE_TCP_RACK: the lost records, under cwnd
+  else tcpWriteXmit(st, t);
+  if (rack ? tp.mib[TCP_OUTSEGS] === out0 : tp.sndNxt[t] === before0) {
     // window closed or Nagle held it: the oldest segment goes anyway (within
     // the peer's window); with no room at all, a window probe asks for an ACK
     if (tcpXmitAt(st, t, tp.sndUna[t], tp.smss[t], true) <= 0) tcpSendProbe(st, t);
   }
   tcpResetXmitTimer(st, t);
+  // RACK: a probe 2·SRTT on, should this retransmission or its ACK be lost too (tcp_recovery.ts)
+  if (rack) tcpScheduleLossProbe(st, t);
 }
 
 /** tcp_probe_timer: the persist timer (peer window zero, data waiting). */
@@ -201,7 +207,10 @@ export class TcpTimerHandler implements TimerHandler {
     const st = this.st;
     const k = this.kind;
     if (k === 0) {
-      if ((st.tcp.flags[t] & F_PROBE) !== 0) tcpProbeTimer(st, t);
+      const fl = st.tcp.flags[t];
+      if ((fl & F_PROBE) !== 0) tcpProbeTimer(st, t);
+      else if (FEATURE_TCP_RACK && (fl & F_REO_TMR) !== 0) rackReoTimeout(st, t);
+      else if (FEATURE_TCP_RACK && (fl & F_TLP_TMR) !== 0) tcpTlpTimeout(st, t);
       else tcpRetransmitTimer(st, t);
     } else if (k === 1) {
       tcpDelackTimer(st, t);
