@@ -48,6 +48,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+# log, pass, fail, stop_pid, wait_for
+. "$ROOT/test/interop/lib.sh"
 IT="$ROOT/test/interop"
 
 NS="slabnet-hostile-$$"
@@ -89,24 +91,10 @@ PASSED=0
 FAILED=0
 T0=$(date +%s)
 
-log() { printf '%s\n' "$*"; }
-pass() { PASSED=$((PASSED + 1)); log "PASS $*"; }
-fail() { FAILED=$((FAILED + 1)); log "FAIL $*"; }
 nsx() { ip netns exec "$NS" "$@"; }
 now_ms() { date +%s%3N; }
 secs() { awk -v ms="$1" 'BEGIN{printf "%.2f s", ms/1000}'; }
 
-stop_pid() { # pid signal seconds: signal, then wait up to seconds, then KILL
-  local pid=$1 sig=$2 secs=$3 i
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill "-$sig" "$pid" 2>/dev/null
-  for ((i = 0; i < secs * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-}
 
 cleanup() {
   local p
@@ -123,15 +111,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-wait_for() { # seconds command...: poll until the command succeeds
-  local secs=$1 i
-  shift
-  for ((i = 0; i < secs * 10; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 tap_ready() { # ip: socat's tap is up with its address and its prefix route leads to ip
   ip netns exec "$NS" ip -4 addr show dev "$TAP" up | grep -q inet && ip netns exec "$NS" ip -4 route get "$1" | grep -q " dev $TAP "

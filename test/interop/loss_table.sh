@@ -42,6 +42,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+# log, pass, fail, stop_pid, wait_for
+. "$ROOT/test/interop/lib.sh"
 
 NS_C="slabnet-lt-c-$$"
 NS_S="slabnet-lt-s-$$"
@@ -78,23 +80,9 @@ FAILED=0
 T0=$(date +%s)
 DEADLINE=$((T0 + BUDGET))
 
-log() { printf '%s\n' "$*"; }
-pass() { PASSED=$((PASSED + 1)); log "PASS $*"; }
-fail() { FAILED=$((FAILED + 1)); log "FAIL $*"; }
 nsc() { ip netns exec "$NS_C" "$@"; }
 nss() { ip netns exec "$NS_S" "$@"; }
 
-stop_pid() { # pid signal seconds: signal, then wait up to seconds, then KILL
-  local pid=$1 sig=$2 secs=$3 i
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill "-$sig" "$pid" 2>/dev/null
-  for ((i = 0; i < secs * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-}
 
 cleanup() {
   stop_pid "$SLAB_PID" TERM 3
@@ -111,15 +99,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-wait_for() { # seconds command...: poll until the command succeeds
-  local secs=$1 i
-  shift
-  for ((i = 0; i < secs * 10; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 tap_ready() { # netns tap ip: the tap is up with its address AND its prefix route leads to ip
   ip netns exec "$1" ip -4 addr show dev "$2" up | grep -q inet && ip netns exec "$1" ip -4 route get "$3" | grep -q " dev $2 "

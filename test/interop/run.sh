@@ -22,6 +22,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+# log, pass, fail, stop_pid, wait_for
+. "$ROOT/test/interop/lib.sh"
 
 NS="slabnet-it-$$"
 TAP="snit$(( $$ % 100000 ))"
@@ -39,22 +41,8 @@ PASSED=0
 FAILED=0
 T0=$(date +%s)
 
-log() { printf '%s\n' "$*"; }
-pass() { PASSED=$((PASSED + 1)); log "PASS $*"; }
-fail() { FAILED=$((FAILED + 1)); log "FAIL $*"; }
 nsx() { ip netns exec "$NS" "$@"; }
 
-stop_pid() { # pid signal seconds: signal, then wait up to seconds, then KILL
-  local pid=$1 sig=$2 secs=$3 i
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill "-$sig" "$pid" 2>/dev/null
-  for ((i = 0; i < secs * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null
-}
 
 cleanup() {
   stop_pid "${DNSMASQ_PID:-}" TERM 2
@@ -68,15 +56,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-wait_for() { # seconds command...: poll until the command succeeds
-  local secs=$1 i
-  shift
-  for ((i = 0; i < secs * 10; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 tap_ready() { # ip: socat's tap is up with its address AND its prefix route leads to ip (the address
   # alone shows before socat has set the netmask: a ping then may say "Network is unreachable")
