@@ -173,6 +173,10 @@ export const UP_CONFIG: Partial<StackConfig> = {
   // a RACK record per segment in flight: 256 KB is 180 full segments (64 would merge records)
   tcpRackSegs: 256,
   timerMax: 1024,
+  // 1 ms timer ticks on a PC (boards keep 10): RACK's reordering timer and the loss probe are a
+  // few ms on a LAN; 10 ms ticks made each one wait 10-20 ms
+  timerTickMs: 1,
+  timerSlots: 1024,
   skbSmallCount: 256,
   txQueueLen: 128,
   rxRingSize: 128,

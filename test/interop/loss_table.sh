@@ -35,7 +35,8 @@
 # window limits from recovery), LOSS_BYTES (default
 # 2000000), LOSS_SEED (bridge PRNG, default 20261207), LOSS_RATIO_GATE=1,
 # WORK=DIR (the caller's directory, e.g. run.sh's: used and kept; otherwise a
-# fresh one, removed at the end unless something failed or KEEP is set), LOSS_SKIP_LINUX=1 / LOSS_SKIP_SLABNET=1,
+# fresh one, removed at the end unless something failed or KEEP is set), LOSS_SLABNET_ARGS (more flags for
+# slabnet up, e.g. --pcap FILE), LOSS_SKIP_LINUX=1 / LOSS_SKIP_SLABNET=1,
 # SLABNET_BIN=PATH (default bin/slabnet.js here; e.g. that of a `git archive`
 # copy of a commit, to measure it while the tree is being edited).
 # Needs root, iproute2, socat, node, curl, ping, sha256sum, cmp.
@@ -295,7 +296,7 @@ wait_for 5 sh -c "! ip -n '$NS_S' link show '$TAP_S'" || log "note: $TAP_S still
 # ---- slabnet as the server ---------------------------------------------------
 if [ -z "${LOSS_SKIP_SLABNET:-}" ]; then
   ip -n "$NS_C" neigh flush dev "$TAP_C" 2>/dev/null  # the Linux server's MAC is gone
-  ip netns exec "$NS_C" node "${SLABNET_BIN:-$ROOT/bin/slabnet.js}" up --ip "$DUT_IP/24" --frames "udp:$DUT_B:$BR_B" --serve http \
+  ip netns exec "$NS_C" node "${SLABNET_BIN:-$ROOT/bin/slabnet.js}" up --ip "$DUT_IP/24" --frames "udp:$DUT_B:$BR_B" --serve http ${LOSS_SLABNET_ARGS:-} \
     >"$WORK/slabnet.out" 2>"$WORK/slabnet.err" &
   SLAB_PID=$!
   if wait_for 30 grep -q ready "$WORK/slabnet.out"; then
